@@ -1,0 +1,195 @@
+// One backend MCP server: connects, keeps its tool/resource/prompt lists current, reconnects with
+// exponential backoff when the process dies or the server stops answering, and fails calls fast
+// with BackendUnavailable while it is down.
+import { Client } from '@modelcontextprotocol/client';
+import type { Prompt, Resource, ResourceTemplateType as ResourceTemplate, Tool, Transport } from '@modelcontextprotocol/client';
+import type { Logger } from 'pino';
+import type { BackendConfig } from '../config/schema.js';
+import { BackendUnavailable } from './errors.js';
+import { createTransport, isStdio } from './transports.js';
+
+export type BackendState = 'connecting' | 'ready' | 'down' | 'stopped';
+
+export interface BackendLists {
+  tools: Tool[];
+  resources: Resource[];
+  resourceTemplates: ResourceTemplate[];
+  prompts: Prompt[];
+}
+
+const EMPTY: BackendLists = { tools: [], resources: [], resourceTemplates: [], prompts: [] };
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 30_000;
+
+export interface ConnectionOptions {
+  version: string;
+  log: Logger;
+  /** Called whenever the lists change (connect, list_changed, disconnect). */
+  onListsChanged?: () => void;
+  /** Builds the transport; tests substitute their own. */
+  transportFactory?: (name: string, config: BackendConfig, log: Logger) => Transport;
+}
+
+export class BackendConnection {
+  state: BackendState = 'connecting';
+  lastError?: string;
+  lists: BackendLists = EMPTY;
+  private client?: Client;
+  private attempt = 0;
+  private retryAt = 0;
+  private timer?: NodeJS.Timeout;
+  private readyWaiters: Array<() => void> = [];
+
+  constructor(
+    readonly name: string,
+    readonly config: BackendConfig,
+    private readonly opts: ConnectionOptions,
+  ) {}
+
+  get kind(): 'stdio' | 'http' {
+    return isStdio(this.config) ? 'stdio' : 'http';
+  }
+
+  start(): void {
+    void this.connect();
+  }
+
+  /** Resolves when the backend is ready or after `ms`, whichever comes first. */
+  waitReady(ms: number): Promise<void> {
+    if (this.state === 'ready' || this.state === 'stopped') return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.readyWaiters.push(() => (clearTimeout(t), resolve()));
+    });
+  }
+
+  private async connect(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'connecting';
+    const log = this.opts.log;
+    const transport = (this.opts.transportFactory ?? createTransport)(this.name, this.config, log);
+    const client = new Client(
+      { name: 'postern', version: this.opts.version },
+      {
+        capabilities: {},
+        listChanged: {
+          tools: { onChanged: (err, tools) => !err && tools && this.setLists({ tools: tools }) },
+          prompts: { onChanged: (err, prompts) => !err && prompts && this.setLists({ prompts }) },
+          resources: { onChanged: (err, resources) => !err && resources && this.setLists({ resources }) },
+        },
+      },
+    );
+    client.onclose = () => {
+      if (this.client === client) this.down('the connection closed');
+    };
+    client.onerror = (err) => log.debug({ backend: this.name, err: err.message }, 'backend transport error');
+    try {
+      await withTimeout(client.connect(transport), this.config.timeoutMs, 'connect timed out');
+      if ((this.state as BackendState) === 'stopped') {
+        await client.close();
+        return;
+      }
+      this.client = client;
+      this.lists = await this.fetchLists(client);
+      this.state = 'ready';
+      this.attempt = 0;
+      this.lastError = undefined;
+      log.info({ backend: this.name, tools: this.lists.tools.length }, 'backend ready');
+      this.opts.onListsChanged?.();
+      for (const w of this.readyWaiters.splice(0)) w();
+    } catch (err) {
+      await client.close().catch(() => {});
+      this.down(errorText(err));
+    }
+  }
+
+  private async fetchLists(client: Client): Promise<BackendLists> {
+    const caps = client.getServerCapabilities() ?? {};
+    const opts = { timeout: this.config.timeoutMs };
+    const [tools, resources, resourceTemplates, prompts] = await Promise.all([
+      caps.tools ? client.listTools(undefined, opts).then((r) => r.tools) : [],
+      caps.resources ? client.listResources(undefined, opts).then((r) => r.resources) : [],
+      caps.resources ? client.listResourceTemplates(undefined, opts).then((r) => r.resourceTemplates) : [],
+      caps.prompts ? client.listPrompts(undefined, opts).then((r) => r.prompts) : [],
+    ]);
+    return { tools, resources, resourceTemplates, prompts };
+  }
+
+  private setLists(patch: Partial<BackendLists>): void {
+    this.lists = { ...this.lists, ...patch };
+    this.opts.onListsChanged?.();
+  }
+
+  /** Marks the backend down and schedules the next connection attempt. */
+  private down(reason: string): void {
+    if (this.state === 'stopped') return;
+    const wasReady = this.state === 'ready';
+    this.state = 'down';
+    this.lastError = reason;
+    this.client = undefined;
+    if (wasReady) {
+      this.lists = EMPTY;
+      this.opts.onListsChanged?.();
+    }
+    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempt) * (0.8 + Math.random() * 0.4);
+    this.attempt = Math.min(this.attempt + 1, 16);
+    this.retryAt = Date.now() + delay;
+    this.opts.log.warn({ backend: this.name, reason, retryInMs: Math.round(delay) }, 'backend down');
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.connect(), delay);
+    this.timer.unref();
+  }
+
+  /** Runs `fn` against the live client, or fails at once when the backend is not ready. */
+  async use<T>(fn: (client: Client, opts: { timeout: number }) => Promise<T>): Promise<T> {
+    const client = this.client;
+    if (this.state !== 'ready' || !client) {
+      const reason = this.state === 'connecting' ? 'still starting' : (this.lastError ?? this.state);
+      throw new BackendUnavailable(this.name, reason, this.state === 'down' ? Math.max(0, this.retryAt - Date.now()) : undefined);
+    }
+    try {
+      return await fn(client, { timeout: this.config.timeoutMs });
+    } catch (err) {
+      // An HTTP backend that stopped answering shows up only as failed requests.
+      if (this.kind === 'http' && isConnectionFailure(err) && this.client === client) {
+        this.down(errorText(err));
+        await client.close().catch(() => {});
+        throw new BackendUnavailable(this.name, errorText(err));
+      }
+      if (this.client !== client) throw new BackendUnavailable(this.name, this.lastError ?? 'the connection closed');
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.state = 'stopped';
+    clearTimeout(this.timer);
+    const client = this.client;
+    this.client = undefined;
+    for (const w of this.readyWaiters.splice(0)) w();
+    await client?.close().catch(() => {});
+  }
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as { cause?: unknown }).cause;
+    return cause instanceof Error && cause.message !== err.message ? `${err.message} (${cause.message})` : err.message;
+  }
+  return String(err);
+}
+
+function isConnectionFailure(err: unknown): boolean {
+  const text = errorText(err);
+  return /fetch failed|ECONNREFUSED|ECONNRESET|socket hang up|other side closed|UND_ERR/i.test(text);
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]);
+}

@@ -1,0 +1,22 @@
+// `postern keys rotate`: a new signing key for new tokens; takes effect at the next start.
+import type { Config } from '../config/schema.js';
+import { rotateSigningKey } from '../oauth/keys.js';
+import { openStore } from '../store/index.js';
+
+export async function runKeys(config: Config, args: string[]): Promise<number> {
+  if (args[0] !== 'rotate') {
+    process.stderr.write('usage: postern keys rotate\n');
+    return 2;
+  }
+  const store = openStore(config);
+  try {
+    const keys = await rotateSigningKey(store);
+    process.stdout.write(
+      `new signing key ${keys.active.jwk.kid}; ${keys.all.length - 1} older key(s) stay valid until their tokens expire.\n` +
+        'Restart Postern to sign with the new key.\n',
+    );
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

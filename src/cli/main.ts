@@ -1,0 +1,79 @@
+// `postern` command line: serve, check, user add/passwd/list, keys rotate.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { IdentityError } from '../identity/types.js';
+import { runServe } from './serve.js';
+import { runUser } from './user.js';
+import { runKeys } from './keys.js';
+import { runCheck } from './check.js';
+
+const USAGE = `Usage: postern <command> [options]
+
+Commands:
+  serve                 start the gateway (default)
+  check                 validate the configuration and exit
+  user add NAME         create a local user (password generated, or read with --password-stdin)
+  user passwd NAME      set a local user's password
+  user list             list local users
+  keys rotate           make a new token signing key (old tokens stay valid until they expire)
+
+Options:
+  -c, --config FILE     config file (YAML or JSON); also POSTERN_CONFIG
+      --insecure        allow a non-loopback bind without an https issuer
+      --password-stdin  read the password from standard input
+      --role ROLE       role for "user add" (repeatable)
+  -h, --help            show this help
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      insecure: { type: 'boolean', default: false },
+      'password-stdin': { type: 'boolean', default: false },
+      role: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const [command = 'serve', ...rest] = positionals;
+  const config = () => loadConfig({ file: values.config, insecure: values.insecure });
+  switch (command) {
+    case 'serve':
+      return runServe(config());
+    case 'check':
+      return runCheck(config());
+    case 'user':
+      return runUser(config(), rest, { passwordStdin: values['password-stdin'], roles: values.role });
+    case 'keys':
+      return runKeys(config(), rest);
+    default:
+      process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+export async function run(argv: string[]): Promise<void> {
+  try {
+    process.exitCode = await main(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`postern: ${err.message}\n`);
+      process.exitCode = 2;
+    } else if (err instanceof IdentityError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`postern: ${(err as Error).message}\n`);
+      process.exitCode = 2;
+    } else if ((err as { code?: string }).code === 'EADDRINUSE') {
+      process.stderr.write(`postern: ${(err as Error).message}; set server.port (or POSTERN_PORT) to a free port\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`postern: ${(err as Error).stack ?? err}\n`);
+      process.exitCode = 1;
+    }
+  }
+}

@@ -1,0 +1,103 @@
+// Reads the config file (YAML or JSON), applies environment overrides, validates the result and
+// checks the rules that span several keys (bind address vs issuer). Every failure is a
+// ConfigError that names the key and says how to fix it.
+import { readFileSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { configSchema, type Config } from './schema.js';
+import { applyEnv } from './env.js';
+import { ConfigError } from './errors.js';
+
+export { ConfigError };
+
+export interface LoadOptions {
+  /** Path of the config file; none means defaults plus environment. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Allow a non-loopback bind without an https issuer. */
+  insecure?: boolean;
+}
+
+const hints: Record<string, string> = {
+  invalid_type: 'check the value type in the example config (README.md)',
+  unrecognized_keys: 'remove it or check its spelling against README.md',
+  invalid_union: 'see README.md for the accepted shapes',
+};
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const key = issue.path.map(String).join('.') || '(top level)';
+  if (issue.code === 'unrecognized_keys') {
+    const where = issue.path.length ? `${key}.` : '';
+    return `${issue.keys.map((k) => where + k).join(', ')}: unknown key; ${hints.unrecognized_keys}`;
+  }
+  const hint = hints[issue.code];
+  return `${key}: ${issue.message}${hint && !issue.message.includes(hint) ? `; ${hint}` : ''}`;
+}
+
+function readFile(file: string): unknown {
+  if (!existsSync(file)) throw new ConfigError([`config file ${file}: not found; create it or pass --config with the right path`]);
+  const text = readFileSync(file, 'utf8');
+  try {
+    return file.endsWith('.json') ? JSON.parse(text) : (parseYaml(text) ?? {});
+  } catch (err) {
+    throw new ConfigError([`config file ${file}: cannot be parsed (${(err as Error).message.split('\n')[0]}); fix the syntax`]);
+  }
+}
+
+const require = createRequire(import.meta.url);
+
+/** The demo backend used when the config declares no mcpServers: the reference "everything" server. */
+export function demoBackends(): NonNullable<Config['mcpServers']> {
+  const entry = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
+  return {
+    everything: { command: process.execPath, args: [entry, 'stdio'], env: {}, disabled: false, timeoutMs: 60_000 },
+  };
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/** Checks that need several keys at once. */
+function crossChecks(config: Config, insecure: boolean): string[] {
+  const problems: string[] = [];
+  const { host, issuer } = config.server;
+  if (!isLoopbackHost(host)) {
+    if (!config.auth.enabled) {
+      problems.push(
+        `server.host: "${host}" is not a loopback address and auth.enabled is false; ` +
+          'an unauthenticated gateway only binds to 127.0.0.1/::1 — set auth.enabled: true or server.host: 127.0.0.1',
+      );
+    } else if (!issuer?.startsWith('https://') && !insecure) {
+      problems.push(
+        `server.host: "${host}" is not a loopback address but server.issuer is ${issuer ? `"${issuer}"` : 'not set'}; ` +
+          'set server.issuer to the public https URL (e.g. https://mcp.example.com) or start with --insecure',
+      );
+    }
+  }
+  if (issuer && new URL(issuer).pathname !== '/' && issuer.endsWith('/')) {
+    problems.push(`server.issuer: "${issuer}" ends with "/"; remove the trailing slash`);
+  }
+  return problems;
+}
+
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const file = opts.file ?? env.POSTERN_CONFIG;
+  const raw = file ? readFile(file) : {};
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError([`config file ${file}: the top level must be a mapping of keys (server, auth, mcpServers, …)`]);
+  }
+  const merged = applyEnv(raw as Record<string, unknown>, env);
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map(describeIssue));
+  const config = parsed.data;
+  if (file && !path.isAbsolute(config.dataDir)) config.dataDir = path.resolve(path.dirname(file), config.dataDir);
+  const problems = crossChecks(config, opts.insecure ?? false);
+  if (problems.length) throw new ConfigError(problems);
+  config.mcpServers ??= demoBackends();
+  return config;
+}

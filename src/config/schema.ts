@@ -1,0 +1,114 @@
+// The configuration's shape: every key Postern reads, its default, and the rule it must obey.
+// Validated once at start (see load.ts); everything downstream receives a typed `Config`.
+import { z } from 'zod';
+
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'use letters, digits, "-" and "_" only')
+  .refine((s) => !s.includes('__'), 'must not contain "__" (it separates backend and tool names)');
+
+const common = {
+  /** Set to true to keep the entry in the file but not start it. */
+  disabled: z.boolean().default(false),
+  /** How long one request to this backend may take before it fails, in milliseconds. */
+  timeoutMs: z.number().int().positive().default(60_000),
+};
+
+/** A stdio backend, in the shape of Claude Desktop's `mcpServers` entries. */
+export const stdioBackendSchema = z
+  .object({
+    type: z.literal('stdio').optional(),
+    command: z.string().min(1, 'give the program to run, e.g. "npx"'),
+    args: z.array(z.string()).default([]),
+    env: z.record(z.string(), z.string()).default({}),
+    cwd: z.string().optional(),
+    ...common,
+  })
+  .strict();
+
+/** A streamable-HTTP backend, in the shape of Claude Desktop / VS Code remote entries. */
+export const httpBackendSchema = z
+  .object({
+    type: z.enum(['http', 'streamable-http', 'streamableHttp']).optional(),
+    url: z.url({ protocol: /^https?$/, error: 'give an http(s) URL, e.g. "http://127.0.0.1:3001/mcp"' }),
+    headers: z.record(z.string(), z.string()).default({}),
+    ...common,
+  })
+  .strict();
+
+export const backendSchema = z.union([stdioBackendSchema, httpBackendSchema], {
+  error: 'a backend needs either "command" (stdio) or "url" (streamable HTTP)',
+});
+
+const duration = z.number().int().positive();
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        /** The public base URL clients use, e.g. https://mcp.example.com. Default: http://host:port. */
+        issuer: z
+          .url({ protocol: /^https?$/, error: 'give the public base URL, e.g. "https://mcp.example.com"' })
+          .refine((u) => !/[?#]/.test(u), 'must not contain a query or fragment')
+          .optional(),
+        /** Trust X-Forwarded-For/-Proto from the reverse proxy in front of Postern. */
+        trustProxy: z.boolean().default(false),
+        /** Origins allowed to call /mcp from a browser; "*" allows any (tokens still required). */
+        corsOrigins: z.array(z.string()).default(['*']),
+      })
+      .strict()
+      .prefault({}),
+    auth: z
+      .object({
+        /** false serves /mcp without any token (loopback binds only). */
+        enabled: z.boolean().default(true),
+        /** Secret for cookies, CSRF tokens and encryption at rest; generated and kept in dataDir when absent. */
+        secret: z.string().min(32, 'use at least 32 characters, e.g. the output of `openssl rand -base64 32`').optional(),
+        accessTokenTtl: duration.default(3600),
+        refreshTokenTtl: duration.default(30 * 24 * 3600),
+        authorizationCodeTtl: duration.default(60),
+        sessionTtl: duration.default(14 * 24 * 3600),
+        /** Accept client ID metadata documents (https URLs as client_id) besides registration. */
+        clientIdMetadataDocuments: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    identity: z
+      .object({
+        local: z
+          .object({
+            enabled: z.boolean().default(true),
+            /** Created with a random password (printed once) when the user table is empty. */
+            initialUser: name.default('admin'),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    dataDir: z.string().min(1).default('./data'),
+    store: z
+      .object({
+        driver: z.enum(['sqlite', 'memory']).default('sqlite'),
+        /** SQLite file; default <dataDir>/postern.db. */
+        path: z.string().optional(),
+      })
+      .strict()
+      .prefault({}),
+    /** Backends, keyed by the name that prefixes their tools. Absent: the bundled demo backend. */
+    mcpServers: z.record(name, backendSchema).optional(),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type BackendConfig = z.infer<typeof backendSchema>;
+export type StdioBackendConfig = z.infer<typeof stdioBackendSchema>;
+export type HttpBackendConfig = z.infer<typeof httpBackendSchema>;

@@ -1,0 +1,99 @@
+// The HTTP routes Postern serves itself (everything else is the authorization server's):
+// protected-resource metadata, /mcp behind the guard, the stylesheet, /healthz and a landing page.
+// Hono was picked by measurement: see docs/performance.md ("HTTP layer").
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import type { AuthInfo } from '@modelcontextprotocol/server';
+import type { Guard } from '../guard/guard.js';
+import type { McpEndpoint } from '../mcp/endpoint.js';
+import type { BackendRegistry } from '../backends/registry.js';
+import { stylesheet } from '../oauth/html.js';
+import { landingPage } from './landing.js';
+import { pageHeaders } from '../oauth/page-headers.js';
+
+export interface AppDeps {
+  issuer: string;
+  mcpUrl: string;
+  /** Absent when auth is disabled. */
+  guard?: Guard;
+  protectedResourceMetadata?: Record<string, unknown>;
+  endpoint: McpEndpoint;
+  registry: BackendRegistry;
+  corsOrigins: string[];
+  version: string;
+}
+
+export const PRM_PATHS = ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp'];
+export const APP_PATHS = new Set(['/mcp', '/healthz', '/assets/postern.css', '/', ...PRM_PATHS]);
+
+const ANONYMOUS = 'anonymous';
+
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  const origin = deps.corsOrigins.includes('*') ? '*' : deps.corsOrigins;
+
+  app.use('*', async (c, next) => {
+    await next();
+    c.header('x-content-type-options', 'nosniff');
+  });
+
+  if (deps.protectedResourceMetadata) {
+    const prm = deps.protectedResourceMetadata;
+    for (const path of PRM_PATHS) {
+      app.use(path, cors({ origin: '*', allowMethods: ['GET', 'OPTIONS'] }));
+      app.get(path, (c) => c.json(prm, 200, { 'cache-control': 'public, max-age=300' }));
+    }
+  }
+
+  app.use(
+    '/mcp',
+    cors({
+      origin,
+      allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+      allowHeaders: ['authorization', 'content-type', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id', 'accept'],
+      exposeHeaders: ['mcp-session-id', 'mcp-protocol-version', 'www-authenticate'],
+      maxAge: 600,
+    }),
+  );
+
+  app.all('/mcp', async (c) => {
+    const request = c.req.raw;
+    if (!deps.guard) return deps.endpoint.handle(request, ANONYMOUS);
+    if (new URL(request.url).searchParams.has('access_token')) {
+      return c.json(
+        { error: 'invalid_request', error_description: 'send the access token in the Authorization header, not the query string' },
+        400,
+        { 'www-authenticate': deps.guard.challenge('invalid_request', 'access token in query string') },
+      );
+    }
+    const result = await deps.guard.check(request.headers.get('authorization'));
+    if (!result.ok) {
+      return c.json({ error: result.error, error_description: result.description }, result.status, {
+        'www-authenticate': result.challenge,
+      });
+    }
+    const { caller, token } = result;
+    const authInfo: AuthInfo = {
+      token,
+      clientId: caller.clientId,
+      scopes: caller.scopes,
+      expiresAt: caller.expiresAt,
+      resource: new URL(deps.mcpUrl),
+      extra: { subject: caller.subject, roles: caller.roles, via: caller.via },
+    };
+    return deps.endpoint.handle(request, caller.subject, authInfo);
+  });
+
+  app.get('/assets/postern.css', (c) =>
+    c.body(stylesheet, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600' }),
+  );
+
+  app.get('/healthz', (c) => {
+    const backends = deps.registry.status();
+    return c.json({ status: 'ok', version: deps.version, sessions: deps.endpoint.sessionCount, backends });
+  });
+
+  app.get('/', (c) => c.html(landingPage(deps.mcpUrl, deps.registry.status()), 200, pageHeaders()));
+
+  return app;
+}

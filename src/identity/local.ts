@@ -1,0 +1,72 @@
+// Local users: accounts kept in the store with scrypt password hashes, managed by `postern user`.
+import type { Store, UserRecord } from '../store/types.js';
+import { generatePassword, hashPassword, verifyPassword } from './passwords.js';
+import { IdentityError, type PasswordIdentitySource, type Principal } from './types.js';
+
+const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+export const MIN_PASSWORD_LENGTH = 8;
+/** Compared against when the user does not exist, so both paths cost one scrypt. */
+let dummyHash: Promise<string> | undefined;
+
+export class LocalUsers implements PasswordIdentitySource {
+  readonly id = 'local';
+  readonly label = 'Postern account';
+
+  constructor(private readonly store: Store) {}
+
+  private toPrincipal(user: UserRecord): Principal {
+    return {
+      subject: `local:${user.username}`,
+      displayName: user.displayName ?? user.username,
+      email: user.email,
+      groups: [],
+      roles: user.roles,
+    };
+  }
+
+  async verifyPassword(username: string, password: string): Promise<Principal | undefined> {
+    const user = USERNAME.test(username) ? await this.store.getUser(username) : undefined;
+    if (!user) {
+      await verifyPassword(password, await (dummyHash ??= hashPassword('not-a-user')));
+      return undefined;
+    }
+    return (await verifyPassword(password, user.passwordHash)) ? this.toPrincipal(user) : undefined;
+  }
+
+  async findAccount(subject: string): Promise<Principal | undefined> {
+    if (!subject.startsWith('local:')) return undefined;
+    const user = await this.store.getUser(subject.slice('local:'.length));
+    return user && this.toPrincipal(user);
+  }
+
+  /** Creates or replaces a user's password; returns the password (generated when not given). */
+  async setPassword(username: string, password?: string, opts: { create?: boolean; roles?: string[] } = {}) {
+    if (!USERNAME.test(username)) {
+      throw new IdentityError(`invalid username "${username}": use 1-64 letters, digits, ".", "_", "@" or "-"`);
+    }
+    const existing = await this.store.getUser(username);
+    if (opts.create && existing) throw new IdentityError(`user "${username}" already exists; use \`postern user passwd ${username}\``);
+    if (!opts.create && !existing) throw new IdentityError(`no user "${username}"; create it with \`postern user add ${username}\``);
+    const secret = password ?? generatePassword();
+    if (secret.length < MIN_PASSWORD_LENGTH) {
+      throw new IdentityError(`password too short: use at least ${MIN_PASSWORD_LENGTH} characters`);
+    }
+    const now = Math.floor(Date.now() / 1000);
+    await this.store.putUser({
+      username,
+      passwordHash: await hashPassword(secret),
+      displayName: existing?.displayName,
+      email: existing?.email,
+      roles: opts.roles ?? existing?.roles ?? [],
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+    });
+    return secret;
+  }
+
+  /** First start: create the initial user when there is none; returns its password once. */
+  async ensureInitialUser(username: string): Promise<string | undefined> {
+    if ((await this.store.listUsers()).length > 0) return undefined;
+    return this.setPassword(username, undefined, { create: true, roles: ['admin'] });
+  }
+}

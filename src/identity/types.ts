@@ -1,0 +1,24 @@
+// The identity seam: who the signed-in user is. Every source (local users today; Nextcloud,
+// upstream OIDC and trusted headers later) yields the same Principal and is looked up by the
+// prefix of the account id it issued ("local:alice").
+
+export interface Principal {
+  /** Stable account id, "<source>:<id>"; becomes the token's `sub`. */
+  subject: string;
+  displayName?: string;
+  email?: string;
+  groups: string[];
+  roles: string[];
+}
+
+/** A source that signs users in with a username and password typed into Postern's login page. */
+export interface PasswordIdentitySource {
+  readonly id: string;
+  /** Shown on the login page. */
+  readonly label: string;
+  verifyPassword(username: string, password: string): Promise<Principal | undefined>;
+  /** Looks an account up again by the subject this source issued (token and consent time). */
+  findAccount(subject: string): Promise<Principal | undefined>;
+}
+
+export class IdentityError extends Error {}

@@ -1,0 +1,153 @@
+// The /mcp endpoint behind the guard. Requests of the 2026-07-28 era go to the SDK's stateless
+// per-request handler; 2025-era requests get sessions (initialize + Mcp-Session-Id), each bound to
+// the subject that opened it. Both serve the same gateway server definition.
+import { randomUUID } from 'node:crypto';
+import {
+  createMcpHandler,
+  isLegacyRequest,
+  WebStandardStreamableHTTPServerTransport,
+  type AuthInfo,
+  type McpHttpHandler,
+  type Server,
+} from '@modelcontextprotocol/server';
+import type { Logger } from 'pino';
+import type { BackendRegistry } from '../backends/registry.js';
+import { createGatewayServer, type GatewayInfo } from './gateway-server.js';
+
+interface Session {
+  transport: WebStandardStreamableHTTPServerTransport;
+  server: Server;
+  subject: string;
+  lastSeen: number;
+}
+
+export interface McpEndpointOptions {
+  registry: BackendRegistry;
+  info: GatewayInfo;
+  log: Logger;
+  /** Sessions idle longer than this are closed. */
+  sessionIdleMs?: number;
+  maxSessions?: number;
+}
+
+const MAX_BODY = 4 * 1024 * 1024;
+
+export function jsonRpcError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}
+
+const isInitialize = (body: unknown): boolean =>
+  (Array.isArray(body) ? body : [body]).some((m) => m && typeof m === 'object' && (m as { method?: unknown }).method === 'initialize');
+
+export class McpEndpoint {
+  private readonly modern: McpHttpHandler;
+  private readonly sessions = new Map<string, Session>();
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly idleMs: number;
+  private readonly maxSessions: number;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly opts: McpEndpointOptions) {
+    this.idleMs = opts.sessionIdleMs ?? 30 * 60_000;
+    this.maxSessions = opts.maxSessions ?? 10_000;
+    this.modern = createMcpHandler(() => createGatewayServer(opts.registry, opts.info), {
+      legacy: 'reject',
+      maxRequestBodySize: MAX_BODY,
+      onerror: (err) => opts.log.debug({ err: err.message }, 'mcp request rejected'),
+    });
+    this.sweeper = setInterval(() => this.sweep(), Math.min(this.idleMs, 60_000));
+    this.sweeper.unref();
+    this.unsubscribe = opts.registry.onChange(() => this.listsChanged());
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  async handle(request: Request, subject: string, authInfo?: AuthInfo): Promise<Response> {
+    let parsedBody: unknown;
+    if (request.method === 'POST') {
+      const length = Number(request.headers.get('content-length') ?? 0);
+      if (length > MAX_BODY) return jsonRpcError(413, -32600, 'request body too large');
+      const text = await request.text();
+      if (text.length > MAX_BODY) return jsonRpcError(413, -32600, 'request body too large');
+      try {
+        parsedBody = JSON.parse(text);
+      } catch {
+        return jsonRpcError(400, -32700, 'Parse error: the body is not valid JSON');
+      }
+      if (parsedBody === null || typeof parsedBody !== 'object') {
+        return jsonRpcError(400, -32600, 'Invalid Request: expected a JSON-RPC message object');
+      }
+    }
+    if (await isLegacyRequest(request, parsedBody)) return this.handleLegacy(request, subject, authInfo, parsedBody);
+    return this.modern.fetch(request, { authInfo, parsedBody });
+  }
+
+  private async handleLegacy(request: Request, subject: string, authInfo: AuthInfo | undefined, parsedBody: unknown) {
+    const sessionId = request.headers.get('mcp-session-id');
+    if (sessionId) {
+      const session = this.sessions.get(sessionId);
+      // A session belongs to the subject that opened it; anyone else is told it does not exist.
+      if (!session || session.subject !== subject) return jsonRpcError(404, -32001, 'Session not found');
+      session.lastSeen = Date.now();
+      return session.transport.handleRequest(request, { authInfo, parsedBody });
+    }
+    if (request.method !== 'POST' || !isInitialize(parsedBody)) {
+      return jsonRpcError(400, -32000, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
+    }
+    if (this.sessions.size >= this.maxSessions) this.evictOldest();
+    const server = createGatewayServer(this.opts.registry, this.opts.info);
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        this.sessions.set(id, { transport, server, subject, lastSeen: Date.now() });
+      },
+      onsessionclosed: (id) => {
+        this.sessions.delete(id);
+      },
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) this.sessions.delete(transport.sessionId);
+    };
+    await server.connect(transport);
+    return transport.handleRequest(request, { authInfo, parsedBody });
+  }
+
+  private listsChanged(): void {
+    this.modern.notify.toolsChanged();
+    this.modern.notify.promptsChanged();
+    this.modern.notify.resourcesChanged();
+    for (const { server } of this.sessions.values()) {
+      void server.sendToolListChanged().catch(() => {});
+      void server.sendPromptListChanged().catch(() => {});
+      void server.sendResourceListChanged().catch(() => {});
+    }
+  }
+
+  private evictOldest(): void {
+    let oldest: [string, Session] | undefined;
+    for (const entry of this.sessions) if (!oldest || entry[1].lastSeen < oldest[1].lastSeen) oldest = entry;
+    if (oldest) this.closeSession(oldest[0], oldest[1]);
+  }
+
+  private closeSession(id: string, session: Session): void {
+    this.sessions.delete(id);
+    void session.server.close().catch(() => {});
+  }
+
+  private sweep(): void {
+    const cutoff = Date.now() - this.idleMs;
+    for (const [id, s] of this.sessions) if (s.lastSeen < cutoff) this.closeSession(id, s);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.unsubscribe();
+    for (const [id, s] of this.sessions) this.closeSession(id, s);
+    await this.modern.close();
+  }
+}

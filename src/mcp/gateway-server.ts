@@ -1,0 +1,70 @@
+// The MCP server that clients talk to: a low-level SDK Server whose list handlers answer from the
+// registry's aggregated lists and whose call handlers forward to the owning backend. Errors from
+// a backend keep their JSON-RPC code; a backend that is down answers at once with -32603.
+import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError, Server } from '@modelcontextprotocol/server';
+import { BackendUnavailable, UnknownTarget } from '../backends/errors.js';
+import type { BackendRegistry } from '../backends/registry.js';
+
+export interface GatewayInfo {
+  name: string;
+  version: string;
+}
+
+function toProtocolError(err: unknown, uri?: string): never {
+  if (err instanceof ProtocolError) throw err;
+  if (err instanceof UnknownTarget) {
+    if (uri !== undefined) throw new ResourceNotFoundError(uri);
+    throw new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
+  }
+  if (err instanceof BackendUnavailable) throw new ProtocolError(ProtocolErrorCode.InternalError, err.message);
+  const code = typeof (err as { code?: unknown })?.code === 'number' ? (err as { code: number }).code : ProtocolErrorCode.InternalError;
+  throw new ProtocolError(code, err instanceof Error ? err.message : String(err));
+}
+
+export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo): Server {
+  const server = new Server(
+    { name: info.name, version: info.version },
+    {
+      capabilities: {
+        tools: { listChanged: true },
+        resources: { listChanged: true },
+        prompts: { listChanged: true },
+      },
+      instructions: 'Tools from several MCP servers; each name is prefixed with its server: <server>__<tool>.',
+    },
+  );
+
+  server.setRequestHandler('tools/list', () => ({ tools: registry.aggregate.tools }));
+  server.setRequestHandler('prompts/list', () => ({ prompts: registry.aggregate.prompts }));
+  server.setRequestHandler('resources/list', () => ({ resources: registry.aggregate.resources }));
+  server.setRequestHandler('resources/templates/list', () => ({
+    resourceTemplates: registry.aggregate.resourceTemplates,
+  }));
+
+  server.setRequestHandler('tools/call', async (request, ctx) => {
+    const { name, arguments: args } = request.params;
+    try {
+      return await registry.callTool(name, args, ctx.mcpReq.signal);
+    } catch (err) {
+      toProtocolError(err);
+    }
+  });
+
+  server.setRequestHandler('prompts/get', async (request, ctx) => {
+    try {
+      return await registry.getPrompt(request.params.name, request.params.arguments, ctx.mcpReq.signal);
+    } catch (err) {
+      toProtocolError(err);
+    }
+  });
+
+  server.setRequestHandler('resources/read', async (request, ctx) => {
+    try {
+      return await registry.readResource(request.params.uri, ctx.mcpReq.signal);
+    } catch (err) {
+      toProtocolError(err, request.params.uri);
+    }
+  });
+
+  return server;
+}

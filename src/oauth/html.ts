@@ -1,0 +1,28 @@
+// Tiny HTML helpers: escaping and the page frame shared by every server-rendered page.
+import { readFileSync } from 'node:fs';
+
+export const stylesheet = readFileSync(new URL('./assets/postern.css', import.meta.url), 'utf8');
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export const esc = (value: unknown): string => String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c]);
+
+const logo = `<svg viewBox="0 0 32 32" aria-hidden="true"><rect x="3" y="3" width="26" height="26" rx="7" fill="currentColor" opacity=".12"/><path d="M10 25V11a6 6 0 0 1 12 0v14" fill="none" stroke="currentColor" stroke-width="2.6" stroke-linecap="round"/><circle cx="16" cy="18" r="2.4" fill="currentColor"/></svg>`;
+
+export function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${esc(title)} · Postern</title>
+<link rel="stylesheet" href="/assets/postern.css">
+</head>
+<body>
+<main>
+<div class="brand">${logo}<span>Postern</span></div>
+${body}
+</main>
+</body>
+</html>`;
+}

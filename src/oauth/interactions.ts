@@ -1,0 +1,211 @@
+// The login and consent steps of /authorize ("interactions" in oidc-provider's words):
+// GET /interaction/:uid shows the page for the current prompt; POST …/login signs in, POST
+// …/confirm grants the requested scopes, POST …/abort denies. Every form carries a CSRF token.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type Provider from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { PasswordIdentitySource } from '../identity/types.js';
+import { Csrf } from './csrf.js';
+import { FormError, readForm } from './forms.js';
+import { consentPage, errorPage, loginPage, type ClientView } from './pages.js';
+import { pageHeaders } from './page-headers.js';
+
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+export interface InteractionDeps {
+  provider: Provider;
+  identity: PasswordIdentitySource[];
+  csrf: Csrf;
+  log: Logger;
+}
+
+const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort))?$/;
+
+function send(res: ServerResponse, status: number, html: string, formTargets: string[] = []): void {
+  res.writeHead(status, { ...pageHeaders(formTargets), 'content-type': 'text/html; charset=utf-8' });
+  res.end(html);
+}
+
+/** Origins (or app schemes) the browser may be redirected to after a form post. */
+function formTarget(redirectUri: unknown): string[] {
+  const url = typeof redirectUri === 'string' ? URL.parse(redirectUri) : null;
+  if (!url) return [];
+  return [url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : url.protocol];
+}
+
+export function createInteractionHandler(deps: InteractionDeps) {
+  const { provider, identity, csrf, log } = deps;
+
+  async function clientView(details: Details): Promise<ClientView> {
+    const clientId = String(details.params.client_id ?? '');
+    const client = await provider.Client.find(clientId);
+    const redirect = URL.parse(String(details.params.redirect_uri ?? ''));
+    return {
+      name: (client?.clientName as string | undefined) ?? clientId,
+      clientId,
+      redirectHost: redirect ? (redirect.host || redirect.protocol) : 'unknown',
+    };
+  }
+
+  function requestedScopes(details: Details): string[] {
+    const d = details.prompt.details as {
+      missingOIDCScope?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
+    const scopes = new Set<string>(d.missingOIDCScope ?? []);
+    for (const list of Object.values(d.missingResourceScopes ?? {})) for (const s of list) scopes.add(s);
+    return [...scopes];
+  }
+
+  async function show(req: IncomingMessage, res: ServerResponse, details: Details, error?: string, username?: string) {
+    const client = await clientView(details);
+    const base = `/interaction/${details.uid}`;
+    const token = csrf.token(details.uid);
+    const targets = formTarget(details.params.redirect_uri);
+    if (details.prompt.name === 'login') {
+      send(res, error ? 401 : 200, loginPage({ action: `${base}/login`, csrf: token, client, error, username }), targets);
+      return;
+    }
+    if (details.prompt.name === 'consent') {
+      const principal = await findPrincipal(details.session?.accountId);
+      send(
+        res,
+        200,
+        consentPage({
+          action: `${base}/confirm`,
+          abortAction: `${base}/abort`,
+          csrf: token,
+          client,
+          user: principal?.displayName ?? details.session?.accountId ?? '',
+          scopes: requestedScopes(details),
+          resource: typeof details.params.resource === 'string' ? details.params.resource : undefined,
+        }),
+        targets,
+      );
+      return;
+    }
+    send(res, 400, errorPage('Unsupported step', `This server cannot complete the "${details.prompt.name}" step.`));
+    void req;
+  }
+
+  async function findPrincipal(subject: string | undefined) {
+    if (!subject) return undefined;
+    for (const source of identity) {
+      const p = await source.findAccount(subject);
+      if (p) return p;
+    }
+    return undefined;
+  }
+
+  async function login(req: IncomingMessage, res: ServerResponse, details: Details, form: URLSearchParams) {
+    if (details.prompt.name !== 'login') {
+      send(res, 400, errorPage('Already signed in', 'This step of the sign-in is already done.'));
+      return;
+    }
+    const username = (form.get('username') ?? '').trim();
+    const password = form.get('password') ?? '';
+    if (!username || !password) {
+      await show(req, res, details, 'Enter your username and password.', username);
+      return;
+    }
+    for (const source of identity) {
+      const principal = await source.verifyPassword(username, password);
+      if (principal) {
+        log.info({ event: 'login', subject: principal.subject, client: details.params.client_id }, 'login ok');
+        await provider.interactionFinished(req, res, { login: { accountId: principal.subject } }, { mergeWithLastSubmission: false });
+        return;
+      }
+    }
+    log.warn({ event: 'login_failed', username, client: details.params.client_id }, 'login failed');
+    await show(req, res, details, 'Wrong username or password.', username);
+  }
+
+  async function confirm(req: IncomingMessage, res: ServerResponse, details: Details) {
+    if (details.prompt.name !== 'consent' || !details.session?.accountId) {
+      send(res, 400, errorPage('Nothing to confirm', 'Sign in first, then allow access.'));
+      return;
+    }
+    const { params, session } = details;
+    const d = details.prompt.details as {
+      missingOIDCScope?: string[];
+      missingOIDCClaims?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
+    const grant = details.grantId
+      ? await provider.Grant.find(details.grantId)
+      : new provider.Grant({ accountId: session.accountId, clientId: String(params.client_id) });
+    if (!grant) {
+      send(res, 400, errorPage('Sign-in expired', 'The authorization for this request is gone.'));
+      return;
+    }
+    if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
+    if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(d.missingResourceScopes ?? {})) {
+      grant.addResourceScope(indicator, scopes.join(' '));
+    }
+    const grantId = await grant.save();
+    log.info({ event: 'consent', subject: session.accountId, client: params.client_id }, 'consent given');
+    await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  }
+
+  async function abort(req: IncomingMessage, res: ServerResponse, details: Details) {
+    log.info({ event: 'consent_denied', subject: details.session?.accountId, client: details.params.client_id }, 'access denied');
+    await provider.interactionFinished(
+      req,
+      res,
+      { error: 'access_denied', error_description: 'The user denied the request.' },
+      { mergeWithLastSubmission: false },
+    );
+  }
+
+  /** Handles the request when it belongs to the interaction routes; returns false otherwise. */
+  return async function handleInteraction(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> {
+    const match = ROUTE.exec(pathname);
+    if (!match) return false;
+    const [, uid, action] = match;
+    const method = req.method ?? 'GET';
+    if ((action && method !== 'POST') || (!action && method !== 'GET' && method !== 'HEAD')) {
+      res.setHeader('allow', action ? 'POST' : 'GET');
+      send(res, 405, errorPage('Method not allowed', `Use ${action ? 'POST' : 'GET'} here.`));
+      return true;
+    }
+    try {
+      const details = await provider.interactionDetails(req, res);
+      if (details.uid !== uid) throw new errors.SessionNotFound('interaction mismatch');
+      if (!action) {
+        await show(req, res, details);
+        return true;
+      }
+      const form = await readForm(req);
+      if (!csrf.check(uid, form.get('csrf'))) {
+        send(res, 403, errorPage('Form expired', 'This form is not valid any more (CSRF check failed).'));
+        return true;
+      }
+      if (action === 'login') await login(req, res, details, form);
+      else if (action === 'confirm') await confirm(req, res, details);
+      else await abort(req, res, details);
+    } catch (err) {
+      if (res.headersSent) {
+        log.error({ err }, 'interaction failed after the response started');
+        res.destroy();
+      } else if (err instanceof FormError) {
+        send(res, err.status, errorPage('Bad request', err.message));
+      } else if (err instanceof errors.SessionNotFound || err instanceof errors.InvalidRequest) {
+        send(
+          res,
+          400,
+          errorPage(
+            'Sign-in expired',
+            'This sign-in link has expired or was opened in another browser.',
+            'The sign-in must finish in the browser window where it started, within an hour.',
+          ),
+        );
+      } else {
+        log.error({ err }, 'interaction failed');
+        send(res, 500, errorPage('Something went wrong', 'The sign-in could not be completed.'));
+      }
+    }
+    return true;
+  };
+}

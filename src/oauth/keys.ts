@@ -1,0 +1,64 @@
+// Token signing keys, kept in the store: created on first start, rotated with
+// `postern keys rotate`. A rotated-out key stays published (and trusted) until every token it
+// signed has expired, then it is dropped.
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { Store } from '../store/types.js';
+import { nowSeconds } from '../store/types.js';
+
+const SETTING = 'signing_keys';
+export const SIGNING_ALG = 'RS256';
+
+export interface StoredKey {
+  /** Private JWK with kid, alg and use. */
+  jwk: JWK & { kid: string };
+  createdAt: number;
+  /** Set when a newer key took over; the key is kept until retiredAt + keepFor. */
+  retiredAt?: number;
+}
+
+export interface SigningKeys {
+  /** The key that signs new tokens. */
+  active: StoredKey;
+  /** Every private key still published, active first. */
+  all: StoredKey[];
+  publicJwks: { keys: JWK[] };
+}
+
+async function newKey(): Promise<StoredKey> {
+  // RS256: verification, the hot-path operation, is several times faster than ES256's.
+  const { privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true, modulusLength: 2048 });
+  const jwk = await exportJWK(privateKey);
+  const kid = await calculateJwkThumbprint(jwk);
+  return { jwk: { ...jwk, kid, alg: SIGNING_ALG, use: 'sig' }, createdAt: nowSeconds() };
+}
+
+const toPublic = ({ jwk }: StoredKey): JWK => ({ kty: jwk.kty, n: jwk.n, e: jwk.e, kid: jwk.kid, alg: jwk.alg, use: 'sig' });
+
+function view(keys: StoredKey[]): SigningKeys {
+  return { active: keys[0], all: keys, publicJwks: { keys: keys.map(toPublic) } };
+}
+
+async function read(store: Store): Promise<StoredKey[]> {
+  const raw = await store.getSetting(SETTING);
+  return raw ? (JSON.parse(raw) as StoredKey[]) : [];
+}
+
+/** Loads the keys, creating the first one, and drops retired keys older than `keepFor` seconds. */
+export async function loadSigningKeys(store: Store, keepFor: number): Promise<SigningKeys> {
+  let keys = await read(store);
+  const now = nowSeconds();
+  const kept = keys.filter((k) => k.retiredAt === undefined || k.retiredAt + keepFor > now);
+  if (kept.length === 0) kept.push(await newKey());
+  if (kept.length !== keys.length) await store.putSetting(SETTING, JSON.stringify(kept));
+  keys = kept;
+  return view(keys);
+}
+
+/** Makes a fresh key the active one; the old ones keep verifying until their tokens expire. */
+export async function rotateSigningKey(store: Store): Promise<SigningKeys> {
+  const keys = await read(store);
+  const now = nowSeconds();
+  const next = [await newKey(), ...keys.map((k) => ({ ...k, retiredAt: k.retiredAt ?? now }))];
+  await store.putSetting(SETTING, JSON.stringify(next));
+  return view(next);
+}

@@ -1,0 +1,158 @@
+// The authorization server: oidc-provider configured for MCP clients. Public clients register
+// dynamically (RFC 7591), PKCE S256 is required, the `resource` is the /mcp URL (RFC 8707) and
+// access tokens for it are RS256 JWTs; refresh tokens rotate and their reuse revokes the grant.
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config/schema.js';
+import type { Store } from '../store/types.js';
+import type { PasswordIdentitySource } from '../identity/types.js';
+import { createAdapterClass } from './adapter.js';
+import { SIGNING_ALG, type SigningKeys } from './keys.js';
+import { errorPage } from './pages.js';
+import { deriveKey } from './secret.js';
+import { isLoopbackHost } from '../config/load.js';
+
+export const MCP_SCOPES = ['mcp:tools', 'mcp:resources', 'mcp:prompts'] as const;
+const FORBIDDEN_REDIRECT_SCHEMES = new Set(['javascript:', 'vbscript:', 'data:', 'blob:', 'file:', 'about:']);
+
+export interface ProviderDeps {
+  config: Config;
+  issuer: string;
+  mcpUrl: string;
+  store: Store;
+  keys: SigningKeys;
+  secret: string;
+  identity: PasswordIdentitySource[];
+}
+
+/** Our redirect-URI rules on top of oidc-provider's: no script/data URIs, no plain http off loopback. */
+export function redirectUriProblem(uri: unknown): string | undefined {
+  if (typeof uri !== 'string') return 'redirect_uris must be strings';
+  const parsed = URL.parse(uri);
+  if (!parsed) return `redirect URI "${uri}" is not a valid URI`;
+  if (FORBIDDEN_REDIRECT_SCHEMES.has(parsed.protocol)) return `redirect URI scheme ${parsed.protocol} is not allowed`;
+  if (parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname)) {
+    return `redirect URI "${uri}" uses http on a non-loopback host; use https (or http://127.0.0.1 / localhost)`;
+  }
+  return undefined;
+}
+
+export function createProvider(deps: ProviderDeps): Provider {
+  const { config, issuer, mcpUrl, store, keys, secret, identity } = deps;
+  const ttl = config.auth;
+
+  const findPrincipal = async (subject: string) => {
+    for (const source of identity) {
+      const principal = await source.findAccount(subject);
+      if (principal) return principal;
+    }
+    return undefined;
+  };
+
+  const configuration: Configuration = {
+    adapter: createAdapterClass(store),
+    jwks: { keys: keys.all.map((k) => k.jwk) as never },
+    cookies: {
+      keys: [deriveKey(secret, 'cookies')],
+      long: { signed: true, sameSite: 'lax' },
+      short: { signed: true, sameSite: 'lax' },
+    },
+    async findAccount(_ctx, subject) {
+      const principal = await findPrincipal(subject);
+      if (!principal) return undefined;
+      return {
+        accountId: subject,
+        async claims() {
+          return { sub: subject, name: principal.displayName, email: principal.email };
+        },
+      };
+    },
+    claims: { openid: ['sub'], profile: ['name'], email: ['email'] },
+    // MCP scopes are listed here too: clients put them in their registration metadata.
+    scopes: ['openid', 'offline_access', 'profile', 'email', ...MCP_SCOPES],
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+      // "native" accepts loopback http and app schemes (cursor://, vscode://) as well as https,
+      // which is what MCP desktop and web clients register.
+      application_type: 'native',
+    },
+    extraClientMetadata: {
+      properties: ['software_id'],
+      validator(_ctx, key, _value, metadata) {
+        if (key !== 'software_id') return;
+        for (const uri of (metadata.redirect_uris as unknown[]) ?? []) {
+          const problem = redirectUriProblem(uri);
+          if (problem) throw new errors.InvalidRedirectUri(problem);
+        }
+      },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      registration: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: { enabled: false },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => mcpUrl,
+        useGrantedResource: () => true,
+        getResourceServerInfo(_ctx, resourceIndicator) {
+          if (resourceIndicator !== mcpUrl) {
+            throw new errors.InvalidTarget(`unknown resource; this server protects ${mcpUrl}`);
+          }
+          return {
+            scope: MCP_SCOPES.join(' '),
+            audience: mcpUrl,
+            accessTokenTTL: ttl.accessTokenTtl,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: SIGNING_ALG, kid: keys.active.jwk.kid } },
+          };
+        },
+      },
+    },
+    ttl: {
+      AccessToken: ttl.accessTokenTtl,
+      AuthorizationCode: ttl.authorizationCodeTtl,
+      RefreshToken: ttl.refreshTokenTtl,
+      Grant: ttl.refreshTokenTtl,
+      Session: ttl.sessionTtl,
+      Interaction: 3600,
+      IdToken: 3600,
+    },
+    // Refresh tokens for every client registered with the refresh_token grant, not only for
+    // those that ask for offline_access (MCP clients rarely do).
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    async extraTokenClaims(_ctx, token) {
+      // `gid` lets the guard drop tokens of a revoked grant (code replay, refresh-token reuse).
+      return { gid: (token as unknown as { grantId?: string }).grantId };
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    routes: {
+      authorization: '/authorize',
+      token: '/token',
+      registration: '/register',
+      revocation: '/revoke',
+      jwks: '/jwks',
+      userinfo: '/userinfo',
+      end_session: '/logout',
+      introspection: '/introspect',
+      pushed_authorization_request: '/par',
+    },
+    clientBasedCORS: () => true,
+    conformIdTokenClaims: false,
+    allowOmittingSingleRegisteredRedirectUri: false,
+    async renderError(ctx: KoaContextWithOIDC, out) {
+      ctx.type = 'html';
+      ctx.body = errorPage('Sign-in failed', String(out.error_description ?? out.error), String(out.error));
+    },
+  };
+
+  const provider = new Provider(issuer, configuration);
+  // edge/server.ts sets X-Forwarded-Host/-Proto from the issuer on every request it passes on.
+  provider.proxy = true;
+  return provider;
+}

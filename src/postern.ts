@@ -1,0 +1,148 @@
+// The composition root: opens the store, loads keys and users, starts the backends, builds the
+// authorization server, the guard and the MCP endpoint, and serves them on one HTTP listener.
+import type { Server as HttpServer } from 'node:http';
+import type { Logger } from 'pino';
+import { BackendRegistry } from './backends/registry.js';
+import type { Config } from './config/schema.js';
+import { createApp } from './edge/app.js';
+import { createDispatcher, listen } from './edge/server.js';
+import { Guard } from './guard/guard.js';
+import { JwtVerifier } from './guard/jwt-verifier.js';
+import { LocalUsers } from './identity/local.js';
+import { McpEndpoint } from './mcp/endpoint.js';
+import { Csrf } from './oauth/csrf.js';
+import { createInteractionHandler } from './oauth/interactions.js';
+import { loadSigningKeys } from './oauth/keys.js';
+import { createProvider, MCP_SCOPES } from './oauth/provider.js';
+import { deriveKey, loadSecret } from './oauth/secret.js';
+import { openStore } from './store/index.js';
+import type { Store } from './store/types.js';
+import { VERSION } from './version.js';
+import { isLoopbackHost } from './config/load.js';
+
+export interface Postern {
+  issuer: string;
+  mcpUrl: string;
+  port: number;
+  store: Store;
+  registry: BackendRegistry;
+  /** Set when the user table was empty and the initial user was created. */
+  initialPassword?: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  log: Logger;
+  /** Wait this long for the backends' first connection before serving (default 10 s). */
+  backendWaitMs?: number;
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+export async function startPostern(config: Config, opts: StartOptions): Promise<Postern> {
+  const { log } = opts;
+  const store = openStore(config);
+  const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
+  try {
+    const users = new LocalUsers(store);
+    const initialPassword = config.auth.enabled && config.identity.local.enabled
+      ? await users.ensureInitialUser(config.identity.local.initialUser)
+      : undefined;
+    const keys = await loadSigningKeys(store, config.auth.accessTokenTtl + 300);
+    const secret = loadSecret(config);
+
+    const registry = new BackendRegistry(config.mcpServers ?? {}, { version: VERSION, log });
+    cleanup.push(() => registry.stop());
+    registry.start();
+    await registry.waitReady(opts.backendWaitMs ?? 10_000);
+
+    const { server, port } = await listen(config.server.host, config.server.port);
+    cleanup.push(() => closeServer(server));
+    const issuer = config.server.issuer?.replace(/\/$/, '') ?? `http://${urlHost(config.server.host)}:${port}`;
+    const mcpUrl = `${issuer}/mcp`;
+    const info = { name: 'postern', version: VERSION };
+    const endpoint = new McpEndpoint({ registry, info, log });
+    cleanup.push(() => endpoint.close());
+
+    let guard: Guard | undefined;
+    let provider;
+    let interactions;
+    if (config.auth.enabled) {
+      const identity = config.identity.local.enabled ? [users] : [];
+      provider = createProvider({ config, issuer, mcpUrl, store, keys, secret, identity });
+      provider.on('server_error', (_ctx, err) => log.error({ err }, 'authorization server error'));
+      provider.on('grant.revoked', (_ctx, grantId) => log.info({ event: 'grant_revoked', grantId }, 'grant revoked'));
+      interactions = createInteractionHandler({ provider, identity, csrf: new Csrf(deriveKey(secret, 'csrf')), log });
+      const verifier = new JwtVerifier({ issuer, audience: mcpUrl, jwks: keys.publicJwks, store });
+      guard = new Guard({
+        verifiers: [verifier],
+        resourceMetadataUrl: `${issuer}/.well-known/oauth-protected-resource/mcp`,
+        scopes: MCP_SCOPES,
+      });
+    }
+
+    const app = createApp({
+      issuer,
+      mcpUrl,
+      guard,
+      protectedResourceMetadata: guard && {
+        resource: mcpUrl,
+        authorization_servers: [issuer],
+        scopes_supported: [...MCP_SCOPES],
+        bearer_methods_supported: ['header'],
+        resource_name: 'Postern MCP gateway',
+      },
+      endpoint,
+      registry,
+      corsOrigins: config.server.corsOrigins,
+      version: VERSION,
+    });
+    const allowedHosts = new Set(['localhost', '127.0.0.1', '[::1]', new URL(issuer).hostname.toLowerCase()]);
+    if (!isLoopbackHost(config.server.host)) allowedHosts.add(urlHost(config.server.host).toLowerCase());
+    server.on(
+      'request',
+      createDispatcher(
+        {
+          app,
+          authorizationServer: provider?.callback(),
+          interactions,
+          allowedHosts,
+          issuer: new URL(issuer),
+          trustProxy: config.server.trustProxy,
+        },
+        log,
+      ),
+    );
+
+    const sweeper = setInterval(() => void store.sweepExpired().catch((err) => log.warn({ err }, 'sweep failed')), 600_000);
+    sweeper.unref();
+    cleanup.push(() => clearInterval(sweeper));
+
+    log.info({ issuer, mcpUrl, auth: config.auth.enabled, store: store.kind, backends: registry.status() }, 'postern started');
+    return {
+      issuer,
+      mcpUrl,
+      port,
+      store,
+      registry,
+      initialPassword,
+      close: () => runCleanup(cleanup),
+    };
+  } catch (err) {
+    await runCleanup(cleanup);
+    throw err;
+  }
+}
+
+async function runCleanup(steps: Array<() => Promise<void> | void>): Promise<void> {
+  for (const step of steps.reverse()) await step();
+}
+
+function closeServer(server: HttpServer): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,111 @@
+// In-memory store: the same contract as sqlite.ts, for unit tests and throwaway runs.
+import { GrantEvents } from './grant-events.js';
+import { grantIdOf } from './sqlite.js';
+import { nowSeconds, type OidcRecord, type Store, type UserRecord } from './types.js';
+
+interface Entry extends OidcRecord {
+  grantId: string | null;
+}
+
+export class MemoryStore implements Store {
+  readonly kind = 'memory' as const;
+  private readonly oidc = new Map<string, Map<string, Entry>>();
+  private readonly users = new Map<string, UserRecord>();
+  private readonly settings = new Map<string, string>();
+  private readonly events = new GrantEvents();
+
+  private table(model: string): Map<string, Entry> {
+    let t = this.oidc.get(model);
+    if (!t) this.oidc.set(model, (t = new Map()));
+    return t;
+  }
+
+  private live(entry: Entry | undefined): entry is Entry {
+    return !!entry && (entry.expiresAt === undefined || entry.expiresAt > nowSeconds());
+  }
+
+  private copy(entry: Entry): OidcRecord {
+    return { payload: structuredClone(entry.payload), expiresAt: entry.expiresAt };
+  }
+
+  private findBy(model: string, key: string, value: string) {
+    for (const [id, entry] of this.table(model)) {
+      if (this.live(entry) && entry.payload[key] === value) return { id, record: this.copy(entry) };
+    }
+    return undefined;
+  }
+
+  async oidcUpsert(model: string, id: string, payload: Record<string, unknown>, expiresAt?: number) {
+    this.table(model).set(id, { payload: structuredClone(payload), expiresAt, grantId: grantIdOf(model, id, payload) });
+  }
+
+  async oidcFind(model: string, id: string) {
+    const entry = this.table(model).get(id);
+    return this.live(entry) ? this.copy(entry) : undefined;
+  }
+
+  async oidcFindByUid(model: string, uid: string) {
+    return this.findBy(model, 'uid', uid);
+  }
+
+  async oidcFindByUserCode(model: string, userCode: string) {
+    return this.findBy(model, 'userCode', userCode);
+  }
+
+  async oidcConsume(model: string, id: string) {
+    const entry = this.table(model).get(id);
+    if (entry) entry.payload.consumed = nowSeconds();
+  }
+
+  async oidcDestroy(model: string, id: string) {
+    this.table(model).delete(id);
+    if (model === 'Grant') this.events.emit(id);
+  }
+
+  async oidcRevokeByGrantId(model: string, grantId: string) {
+    const t = this.table(model);
+    for (const [id, entry] of t) if (entry.grantId === grantId) t.delete(id);
+    this.events.emit(grantId);
+  }
+
+  async oidcCount(model: string) {
+    let n = 0;
+    for (const entry of this.table(model).values()) if (this.live(entry)) n++;
+    return n;
+  }
+
+  async getUser(username: string) {
+    const u = this.users.get(username);
+    return u && structuredClone(u);
+  }
+
+  async putUser(user: UserRecord) {
+    this.users.set(user.username, structuredClone(user));
+  }
+
+  async listUsers() {
+    return [...this.users.values()].sort((a, b) => a.username.localeCompare(b.username)).map((u) => structuredClone(u));
+  }
+
+  async getSetting(key: string) {
+    return this.settings.get(key);
+  }
+
+  async putSetting(key: string, value: string) {
+    this.settings.set(key, value);
+  }
+
+  async sweepExpired() {
+    let n = 0;
+    for (const t of this.oidc.values()) {
+      for (const [id, entry] of t) if (!this.live(entry)) (t.delete(id), n++);
+    }
+    return n;
+  }
+
+  onGrantRevoked(listener: (grantId: string) => void) {
+    return this.events.on(listener);
+  }
+
+  async close() {}
+}

@@ -1,0 +1,213 @@
+// SQLite store (better-sqlite3, WAL): the embedded default. Synchronous driver behind the async
+// Store interface so that other drivers fit the same seam; statements are prepared once.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { GrantEvents } from './grant-events.js';
+import { nowSeconds, type OidcRecord, type Store, type UserRecord } from './types.js';
+
+const migrations: string[] = [
+  `CREATE TABLE oidc (
+     model TEXT NOT NULL,
+     id TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     grant_id TEXT,
+     uid TEXT,
+     user_code TEXT,
+     expires_at INTEGER,
+     PRIMARY KEY (model, id)
+   );
+   CREATE INDEX oidc_grant ON oidc (grant_id) WHERE grant_id IS NOT NULL;
+   CREATE INDEX oidc_uid ON oidc (model, uid) WHERE uid IS NOT NULL;
+   CREATE INDEX oidc_user_code ON oidc (model, user_code) WHERE user_code IS NOT NULL;
+   CREATE INDEX oidc_expires ON oidc (expires_at) WHERE expires_at IS NOT NULL;
+   CREATE TABLE users (
+     username TEXT PRIMARY KEY,
+     password_hash TEXT NOT NULL,
+     display_name TEXT,
+     email TEXT,
+     roles TEXT NOT NULL DEFAULT '[]',
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+];
+
+interface OidcRow {
+  id: string;
+  payload: string;
+  expires_at: number | null;
+}
+
+interface UserRow {
+  username: string;
+  password_hash: string;
+  display_name: string | null;
+  email: string | null;
+  roles: string;
+  created_at: number;
+  updated_at: number;
+}
+
+const toRecord = (row: OidcRow): OidcRecord => ({
+  payload: JSON.parse(row.payload),
+  expiresAt: row.expires_at ?? undefined,
+});
+
+const toUser = (row: UserRow): UserRecord => ({
+  username: row.username,
+  passwordHash: row.password_hash,
+  displayName: row.display_name ?? undefined,
+  email: row.email ?? undefined,
+  roles: JSON.parse(row.roles),
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+export function grantIdOf(model: string, id: string, payload: Record<string, unknown>): string | null {
+  if (model === 'Grant') return id;
+  return typeof payload.grantId === 'string' ? payload.grantId : null;
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly events = new GrantEvents();
+  private readonly q;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    const live = '(expires_at IS NULL OR expires_at > ?)';
+    this.q = {
+      upsert: this.db.prepare(
+        `INSERT INTO oidc (model, id, payload, grant_id, uid, user_code, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
+           uid = excluded.uid, user_code = excluded.user_code, expires_at = excluded.expires_at`,
+      ),
+      find: this.db.prepare<[string, string, number], OidcRow>(
+        `SELECT id, payload, expires_at FROM oidc WHERE model = ? AND id = ? AND ${live}`,
+      ),
+      findByUid: this.db.prepare<[string, string, number], OidcRow>(
+        `SELECT id, payload, expires_at FROM oidc WHERE model = ? AND uid = ? AND ${live}`,
+      ),
+      findByUserCode: this.db.prepare<[string, string, number], OidcRow>(
+        `SELECT id, payload, expires_at FROM oidc WHERE model = ? AND user_code = ? AND ${live}`,
+      ),
+      consume: this.db.prepare(
+        `UPDATE oidc SET payload = json_set(payload, '$.consumed', ?) WHERE model = ? AND id = ?`,
+      ),
+      destroy: this.db.prepare('DELETE FROM oidc WHERE model = ? AND id = ?'),
+      revoke: this.db.prepare('DELETE FROM oidc WHERE model = ? AND grant_id = ?'),
+      count: this.db.prepare<[string, number], { n: number }>(`SELECT count(*) AS n FROM oidc WHERE model = ? AND ${live}`),
+      sweep: this.db.prepare('DELETE FROM oidc WHERE expires_at IS NOT NULL AND expires_at <= ?'),
+      getUser: this.db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?'),
+      putUser: this.db.prepare(
+        `INSERT INTO users (username, password_hash, display_name, email, roles, created_at, updated_at)
+         VALUES (@username, @password_hash, @display_name, @email, @roles, @created_at, @updated_at)
+         ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash,
+           display_name = excluded.display_name, email = excluded.email, roles = excluded.roles,
+           updated_at = excluded.updated_at`,
+      ),
+      listUsers: this.db.prepare<[], UserRow>('SELECT * FROM users ORDER BY username'),
+      getSetting: this.db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
+      putSetting: this.db.prepare(
+        'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ),
+    };
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    for (let v = version; v < migrations.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(migrations[v]);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  async oidcUpsert(model: string, id: string, payload: Record<string, unknown>, expiresAt?: number): Promise<void> {
+    const uid = typeof payload.uid === 'string' ? payload.uid : null;
+    const userCode = typeof payload.userCode === 'string' ? payload.userCode : null;
+    this.q.upsert.run(model, id, JSON.stringify(payload), grantIdOf(model, id, payload), uid, userCode, expiresAt ?? null);
+  }
+
+  async oidcFind(model: string, id: string): Promise<OidcRecord | undefined> {
+    const row = this.q.find.get(model, id, nowSeconds());
+    return row && toRecord(row);
+  }
+
+  async oidcFindByUid(model: string, uid: string) {
+    const row = this.q.findByUid.get(model, uid, nowSeconds());
+    return row && { id: row.id, record: toRecord(row) };
+  }
+
+  async oidcFindByUserCode(model: string, userCode: string) {
+    const row = this.q.findByUserCode.get(model, userCode, nowSeconds());
+    return row && { id: row.id, record: toRecord(row) };
+  }
+
+  async oidcConsume(model: string, id: string): Promise<void> {
+    this.q.consume.run(nowSeconds(), model, id);
+  }
+
+  async oidcDestroy(model: string, id: string): Promise<void> {
+    this.q.destroy.run(model, id);
+    if (model === 'Grant') this.events.emit(id);
+  }
+
+  async oidcRevokeByGrantId(model: string, grantId: string): Promise<void> {
+    this.q.revoke.run(model, grantId);
+    this.events.emit(grantId);
+  }
+
+  async oidcCount(model: string): Promise<number> {
+    return this.q.count.get(model, nowSeconds())!.n;
+  }
+
+  async getUser(username: string): Promise<UserRecord | undefined> {
+    const row = this.q.getUser.get(username);
+    return row && toUser(row);
+  }
+
+  async putUser(user: UserRecord): Promise<void> {
+    this.q.putUser.run({
+      username: user.username,
+      password_hash: user.passwordHash,
+      display_name: user.displayName ?? null,
+      email: user.email ?? null,
+      roles: JSON.stringify(user.roles),
+      created_at: user.createdAt,
+      updated_at: user.updatedAt,
+    });
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    return this.q.listUsers.all().map(toUser);
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    return this.q.getSetting.get(key)?.value;
+  }
+
+  async putSetting(key: string, value: string): Promise<void> {
+    this.q.putSetting.run(key, value);
+  }
+
+  async sweepExpired(): Promise<number> {
+    return this.q.sweep.run(nowSeconds()).changes;
+  }
+
+  onGrantRevoked(listener: (grantId: string) => void): () => void {
+    return this.events.on(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

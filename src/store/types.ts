@@ -1,0 +1,52 @@
+// The one storage interface every part uses. Implementations: sqlite.ts (default, embedded) and
+// memory.ts (tests, throwaway runs). Ids handed to the store are already hashed where they are
+// secrets (see oauth/adapter.ts); the store keeps what it is given.
+
+/** A stored oidc-provider artifact (client, grant, code, refresh token, session, …). */
+export interface OidcRecord {
+  payload: Record<string, unknown>;
+  /** Epoch seconds; undefined = no expiry. */
+  expiresAt?: number;
+}
+
+export interface UserRecord {
+  username: string;
+  passwordHash: string;
+  displayName?: string;
+  email?: string;
+  roles: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'memory';
+
+  oidcUpsert(model: string, id: string, payload: Record<string, unknown>, expiresAt?: number): Promise<void>;
+  /** Unexpired record or undefined. */
+  oidcFind(model: string, id: string): Promise<OidcRecord | undefined>;
+  oidcFindByUid(model: string, uid: string): Promise<{ id: string; record: OidcRecord } | undefined>;
+  oidcFindByUserCode(model: string, userCode: string): Promise<{ id: string; record: OidcRecord } | undefined>;
+  /** Marks the record consumed (payload.consumed = epoch seconds). */
+  oidcConsume(model: string, id: string): Promise<void>;
+  oidcDestroy(model: string, id: string): Promise<void>;
+  /** Deletes every record of `model` that belongs to the grant. */
+  oidcRevokeByGrantId(model: string, grantId: string): Promise<void>;
+  /** Counts records of a model (diagnostics, tests). */
+  oidcCount(model: string): Promise<number>;
+
+  getUser(username: string): Promise<UserRecord | undefined>;
+  putUser(user: UserRecord): Promise<void>;
+  listUsers(): Promise<UserRecord[]>;
+
+  getSetting(key: string): Promise<string | undefined>;
+  putSetting(key: string, value: string): Promise<void>;
+
+  /** Deletes expired artifacts; returns how many. */
+  sweepExpired(): Promise<number>;
+  /** Called with the grant id whenever a grant is revoked or destroyed. */
+  onGrantRevoked(listener: (grantId: string) => void): () => void;
+  close(): Promise<void>;
+}
+
+export const nowSeconds = (): number => Math.floor(Date.now() / 1000);

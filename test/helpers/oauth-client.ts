@@ -1,0 +1,95 @@
+// The MCP SDK v2 client wired as a real OAuth client against Postern: an in-memory
+// OAuthClientProvider (what an MCP host implements) plus a helper that runs the whole flow.
+import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
+import type { OAuthClientProvider } from '@modelcontextprotocol/client';
+import { authorizeInBrowser } from './browser.js';
+
+type Info = Awaited<ReturnType<OAuthClientProvider['clientInformation']>>;
+type Tokens = Awaited<ReturnType<OAuthClientProvider['tokens']>>;
+
+export const CALLBACK = 'http://127.0.0.1:53682/callback';
+
+export class MemoryOAuthProvider implements OAuthClientProvider {
+  info: Info;
+  savedTokens: Tokens;
+  verifier = '';
+  authorizationUrl?: URL;
+
+  constructor(readonly redirect = CALLBACK, readonly name = 'Postern test client') {}
+
+  get redirectUrl() {
+    return this.redirect;
+  }
+
+  get clientMetadata() {
+    return {
+      client_name: this.name,
+      redirect_uris: [this.redirect],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+
+  clientInformation() {
+    return this.info;
+  }
+
+  saveClientInformation(info: NonNullable<Info>) {
+    this.info = info;
+  }
+
+  tokens() {
+    return this.savedTokens;
+  }
+
+  saveTokens(tokens: NonNullable<Tokens>) {
+    this.savedTokens = tokens;
+  }
+
+  redirectToAuthorization(url: URL) {
+    this.authorizationUrl = url;
+  }
+
+  saveCodeVerifier(v: string) {
+    this.verifier = v;
+  }
+
+  codeVerifier() {
+    return this.verifier;
+  }
+}
+
+export type Era = 'legacy' | 'modern';
+
+export function newClient(era: Era = 'legacy'): Client {
+  return new Client(
+    { name: 'postern-test', version: '1.0.0' },
+    era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {},
+  );
+}
+
+/** Connects with OAuth, signing in through the pages when the provider has no usable token. */
+export async function connectWithOAuth(
+  mcpUrl: string,
+  provider: MemoryOAuthProvider,
+  user: { username: string; password: string },
+  era: Era = 'legacy',
+): Promise<{ client: Client; transport: StreamableHTTPClientTransport; signedIn: boolean }> {
+  const url = new URL(mcpUrl);
+  let transport = new StreamableHTTPClientTransport(url, { authProvider: provider });
+  let client = newClient(era);
+  try {
+    await client.connect(transport);
+    return { client, transport, signedIn: false };
+  } catch (err) {
+    if (!(err instanceof UnauthorizedError) || !provider.authorizationUrl) throw err;
+  }
+  await client.close().catch(() => {});
+  const { callback } = await authorizeInBrowser(provider.authorizationUrl.toString(), provider.redirect, user);
+  await transport.finishAuth(callback.searchParams);
+  transport = new StreamableHTTPClientTransport(url, { authProvider: provider });
+  client = newClient(era);
+  await client.connect(transport);
+  return { client, transport, signedIn: true };
+}

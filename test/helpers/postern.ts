@@ -1,0 +1,55 @@
+// Starts a real Postern in-process for a test: port 0, a temp data dir, silent logs.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { demoBackends } from '../../src/config/load.js';
+import { configSchema, type Config } from '../../src/config/schema.js';
+import { startPostern, type Postern } from '../../src/postern.js';
+
+export interface TestPostern extends Postern {
+  config: Config;
+  dataDir: string;
+  password: string;
+  /** Stops and starts again on the same port and data dir. */
+  restart(): Promise<TestPostern>;
+  /** Stops and deletes the data dir. */
+  destroy(): Promise<void>;
+}
+
+export function tempDir(prefix = 'postern-test-'): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+export async function startTestPostern(overrides: Record<string, unknown> = {}, password?: string): Promise<TestPostern> {
+  const dataDir = (overrides.dataDir as string) ?? tempDir();
+  const config = configSchema.parse({
+    server: { port: 0 },
+    log: { level: process.env.TEST_LOG_LEVEL ?? 'silent' },
+    ...overrides,
+    dataDir,
+  });
+  config.mcpServers ??= demoBackends();
+  return boot(config, password);
+}
+
+async function boot(config: Config, knownPassword?: string): Promise<TestPostern> {
+  const log = pino({ level: config.log.level });
+  const postern = await startPostern(config, { log });
+  const password = postern.initialPassword ?? knownPassword ?? '';
+  const self: TestPostern = {
+    ...postern,
+    config,
+    dataDir: config.dataDir,
+    password,
+    async restart() {
+      await postern.close();
+      return boot({ ...config, server: { ...config.server, port: postern.port } }, password);
+    },
+    async destroy() {
+      await postern.close();
+      rmSync(config.dataDir, { recursive: true, force: true });
+    },
+  };
+  return self;
+}
