@@ -32,6 +32,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     const where = issue.path.length ? `${key}.` : '';
     return `${issue.keys.map((k) => where + k).join(', ')}: unknown key; ${hints.unrecognized_keys}`;
   }
+  if (issue.code === 'invalid_key') {
+    return `${key}: invalid name: ${issue.issues.map((i) => i.message).join('; ')}`;
+  }
   const hint = hints[issue.code];
   return `${key}: ${issue.message}${hint && !issue.message.includes(hint) ? `; ${hint}` : ''}`;
 }

@@ -1,0 +1,206 @@
+// Config loading: file formats, the Claude Desktop mcpServers shape, env overrides (including the
+// seed deployments' MCP_* names), and errors that name the key and the fix — via the CLI too.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config/load.js';
+import { tempDir } from './helpers/postern.js';
+
+const dir = tempDir('postern-config-');
+function file(name: string, text: string): string {
+  const p = path.join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+function problems(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err}`);
+    return err.problems.join('\n');
+  }
+  assert.fail('expected the config to be refused');
+}
+
+describe('config file', () => {
+  it('reads YAML with stdio and HTTP backends in the Claude Desktop shape', () => {
+    const config = loadConfig({
+      env: {},
+      file: file(
+        'ok.yaml',
+        `server:
+  port: 9000
+mcpServers:
+  memory:
+    command: npx
+    args: ["-y", "@modelcontextprotocol/server-memory"]
+    env: { MEMORY_FILE_PATH: /tmp/m.json }
+  sentry:
+    url: https://mcp.sentry.example/mcp
+    headers: { Authorization: Bearer abc }
+`,
+      ),
+    });
+    assert.equal(config.server.port, 9000);
+    assert.equal(config.server.host, '127.0.0.1');
+    assert.deepEqual(config.mcpServers!.memory, {
+      command: 'npx',
+      args: ['-y', '@modelcontextprotocol/server-memory'],
+      env: { MEMORY_FILE_PATH: '/tmp/m.json' },
+      disabled: false,
+      timeoutMs: 60_000,
+    });
+    assert.equal((config.mcpServers!.sentry as { url: string }).url, 'https://mcp.sentry.example/mcp');
+    assert.equal(config.dataDir, path.join(dir, 'data'), 'dataDir is relative to the config file');
+  });
+
+  it('reads a pasted claude_desktop_config.json', () => {
+    const config = loadConfig({
+      env: {},
+      file: file('desktop.json', JSON.stringify({ mcpServers: { fs: { command: 'npx', args: ['server-filesystem', '/tmp'] } } })),
+    });
+    assert.deepEqual(Object.keys(config.mcpServers!), ['fs']);
+  });
+
+  it('uses the bundled demo backend when no mcpServers are configured', () => {
+    const config = loadConfig({ env: {} });
+    assert.deepEqual(Object.keys(config.mcpServers!), ['everything']);
+  });
+
+  it('names the key and the fix for a wrong type', () => {
+    const text = problems(() => loadConfig({ env: {}, file: file('bad-port.yaml', 'server:\n  port: "eighty"\n') }));
+    assert.match(text, /^server\.port: /m);
+  });
+
+  it('names unknown keys', () => {
+    const text = problems(() => loadConfig({ env: {}, file: file('typo.yaml', 'server:\n  prot: 80\n') }));
+    assert.match(text, /server\.prot: unknown key/);
+  });
+
+  it('explains a backend with neither command nor url', () => {
+    const text = problems(() => loadConfig({ env: {}, file: file('nobackend.yaml', 'mcpServers:\n  x:\n    args: []\n') }));
+    assert.match(text, /mcpServers\.x: .*"command" \(stdio\) or "url"/);
+  });
+
+  it('refuses backend names that contain the "__" separator', () => {
+    const text = problems(() => loadConfig({ env: {}, file: file('sep.yaml', 'mcpServers:\n  a__b:\n    command: x\n') }));
+    assert.match(text, /mcpServers\.a__b: .*"__"/);
+  });
+
+  it('reports a syntax error with the file name', () => {
+    const text = problems(() => loadConfig({ env: {}, file: file('broken.yaml', 'server: [\n') }));
+    assert.match(text, /broken\.yaml: cannot be parsed/);
+  });
+
+  it('reports a missing file', () => {
+    assert.match(problems(() => loadConfig({ env: {}, file: path.join(dir, 'nope.yaml') })), /not found/);
+  });
+});
+
+describe('bind address rules', () => {
+  it('refuses a non-loopback bind without an https issuer', () => {
+    const text = problems(() => loadConfig({ env: { POSTERN_HOST: '0.0.0.0' } }));
+    assert.match(text, /server\.host: "0\.0\.0\.0" is not a loopback address/);
+    assert.match(text, /server\.issuer/);
+    assert.match(text, /--insecure/);
+  });
+
+  it('allows it with an https issuer, or with --insecure', () => {
+    assert.equal(loadConfig({ env: { POSTERN_HOST: '0.0.0.0', MCP_AUTH_ISSUER: 'https://mcp.example.com' } }).server.issuer, 'https://mcp.example.com');
+    assert.equal(loadConfig({ env: { POSTERN_HOST: '0.0.0.0' }, insecure: true }).server.host, '0.0.0.0');
+  });
+
+  it('never binds off loopback with auth disabled, even with --insecure', () => {
+    const text = problems(() =>
+      loadConfig({ env: { POSTERN_HOST: '0.0.0.0', MCP_AUTH_ENABLED: 'false', MCP_AUTH_ISSUER: 'https://x.example' }, insecure: true }),
+    );
+    assert.match(text, /auth\.enabled is false/);
+  });
+
+  it('accepts loopback names', () => {
+    for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.0.2']) {
+      assert.equal(loadConfig({ env: { POSTERN_HOST: host } }).server.host, host);
+    }
+  });
+});
+
+describe('environment', () => {
+  it('maps the seed deployments\' variables', () => {
+    const config = loadConfig({
+      env: {
+        MCP_AUTH_ENABLED: 'false',
+        MCP_AUTH_SECRET: 'x'.repeat(40),
+        MCP_AUTH_ISSUER: 'https://gw.example.org',
+        MCP_TRUST_PROXY: 'true',
+      },
+    });
+    assert.equal(config.auth.enabled, false);
+    assert.equal(config.auth.secret, 'x'.repeat(40));
+    assert.equal(config.server.issuer, 'https://gw.example.org');
+    assert.equal(config.server.trustProxy, true);
+  });
+
+  it('lets POSTERN_* override the file', () => {
+    const f = file('port.yaml', 'server:\n  port: 1000\n');
+    assert.equal(loadConfig({ env: { POSTERN_PORT: '2000' }, file: f }).server.port, 2000);
+  });
+
+  it('names the variable when its value is malformed', () => {
+    assert.match(problems(() => loadConfig({ env: { POSTERN_PORT: 'abc' } })), /POSTERN_PORT: "abc" is not a port/);
+    assert.match(problems(() => loadConfig({ env: { MCP_AUTH_ENABLED: 'maybe' } })), /MCP_AUTH_ENABLED: "maybe" is not a boolean/);
+    assert.match(problems(() => loadConfig({ env: { MCP_AUTH_SECRET: 'short' } })), /auth\.secret: .*32 characters/);
+  });
+});
+
+describe('postern CLI', () => {
+  const cli = path.resolve(import.meta.dirname, '../bin/postern.js');
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 30_000 });
+
+  it('check exits 0 on a good file and prints a summary', () => {
+    const res = run(['check', '--config', file('cli-ok.yaml', 'server:\n  port: 9999\n')]);
+    assert.equal(res.status, 0, res.stderr);
+    assert.match(res.stdout, /configuration OK/);
+    assert.match(res.stdout, /127\.0\.0\.1:9999/);
+  });
+
+  it('serve exits non-zero naming the key on a bad config, without starting', () => {
+    const res = run(['serve', '--config', file('cli-bad.yaml', 'server:\n  port: -5\n')]);
+    assert.equal(res.status, 2);
+    assert.match(res.stderr, /server\.port/);
+  });
+
+  it('serve refuses a public bind without an https issuer', () => {
+    const res = run(['serve'], { POSTERN_HOST: '0.0.0.0', POSTERN_DATA_DIR: dir });
+    assert.equal(res.status, 2);
+    assert.match(res.stderr, /not a loopback address/);
+  });
+
+  it('user add / passwd / list manage local users', () => {
+    const env = { POSTERN_DATA_DIR: path.join(dir, 'users') };
+    const add = spawnSync(process.execPath, [cli, 'user', 'add', 'alice', '--password-stdin', '--role', 'dev'], {
+      input: 'correct horse battery\n',
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, ...env },
+    });
+    assert.equal(add.status, 0, add.stderr);
+    const again = run(['user', 'add', 'alice'], env);
+    assert.equal(again.status, 2);
+    assert.match(again.stderr, /already exists/);
+    const passwd = run(['user', 'passwd', 'alice'], env);
+    assert.equal(passwd.status, 0);
+    assert.match(passwd.stdout, /password for alice: \S{10,}/);
+    const list = run(['user', 'list'], env);
+    assert.match(list.stdout, /^alice\tdev$/m);
+    assert.equal(run(['user', 'passwd', 'bob'], env).status, 2);
+  });
+
+  it('rejects an unknown command with usage', () => {
+    const res = run(['frobnicate']);
+    assert.equal(res.status, 2);
+    assert.match(res.stderr, /Usage: postern/);
+  });
+});
