@@ -75,7 +75,7 @@ export async function connectWithOAuth(
   provider: MemoryOAuthProvider,
   user: { username: string; password: string },
   era: Era = 'legacy',
-): Promise<{ client: Client; transport: StreamableHTTPClientTransport; signedIn: boolean }> {
+): Promise<{ client: Client; transport: StreamableHTTPClientTransport; signedIn: boolean; callback?: URL }> {
   const url = new URL(mcpUrl);
   let transport = new StreamableHTTPClientTransport(url, { authProvider: provider });
   let client = newClient(era);
@@ -91,5 +91,5 @@ export async function connectWithOAuth(
   transport = new StreamableHTTPClientTransport(url, { authProvider: provider });
   client = newClient(era);
   await client.connect(transport);
-  return { client, transport, signedIn: true };
+  return { client, transport, signedIn: true, callback };
 }

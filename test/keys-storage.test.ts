@@ -1,0 +1,87 @@
+// Signing-key rotation (old tokens stay valid, new tokens use the new key, both published) and
+// storage at rest (refresh tokens and codes only as hashes), on the real SQLite file.
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { decodeProtectedHeader } from 'jose';
+import { rotateSigningKey } from '../src/oauth/keys.js';
+import { SqliteStore } from '../src/store/sqlite.js';
+import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
+import { startTestPostern } from './helpers/postern.js';
+
+function dbBytes(dataDir: string): string {
+  return readdirSync(dataDir)
+    .filter((f) => f.startsWith('postern.db'))
+    .map((f) => readFileSync(path.join(dataDir, f)).toString('latin1'))
+    .join('');
+}
+
+describe('signing keys and storage at rest', () => {
+  it('rotating the key keeps old tokens valid and signs new ones with the new key', async () => {
+    let postern = await startTestPostern();
+    const user = { username: 'admin', password: postern.password };
+    try {
+      const provider = new MemoryOAuthProvider();
+      (await connectWithOAuth(postern.mcpUrl, provider, user)).client.close();
+      const oldToken = provider.savedTokens!.access_token;
+      const oldKid = decodeProtectedHeader(oldToken).kid;
+
+      await postern.close();
+      const store = new SqliteStore(path.join(postern.dataDir, 'postern.db'));
+      const rotated = await rotateSigningKey(store);
+      await store.close();
+      assert.notEqual(rotated.active.jwk.kid, oldKid);
+      postern = await postern.restart(); // closing twice is harmless
+
+      const jwks = await (await fetch(`${postern.issuer}/jwks`)).json();
+      const kids = jwks.keys.map((k: { kid: string }) => k.kid);
+      assert.ok(kids.includes(oldKid) && kids.includes(rotated.active.jwk.kid), `published: ${kids}`);
+      assert.ok(jwks.keys.every((k: Record<string, unknown>) => k.d === undefined), 'no private parts published');
+
+      // The old token still opens /mcp.
+      const res = await fetch(postern.mcpUrl, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${oldToken}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+      });
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+
+      // A refresh now yields a token signed with the new key.
+      provider.savedTokens = { ...provider.savedTokens!, access_token: 'stale' };
+      const again = await connectWithOAuth(postern.mcpUrl, provider, user);
+      await again.client.close();
+      assert.equal(again.signedIn, false);
+      assert.equal(decodeProtectedHeader(provider.savedTokens!.access_token).kid, rotated.active.jwk.kid);
+    } finally {
+      await postern.destroy();
+    }
+  });
+
+  it('stores refresh tokens and authorization codes only as hashes', async () => {
+    const postern = await startTestPostern();
+    try {
+      const provider = new MemoryOAuthProvider();
+      const { client, callback } = await connectWithOAuth(postern.mcpUrl, provider, { username: 'admin', password: postern.password });
+      await client.close();
+      const code = callback!.searchParams.get('code')!;
+      assert.ok(code.length > 20);
+      const refresh = provider.savedTokens!.refresh_token!;
+      assert.ok(refresh.length > 20);
+      assert.equal(await postern.store.oidcCount('RefreshToken'), 1);
+      const bytes = dbBytes(postern.dataDir);
+      assert.ok(!bytes.includes(refresh), 'the refresh token is not in the database in clear');
+      assert.ok(!bytes.includes(code), 'the authorization code is not in the database in clear');
+      // The secret for cookies/CSRF lives outside the database, readable by the owner only.
+      const mode = (await import('node:fs')).statSync(path.join(postern.dataDir, 'secret')).mode & 0o777;
+      assert.equal(mode, 0o600);
+    } finally {
+      await postern.destroy();
+    }
+  });
+});
