@@ -2,7 +2,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { IdentityError } from '../identity/types.js';
-import { runServe } from './serve.js';
 import { runUser } from './user.js';
 import { runKeys } from './keys.js';
 import { runCheck } from './check.js';
@@ -45,7 +44,8 @@ export async function main(argv: string[]): Promise<number> {
   const config = () => loadConfig({ file: values.config, insecure: values.insecure });
   switch (command) {
     case 'serve':
-      return runServe(config());
+      // Loaded on demand: the other commands need neither the HTTP stack nor the AS engine.
+      return (await import('./serve.js')).runServe(config());
     case 'check':
       return runCheck(config());
     case 'user':

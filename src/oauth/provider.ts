@@ -8,6 +8,8 @@ import type { PasswordIdentitySource } from '../identity/types.js';
 import { createAdapterClass } from './adapter.js';
 import { SIGNING_ALG, type SigningKeys } from './keys.js';
 import { errorPage } from './pages.js';
+import { pageHeaders } from './page-headers.js';
+import { installMiddleware } from './middleware.js';
 import { deriveKey } from './secret.js';
 import { isLoopbackHost } from '../config/load.js';
 
@@ -146,6 +148,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     conformIdTokenClaims: false,
     allowOmittingSingleRegisteredRedirectUri: false,
     async renderError(ctx: KoaContextWithOIDC, out) {
+      ctx.set(pageHeaders());
       ctx.type = 'html';
       ctx.body = errorPage('Sign-in failed', String(out.error_description ?? out.error), String(out.error));
     },
@@ -154,5 +157,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(issuer, configuration);
   // edge/server.ts sets X-Forwarded-Host/-Proto from the issuer on every request it passes on.
   provider.proxy = true;
+  installMiddleware(provider, { store, issuer, jwks: keys.publicJwks });
   return provider;
 }

@@ -1,0 +1,49 @@
+// Koa middleware in front of oidc-provider's routes for what it does not do by itself:
+// CORS on /register (browser-based clients register too), and revocation of JWT access tokens —
+// they are not stored, so revoking one revokes its grant (RFC 7009 §2.1 allows that), which the
+// guard sees at once through the store's grant events.
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import type Provider from 'oidc-provider';
+import type { Store } from '../store/types.js';
+
+const GRANT_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode'];
+
+export async function revokeGrant(store: Store, grantId: string): Promise<void> {
+  for (const model of GRANT_MODELS) await store.oidcRevokeByGrantId(model, grantId);
+  await store.oidcDestroy('Grant', grantId);
+}
+
+export function installMiddleware(provider: Provider, deps: { store: Store; issuer: string; jwks: JSONWebKeySet }): void {
+  const keys = createLocalJWKSet(deps.jwks);
+
+  provider.use(async (ctx, next) => {
+    if (ctx.path === '/register') {
+      ctx.set('access-control-allow-origin', '*');
+      if (ctx.method === 'OPTIONS') {
+        ctx.set('access-control-allow-methods', 'POST');
+        ctx.set('access-control-allow-headers', 'content-type, authorization');
+        ctx.set('access-control-max-age', '600');
+        ctx.status = 204;
+        return;
+      }
+    }
+    await next();
+    // oidc-provider answers a structured (JWT) token at /revoke with unsupported_token_type after
+    // it has authenticated the client; take over from there.
+    if (ctx.path === '/revoke' && ctx.method === 'POST' && ctx.status === 400) {
+      const clientId = ctx.oidc?.client?.clientId;
+      const token = ctx.oidc?.params?.token;
+      const error = (ctx.body as { error?: string } | undefined)?.error;
+      if (error !== 'unsupported_token_type' || !clientId || typeof token !== 'string') return;
+      try {
+        const { payload } = await jwtVerify(token, keys, { issuer: deps.issuer, algorithms: ['RS256'] });
+        if (payload.client_id === clientId && typeof payload.gid === 'string') await revokeGrant(deps.store, payload.gid);
+      } catch {
+        // Not one of ours, expired or malformed: nothing to revoke.
+      }
+      // RFC 7009: the answer is 200 whether or not there was anything to revoke.
+      ctx.status = 200;
+      ctx.body = '';
+    }
+  });
+}
