@@ -1,0 +1,104 @@
+// The Store contract, run against both implementations (memory and SQLite): artifacts with
+// expiry, consume, lookups by uid, revocation by grant (with its event), users and settings.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { MemoryStore } from '../src/store/memory.js';
+import { SqliteStore } from '../src/store/sqlite.js';
+import type { Store } from '../src/store/types.js';
+import { createAdapterClass, hashId } from '../src/oauth/adapter.js';
+import { tempDir } from './helpers/postern.js';
+
+const now = () => Math.floor(Date.now() / 1000);
+const dir = tempDir('postern-store-');
+
+const stores: Array<[string, () => Store]> = [
+  ['memory', () => new MemoryStore()],
+  ['sqlite', () => new SqliteStore(path.join(dir, `s-${Math.random()}.db`))],
+];
+
+for (const [kind, open] of stores) {
+  describe(`${kind} store`, () => {
+    const store = open();
+    after(() => store.close());
+
+    it('keeps, finds and expires artifacts', async () => {
+      await store.oidcUpsert('Session', 's1', { uid: 'u1', accountId: 'local:a' }, now() + 60);
+      await store.oidcUpsert('Session', 's2', { uid: 'u2' }, now() - 1);
+      assert.deepEqual((await store.oidcFind('Session', 's1'))?.payload, { uid: 'u1', accountId: 'local:a' });
+      assert.equal(await store.oidcFind('Session', 's2'), undefined, 'expired');
+      assert.equal((await store.oidcFindByUid('Session', 'u1'))?.id, 's1');
+      assert.equal(await store.oidcFindByUid('Session', 'u2'), undefined);
+      assert.equal(await store.oidcCount('Session'), 1);
+      assert.equal(await store.sweepExpired(), 1);
+      await store.oidcUpsert('Session', 's1', { uid: 'u1', accountId: 'local:b' }, now() + 60);
+      assert.equal((await store.oidcFind('Session', 's1'))?.payload.accountId, 'local:b', 'upsert replaces');
+      await store.oidcDestroy('Session', 's1');
+      assert.equal(await store.oidcFind('Session', 's1'), undefined);
+    });
+
+    it('marks artifacts consumed', async () => {
+      await store.oidcUpsert('AuthorizationCode', 'c1', { grantId: 'g0' }, now() + 60);
+      await store.oidcConsume('AuthorizationCode', 'c1');
+      const consumed = (await store.oidcFind('AuthorizationCode', 'c1'))?.payload.consumed;
+      assert.equal(typeof consumed, 'number');
+    });
+
+    it('revokes everything of a grant and tells listeners', async () => {
+      const heard: string[] = [];
+      const off = store.onGrantRevoked((g) => heard.push(g));
+      await store.oidcUpsert('Grant', 'g1', { accountId: 'local:a' }, now() + 60);
+      await store.oidcUpsert('RefreshToken', 'r1', { grantId: 'g1' }, now() + 60);
+      await store.oidcUpsert('RefreshToken', 'r2', { grantId: 'g2' }, now() + 60);
+      await store.oidcRevokeByGrantId('RefreshToken', 'g1');
+      await store.oidcDestroy('Grant', 'g1');
+      off();
+      assert.equal(await store.oidcFind('RefreshToken', 'r1'), undefined);
+      assert.ok(await store.oidcFind('RefreshToken', 'r2'), 'other grants untouched');
+      assert.equal(await store.oidcFind('Grant', 'g1'), undefined);
+      assert.deepEqual(heard, ['g1', 'g1']);
+    });
+
+    it('keeps users and settings', async () => {
+      await store.putUser({ username: 'bob', passwordHash: 'h', roles: ['dev'], createdAt: 1, updatedAt: 1 });
+      await store.putUser({ username: 'bob', passwordHash: 'h2', roles: ['dev', 'ops'], createdAt: 1, updatedAt: 2 });
+      const bob = await store.getUser('bob');
+      assert.equal(bob?.passwordHash, 'h2');
+      assert.deepEqual(bob?.roles, ['dev', 'ops']);
+      assert.equal(bob?.updatedAt, 2);
+      assert.equal(await store.getUser('nobody'), undefined);
+      assert.deepEqual((await store.listUsers()).map((u) => u.username), ['bob']);
+      await store.putSetting('k', 'v1');
+      await store.putSetting('k', 'v2');
+      assert.equal(await store.getSetting('k'), 'v2');
+    });
+
+    it('through the oidc adapter, keeps bearer artifacts only under their hash', async () => {
+      const Adapter = createAdapterClass(store);
+      const refresh = new Adapter('RefreshToken');
+      const value = 'refresh-token-value-abcdefghijklmnop';
+      await refresh.upsert(value, { jti: value, grantId: 'g9', kind: 'RefreshToken' } as never, 60);
+      assert.equal(await store.oidcFind('RefreshToken', value), undefined, 'not under its value');
+      const raw = await store.oidcFind('RefreshToken', hashId(value));
+      assert.ok(raw, 'under its hash');
+      assert.ok(!JSON.stringify(raw.payload).includes(value), 'the value is not in the payload');
+      assert.equal((await refresh.find(value))?.jti, value, 'found again by its value');
+      await refresh.consume(value);
+      assert.ok((await refresh.find(value))?.consumed);
+      await refresh.revokeByGrantId('g9');
+      assert.equal(await refresh.find(value), undefined);
+    });
+  });
+}
+
+describe('sqlite store on disk', () => {
+  it('keeps data across reopen', async () => {
+    const file = path.join(dir, 'reopen.db');
+    const a = new SqliteStore(file);
+    await a.oidcUpsert('Client', 'c', { client_id: 'c' });
+    await a.close();
+    const b = new SqliteStore(file);
+    assert.deepEqual((await b.oidcFind('Client', 'c'))?.payload, { client_id: 'c' });
+    await b.close();
+  });
+});
