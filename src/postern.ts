@@ -9,6 +9,7 @@ import { createDispatcher, listen } from './edge/server.js';
 import { Guard } from './guard/guard.js';
 import { JwtVerifier } from './guard/jwt-verifier.js';
 import { LocalUsers } from './identity/local.js';
+import { IdentitySources } from './identity/sources.js';
 import { McpEndpoint } from './mcp/endpoint.js';
 import { Csrf } from './oauth/csrf.js';
 import { createInteractionHandler } from './oauth/interactions.js';
@@ -70,7 +71,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     let provider;
     let interactions;
     if (config.auth.enabled) {
-      const identity = config.identity.local.enabled ? [users] : [];
+      const identity = new IdentitySources(config.identity.local.enabled ? [users] : []);
       provider = createProvider({ config, issuer, mcpUrl, store, keys, secret, identity });
       provider.on('server_error', (_ctx, err) => log.error({ err }, 'authorization server error'));
       provider.on('grant.revoked', (_ctx, grantId) => log.info({ event: 'grant_revoked', grantId }, 'grant revoked'));

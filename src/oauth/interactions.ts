@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { Logger } from 'pino';
-import type { PasswordIdentitySource } from '../identity/types.js';
+import type { IdentitySources } from '../identity/sources.js';
 import { Csrf } from './csrf.js';
 import { FormError, readForm } from './forms.js';
 import { consentPage, errorPage, loginPage, type ClientView } from './pages.js';
@@ -15,7 +15,7 @@ type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 export interface InteractionDeps {
   provider: Provider;
-  identity: PasswordIdentitySource[];
+  identity: IdentitySources;
   csrf: Csrf;
   log: Logger;
 }
@@ -58,7 +58,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
     return [...scopes];
   }
 
-  async function show(req: IncomingMessage, res: ServerResponse, details: Details, error?: string, username?: string) {
+  async function show(res: ServerResponse, details: Details, error?: string, username?: string) {
     const client = await clientView(details);
     const base = `/interaction/${details.uid}`;
     const token = csrf.token(details.uid);
@@ -68,7 +68,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
       return;
     }
     if (details.prompt.name === 'consent') {
-      const principal = await findPrincipal(details.session?.accountId);
+      const principal = await identity.findAccount(details.session?.accountId);
       send(
         res,
         200,
@@ -86,16 +86,6 @@ export function createInteractionHandler(deps: InteractionDeps) {
       return;
     }
     send(res, 400, errorPage('Unsupported step', `This server cannot complete the "${details.prompt.name}" step.`));
-    void req;
-  }
-
-  async function findPrincipal(subject: string | undefined) {
-    if (!subject) return undefined;
-    for (const source of identity) {
-      const p = await source.findAccount(subject);
-      if (p) return p;
-    }
-    return undefined;
   }
 
   async function login(req: IncomingMessage, res: ServerResponse, details: Details, form: URLSearchParams) {
@@ -106,19 +96,17 @@ export function createInteractionHandler(deps: InteractionDeps) {
     const username = (form.get('username') ?? '').trim();
     const password = form.get('password') ?? '';
     if (!username || !password) {
-      await show(req, res, details, 'Enter your username and password.', username);
+      await show(res, details, 'Enter your username and password.', username);
       return;
     }
-    for (const source of identity) {
-      const principal = await source.verifyPassword(username, password);
-      if (principal) {
-        log.info({ event: 'login', subject: principal.subject, client: details.params.client_id }, 'login ok');
-        await provider.interactionFinished(req, res, { login: { accountId: principal.subject } }, { mergeWithLastSubmission: false });
-        return;
-      }
+    const principal = await identity.verifyPassword(username, password);
+    if (principal) {
+      log.info({ event: 'login', subject: principal.subject, client: details.params.client_id }, 'login ok');
+      await provider.interactionFinished(req, res, { login: { accountId: principal.subject } }, { mergeWithLastSubmission: false });
+      return;
     }
     log.warn({ event: 'login_failed', username, client: details.params.client_id }, 'login failed');
-    await show(req, res, details, 'Wrong username or password.', username);
+    await show(res, details, 'Wrong username or password.', username);
   }
 
   async function confirm(req: IncomingMessage, res: ServerResponse, details: Details) {
@@ -174,7 +162,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
       const details = await provider.interactionDetails(req, res);
       if (details.uid !== uid) throw new errors.SessionNotFound('interaction mismatch');
       if (!action) {
-        await show(req, res, details);
+        await show(res, details);
         return true;
       }
       const form = await readForm(req);

@@ -4,7 +4,7 @@
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.js';
 import type { Store } from '../store/types.js';
-import type { PasswordIdentitySource } from '../identity/types.js';
+import type { IdentitySources } from '../identity/sources.js';
 import { createAdapterClass } from './adapter.js';
 import { SIGNING_ALG, type SigningKeys } from './keys.js';
 import { errorPage } from './pages.js';
@@ -23,7 +23,7 @@ export interface ProviderDeps {
   store: Store;
   keys: SigningKeys;
   secret: string;
-  identity: PasswordIdentitySource[];
+  identity: IdentitySources;
 }
 
 /** Our redirect-URI rules on top of oidc-provider's: no script/data URIs, no plain http off loopback. */
@@ -42,14 +42,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   const { config, issuer, mcpUrl, store, keys, secret, identity } = deps;
   const ttl = config.auth;
 
-  const findPrincipal = async (subject: string) => {
-    for (const source of identity) {
-      const principal = await source.findAccount(subject);
-      if (principal) return principal;
-    }
-    return undefined;
-  };
-
   const configuration: Configuration = {
     adapter: createAdapterClass(store),
     jwks: { keys: keys.all.map((k) => k.jwk) as never },
@@ -59,7 +51,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       short: { signed: true, sameSite: 'lax' },
     },
     async findAccount(_ctx, subject) {
-      const principal = await findPrincipal(subject);
+      const principal = await identity.findAccount(subject);
       if (!principal) return undefined;
       return {
         accountId: subject,
