@@ -4,12 +4,14 @@
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+pid=
+trap '[ -n "$pid" ] && kill -KILL -- "-$pid" 2>/dev/null; rm -rf "$work"' EXIT
 git clone -q "$src" "$work/postern"
 cd "$work/postern"
 npm ci --no-audit --no-fund --silent
 port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
-POSTERN_PORT=$port npm start > "$work/out.log" 2>&1 &
+# Own process group, so that stopping it reaches npm, its shell and node like Ctrl-C would.
+POSTERN_PORT=$port setsid npm start > "$work/out.log" 2>&1 &
 pid=$!
 base="http://127.0.0.1:$port"
 for _ in $(seq 1 60); do
@@ -23,9 +25,10 @@ status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/mcp")
 [ "$status" = 401 ] || fail "/mcp without a token answered $status, expected 401"
 grep -q 'password:' "$work/out.log" || fail "the first start did not print the initial password"
 curl -fsS "$base/healthz" | grep -q '"state":"ready"' || fail "the demo backend is not ready"
-# npm start runs node as a child; signal the whole group like Ctrl-C would.
-pkill -TERM -P "$pid" || true
-kill -TERM "$pid" 2>/dev/null || true
-for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-kill -0 "$pid" 2>/dev/null && fail "postern did not stop on SIGTERM"
+kill -TERM -- "-$pid"
+for _ in $(seq 1 20); do pgrep -g "$pid" > /dev/null || break; sleep 0.5; done
+pgrep -g "$pid" > /dev/null && fail "postern did not stop on SIGTERM"
+curl -s -o /dev/null "$base/healthz" && fail "the port still answers after SIGTERM"
+grep -q '"msg":"shutting down"' "$work/out.log" || fail "no orderly shutdown in the log"
+pid=
 echo "smoke: npm start served discovery, protected-resource metadata and the 401 challenge, and stopped cleanly"
