@@ -59,7 +59,8 @@ describe('authorization server refusals', () => {
 
   it('refuses plain PKCE and a missing challenge before any sign-in', async () => {
     const { body: client } = await register(p.issuer);
-    for (const params of [{ code_challenge_method: 'plain' }, { code_challenge: '', code_challenge_method: '' }]) {
+    const cases: Array<Record<string, string>> = [{ code_challenge_method: 'plain' }, { code_challenge: '', code_challenge_method: '' }];
+    for (const params of cases) {
       const page = await new TestBrowser().go(authorizeUrl(p.issuer, p.mcpUrl, client.client_id, params), {}, REDIRECT);
       // The redirect URI is valid, so the error goes back to the client — without a code.
       const url = new URL(page.url);
