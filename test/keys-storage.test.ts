@@ -9,6 +9,7 @@ import { rotateSigningKey } from '../src/oauth/keys.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
 import { startTestPostern } from './helpers/postern.js';
+import { mcpInitialize } from './helpers/flow.js';
 
 function dbBytes(dataDir: string): string {
   return readdirSync(dataDir)
@@ -23,7 +24,7 @@ describe('signing keys and storage at rest', () => {
     const user = { username: 'admin', password: postern.password };
     try {
       const provider = new MemoryOAuthProvider();
-      (await connectWithOAuth(postern.mcpUrl, provider, user)).client.close();
+      await (await connectWithOAuth(postern.mcpUrl, provider, user)).client.close();
       const oldToken = provider.savedTokens!.access_token;
       const oldKid = decodeProtectedHeader(oldToken).kid;
 
@@ -40,15 +41,7 @@ describe('signing keys and storage at rest', () => {
       assert.ok(jwks.keys.every((k: Record<string, unknown>) => k.d === undefined), 'no private parts published');
 
       // The old token still opens /mcp.
-      const res = await fetch(postern.mcpUrl, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${oldToken}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
-      });
+      const res = await mcpInitialize(postern.mcpUrl, oldToken);
       assert.equal(res.status, 200);
       await res.body?.cancel();
 

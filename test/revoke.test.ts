@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
+import { mcpInitialize } from './helpers/flow.js';
 
 describe('revocation', () => {
   let postern: TestPostern;
@@ -20,11 +21,7 @@ describe('revocation', () => {
   }
 
   const mcpStatus = async (token: string) => {
-    const res = await fetch(postern.mcpUrl, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
-    });
+    const res = await mcpInitialize(postern.mcpUrl, token);
     await res.body?.cancel();
     return res.status;
   };
