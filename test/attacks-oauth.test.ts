@@ -128,6 +128,23 @@ describe('authorization server refusals', () => {
     const { body: client } = await register(p.issuer);
     const page = await new TestBrowser().go(authorizeUrl(p.issuer, p.mcpUrl, client.client_id, { resource: 'https://other.example/api' }), {}, REDIRECT);
     assert.equal(new URL(page.url).searchParams.get('error'), 'invalid_target');
+    assert.equal(new URL(page.url).searchParams.get('code'), null);
+  });
+
+  it('accepts the root URL as the resource and still binds the token to /mcp', async () => {
+    const { body: client } = await register(p.issuer);
+    const { verifier, challenge } = pkce();
+    const callback = await authorize(p.issuer, p.mcpUrl, client.client_id, p.password, { resource: `${p.issuer}/`, code_challenge: challenge });
+    const tokens = await tokenRequest(p.issuer, {
+      grant_type: 'authorization_code',
+      code: callback.searchParams.get('code')!,
+      redirect_uri: REDIRECT,
+      client_id: client.client_id,
+      code_verifier: verifier,
+      resource: `${p.issuer}/`,
+    });
+    assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+    assert.equal(decodeJwt(tokens.body.access_token).aud, p.mcpUrl);
   });
 
   it('refuses dangerous redirect URIs at registration and accepts loopback, https and app schemes', async () => {

@@ -41,6 +41,7 @@ export function redirectUriProblem(uri: unknown): string | undefined {
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, issuer, mcpUrl, store, keys, secret, identity } = deps;
   const ttl = config.auth;
+  const acceptedResources = new Set([mcpUrl, `${mcpUrl}/`, issuer, `${issuer}/`]);
 
   const configuration: Configuration = {
     adapter: createAdapterClass(store),
@@ -94,7 +95,9 @@ export function createProvider(deps: ProviderDeps): Provider {
         defaultResource: () => mcpUrl,
         useGrantedResource: () => true,
         getResourceServerInfo(_ctx, resourceIndicator) {
-          if (resourceIndicator !== mcpUrl) {
+          // Clients name the resource by the URL they were given; the root URL and a trailing
+          // slash mean the same endpoint. The token's audience is always the /mcp URL.
+          if (!acceptedResources.has(resourceIndicator)) {
             throw new errors.InvalidTarget(`unknown resource; this server protects ${mcpUrl}`);
           }
           return {
