@@ -6,6 +6,7 @@ import { authorizeInBrowser } from './browser.js';
 
 type Info = Awaited<ReturnType<OAuthClientProvider['clientInformation']>>;
 type Tokens = Awaited<ReturnType<OAuthClientProvider['tokens']>>;
+type Discovery = Parameters<NonNullable<OAuthClientProvider['saveDiscoveryState']>>[0];
 
 export const CALLBACK = 'http://127.0.0.1:53682/callback';
 
@@ -13,6 +14,7 @@ export class MemoryOAuthProvider implements OAuthClientProvider {
   info: Info;
   savedTokens: Tokens;
   verifier = '';
+  discovery?: Discovery;
   authorizationUrl?: URL;
 
   constructor(readonly redirect = CALLBACK, readonly name = 'Postern test client') {}
@@ -57,6 +59,15 @@ export class MemoryOAuthProvider implements OAuthClientProvider {
 
   codeVerifier() {
     return this.verifier;
+  }
+
+  // Kept with the verifier so that the SDK can check the callback came from the same AS.
+  saveDiscoveryState(state: Discovery) {
+    this.discovery = state;
+  }
+
+  discoveryState() {
+    return this.discovery;
   }
 }
 
