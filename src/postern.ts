@@ -8,6 +8,7 @@ import { createApp } from './edge/app.js';
 import { createDispatcher, listen } from './edge/server.js';
 import { Guard } from './guard/guard.js';
 import { JwtVerifier } from './guard/jwt-verifier.js';
+import { StaticTokenVerifier } from './guard/static-tokens.js';
 import { LocalUsers } from './identity/local.js';
 import { IdentitySources } from './identity/sources.js';
 import { McpEndpoint } from './mcp/endpoint.js';
@@ -27,6 +28,8 @@ export interface Postern {
   port: number;
   store: Store;
   registry: BackendRegistry;
+  /** The /mcp token gate; absent when auth is disabled. */
+  guard?: Guard;
   /** Set when the user table was empty and the initial user was created. */
   initialPassword?: string;
   close(): Promise<void>;
@@ -78,7 +81,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       interactions = createInteractionHandler({ provider, identity, csrf: new Csrf(deriveKey(secret, 'csrf')), log });
       const verifier = new JwtVerifier({ issuer, audience: mcpUrl, jwks: keys.publicJwks, store });
       guard = new Guard({
-        verifiers: [verifier],
+        verifiers: [verifier, new StaticTokenVerifier(store, config.identity.staticTokens)],
         resourceMetadataUrl: `${issuer}/.well-known/oauth-protected-resource/mcp`,
         scopes: MCP_SCOPES,
       });
@@ -128,6 +131,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       port,
       store,
       registry,
+      guard,
       initialPassword,
       close: () => runCleanup(cleanup),
     };

@@ -5,6 +5,7 @@ import { IdentityError } from '../identity/types.js';
 import { runUser } from './user.js';
 import { runKeys } from './keys.js';
 import { runCheck } from './check.js';
+import { runToken } from './token.js';
 
 const USAGE = `Usage: postern <command> [options]
 
@@ -15,12 +16,16 @@ Commands:
   user passwd NAME      set a local user's password
   user list             list local users
   keys rotate           make a new token signing key (old tokens stay valid until they expire)
+  token create NAME     make a static bearer token for CI/scripts (printed once; --role R)
+  token list            list static tokens
+  token revoke NAME     delete a stored static token
+  token hash            print the config hash of a token read from standard input
 
 Options:
   -c, --config FILE     config file (YAML or JSON); also POSTERN_CONFIG
       --insecure        allow a non-loopback bind without an https issuer
       --password-stdin  read the password from standard input
-      --role ROLE       role for "user add" (repeatable)
+      --role ROLE       role for "user add" / "token create" (repeatable)
   -h, --help            show this help
 `;
 
@@ -50,6 +55,8 @@ export async function main(argv: string[]): Promise<number> {
       return runCheck(config());
     case 'user':
       return runUser(config(), rest, { passwordStdin: values['password-stdin'], roles: values.role });
+    case 'token':
+      return runToken(config(), rest, { roles: values.role });
     case 'keys':
       return runKeys(config(), rest);
     default:

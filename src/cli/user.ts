@@ -3,12 +3,7 @@ import type { Config } from '../config/schema.js';
 import { LocalUsers } from '../identity/local.js';
 import { IdentityError } from '../identity/types.js';
 import { openStore } from '../store/index.js';
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-}
+import { readStdin } from './stdin.js';
 
 export async function runUser(
   config: Config,

@@ -85,6 +85,18 @@ export const configSchema = z
           })
           .strict()
           .prefault({}),
+        /** Bearer tokens for CI and scripts: name → { hash, roles }. `postern token create` makes them. */
+        staticTokens: z
+          .record(
+            name,
+            z
+              .object({
+                hash: z.string().regex(/^sha256:[A-Za-z0-9_-]{43}$/, 'use the "sha256:…" value that `postern token hash` prints'),
+                roles: z.array(z.string().min(1)).default([]),
+              })
+              .strict(),
+          )
+          .default({}),
       })
       .strict()
       .prefault({}),

@@ -124,8 +124,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
     async extraTokenClaims(_ctx, token) {
-      // `gid` lets the guard drop tokens of a revoked grant (code replay, refresh-token reuse).
-      return { gid: (token as unknown as { grantId?: string }).grantId };
+      const { grantId, accountId } = token as unknown as { grantId?: string; accountId?: string };
+      const principal = await identity.findAccount(accountId);
+      // `gid` lets the guard drop tokens of a revoked grant (code replay, refresh-token reuse);
+      // `roles` carries the user's roles to the tool policy.
+      return { gid: grantId, roles: principal?.roles ?? [] };
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     routes: {

@@ -1,7 +1,7 @@
 // In-memory store: the same contract as sqlite.ts, for unit tests and throwaway runs.
 import { GrantEvents } from './grant-events.js';
 import { grantIdOf } from './sqlite.js';
-import { nowSeconds, type OidcRecord, type Store, type UserRecord } from './types.js';
+import { nowSeconds, type OidcRecord, type StaticTokenRecord, type Store, type UserRecord } from './types.js';
 
 interface Entry extends OidcRecord {
   grantId: string | null;
@@ -12,6 +12,7 @@ export class MemoryStore implements Store {
   private readonly oidc = new Map<string, Map<string, Entry>>();
   private readonly users = new Map<string, UserRecord>();
   private readonly settings = new Map<string, string>();
+  private readonly staticTokens = new Map<string, StaticTokenRecord>();
   private readonly events = new GrantEvents();
 
   private table(model: string): Map<string, Entry> {
@@ -85,6 +86,23 @@ export class MemoryStore implements Store {
 
   async listUsers() {
     return [...this.users.values()].sort((a, b) => a.username.localeCompare(b.username)).map((u) => structuredClone(u));
+  }
+
+  async putStaticToken(token: StaticTokenRecord) {
+    this.staticTokens.set(token.name, structuredClone(token));
+  }
+
+  async findStaticToken(hash: string) {
+    for (const t of this.staticTokens.values()) if (t.hash === hash) return structuredClone(t);
+    return undefined;
+  }
+
+  async listStaticTokens() {
+    return [...this.staticTokens.values()].sort((a, b) => a.name.localeCompare(b.name)).map((t) => structuredClone(t));
+  }
+
+  async deleteStaticToken(name: string) {
+    return this.staticTokens.delete(name);
   }
 
   async getSetting(key: string) {

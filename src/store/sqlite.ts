@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { GrantEvents } from './grant-events.js';
-import { nowSeconds, type OidcRecord, type Store, type UserRecord } from './types.js';
+import { nowSeconds, type OidcRecord, type StaticTokenRecord, type Store, type UserRecord } from './types.js';
 
 const migrations: string[] = [
   `CREATE TABLE oidc (
@@ -31,7 +31,27 @@ const migrations: string[] = [
      updated_at INTEGER NOT NULL
    );
    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  `CREATE TABLE static_tokens (
+     name TEXT PRIMARY KEY,
+     hash TEXT NOT NULL UNIQUE,
+     roles TEXT NOT NULL DEFAULT '[]',
+     created_at INTEGER NOT NULL
+   );`,
 ];
+
+interface StaticTokenRow {
+  name: string;
+  hash: string;
+  roles: string;
+  created_at: number;
+}
+
+const toStaticToken = (row: StaticTokenRow): StaticTokenRecord => ({
+  name: row.name,
+  hash: row.hash,
+  roles: JSON.parse(row.roles),
+  createdAt: row.created_at,
+});
 
 interface OidcRow {
   id: string;
@@ -114,6 +134,13 @@ export class SqliteStore implements Store {
            updated_at = excluded.updated_at`,
       ),
       listUsers: this.db.prepare<[], UserRow>('SELECT * FROM users ORDER BY username'),
+      putStaticToken: this.db.prepare(
+        `INSERT INTO static_tokens (name, hash, roles, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET hash = excluded.hash, roles = excluded.roles, created_at = excluded.created_at`,
+      ),
+      findStaticToken: this.db.prepare<[string], StaticTokenRow>('SELECT * FROM static_tokens WHERE hash = ?'),
+      listStaticTokens: this.db.prepare<[], StaticTokenRow>('SELECT * FROM static_tokens ORDER BY name'),
+      deleteStaticToken: this.db.prepare('DELETE FROM static_tokens WHERE name = ?'),
       getSetting: this.db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
       putSetting: this.db.prepare(
         'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -189,6 +216,23 @@ export class SqliteStore implements Store {
 
   async listUsers(): Promise<UserRecord[]> {
     return this.q.listUsers.all().map(toUser);
+  }
+
+  async putStaticToken(token: StaticTokenRecord): Promise<void> {
+    this.q.putStaticToken.run(token.name, token.hash, JSON.stringify(token.roles), token.createdAt);
+  }
+
+  async findStaticToken(hash: string): Promise<StaticTokenRecord | undefined> {
+    const row = this.q.findStaticToken.get(hash);
+    return row && toStaticToken(row);
+  }
+
+  async listStaticTokens(): Promise<StaticTokenRecord[]> {
+    return this.q.listStaticTokens.all().map(toStaticToken);
+  }
+
+  async deleteStaticToken(name: string): Promise<boolean> {
+    return this.q.deleteStaticToken.run(name).changes > 0;
   }
 
   async getSetting(key: string): Promise<string | undefined> {

@@ -19,6 +19,15 @@ export interface UserRecord {
   updatedAt: number;
 }
 
+/** A long-lived bearer token for CI and scripts, kept only as its hash. */
+export interface StaticTokenRecord {
+  name: string;
+  /** "sha256:<base64url>" of the token. */
+  hash: string;
+  roles: string[];
+  createdAt: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'memory';
 
@@ -38,6 +47,12 @@ export interface Store {
   getUser(username: string): Promise<UserRecord | undefined>;
   putUser(user: UserRecord): Promise<void>;
   listUsers(): Promise<UserRecord[]>;
+
+  putStaticToken(token: StaticTokenRecord): Promise<void>;
+  findStaticToken(hash: string): Promise<StaticTokenRecord | undefined>;
+  listStaticTokens(): Promise<StaticTokenRecord[]>;
+  /** Returns whether a token of that name existed. */
+  deleteStaticToken(name: string): Promise<boolean>;
 
   getSetting(key: string): Promise<string | undefined>;
   putSetting(key: string, value: string): Promise<void>;

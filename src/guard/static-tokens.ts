@@ -1,0 +1,64 @@
+// Static bearer tokens for CI and scripts: "pst_" + 256 random bits, known to Postern only as a
+// SHA-256 hash, either in the config (identity.staticTokens) or in the store (`postern token
+// create`). Second in the guard's verifier chain, after Postern's own JWTs.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Config } from '../config/schema.js';
+import type { Store } from '../store/types.js';
+import { TokenCache } from './token-cache.js';
+import type { Caller, TokenVerifier } from './types.js';
+
+export const STATIC_PREFIX = 'pst_';
+/** Store lookups are cached this long, so a revoked token stops working within a minute. */
+const CACHE_SECONDS = 60;
+const ALL_SCOPES = ['mcp:tools', 'mcp:resources', 'mcp:prompts'];
+
+export const hashStaticToken = (token: string): string => `sha256:${createHash('sha256').update(token).digest('base64url')}`;
+
+export function generateStaticToken(): string {
+  return STATIC_PREFIX + randomBytes(32).toString('base64url');
+}
+
+/** Creates (or replaces) a named token in the store; returns the token, shown only this once. */
+export async function createStaticToken(store: Store, name: string, roles: string[]): Promise<string> {
+  const token = generateStaticToken();
+  await store.putStaticToken({ name, hash: hashStaticToken(token), roles, createdAt: Math.floor(Date.now() / 1000) });
+  return token;
+}
+
+export class StaticTokenVerifier implements TokenVerifier {
+  readonly name = 'static';
+  private readonly configured: Map<string, { name: string; roles: string[] }>;
+  /** hash → the store's answer (null: unknown) and when it was read. */
+  private readonly cache = new TokenCache<{ caller: Caller | null; at: number }>(1000);
+
+  constructor(
+    private readonly store: Store,
+    tokens: Config['identity']['staticTokens'],
+  ) {
+    this.configured = new Map(Object.entries(tokens).map(([name, t]) => [t.hash, { name, roles: t.roles }]));
+  }
+
+  private caller(name: string, roles: string[]): Caller {
+    return {
+      subject: `static:${name}`,
+      clientId: `static:${name}`,
+      scopes: ALL_SCOPES,
+      roles,
+      expiresAt: Math.floor(Date.now() / 1000) + CACHE_SECONDS,
+      via: this.name,
+    };
+  }
+
+  async verify(token: string): Promise<Caller | undefined> {
+    const hash = hashStaticToken(token);
+    const fromConfig = this.configured.get(hash);
+    if (fromConfig) return this.caller(fromConfig.name, fromConfig.roles);
+    if (!token.startsWith(STATIC_PREFIX)) return undefined;
+    const hit = this.cache.get(hash);
+    if (hit && Date.now() - hit.at < CACHE_SECONDS * 1000) return hit.caller ?? undefined;
+    const record = await this.store.findStaticToken(hash);
+    const caller = record ? this.caller(record.name, record.roles) : null;
+    this.cache.set(hash, { caller, at: Date.now() });
+    return caller ?? undefined;
+  }
+}
