@@ -11,6 +11,7 @@ import { JwtVerifier } from './guard/jwt-verifier.js';
 import { StaticTokenVerifier } from './guard/static-tokens.js';
 import { LocalUsers } from './identity/local.js';
 import { IdentitySources } from './identity/sources.js';
+import { TrustedHeaderSource } from './identity/trusted-header.js';
 import { McpEndpoint } from './mcp/endpoint.js';
 import { Csrf } from './oauth/csrf.js';
 import { createInteractionHandler } from './oauth/interactions.js';
@@ -74,11 +75,17 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     let provider;
     let interactions;
     if (config.auth.enabled) {
-      const identity = new IdentitySources(config.identity.local.enabled ? [users] : []);
+      const trustedHeader = config.identity.trustedHeader.enabled
+        ? new TrustedHeaderSource(config.identity.trustedHeader, config.identity.groupRoles, store)
+        : undefined;
+      const identity = new IdentitySources([
+        ...(config.identity.local.enabled ? [users] : []),
+        ...(trustedHeader ? [trustedHeader] : []),
+      ]);
       provider = createProvider({ config, issuer, mcpUrl, store, keys, secret, identity });
       provider.on('server_error', (_ctx, err) => log.error({ err }, 'authorization server error'));
       provider.on('grant.revoked', (_ctx, grantId) => log.info({ event: 'grant_revoked', grantId }, 'grant revoked'));
-      interactions = createInteractionHandler({ provider, identity, csrf: new Csrf(deriveKey(secret, 'csrf')), log });
+      interactions = createInteractionHandler({ provider, identity, trustedHeader, csrf: new Csrf(deriveKey(secret, 'csrf')), log });
       const verifier = new JwtVerifier({ issuer, audience: mcpUrl, jwks: keys.publicJwks, store });
       guard = new Guard({
         verifiers: [verifier, new StaticTokenVerifier(store, config.identity.staticTokens)],

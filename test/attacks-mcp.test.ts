@@ -160,13 +160,21 @@ describe('/mcp refusals', () => {
     });
     assert.equal(call.status, 200);
     assert.match(await call.text(), /"code":-32602/);
-    const other = await sign({ iss: p.issuer, aud: p.mcpUrl, exp: now() + 60, sub: 'local:mallory' });
-    const stolen = await fetch(p.mcpUrl, {
-      method: 'POST',
-      headers: headers(other),
-      body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }),
-    });
-    assert.equal(stolen.status, 404);
+    const otherUser = await sign({ iss: p.issuer, aud: p.mcpUrl, exp: now() + 60, sub: 'local:mallory' });
+    // Same user, another client: a real token from the flow.
+    const otherClient = (await fullFlow(p.issuer, p.mcpUrl, p.password)).tokens.body.access_token;
+    for (const token of [otherUser, otherClient]) {
+      const stolen = await fetch(p.mcpUrl, {
+        method: 'POST',
+        headers: headers(token),
+        body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }),
+      });
+      assert.equal(stolen.status, 404);
+      assert.doesNotMatch(await stolen.text(), /"tools"/, 'nothing of the session leaks');
+    }
+    const owner = await fetch(p.mcpUrl, { method: 'POST', headers: headers(good), body: JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/list' }) });
+    assert.equal(owner.status, 200, 'the owner keeps using it');
+    await owner.body?.cancel();
   });
 
   it('serves CORS for browser clients', async () => {

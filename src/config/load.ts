@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { applyEnv } from './env.js';
 import { ConfigError } from './errors.js';
+import { parseCidr } from './cidr.js';
 
 export { ConfigError };
 
@@ -81,6 +82,16 @@ function crossChecks(config: Config, insecure: boolean): string[] {
       );
     }
   }
+  const th = config.identity.trustedHeader;
+  if (th.enabled && th.trustedSourceCidrs.length === 0) {
+    problems.push(
+      'identity.trustedHeader.trustedSourceCidrs: empty; list the addresses of the reverse proxy that sets ' +
+        `${th.userHeader}, e.g. ["127.0.0.1/32"] — without it anyone could claim to be anyone`,
+    );
+  }
+  th.trustedSourceCidrs.forEach((cidr, i) => {
+    if (!parseCidr(cidr)) problems.push(`identity.trustedHeader.trustedSourceCidrs.${i}: "${cidr}" is not a CIDR; use e.g. "10.0.0.0/8" or "::1/128"`);
+  });
   if (issuer && new URL(issuer).pathname !== '/' && issuer.endsWith('/')) {
     problems.push(`server.issuer: "${issuer}" ends with "/"; remove the trailing slash`);
   }

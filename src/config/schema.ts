@@ -85,6 +85,22 @@ export const configSchema = z
           })
           .strict()
           .prefault({}),
+        /** Users signed in by a trusted reverse proxy's headers (e.g. oauth2-proxy, Authelia). */
+        trustedHeader: z
+          .object({
+            enabled: z.boolean().default(false),
+            userHeader: z.string().min(1).default('X-Forwarded-User'),
+            groupsHeader: z.string().min(1).default('X-Forwarded-Groups'),
+            emailHeader: z.string().min(1).default('X-Forwarded-Email'),
+            /** Peer addresses allowed to assert the headers, e.g. ["127.0.0.1/32"]. */
+            trustedSourceCidrs: z.array(z.string()).default([]),
+            /** Roles added to every token issued through this source. */
+            injectedRoles: z.array(z.string().min(1)).default([]),
+          })
+          .strict()
+          .prefault({}),
+        /** Upstream group → Postern roles, applied to every source that reports groups. */
+        groupRoles: z.record(z.string(), z.array(z.string().min(1))).default({}),
         /** Bearer tokens for CI and scripts: name → { hash, roles }. `postern token create` makes them. */
         staticTokens: z
           .record(

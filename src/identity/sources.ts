@@ -1,9 +1,13 @@
 // The configured identity sources side by side: a sign-in is tried against each in turn, and an
 // account is looked up by whichever source issued its subject.
-import type { PasswordIdentitySource, Principal } from './types.js';
+import { isPasswordSource, type IdentitySource, type Principal } from './types.js';
 
 export class IdentitySources {
-  constructor(readonly sources: PasswordIdentitySource[]) {}
+  constructor(readonly sources: IdentitySource[]) {}
+
+  get hasPasswordSources(): boolean {
+    return this.sources.some(isPasswordSource);
+  }
 
   async findAccount(subject: string | undefined): Promise<Principal | undefined> {
     if (!subject) return undefined;
@@ -15,7 +19,7 @@ export class IdentitySources {
   }
 
   async verifyPassword(username: string, password: string): Promise<Principal | undefined> {
-    for (const source of this.sources) {
+    for (const source of this.sources.filter(isPasswordSource)) {
       const principal = await source.verifyPassword(username, password);
       if (principal) return principal;
     }

@@ -11,14 +11,21 @@ export interface Principal {
   roles: string[];
 }
 
-/** A source that signs users in with a username and password typed into Postern's login page. */
-export interface PasswordIdentitySource {
+/** Any source of signed-in users. */
+export interface IdentitySource {
   readonly id: string;
-  /** Shown on the login page. */
-  readonly label: string;
-  verifyPassword(username: string, password: string): Promise<Principal | undefined>;
   /** Looks an account up again by the subject this source issued (token and consent time). */
   findAccount(subject: string): Promise<Principal | undefined>;
 }
+
+/** A source that signs users in with a username and password typed into Postern's login page. */
+export interface PasswordIdentitySource extends IdentitySource {
+  /** Shown on the login page. */
+  readonly label: string;
+  verifyPassword(username: string, password: string): Promise<Principal | undefined>;
+}
+
+export const isPasswordSource = (s: IdentitySource): s is PasswordIdentitySource =>
+  typeof (s as PasswordIdentitySource).verifyPassword === 'function';
 
 export class IdentityError extends Error {}

@@ -1,6 +1,6 @@
 // The /mcp endpoint behind the guard. Requests of the 2026-07-28 era go to the SDK's stateless
 // per-request handler; 2025-era requests get sessions (initialize + Mcp-Session-Id), each bound to
-// the subject that opened it. Both serve the same gateway server definition.
+// the subject and the client that opened it. Both serve the same gateway server definition.
 import { randomUUID } from 'node:crypto';
 import {
   createMcpHandler,
@@ -17,7 +17,8 @@ import { createGatewayServer, type GatewayInfo } from './gateway-server.js';
 interface Session {
   transport: WebStandardStreamableHTTPServerTransport;
   server: Server;
-  subject: string;
+  /** subject + client id of the caller that opened the session. */
+  owner: string;
   lastSeen: number;
 }
 
@@ -83,16 +84,18 @@ export class McpEndpoint {
         return jsonRpcError(400, -32600, 'Invalid Request: expected a JSON-RPC message object');
       }
     }
-    if (await isLegacyRequest(request, parsedBody)) return this.handleLegacy(request, subject, authInfo, parsedBody);
+    if (await isLegacyRequest(request, parsedBody)) {
+      return this.handleLegacy(request, `${subject}\n${authInfo?.clientId ?? ''}`, authInfo, parsedBody);
+    }
     return this.modern.fetch(request, { authInfo, parsedBody });
   }
 
-  private async handleLegacy(request: Request, subject: string, authInfo: AuthInfo | undefined, parsedBody: unknown) {
+  private async handleLegacy(request: Request, owner: string, authInfo: AuthInfo | undefined, parsedBody: unknown) {
     const sessionId = request.headers.get('mcp-session-id');
     if (sessionId) {
       const session = this.sessions.get(sessionId);
-      // A session belongs to the subject that opened it; anyone else is told it does not exist.
-      if (!session || session.subject !== subject) return jsonRpcError(404, -32001, 'Session not found');
+      // A session belongs to the user and client that opened it; anyone else is told it does not exist.
+      if (!session || session.owner !== owner) return jsonRpcError(404, -32001, 'Session not found');
       session.lastSeen = Date.now();
       return session.transport.handleRequest(request, { authInfo, parsedBody });
     }
@@ -104,7 +107,7 @@ export class McpEndpoint {
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        this.sessions.set(id, { transport, server, subject, lastSeen: Date.now() });
+        this.sessions.set(id, { transport, server, owner, lastSeen: Date.now() });
       },
       onsessionclosed: (id) => {
         this.sessions.delete(id);

@@ -6,6 +6,7 @@ import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { IdentitySources } from '../identity/sources.js';
+import type { TrustedHeaderSource } from '../identity/trusted-header.js';
 import { Csrf } from './csrf.js';
 import { FormError, readForm } from './forms.js';
 import { consentPage, errorPage, loginPage, type ClientView } from './pages.js';
@@ -16,6 +17,8 @@ type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 export interface InteractionDeps {
   provider: Provider;
   identity: IdentitySources;
+  /** Signs users in from a trusted proxy's headers before any form is shown. */
+  trustedHeader?: TrustedHeaderSource;
   csrf: Csrf;
   log: Logger;
 }
@@ -35,7 +38,7 @@ function formTarget(redirectUri: unknown): string[] {
 }
 
 export function createInteractionHandler(deps: InteractionDeps) {
-  const { provider, identity, csrf, log } = deps;
+  const { provider, identity, csrf, log, trustedHeader } = deps;
 
   async function clientView(details: Details): Promise<ClientView> {
     const clientId = String(details.params.client_id ?? '');
@@ -109,6 +112,30 @@ export function createInteractionHandler(deps: InteractionDeps) {
     await show(res, details, 'Wrong username or password.', username);
   }
 
+  /** Returns true when it answered the request (signed in, or refused). */
+  async function headerLogin(req: IncomingMessage, res: ServerResponse, details: Details): Promise<boolean> {
+    const result = await trustedHeader!.fromRequest(req);
+    if (result.kind === 'ok') {
+      log.info({ event: 'login', via: 'trusted-header', subject: result.principal.subject, client: details.params.client_id }, 'login ok');
+      await provider.interactionFinished(req, res, { login: { accountId: result.principal.subject } }, { mergeWithLastSubmission: false });
+      return true;
+    }
+    const refuse = result.kind === 'untrusted' || !identity.hasPasswordSources;
+    if (!refuse) return false;
+    log.warn({ event: 'login_failed', via: 'trusted-header', peer: req.socket.remoteAddress }, 'identity header refused');
+    send(
+      res,
+      403,
+      errorPage(
+        'Not allowed',
+        result.kind === 'untrusted'
+          ? 'This server does not accept identity headers from your address.'
+          : 'Sign-in here goes through the reverse proxy in front of this server.',
+      ),
+    );
+    return true;
+  }
+
   async function confirm(req: IncomingMessage, res: ServerResponse, details: Details) {
     if (details.prompt.name !== 'consent' || !details.session?.accountId) {
       send(res, 400, errorPage('Nothing to confirm', 'Sign in first, then allow access.'));
@@ -162,6 +189,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
       const details = await provider.interactionDetails(req, res);
       if (details.uid !== uid) throw new errors.SessionNotFound('interaction mismatch');
       if (!action) {
+        if (details.prompt.name === 'login' && trustedHeader && (await headerLogin(req, res, details))) return true;
         await show(res, details);
         return true;
       }

@@ -1,7 +1,7 @@
 // In-memory store: the same contract as sqlite.ts, for unit tests and throwaway runs.
 import { GrantEvents } from './grant-events.js';
 import { grantIdOf } from './sqlite.js';
-import { nowSeconds, type OidcRecord, type StaticTokenRecord, type Store, type UserRecord } from './types.js';
+import { nowSeconds, type AccountRecord, type OidcRecord, type StaticTokenRecord, type Store, type UserRecord } from './types.js';
 
 interface Entry extends OidcRecord {
   grantId: string | null;
@@ -13,6 +13,7 @@ export class MemoryStore implements Store {
   private readonly users = new Map<string, UserRecord>();
   private readonly settings = new Map<string, string>();
   private readonly staticTokens = new Map<string, StaticTokenRecord>();
+  private readonly accounts = new Map<string, AccountRecord>();
   private readonly events = new GrantEvents();
 
   private table(model: string): Map<string, Entry> {
@@ -86,6 +87,15 @@ export class MemoryStore implements Store {
 
   async listUsers() {
     return [...this.users.values()].sort((a, b) => a.username.localeCompare(b.username)).map((u) => structuredClone(u));
+  }
+
+  async putAccount(account: AccountRecord) {
+    this.accounts.set(account.subject, structuredClone(account));
+  }
+
+  async getAccount(subject: string) {
+    const a = this.accounts.get(subject);
+    return a && structuredClone(a);
   }
 
   async putStaticToken(token: StaticTokenRecord) {

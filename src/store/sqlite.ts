@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { GrantEvents } from './grant-events.js';
-import { nowSeconds, type OidcRecord, type StaticTokenRecord, type Store, type UserRecord } from './types.js';
+import { nowSeconds, type AccountRecord, type OidcRecord, type StaticTokenRecord, type Store, type UserRecord } from './types.js';
 
 const migrations: string[] = [
   `CREATE TABLE oidc (
@@ -36,6 +36,11 @@ const migrations: string[] = [
      hash TEXT NOT NULL UNIQUE,
      roles TEXT NOT NULL DEFAULT '[]',
      created_at INTEGER NOT NULL
+   );`,
+  `CREATE TABLE accounts (
+     subject TEXT PRIMARY KEY,
+     account TEXT NOT NULL,
+     updated_at INTEGER NOT NULL
    );`,
 ];
 
@@ -134,6 +139,11 @@ export class SqliteStore implements Store {
            updated_at = excluded.updated_at`,
       ),
       listUsers: this.db.prepare<[], UserRow>('SELECT * FROM users ORDER BY username'),
+      putAccount: this.db.prepare(
+        `INSERT INTO accounts (subject, account, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (subject) DO UPDATE SET account = excluded.account, updated_at = excluded.updated_at`,
+      ),
+      getAccount: this.db.prepare<[string], { account: string }>('SELECT account FROM accounts WHERE subject = ?'),
       putStaticToken: this.db.prepare(
         `INSERT INTO static_tokens (name, hash, roles, created_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET hash = excluded.hash, roles = excluded.roles, created_at = excluded.created_at`,
@@ -216,6 +226,15 @@ export class SqliteStore implements Store {
 
   async listUsers(): Promise<UserRecord[]> {
     return this.q.listUsers.all().map(toUser);
+  }
+
+  async putAccount(account: AccountRecord): Promise<void> {
+    this.q.putAccount.run(account.subject, JSON.stringify(account), account.updatedAt);
+  }
+
+  async getAccount(subject: string): Promise<AccountRecord | undefined> {
+    const row = this.q.getAccount.get(subject);
+    return row && JSON.parse(row.account);
   }
 
   async putStaticToken(token: StaticTokenRecord): Promise<void> {

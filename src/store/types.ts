@@ -28,6 +28,16 @@ export interface StaticTokenRecord {
   createdAt: number;
 }
 
+/** An account last seen through an external identity source (trusted headers, …). */
+export interface AccountRecord {
+  subject: string;
+  displayName?: string;
+  email?: string;
+  groups: string[];
+  roles: string[];
+  updatedAt: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'memory';
 
@@ -47,6 +57,9 @@ export interface Store {
   getUser(username: string): Promise<UserRecord | undefined>;
   putUser(user: UserRecord): Promise<void>;
   listUsers(): Promise<UserRecord[]>;
+
+  putAccount(account: AccountRecord): Promise<void>;
+  getAccount(subject: string): Promise<AccountRecord | undefined>;
 
   putStaticToken(token: StaticTokenRecord): Promise<void>;
   findStaticToken(hash: string): Promise<StaticTokenRecord | undefined>;

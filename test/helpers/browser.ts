@@ -29,6 +29,9 @@ export interface Page {
 export class TestBrowser {
   readonly jar = new CookieJar();
 
+  /** `extraHeaders` go with every request, as a reverse proxy would add them. */
+  constructor(private readonly extraHeaders: Record<string, string> = {}) {}
+
   /** Requests `url`, following redirects until a page or a redirect to `stopAt` (the client callback). */
   async go(url: string, init: RequestInit = {}, stopAt?: string): Promise<Page> {
     let current = url;
@@ -37,7 +40,7 @@ export class TestBrowser {
       const res = await fetch(current, {
         ...request,
         redirect: 'manual',
-        headers: { ...(request.headers as Record<string, string>), cookie: this.jar.header() },
+        headers: { ...this.extraHeaders, ...(request.headers as Record<string, string>), cookie: this.jar.header() },
       });
       this.jar.store(res);
       const location = res.headers.get('location');

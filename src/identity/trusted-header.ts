@@ -1,0 +1,67 @@
+// Trusted reverse-proxy headers: a proxy in front of Postern (oauth2-proxy, Authelia, Caddy's
+// forward_auth, …) has already signed the user in and says who it is in a header. The header is
+// believed only from peers inside trustedSourceCidrs; from anywhere else it is refused.
+import type { IncomingMessage } from 'node:http';
+import { cidrList } from '../config/cidr.js';
+import type { Config } from '../config/schema.js';
+import type { Store } from '../store/types.js';
+import { rolesFor } from './roles.js';
+import type { IdentitySource, Principal } from './types.js';
+
+export type HeaderLogin =
+  | { kind: 'none' }
+  | { kind: 'untrusted'; peer: string }
+  | { kind: 'ok'; principal: Principal };
+
+const PREFIX = 'header:';
+const USER = /^[^\s\x00-\x1f]{1,200}$/;
+
+export class TrustedHeaderSource implements IdentitySource {
+  readonly id = 'trusted-header';
+  private readonly trusted: (address: string | undefined) => boolean;
+
+  constructor(
+    private readonly config: Config['identity']['trustedHeader'],
+    private readonly groupRoles: Record<string, string[]>,
+    private readonly store: Store,
+  ) {
+    this.trusted = cidrList(config.trustedSourceCidrs);
+  }
+
+  /** Whether the peer (the proxy, not X-Forwarded-For) may assert identity headers. */
+  isTrustedPeer(req: IncomingMessage): boolean {
+    return this.trusted(req.socket.remoteAddress);
+  }
+
+  private header(req: IncomingMessage, name: string): string | undefined {
+    const v = req.headers[name.toLowerCase()];
+    return (Array.isArray(v) ? v[0] : v)?.trim() || undefined;
+  }
+
+  /** Reads the user from the request; records the account so tokens can be refreshed later. */
+  async fromRequest(req: IncomingMessage): Promise<HeaderLogin> {
+    const user = this.header(req, this.config.userHeader);
+    if (!user) return { kind: 'none' };
+    if (!this.isTrustedPeer(req)) return { kind: 'untrusted', peer: req.socket.remoteAddress ?? 'unknown' };
+    if (!USER.test(user)) return { kind: 'none' };
+    const groups = (this.header(req, this.config.groupsHeader) ?? '')
+      .split(',')
+      .map((g) => g.trim())
+      .filter(Boolean);
+    const principal: Principal = {
+      subject: PREFIX + user,
+      displayName: user,
+      email: this.header(req, this.config.emailHeader),
+      groups,
+      roles: rolesFor(groups, this.groupRoles, this.config.injectedRoles),
+    };
+    await this.store.putAccount({ ...principal, updatedAt: Math.floor(Date.now() / 1000) });
+    return { kind: 'ok', principal };
+  }
+
+  async findAccount(subject: string): Promise<Principal | undefined> {
+    if (!subject.startsWith(PREFIX)) return undefined;
+    const a = await this.store.getAccount(subject);
+    return a && { subject: a.subject, displayName: a.displayName, email: a.email, groups: a.groups, roles: a.roles };
+  }
+}
