@@ -15,6 +15,7 @@ import { TrustedHeaderSource } from './identity/trusted-header.js';
 import { McpEndpoint } from './mcp/endpoint.js';
 import { Csrf } from './oauth/csrf.js';
 import { createInteractionHandler } from './oauth/interactions.js';
+import { LoginLimits } from './oauth/login-limits.js';
 import { loadSigningKeys } from './oauth/keys.js';
 import { createProvider, MCP_SCOPES } from './oauth/provider.js';
 import { deriveKey, loadSecret } from './oauth/secret.js';
@@ -85,7 +86,14 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       provider = createProvider({ config, issuer, mcpUrl, store, keys, secret, identity });
       provider.on('server_error', (_ctx, err) => log.error({ err }, 'authorization server error'));
       provider.on('grant.revoked', (_ctx, grantId) => log.info({ event: 'grant_revoked', grantId }, 'grant revoked'));
-      interactions = createInteractionHandler({ provider, identity, trustedHeader, csrf: new Csrf(deriveKey(secret, 'csrf')), log });
+      interactions = createInteractionHandler({
+        provider,
+        identity,
+        trustedHeader,
+        limits: new LoginLimits({ trustProxy: config.server.trustProxy }),
+        csrf: new Csrf(deriveKey(secret, 'csrf')),
+        log,
+      });
       const verifier = new JwtVerifier({ issuer, audience: mcpUrl, jwks: keys.publicJwks, store });
       guard = new Guard({
         verifiers: [verifier, new StaticTokenVerifier(store, config.identity.staticTokens)],

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { importJWK, SignJWT, base64url } from 'jose';
 import { request } from 'node:http';
 import { loadSigningKeys } from '../src/oauth/keys.js';
+import { LocalUsers } from '../src/identity/local.js';
 import { TestBrowser } from './helpers/browser.js';
 import { authorizeUrl, fullFlow, mcpInitialize, REDIRECT, register } from './helpers/flow.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
@@ -294,5 +295,44 @@ describe('sign-in and consent pages', () => {
     assert.equal(url.searchParams.get('error'), 'access_denied');
     assert.equal(url.searchParams.get('state'), 'st-123');
     assert.equal(url.searchParams.get('code'), null);
+  });
+});
+
+describe('sign-in brute force', () => {
+  let p: TestPostern;
+  let clientId: string;
+  before(async () => {
+    p = await startTestPostern();
+    clientId = (await register(p.issuer)).body.client_id;
+    await new LocalUsers(p.store).setPassword('victim', 'the-right-password', { create: true });
+  });
+  after(() => p.destroy());
+
+  it('locks a username after 5 failures, even for the right password, with Retry-After', async () => {
+    const browser = new TestBrowser();
+    let page = await browser.go(authorizeUrl(p.issuer, p.mcpUrl, clientId), {}, REDIRECT);
+    for (let i = 0; i < 5; i++) {
+      page = await browser.submit(page, '/login', { username: 'victim', password: `guess-${i}` }, REDIRECT);
+      assert.equal(page.status, 401, `attempt ${i + 1}`);
+    }
+    const locked = await browser.submit(page, '/login', { username: 'victim', password: 'the-right-password' }, REDIRECT);
+    assert.equal(locked.status, 429);
+    assert.match(locked.html, /Too many failed sign-ins/);
+    assert.ok(Number(locked.headers.get('retry-after')) > 0);
+    assert.ok(!locked.url.startsWith(REDIRECT), 'no code issued');
+    // Another account from the same address is not locked by it.
+    const admin = await browser.submit(locked, '/login', { username: 'admin', password: p.password }, REDIRECT);
+    assert.match(admin.html, /Allow access/);
+  });
+
+  it('limits failures per client address across usernames', async () => {
+    const browser = new TestBrowser();
+    let page = await browser.go(authorizeUrl(p.issuer, p.mcpUrl, clientId), {}, REDIRECT);
+    let last = 0;
+    for (let i = 0; i < 25 && last !== 429; i++) {
+      page = await browser.submit(page, '/login', { username: `spray-${i}`, password: 'x' }, REDIRECT);
+      last = page.status;
+    }
+    assert.equal(last, 429, 'the address is blocked before 25 tries');
   });
 });

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { IdentitySources } from '../identity/sources.js';
 import type { TrustedHeaderSource } from '../identity/trusted-header.js';
 import { Csrf } from './csrf.js';
+import type { LoginLimits } from './login-limits.js';
 import { FormError, readForm } from './forms.js';
 import { consentPage, errorPage, loginPage, type ClientView } from './pages.js';
 import { pageHeaders } from './page-headers.js';
@@ -19,6 +20,7 @@ export interface InteractionDeps {
   identity: IdentitySources;
   /** Signs users in from a trusted proxy's headers before any form is shown. */
   trustedHeader?: TrustedHeaderSource;
+  limits: LoginLimits;
   csrf: Csrf;
   log: Logger;
 }
@@ -38,7 +40,7 @@ function formTarget(redirectUri: unknown): string[] {
 }
 
 export function createInteractionHandler(deps: InteractionDeps) {
-  const { provider, identity, csrf, log, trustedHeader } = deps;
+  const { provider, identity, csrf, log, trustedHeader, limits } = deps;
 
   async function clientView(details: Details): Promise<ClientView> {
     const clientId = String(details.params.client_id ?? '');
@@ -61,13 +63,13 @@ export function createInteractionHandler(deps: InteractionDeps) {
     return [...scopes];
   }
 
-  async function show(res: ServerResponse, details: Details, error?: string, username?: string) {
+  async function show(res: ServerResponse, details: Details, error?: string, username?: string, status?: number) {
     const client = await clientView(details);
     const base = `/interaction/${details.uid}`;
     const token = csrf.token(details.uid);
     const targets = formTarget(details.params.redirect_uri);
     if (details.prompt.name === 'login') {
-      send(res, error ? 401 : 200, loginPage({ action: `${base}/login`, csrf: token, client, error, username }), targets);
+      send(res, status ?? (error ? 401 : 200), loginPage({ action: `${base}/login`, csrf: token, client, error, username }), targets);
       return;
     }
     if (details.prompt.name === 'consent') {
@@ -102,13 +104,23 @@ export function createInteractionHandler(deps: InteractionDeps) {
       await show(res, details, 'Enter your username and password.', username);
       return;
     }
+    const address = limits.address(req);
+    const wait = await limits.blockedFor(username, address);
+    if (wait > 0) {
+      log.warn({ event: 'login_rate_limited', username, address }, 'login rate limited');
+      res.setHeader('retry-after', String(wait));
+      await show(res, details, `Too many failed sign-ins. Try again in ${Math.ceil(wait / 60)} minute(s).`, username, 429);
+      return;
+    }
     const principal = await identity.verifyPassword(username, password);
     if (principal) {
+      await limits.succeeded(username);
       log.info({ event: 'login', subject: principal.subject, client: details.params.client_id }, 'login ok');
       await provider.interactionFinished(req, res, { login: { accountId: principal.subject } }, { mergeWithLastSubmission: false });
       return;
     }
-    log.warn({ event: 'login_failed', username, client: details.params.client_id }, 'login failed');
+    await limits.failed(username, address);
+    log.warn({ event: 'login_failed', username, address, client: details.params.client_id }, 'login failed');
     await show(res, details, 'Wrong username or password.', username);
   }
 
