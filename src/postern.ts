@@ -12,6 +12,7 @@ import { StaticTokenVerifier } from './guard/static-tokens.js';
 import { LocalUsers } from './identity/local.js';
 import { IdentitySources } from './identity/sources.js';
 import { TrustedHeaderSource } from './identity/trusted-header.js';
+import { NextcloudPasswordSource } from './identity/nextcloud-password.js';
 import { McpEndpoint } from './mcp/endpoint.js';
 import { Csrf } from './oauth/csrf.js';
 import { createInteractionHandler } from './oauth/interactions.js';
@@ -79,8 +80,12 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       const trustedHeader = config.identity.trustedHeader.enabled
         ? new TrustedHeaderSource(config.identity.trustedHeader, config.identity.groupRoles, store)
         : undefined;
+      const nextcloud = config.identity.nextcloud?.passwordLogin
+        ? new NextcloudPasswordSource(config.identity.nextcloud, config.identity.groupRoles, store)
+        : undefined;
       const identity = new IdentitySources([
         ...(config.identity.local.enabled ? [users] : []),
+        ...(nextcloud ? [nextcloud] : []),
         ...(trustedHeader ? [trustedHeader] : []),
       ]);
       provider = createProvider({ config, issuer, mcpUrl, store, keys, secret, identity });

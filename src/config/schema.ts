@@ -85,6 +85,18 @@ export const configSchema = z
           })
           .strict()
           .prefault({}),
+        /** Nextcloud as an identity source: users sign in with their Nextcloud name and an app password. */
+        nextcloud: z
+          .object({
+            url: z
+              .url({ protocol: /^https?$/, error: 'give the Nextcloud base URL, e.g. "https://cloud.example.com"' })
+              .transform((u) => u.replace(/\/+$/, '')),
+            /** Check name + app password against the OCS user endpoint on the login form. */
+            passwordLogin: z.boolean().default(true),
+            timeoutMs: z.number().int().positive().default(10_000),
+          })
+          .strict()
+          .optional(),
         /** Users signed in by a trusted reverse proxy's headers (e.g. oauth2-proxy, Authelia). */
         trustedHeader: z
           .object({

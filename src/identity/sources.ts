@@ -9,6 +9,11 @@ export class IdentitySources {
     return this.sources.some(isPasswordSource);
   }
 
+  /** What the login form accepts, for its hint line. */
+  get passwordLabels(): string[] {
+    return this.sources.filter(isPasswordSource).map((s) => s.label);
+  }
+
   async findAccount(subject: string | undefined): Promise<Principal | undefined> {
     if (!subject) return undefined;
     for (const source of this.sources) {

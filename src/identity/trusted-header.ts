@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { cidrList } from '../config/cidr.js';
 import type { Config } from '../config/schema.js';
 import type { Store } from '../store/types.js';
+import { findRememberedAccount, rememberAccount } from './accounts.js';
 import { rolesFor } from './roles.js';
 import type { IdentitySource, Principal } from './types.js';
 
@@ -55,13 +56,11 @@ export class TrustedHeaderSource implements IdentitySource {
       groups,
       roles: rolesFor(groups, this.groupRoles, this.config.injectedRoles),
     };
-    await this.store.putAccount({ ...principal, updatedAt: Math.floor(Date.now() / 1000) });
+    await rememberAccount(this.store, principal);
     return { kind: 'ok', principal };
   }
 
   async findAccount(subject: string): Promise<Principal | undefined> {
-    if (!subject.startsWith(PREFIX)) return undefined;
-    const a = await this.store.getAccount(subject);
-    return a && { subject: a.subject, displayName: a.displayName, email: a.email, groups: a.groups, roles: a.roles };
+    return findRememberedAccount(this.store, PREFIX, subject);
   }
 }

@@ -6,6 +6,7 @@ import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { IdentitySources } from '../identity/sources.js';
+import { IdentityError } from '../identity/types.js';
 import type { TrustedHeaderSource } from '../identity/trusted-header.js';
 import { Csrf } from './csrf.js';
 import type { LoginLimits } from './login-limits.js';
@@ -69,7 +70,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
     const token = csrf.token(details.uid);
     const targets = formTarget(details.params.redirect_uri);
     if (details.prompt.name === 'login') {
-      send(res, status ?? (error ? 401 : 200), loginPage({ action: `${base}/login`, csrf: token, client, error, username }), targets);
+      send(res, status ?? (error ? 401 : 200), loginPage({ action: `${base}/login`, csrf: token, client, error, username, accepts: identity.passwordLabels }), targets);
       return;
     }
     if (details.prompt.name === 'consent') {
@@ -112,7 +113,15 @@ export function createInteractionHandler(deps: InteractionDeps) {
       await show(res, details, `Too many failed sign-ins. Try again in ${Math.ceil(wait / 60)} minute(s).`, username, 429);
       return;
     }
-    const principal = await identity.verifyPassword(username, password);
+    let principal;
+    try {
+      principal = await identity.verifyPassword(username, password);
+    } catch (err) {
+      if (!(err instanceof IdentityError)) throw err;
+      log.warn({ event: 'login_error', username, err: err.message }, 'identity source failed');
+      await show(res, details, `Sign-in is unavailable right now: ${err.message}.`, username, 503);
+      return;
+    }
     if (principal) {
       await limits.succeeded(username);
       log.info({ event: 'login', subject: principal.subject, client: details.params.client_id }, 'login ok');

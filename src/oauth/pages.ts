@@ -17,11 +17,12 @@ export interface ClientView {
   redirectHost: string;
 }
 
-export function loginPage(v: { action: string; csrf: string; client: ClientView; error?: string; username?: string }) {
+export function loginPage(v: { action: string; csrf: string; client: ClientView; error?: string; username?: string; accepts?: string[] }) {
   return page(
     'Sign in',
     `<h1>Sign in</h1>
 <p class="muted"><strong>${esc(v.client.name)}</strong> wants to use your MCP tools through this gateway.</p>
+${v.accepts && v.accepts.length > 1 ? `<p class="muted">Sign in with: ${v.accepts.map(esc).join(' · ')}</p>` : ''}
 ${v.error ? `<p class="error" role="alert">${esc(v.error)}</p>` : ''}
 <form method="post" action="${esc(v.action)}" autocomplete="on">
 <input type="hidden" name="csrf" value="${esc(v.csrf)}">

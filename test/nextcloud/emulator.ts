@@ -1,0 +1,99 @@
+// A Nextcloud stand-in for tests (no Nextcloud server can run here). It answers the endpoints
+// Postern uses exactly as Nextcloud documents them:
+//   GET /ocs/v2.php/cloud/user?format=json  (Basic auth with an app password, OCS-APIRequest: true)
+// OCS v2 maps the OCS status code to HTTP: 200 on success, 997 "not logged in" → HTTP 401,
+// always inside the {"ocs":{"meta":…,"data":…}} envelope.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface EmulatedUser {
+  id: string;
+  displayname: string;
+  email: string | null;
+  groups: string[];
+  appPasswords: string[];
+  enabled?: boolean;
+}
+
+function ocs(res: ServerResponse, http: number, meta: { status: string; statuscode: number; message: string }, data: unknown) {
+  const failure = meta.status === 'failure';
+  const body = { ocs: { meta: failure ? { ...meta, totalitems: '', itemsperpage: '' } : meta, data } };
+  res.writeHead(http, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+const notLoggedIn = (res: ServerResponse) =>
+  ocs(res, 401, { status: 'failure', statuscode: 997, message: 'Current user is not logged in' }, []);
+
+export class NextcloudEmulator {
+  readonly users = new Map<string, EmulatedUser>();
+  readonly requests: Array<{ path: string; ocsHeader: boolean; user?: string }> = [];
+  private server?: Server;
+  url = '';
+
+  addUser(user: EmulatedUser): void {
+    this.users.set(user.id, user);
+  }
+
+  private authenticate(req: IncomingMessage): EmulatedUser | undefined {
+    const m = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
+    if (!m) return undefined;
+    const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+    const i = decoded.indexOf(':');
+    const user = this.users.get(decoded.slice(0, i));
+    return user && user.appPasswords.includes(decoded.slice(i + 1)) ? user : undefined;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://nextcloud');
+    const ocsHeader = req.headers['ocs-apirequest'] === 'true';
+    const user = this.authenticate(req);
+    this.requests.push({ path: url.pathname, ocsHeader, user: user?.id });
+    if (url.pathname === '/ocs/v2.php/cloud/user' && req.method === 'GET') {
+      if (!ocsHeader || !user) return notLoggedIn(res);
+      return ocs(res, 200, { status: 'ok', statuscode: 200, message: 'OK' }, {
+        enabled: user.enabled ?? true,
+        storageLocation: `/var/www/html/data/${user.id}`,
+        id: user.id,
+        lastLogin: Date.now(),
+        backend: 'Database',
+        subadmin: [],
+        quota: { free: 1e9, used: 0, total: 1e9, relative: 0, quota: -3 },
+        manager: '',
+        email: user.email,
+        additional_mail: [],
+        displayname: user.displayname,
+        'display-name': user.displayname,
+        phone: '',
+        address: '',
+        website: '',
+        twitter: '',
+        fediverse: '',
+        organisation: '',
+        role: '',
+        headline: '',
+        biography: '',
+        profile_enabled: '1',
+        pronouns: '',
+        groups: user.groups,
+        language: 'en',
+        locale: '',
+        notify_email: null,
+        backendCapabilities: { setDisplayName: true, setPassword: true },
+      });
+    }
+    res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!DOCTYPE html><html><body>Page not found</body></html>');
+  }
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+}
