@@ -13,6 +13,8 @@ import { LocalUsers } from './identity/local.js';
 import { IdentitySources } from './identity/sources.js';
 import { TrustedHeaderSource } from './identity/trusted-header.js';
 import { NextcloudPasswordSource } from './identity/nextcloud-password.js';
+import { NextcloudLoginFlow } from './identity/nextcloud-login-flow.js';
+import { Sealer } from './identity/sealed.js';
 import { McpEndpoint } from './mcp/endpoint.js';
 import { Csrf } from './oauth/csrf.js';
 import { createInteractionHandler } from './oauth/interactions.js';
@@ -83,9 +85,13 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       const nextcloud = config.identity.nextcloud?.passwordLogin
         ? new NextcloudPasswordSource(config.identity.nextcloud, config.identity.groupRoles, store)
         : undefined;
+      const nextcloudFlow = config.identity.nextcloud?.loginFlow
+        ? new NextcloudLoginFlow(config.identity.nextcloud, config.identity.groupRoles, store, new Sealer(secret))
+        : undefined;
       const identity = new IdentitySources([
         ...(config.identity.local.enabled ? [users] : []),
         ...(nextcloud ? [nextcloud] : []),
+        ...(nextcloudFlow ? [nextcloudFlow] : []),
         ...(trustedHeader ? [trustedHeader] : []),
       ]);
       provider = createProvider({ config, issuer, mcpUrl, store, keys, secret, identity });
@@ -95,6 +101,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
         provider,
         identity,
         trustedHeader,
+        nextcloudFlow,
         limits: new LoginLimits({ trustProxy: config.server.trustProxy }),
         csrf: new Csrf(deriveKey(secret, 'csrf')),
         log,

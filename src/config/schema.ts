@@ -93,6 +93,8 @@ export const configSchema = z
               .transform((u) => u.replace(/\/+$/, '')),
             /** Check name + app password against the OCS user endpoint on the login form. */
             passwordLogin: z.boolean().default(true),
+            /** Offer "Sign in with Nextcloud" (Login Flow v2): no password typed into Postern. */
+            loginFlow: z.boolean().default(false),
             timeoutMs: z.number().int().positive().default(10_000),
           })
           .strict()

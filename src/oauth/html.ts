@@ -8,7 +8,7 @@ export const esc = (value: unknown): string => String(value ?? '').replace(/[&<>
 
 const logo = `<svg viewBox="0 0 32 32" aria-hidden="true"><rect x="3" y="3" width="26" height="26" rx="7" fill="currentColor" opacity=".12"/><path d="M10 25V11a6 6 0 0 1 12 0v14" fill="none" stroke="currentColor" stroke-width="2.6" stroke-linecap="round"/><circle cx="16" cy="18" r="2.4" fill="currentColor"/></svg>`;
 
-export function page(title: string, body: string): string {
+export function page(title: string, body: string, head = ''): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -17,6 +17,7 @@ export function page(title: string, body: string): string {
 <meta name="robots" content="noindex">
 <title>${esc(title)} · Postern</title>
 <link rel="stylesheet" href="/assets/postern.css">
+${head}
 </head>
 <body>
 <main>

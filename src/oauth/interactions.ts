@@ -8,10 +8,11 @@ import type { Logger } from 'pino';
 import type { IdentitySources } from '../identity/sources.js';
 import { IdentityError } from '../identity/types.js';
 import type { TrustedHeaderSource } from '../identity/trusted-header.js';
+import type { NextcloudLoginFlow } from '../identity/nextcloud-login-flow.js';
 import { Csrf } from './csrf.js';
 import type { LoginLimits } from './login-limits.js';
 import { FormError, readForm } from './forms.js';
-import { consentPage, errorPage, loginPage, type ClientView } from './pages.js';
+import { consentPage, errorPage, loginPage, nextcloudWaitPage, type ClientView } from './pages.js';
 import { pageHeaders } from './page-headers.js';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -22,11 +23,15 @@ export interface InteractionDeps {
   /** Signs users in from a trusted proxy's headers before any form is shown. */
   trustedHeader?: TrustedHeaderSource;
   limits: LoginLimits;
+  /** Offers "Sign in with Nextcloud" (Login Flow v2). */
+  nextcloudFlow?: NextcloudLoginFlow;
   csrf: Csrf;
   log: Logger;
 }
 
-const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort))?$/;
+const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort|nextcloud|nextcloud-wait))?$/;
+/** The method each step answers to; the page itself is GET. */
+const METHODS: Record<string, string> = { '': 'GET', login: 'POST', confirm: 'POST', abort: 'POST', nextcloud: 'POST', 'nextcloud-wait': 'GET' };
 
 function send(res: ServerResponse, status: number, html: string, formTargets: string[] = []): void {
   res.writeHead(status, { ...pageHeaders(formTargets), 'content-type': 'text/html; charset=utf-8' });
@@ -41,7 +46,7 @@ function formTarget(redirectUri: unknown): string[] {
 }
 
 export function createInteractionHandler(deps: InteractionDeps) {
-  const { provider, identity, csrf, log, trustedHeader, limits } = deps;
+  const { provider, identity, csrf, log, trustedHeader, limits, nextcloudFlow } = deps;
 
   async function clientView(details: Details): Promise<ClientView> {
     const clientId = String(details.params.client_id ?? '');
@@ -70,7 +75,16 @@ export function createInteractionHandler(deps: InteractionDeps) {
     const token = csrf.token(details.uid);
     const targets = formTarget(details.params.redirect_uri);
     if (details.prompt.name === 'login') {
-      send(res, status ?? (error ? 401 : 200), loginPage({ action: `${base}/login`, csrf: token, client, error, username, accepts: identity.passwordLabels }), targets);
+      send(res, status ?? (error ? 401 : 200), loginPage({
+          action: `${base}/login`,
+          csrf: token,
+          client,
+          error,
+          username,
+          accepts: identity.passwordLabels,
+          nextcloudAction: nextcloudFlow ? `${base}/nextcloud` : undefined,
+          passwordForm: identity.hasPasswordSources,
+        }), targets);
       return;
     }
     if (details.prompt.name === 'consent') {
@@ -131,6 +145,47 @@ export function createInteractionHandler(deps: InteractionDeps) {
     await limits.failed(username, address);
     log.warn({ event: 'login_failed', username, address, client: details.params.client_id }, 'login failed');
     await show(res, details, 'Wrong username or password.', username);
+  }
+
+  async function nextcloudStart(res: ServerResponse, details: Details) {
+    if (details.prompt.name !== 'login') {
+      send(res, 400, errorPage('Already signed in', 'This step of the sign-in is already done.'));
+      return;
+    }
+    let loginUrl: string;
+    try {
+      loginUrl = await nextcloudFlow!.start(details.uid);
+    } catch (err) {
+      if (!(err instanceof IdentityError)) throw err;
+      await show(res, details, `Sign-in is unavailable right now: ${err.message}.`, undefined, 503);
+      return;
+    }
+    const waitUrl = `/interaction/${details.uid}/nextcloud-wait`;
+    send(res, 200, nextcloudWaitPage({ loginUrl, waitUrl, client: await clientView(details) }));
+  }
+
+  async function nextcloudWait(req: IncomingMessage, res: ServerResponse, details: Details) {
+    if (details.prompt.name !== 'login') {
+      send(res, 400, errorPage('Already signed in', 'This step of the sign-in is already done.'));
+      return;
+    }
+    let result;
+    try {
+      result = await nextcloudFlow!.poll(details.uid);
+    } catch (err) {
+      if (!(err instanceof IdentityError)) throw err;
+      await show(res, details, `Sign-in is unavailable right now: ${err.message}.`, undefined, 503);
+      return;
+    }
+    if (result.kind === 'expired') {
+      await show(res, details, 'The Nextcloud sign-in expired. Start it again.', undefined, 400);
+    } else if (result.kind === 'pending') {
+      const waitUrl = `/interaction/${details.uid}/nextcloud-wait`;
+      send(res, 200, nextcloudWaitPage({ loginUrl: result.login, waitUrl, client: await clientView(details) }));
+    } else {
+      log.info({ event: 'login', via: 'nextcloud-login-flow', subject: result.principal.subject, client: details.params.client_id }, 'login ok');
+      await provider.interactionFinished(req, res, { login: { accountId: result.principal.subject } }, { mergeWithLastSubmission: false });
+    }
   }
 
   /** Returns true when it answered the request (signed in, or refused). */
@@ -199,11 +254,12 @@ export function createInteractionHandler(deps: InteractionDeps) {
   return async function handleInteraction(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> {
     const match = ROUTE.exec(pathname);
     if (!match) return false;
-    const [, uid, action] = match;
-    const method = req.method ?? 'GET';
-    if ((action && method !== 'POST') || (!action && method !== 'GET' && method !== 'HEAD')) {
-      res.setHeader('allow', action ? 'POST' : 'GET');
-      send(res, 405, errorPage('Method not allowed', `Use ${action ? 'POST' : 'GET'} here.`));
+    const [, uid, action = ''] = match;
+    const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+    const expected = METHODS[action];
+    if (method !== expected || (action.startsWith('nextcloud') && !nextcloudFlow)) {
+      res.setHeader('allow', expected);
+      send(res, 405, errorPage('Method not allowed', `Use ${expected} here.`));
       return true;
     }
     try {
@@ -214,12 +270,17 @@ export function createInteractionHandler(deps: InteractionDeps) {
         await show(res, details);
         return true;
       }
+      if (action === 'nextcloud-wait') {
+        await nextcloudWait(req, res, details);
+        return true;
+      }
       const form = await readForm(req);
       if (!csrf.check(uid, form.get('csrf'))) {
         send(res, 403, errorPage('Form expired', 'This form is not valid any more (CSRF check failed).'));
         return true;
       }
       if (action === 'login') await login(req, res, details, form);
+      else if (action === 'nextcloud') await nextcloudStart(res, details);
       else if (action === 'confirm') await confirm(req, res, details);
       else await abort(req, res, details);
     } catch (err) {

@@ -17,13 +17,29 @@ export interface ClientView {
   redirectHost: string;
 }
 
-export function loginPage(v: { action: string; csrf: string; client: ClientView; error?: string; username?: string; accepts?: string[] }) {
+export function loginPage(v: {
+  action: string;
+  csrf: string;
+  client: ClientView;
+  error?: string;
+  username?: string;
+  accepts?: string[];
+  /** Form target of "Sign in with Nextcloud" (Login Flow v2), when offered. */
+  nextcloudAction?: string;
+  /** false: no password form at all (only other ways in). */
+  passwordForm?: boolean;
+}) {
+  const nextcloud = v.nextcloudAction
+    ? `<form method="post" action="${esc(v.nextcloudAction)}" class="actions"><input type="hidden" name="csrf" value="${esc(v.csrf)}"><button type="submit">Sign in with Nextcloud</button></form>`
+    : '';
   return page(
     'Sign in',
     `<h1>Sign in</h1>
 <p class="muted"><strong>${esc(v.client.name)}</strong> wants to use your MCP tools through this gateway.</p>
 ${v.accepts && v.accepts.length > 1 ? `<p class="muted">Sign in with: ${v.accepts.map(esc).join(' · ')}</p>` : ''}
 ${v.error ? `<p class="error" role="alert">${esc(v.error)}</p>` : ''}
+${nextcloud}
+${v.passwordForm === false ? '' : `${nextcloud ? '<p class="muted">or with a password:</p>' : ''}
 <form method="post" action="${esc(v.action)}" autocomplete="on">
 <input type="hidden" name="csrf" value="${esc(v.csrf)}">
 <label for="username">Username</label>
@@ -31,7 +47,7 @@ ${v.error ? `<p class="error" role="alert">${esc(v.error)}</p>` : ''}
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <div class="actions"><button type="submit">Sign in</button></div>
-</form>
+</form>`}
 <footer>Signing in to ${esc(v.client.name)} · redirects to <code>${esc(v.client.redirectHost)}</code></footer>`,
   );
 }
@@ -62,6 +78,19 @@ ${v.resource ? `<p class="muted">Resource: <code>${esc(v.resource)}</code></p>` 
 <form method="post" action="${esc(v.action)}"><input type="hidden" name="csrf" value="${esc(v.csrf)}"><button type="submit">Allow</button></form>
 </div>
 <footer>Client id <code>${esc(v.client.clientId)}</code></footer>`,
+  );
+}
+
+export function nextcloudWaitPage(v: { loginUrl: string; waitUrl: string; client: ClientView }) {
+  return page(
+    'Continue in Nextcloud',
+    `<h1>Continue in Nextcloud</h1>
+<p>Open Nextcloud, sign in there and grant access to <strong>Postern</strong>. This page moves on by
+itself once you have.</p>
+<div class="actions"><a class="button" href="${esc(v.loginUrl)}" target="_blank" rel="noopener noreferrer">Open Nextcloud</a></div>
+<p class="muted">Waiting for Nextcloud… <a href="${esc(v.waitUrl)}">check now</a></p>
+<footer>Signing in to ${esc(v.client.name)}</footer>`,
+    `<meta http-equiv="refresh" content="3;url=${esc(v.waitUrl)}">`,
   );
 }
 

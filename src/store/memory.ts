@@ -14,6 +14,7 @@ export class MemoryStore implements Store {
   private readonly settings = new Map<string, string>();
   private readonly staticTokens = new Map<string, StaticTokenRecord>();
   private readonly accounts = new Map<string, AccountRecord>();
+  private readonly credentials = new Map<string, string>();
   private readonly events = new GrantEvents();
 
   private table(model: string): Map<string, Entry> {
@@ -96,6 +97,14 @@ export class MemoryStore implements Store {
   async getAccount(subject: string) {
     const a = this.accounts.get(subject);
     return a && structuredClone(a);
+  }
+
+  async putCredential(subject: string, source: string, sealed: string) {
+    this.credentials.set(`${source}\n${subject}`, sealed);
+  }
+
+  async getCredential(subject: string, source: string) {
+    return this.credentials.get(`${source}\n${subject}`);
   }
 
   async putStaticToken(token: StaticTokenRecord) {

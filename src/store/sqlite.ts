@@ -42,6 +42,13 @@ const migrations: string[] = [
      account TEXT NOT NULL,
      updated_at INTEGER NOT NULL
    );`,
+  `CREATE TABLE credentials (
+     subject TEXT NOT NULL,
+     source TEXT NOT NULL,
+     sealed TEXT NOT NULL,
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (subject, source)
+   );`,
 ];
 
 interface StaticTokenRow {
@@ -144,6 +151,11 @@ export class SqliteStore implements Store {
          ON CONFLICT (subject) DO UPDATE SET account = excluded.account, updated_at = excluded.updated_at`,
       ),
       getAccount: this.db.prepare<[string], { account: string }>('SELECT account FROM accounts WHERE subject = ?'),
+      putCredential: this.db.prepare(
+        `INSERT INTO credentials (subject, source, sealed, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (subject, source) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
+      ),
+      getCredential: this.db.prepare<[string, string], { sealed: string }>('SELECT sealed FROM credentials WHERE subject = ? AND source = ?'),
       putStaticToken: this.db.prepare(
         `INSERT INTO static_tokens (name, hash, roles, created_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET hash = excluded.hash, roles = excluded.roles, created_at = excluded.created_at`,
@@ -235,6 +247,14 @@ export class SqliteStore implements Store {
   async getAccount(subject: string): Promise<AccountRecord | undefined> {
     const row = this.q.getAccount.get(subject);
     return row && JSON.parse(row.account);
+  }
+
+  async putCredential(subject: string, source: string, sealed: string): Promise<void> {
+    this.q.putCredential.run(subject, source, sealed, nowSeconds());
+  }
+
+  async getCredential(subject: string, source: string): Promise<string | undefined> {
+    return this.q.getCredential.get(subject, source)?.sealed;
   }
 
   async putStaticToken(token: StaticTokenRecord): Promise<void> {

@@ -61,6 +61,10 @@ export interface Store {
   putAccount(account: AccountRecord): Promise<void>;
   getAccount(subject: string): Promise<AccountRecord | undefined>;
 
+  /** Sealed (encrypted) upstream credential of a subject, per source. */
+  putCredential(subject: string, source: string, sealed: string): Promise<void>;
+  getCredential(subject: string, source: string): Promise<string | undefined>;
+
   putStaticToken(token: StaticTokenRecord): Promise<void>;
   findStaticToken(hash: string): Promise<StaticTokenRecord | undefined>;
   listStaticTokens(): Promise<StaticTokenRecord[]>;

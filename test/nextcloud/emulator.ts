@@ -1,10 +1,13 @@
 // A Nextcloud stand-in for tests (no Nextcloud server can run here). It answers the endpoints
 // Postern uses exactly as Nextcloud documents them:
 //   GET /ocs/v2.php/cloud/user?format=json  (Basic auth with an app password, OCS-APIRequest: true)
+//   POST /index.php/login/v2 → {poll:{token,endpoint},login}; POST /login/v2/poll (token=…) →
+//   404 until the user granted access on the login page, then {server,loginName,appPassword} once
 // OCS v2 maps the OCS status code to HTTP: 200 on success, 997 "not logged in" → HTTP 401,
 // always inside the {"ocs":{"meta":…,"data":…}} envelope.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
 
 export interface EmulatedUser {
   id: string;
@@ -25,7 +28,15 @@ function ocs(res: ServerResponse, http: number, meta: { status: string; statusco
 const notLoggedIn = (res: ServerResponse) =>
   ocs(res, 401, { status: 'failure', statuscode: 997, message: 'Current user is not logged in' }, []);
 
+interface Flow {
+  pollToken: string;
+  grantedTo?: { loginName: string; appPassword: string };
+}
+
 export class NextcloudEmulator {
+  /** Who is "signed in" at Nextcloud when a login-flow page is opened (and grants at once). */
+  signedInAs?: string;
+  private readonly flows = new Map<string, Flow>();
   readonly users = new Map<string, EmulatedUser>();
   readonly requests: Array<{ path: string; ocsHeader: boolean; user?: string }> = [];
   private server?: Server;
@@ -49,6 +60,48 @@ export class NextcloudEmulator {
     const ocsHeader = req.headers['ocs-apirequest'] === 'true';
     const user = this.authenticate(req);
     this.requests.push({ path: url.pathname, ocsHeader, user: user?.id });
+    // Login Flow v2: https://docs.nextcloud.com/server/latest/developer_manual/client_apis/LoginFlow/
+    if (url.pathname === '/index.php/login/v2' && req.method === 'POST') {
+      const flowToken = randomBytes(32).toString('hex');
+      const pollToken = randomBytes(64).toString('hex');
+      this.flows.set(flowToken, { pollToken });
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ poll: { token: pollToken, endpoint: `${this.url}/login/v2/poll` }, login: `${this.url}/login/v2/flow/${flowToken}` }));
+      return;
+    }
+    const flowPage = /^\/login\/v2\/flow\/([0-9a-f]+)$/.exec(url.pathname);
+    if (flowPage && req.method === 'GET') {
+      const flow = this.flows.get(flowPage[1]);
+      const user = this.signedInAs && this.users.get(this.signedInAs);
+      if (!flow || !user) {
+        res.writeHead(403, { 'content-type': 'text/html; charset=utf-8' });
+        res.end('<!DOCTYPE html><html><body>Access forbidden</body></html>');
+        return;
+      }
+      const appPassword = randomBytes(36).toString('base64url');
+      user.appPasswords.push(appPassword);
+      flow.grantedTo = { loginName: user.id, appPassword };
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!DOCTYPE html><html><body>Account connected. You can close this window.</body></html>');
+      return;
+    }
+    if (url.pathname === '/login/v2/poll' && req.method === 'POST') {
+      let raw = '';
+      req.on('data', (d) => (raw += d));
+      req.on('end', () => {
+        const token = new URLSearchParams(raw).get('token');
+        const entry = [...this.flows].find(([, f]) => f.pollToken === token);
+        if (!entry || !entry[1].grantedTo) {
+          res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' });
+          res.end('[]');
+          return;
+        }
+        this.flows.delete(entry[0]); // a granted flow answers once
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify({ server: this.url, ...entry[1].grantedTo }));
+      });
+      return;
+    }
     if (url.pathname === '/ocs/v2.php/cloud/user' && req.method === 'GET') {
       if (!ocsHeader || !user) return notLoggedIn(res);
       return ocs(res, 200, { status: 'ok', statuscode: 200, message: 'OK' }, {
