@@ -17,7 +17,8 @@ import { NextcloudLoginFlow } from './identity/nextcloud-login-flow.js';
 import { Sealer } from './identity/sealed.js';
 import { McpEndpoint } from './mcp/endpoint.js';
 import { Csrf } from './oauth/csrf.js';
-import { createInteractionHandler } from './oauth/interactions.js';
+import { createInteractionHandler, OIDC_CALLBACK } from './oauth/interactions.js';
+import { OidcUpstream } from './identity/oidc-upstream.js';
 import { LoginLimits } from './oauth/login-limits.js';
 import { loadSigningKeys } from './oauth/keys.js';
 import { createProvider, MCP_SCOPES } from './oauth/provider.js';
@@ -85,13 +86,18 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       const nextcloud = config.identity.nextcloud?.passwordLogin
         ? new NextcloudPasswordSource(config.identity.nextcloud, config.identity.groupRoles, store)
         : undefined;
+      const sealer = new Sealer(secret);
       const nextcloudFlow = config.identity.nextcloud?.loginFlow
-        ? new NextcloudLoginFlow(config.identity.nextcloud, config.identity.groupRoles, store, new Sealer(secret))
+        ? new NextcloudLoginFlow(config.identity.nextcloud, config.identity.groupRoles, store, sealer)
         : undefined;
+      const upstreams = config.identity.oidc.map(
+        (u) => new OidcUpstream(u, `${issuer}${OIDC_CALLBACK}`, config.identity.groupRoles, store, sealer),
+      );
       const identity = new IdentitySources([
         ...(config.identity.local.enabled ? [users] : []),
         ...(nextcloud ? [nextcloud] : []),
         ...(nextcloudFlow ? [nextcloudFlow] : []),
+        ...upstreams,
         ...(trustedHeader ? [trustedHeader] : []),
       ]);
       provider = createProvider({ config, issuer, mcpUrl, store, keys, secret, identity });
@@ -102,6 +108,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
         identity,
         trustedHeader,
         nextcloudFlow,
+        upstreams,
         limits: new LoginLimits({ trustProxy: config.server.trustProxy }),
         csrf: new Csrf(deriveKey(secret, 'csrf')),
         log,

@@ -99,6 +99,33 @@ export const configSchema = z
           })
           .strict()
           .optional(),
+        /** Upstream OpenID Connect providers (Keycloak, Google, Entra, Authentik, Nextcloud oidc, …). */
+        oidc: z
+          .array(
+            z
+              .object({
+                /** Short name: the subject becomes "oidc:<id>:<upstream sub>". */
+                id: name,
+                /** Button text: "Sign in with <label>". */
+                label: z.string().min(1),
+                issuer: z.url({ protocol: /^https?$/, error: 'give the upstream issuer URL (its discovery document lives below it)' }),
+                clientId: z.string().min(1),
+                clientSecret: z.string().min(1).optional(),
+                scopes: z.string().default('openid profile email offline_access'),
+                /** Which claims carry what. */
+                claims: z
+                  .object({
+                    email: z.string().default('email'),
+                    name: z.string().default('name'),
+                    groups: z.string().default('groups'),
+                  })
+                  .strict()
+                  .prefault({}),
+                timeoutMs: z.number().int().positive().default(10_000),
+              })
+              .strict(),
+          )
+          .default([]),
         /** Users signed in by a trusted reverse proxy's headers (e.g. oauth2-proxy, Authelia). */
         trustedHeader: z
           .object({

@@ -52,13 +52,11 @@ export function createDispatcher(routes: Routes, log: Logger) {
       req.headers['x-forwarded-proto'] = routes.issuer.protocol.slice(0, -1);
       if (!routes.trustProxy) delete req.headers['x-forwarded-for'];
 
-      if (routes.interactions && pathname.startsWith('/interaction/')) {
-        if (await routes.interactions(req, res, pathname)) return;
-      }
       if (APP_PATHS.has(pathname) || !routes.authorizationServer) {
         await app(req, res);
         return;
       }
+      if (routes.interactions && (await routes.interactions(req, res, pathname))) return;
       routes.authorizationServer(req, res);
     } catch (err) {
       log.error({ err }, 'request failed');

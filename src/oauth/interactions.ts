@@ -9,6 +9,7 @@ import type { IdentitySources } from '../identity/sources.js';
 import { IdentityError } from '../identity/types.js';
 import type { TrustedHeaderSource } from '../identity/trusted-header.js';
 import type { NextcloudLoginFlow } from '../identity/nextcloud-login-flow.js';
+import type { OidcUpstream } from '../identity/oidc-upstream.js';
 import { Csrf } from './csrf.js';
 import type { LoginLimits } from './login-limits.js';
 import { FormError, readForm } from './forms.js';
@@ -25,13 +26,26 @@ export interface InteractionDeps {
   limits: LoginLimits;
   /** Offers "Sign in with Nextcloud" (Login Flow v2). */
   nextcloudFlow?: NextcloudLoginFlow;
+  /** Upstream OpenID providers, offered as "Sign in with <label>". */
+  upstreams?: OidcUpstream[];
   csrf: Csrf;
   log: Logger;
 }
 
-const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort|nextcloud|nextcloud-wait))?$/;
+const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort|nextcloud|nextcloud-wait|oidc|oidc-done))?$/;
+/** Where upstream OpenID providers send the browser back to (register it there). */
+export const OIDC_CALLBACK = '/oidc/callback';
 /** The method each step answers to; the page itself is GET. */
-const METHODS: Record<string, string> = { '': 'GET', login: 'POST', confirm: 'POST', abort: 'POST', nextcloud: 'POST', 'nextcloud-wait': 'GET' };
+const METHODS: Record<string, string> = {
+  '': 'GET',
+  login: 'POST',
+  confirm: 'POST',
+  abort: 'POST',
+  nextcloud: 'POST',
+  'nextcloud-wait': 'GET',
+  oidc: 'POST',
+  'oidc-done': 'GET',
+};
 
 function send(res: ServerResponse, status: number, html: string, formTargets: string[] = []): void {
   res.writeHead(status, { ...pageHeaders(formTargets), 'content-type': 'text/html; charset=utf-8' });
@@ -47,6 +61,8 @@ function formTarget(redirectUri: unknown): string[] {
 
 export function createInteractionHandler(deps: InteractionDeps) {
   const { provider, identity, csrf, log, trustedHeader, limits, nextcloudFlow } = deps;
+  const upstreams = deps.upstreams ?? [];
+  const upstreamOrigins = upstreams.map((u) => new URL(u.config.issuer).origin);
 
   async function clientView(details: Details): Promise<ClientView> {
     const clientId = String(details.params.client_id ?? '');
@@ -75,6 +91,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
     const token = csrf.token(details.uid);
     const targets = formTarget(details.params.redirect_uri);
     if (details.prompt.name === 'login') {
+      targets.push(...upstreamOrigins);
       send(res, status ?? (error ? 401 : 200), loginPage({
           action: `${base}/login`,
           csrf: token,
@@ -83,6 +100,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
           username,
           accepts: identity.passwordLabels,
           nextcloudAction: nextcloudFlow ? `${base}/nextcloud` : undefined,
+          upstreams: upstreams.map((u) => ({ id: u.config.id, label: u.config.label, action: `${base}/oidc` })),
           passwordForm: identity.hasPasswordSources,
         }), targets);
       return;
@@ -196,7 +214,8 @@ export function createInteractionHandler(deps: InteractionDeps) {
       await provider.interactionFinished(req, res, { login: { accountId: result.principal.subject } }, { mergeWithLastSubmission: false });
       return true;
     }
-    const refuse = result.kind === 'untrusted' || !identity.hasPasswordSources;
+    const otherWaysIn = identity.hasPasswordSources || !!nextcloudFlow || upstreams.length > 0;
+    const refuse = result.kind === 'untrusted' || !otherWaysIn;
     if (!refuse) return false;
     log.warn({ event: 'login_failed', via: 'trusted-header', peer: req.socket.remoteAddress }, 'identity header refused');
     send(
@@ -250,14 +269,64 @@ export function createInteractionHandler(deps: InteractionDeps) {
     );
   }
 
+  async function oidcStart(res: ServerResponse, details: Details, form: URLSearchParams) {
+    const upstream = upstreams.find((u) => u.config.id === form.get('provider'));
+    if (!upstream || details.prompt.name !== 'login') {
+      send(res, 400, errorPage('Bad request', 'Unknown sign-in provider.'));
+      return;
+    }
+    try {
+      const location = await upstream.start(details.uid);
+      res.writeHead(303, { location, 'cache-control': 'no-store' });
+      res.end();
+    } catch (err) {
+      if (!(err instanceof IdentityError)) throw err;
+      await show(res, details, `Sign-in is unavailable right now: ${err.message}.`, undefined, 503);
+    }
+  }
+
+  /** The upstream's redirect lands outside the interaction's cookie path; send it on there. */
+  function oidcCallback(req: IncomingMessage, res: ServerResponse): void {
+    const query = new URL(req.url ?? '/', 'http://x').searchParams;
+    const uid = upstreams.map((u) => u.interactionOf(query.get('state'))).find(Boolean);
+    if (!uid) {
+      send(res, 400, errorPage('Sign-in expired', 'This sign-in is unknown or expired.', 'Start again from your app.'));
+      return;
+    }
+    res.writeHead(303, { location: `/interaction/${uid}/oidc-done?${query}`, 'cache-control': 'no-store' });
+    res.end();
+  }
+
+  async function oidcDone(req: IncomingMessage, res: ServerResponse, details: Details) {
+    const query = new URL(req.url ?? '/', 'http://x').searchParams;
+    const upstream = upstreams.find((u) => u.interactionOf(query.get('state')) === details.uid);
+    if (!upstream || details.prompt.name !== 'login') {
+      send(res, 400, errorPage('Sign-in expired', 'This sign-in is unknown or expired.', 'Start again from your app.'));
+      return;
+    }
+    try {
+      const principal = await upstream.finish(details.uid, query);
+      log.info({ event: 'login', via: upstream.id, subject: principal.subject, client: details.params.client_id }, 'login ok');
+      await provider.interactionFinished(req, res, { login: { accountId: principal.subject } }, { mergeWithLastSubmission: false });
+    } catch (err) {
+      if (!(err instanceof IdentityError)) throw err;
+      log.warn({ event: 'login_failed', via: upstream.id, err: err.message }, 'upstream sign-in failed');
+      await show(res, details, err.message, undefined, 401);
+    }
+  }
+
   /** Handles the request when it belongs to the interaction routes; returns false otherwise. */
   return async function handleInteraction(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> {
+    if (pathname === OIDC_CALLBACK && upstreams.length) {
+      oidcCallback(req, res);
+      return true;
+    }
     const match = ROUTE.exec(pathname);
     if (!match) return false;
     const [, uid, action = ''] = match;
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
     const expected = METHODS[action];
-    if (method !== expected || (action.startsWith('nextcloud') && !nextcloudFlow)) {
+    if (method !== expected || (action.startsWith('nextcloud') && !nextcloudFlow) || (action.startsWith('oidc') && !upstreams.length)) {
       res.setHeader('allow', expected);
       send(res, 405, errorPage('Method not allowed', `Use ${expected} here.`));
       return true;
@@ -274,6 +343,10 @@ export function createInteractionHandler(deps: InteractionDeps) {
         await nextcloudWait(req, res, details);
         return true;
       }
+      if (action === 'oidc-done') {
+        await oidcDone(req, res, details);
+        return true;
+      }
       const form = await readForm(req);
       if (!csrf.check(uid, form.get('csrf'))) {
         send(res, 403, errorPage('Form expired', 'This form is not valid any more (CSRF check failed).'));
@@ -281,6 +354,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
       }
       if (action === 'login') await login(req, res, details, form);
       else if (action === 'nextcloud') await nextcloudStart(res, details);
+      else if (action === 'oidc') await oidcStart(res, details, form);
       else if (action === 'confirm') await confirm(req, res, details);
       else await abort(req, res, details);
     } catch (err) {

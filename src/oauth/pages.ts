@@ -28,10 +28,19 @@ export function loginPage(v: {
   nextcloudAction?: string;
   /** false: no password form at all (only other ways in). */
   passwordForm?: boolean;
+  /** Upstream OpenID providers: one "Sign in with <label>" button each. */
+  upstreams?: Array<{ id: string; label: string; action: string }>;
 }) {
-  const nextcloud = v.nextcloudAction
-    ? `<form method="post" action="${esc(v.nextcloudAction)}" class="actions"><input type="hidden" name="csrf" value="${esc(v.csrf)}"><button type="submit">Sign in with Nextcloud</button></form>`
-    : '';
+  const upstreams = (v.upstreams ?? [])
+    .map(
+      (u) =>
+        `<form method="post" action="${esc(u.action)}" class="actions"><input type="hidden" name="csrf" value="${esc(v.csrf)}"><input type="hidden" name="provider" value="${esc(u.id)}"><button type="submit">Sign in with ${esc(u.label)}</button></form>`,
+    )
+    .join('\n');
+  const nextcloud =
+    (v.nextcloudAction
+      ? `<form method="post" action="${esc(v.nextcloudAction)}" class="actions"><input type="hidden" name="csrf" value="${esc(v.csrf)}"><button type="submit">Sign in with Nextcloud</button></form>`
+      : '') + upstreams;
   return page(
     'Sign in',
     `<h1>Sign in</h1>

@@ -1,21 +1,30 @@
 // A minimal browser over fetch for the authorization flow: follows redirects by hand, keeps
 // cookies, and submits Postern's login and consent forms the way a person would.
 export class CookieJar {
-  private readonly cookies = new Map<string, string>();
+  /** host → name → value (hosts are kept apart as a browser does; paths are not modelled). */
+  private readonly hosts = new Map<string, Map<string, string>>();
 
-  store(res: Response): void {
+  private jar(url: string): Map<string, string> {
+    const host = new URL(url).hostname;
+    let jar = this.hosts.get(host);
+    if (!jar) this.hosts.set(host, (jar = new Map()));
+    return jar;
+  }
+
+  store(url: string, res: Response): void {
+    const cookies = this.jar(url);
     for (const line of res.headers.getSetCookie()) {
       const [pair] = line.split(';');
       const i = pair.indexOf('=');
       const name = pair.slice(0, i).trim();
       const value = pair.slice(i + 1).trim();
-      if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
+      if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '') cookies.delete(name);
+      else cookies.set(name, value);
     }
   }
 
-  header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  header(url: string): string {
+    return [...this.jar(url)].map(([k, v]) => `${k}=${v}`).join('; ');
   }
 }
 
@@ -40,9 +49,9 @@ export class TestBrowser {
       const res = await fetch(current, {
         ...request,
         redirect: 'manual',
-        headers: { ...this.extraHeaders, ...(request.headers as Record<string, string>), cookie: this.jar.header() },
+        headers: { ...this.extraHeaders, ...(request.headers as Record<string, string>), cookie: this.jar.header(current) },
       });
-      this.jar.store(res);
+      this.jar.store(current, res);
       const location = res.headers.get('location');
       if (res.status >= 300 && res.status < 400 && location) {
         const next = new URL(location, current).toString();
