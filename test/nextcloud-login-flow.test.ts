@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Sealer } from '../src/identity/sealed.js';
 import { TestBrowser } from './helpers/browser.js';
+import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
 import { authorizeUrl, pkce, REDIRECT, register, tokenRequest } from './helpers/flow.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
 import { NextcloudEmulator } from './nextcloud/emulator.js';
@@ -76,6 +77,25 @@ describe('Nextcloud Login Flow v2', () => {
     assert.deepEqual(JSON.parse(new Sealer(secret).open(sealed!, 'nextcloud:alice')), { loginName: 'alice', appPassword });
     assert.throws(() => new Sealer(secret).open(sealed!, 'nextcloud:mallory'), 'bound to its subject');
     assert.throws(() => new Sealer('another-secret-another-secret-xx').open(sealed!, 'nextcloud:alice'), 'useless without the secret');
+  });
+
+  it('works end to end with the SDK client', async () => {
+    const provider = new MemoryOAuthProvider();
+    nc.signedInAs = 'alice';
+    const { client, signedIn } = await connectWithOAuth(p.mcpUrl, provider, async (url, prefix) => {
+      const browser = new TestBrowser();
+      const login = await browser.go(url, {}, prefix);
+      const waiting = await browser.submit(login, '/nextcloud', {}, prefix);
+      await fetch(/href="([^"]+\/login\/v2\/flow\/[0-9a-f]+)"/.exec(waiting.html)![1]);
+      const consent = await browser.go(new URL(/url=([^"]+)"/.exec(waiting.html)![1].replace(/&amp;/g, '&'), waiting.url).toString(), {}, prefix);
+      return new URL((await browser.submit(consent, '/confirm', {}, prefix)).url);
+    });
+    try {
+      assert.ok(signedIn);
+      assert.ok((await client.listTools()).tools.length > 0);
+    } finally {
+      await client.close();
+    }
   });
 
   it('says so when Nextcloud cannot be reached, without a 500', async () => {

@@ -9,6 +9,7 @@ import Provider from 'oidc-provider';
 import { decodeJwt } from 'jose';
 import { freePort } from './helpers/backends.js';
 import { TestBrowser } from './helpers/browser.js';
+import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
 import { authorizeUrl, pkce, REDIRECT, register, tokenRequest } from './helpers/flow.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
 import { OidcUpstream } from '../src/identity/oidc-upstream.js';
@@ -100,6 +101,25 @@ describe('upstream OpenID Connect provider', () => {
     const second = await source.upstreamAccessToken('oidc:corp:ursula');
     assert.ok(first && second && first !== second, 'two fresh upstream access tokens');
     assert.notEqual(first, tokens.body.access_token);
+  });
+
+  it('works end to end with the SDK client', async () => {
+    const provider = new MemoryOAuthProvider();
+    const { client, signedIn } = await connectWithOAuth(p.mcpUrl, provider, async (url, prefix) => {
+      const browser = new TestBrowser();
+      const login = await browser.go(url, {}, prefix);
+      const upstreamLogin = await browser.submit(login, '/oidc', { provider: 'corp' }, prefix);
+      const upstreamConsent = await browser.submit(upstreamLogin, '', { login: 'victor', password: 'any' }, prefix);
+      const back = await browser.submit(upstreamConsent, '', {}, prefix);
+      return new URL((await browser.submit(back, '/confirm', {}, prefix)).url);
+    });
+    try {
+      assert.ok(signedIn);
+      const result = await client.callTool({ name: 'everything__echo', arguments: { message: 'via sso' } });
+      assert.match(JSON.stringify(result.content), /via sso/);
+    } finally {
+      await client.close();
+    }
   });
 
   it('refuses a callback whose state it did not issue', async () => {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config/load.js';
 import { TestBrowser } from './helpers/browser.js';
+import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
 import { authorizeUrl, pkce, REDIRECT, register, tokenRequest } from './helpers/flow.js';
 import { startTestPostern, tempDir, type TestPostern } from './helpers/postern.js';
 import { writeFileSync } from 'node:fs';
@@ -32,6 +33,21 @@ describe('trusted header source, proxy inside the CIDRs', () => {
     });
   });
   after(() => p.destroy());
+
+  it('works end to end with the SDK client', async () => {
+    const provider = new MemoryOAuthProvider();
+    const { client, signedIn } = await connectWithOAuth(p.mcpUrl, provider, async (url, prefix) => {
+      const browser = new TestBrowser(proxyHeaders);
+      const consent = await browser.go(url, {}, prefix);
+      return new URL((await browser.submit(consent, '/confirm', {}, prefix)).url);
+    });
+    try {
+      assert.ok(signedIn);
+      assert.ok((await client.listTools()).tools.some((t) => t.name === 'everything__echo'));
+    } finally {
+      await client.close();
+    }
+  });
 
   it('signs the user in from the headers, without a password form', async () => {
     const { browser, first, client, verifier } = await signInThroughProxy(p, proxyHeaders);

@@ -80,11 +80,14 @@ export function newClient(era: Era = 'legacy'): Client {
   );
 }
 
+/** Runs the browser part of a sign-in: from the authorization URL to the client's callback URL. */
+export type Authorizer = (authorizationUrl: string, callbackPrefix: string) => Promise<URL>;
+
 /** Connects with OAuth, signing in through the pages when the provider has no usable token. */
 export async function connectWithOAuth(
   mcpUrl: string,
   provider: MemoryOAuthProvider,
-  user: { username: string; password: string },
+  user: { username: string; password: string } | Authorizer,
   era: Era = 'legacy',
 ): Promise<{ client: Client; transport: StreamableHTTPClientTransport; signedIn: boolean; callback?: URL }> {
   const url = new URL(mcpUrl);
@@ -97,7 +100,9 @@ export async function connectWithOAuth(
     if (!(err instanceof UnauthorizedError) || !provider.authorizationUrl) throw err;
   }
   await client.close().catch(() => {});
-  const { callback } = await authorizeInBrowser(provider.authorizationUrl.toString(), provider.redirect, user);
+  const authorize: Authorizer =
+    typeof user === 'function' ? user : async (url, prefix) => (await authorizeInBrowser(url, prefix, user)).callback;
+  const callback = await authorize(provider.authorizationUrl.toString(), provider.redirect);
   await transport.finishAuth(callback.searchParams);
   transport = new StreamableHTTPClientTransport(url, { authProvider: provider });
   client = newClient(era);
