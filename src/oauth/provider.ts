@@ -10,6 +10,7 @@ import { SIGNING_ALG, type SigningKeys } from './keys.js';
 import { errorPage } from './pages.js';
 import { pageHeaders } from './page-headers.js';
 import { installMiddleware } from './middleware.js';
+import { createInteractionPolicy } from './interaction-policy.js';
 import { deriveKey } from './secret.js';
 import { isLoopbackHost } from '../config/load.js';
 
@@ -130,7 +131,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       // `roles` carries the user's roles to the tool policy.
       return { gid: grantId, roles: principal?.roles ?? [] };
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: createInteractionPolicy() },
     routes: {
       authorization: '/authorize',
       token: '/token',
