@@ -1,6 +1,6 @@
 // The composition root: opens the store, loads keys and users, starts the backends, builds the
 // authorization server, the guard and the MCP endpoint, and serves them on one HTTP listener.
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { BackendRegistry } from './backends/registry.js';
 import type { Config } from './config/schema.js';
@@ -18,6 +18,7 @@ import { Sealer } from './identity/sealed.js';
 import { McpEndpoint } from './mcp/endpoint.js';
 import { Csrf } from './oauth/csrf.js';
 import { createInteractionHandler, OIDC_CALLBACK } from './oauth/interactions.js';
+import { createAccountHandler } from './oauth/account.js';
 import { OidcUpstream } from './identity/oidc-upstream.js';
 import { LoginLimits } from './oauth/login-limits.js';
 import { loadSigningKeys } from './oauth/keys.js';
@@ -103,16 +104,20 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       provider = createProvider({ config, issuer, mcpUrl, store, keys, secret, identity });
       provider.on('server_error', (_ctx, err) => log.error({ err }, 'authorization server error'));
       provider.on('grant.revoked', (_ctx, grantId) => log.info({ event: 'grant_revoked', grantId }, 'grant revoked'));
-      interactions = createInteractionHandler({
+      const csrf = new Csrf(deriveKey(secret, 'csrf'));
+      const account = createAccountHandler({ issuer, store, csrf, key: deriveKey(secret, 'account') });
+      const pages = createInteractionHandler({
         provider,
         identity,
         trustedHeader,
         nextcloudFlow,
         upstreams,
         limits: new LoginLimits({ trustProxy: config.server.trustProxy }),
-        csrf: new Csrf(deriveKey(secret, 'csrf')),
+        csrf,
         log,
       });
+      interactions = async (req: IncomingMessage, res: ServerResponse, pathname: string) =>
+        (await pages(req, res, pathname)) || account(req, res, pathname);
       const verifier = new JwtVerifier({ issuer, audience: mcpUrl, jwks: keys.publicJwks, store });
       guard = new Guard({
         verifiers: [verifier, new StaticTokenVerifier(store, config.identity.staticTokens)],

@@ -15,6 +15,7 @@ import type { LoginLimits } from './login-limits.js';
 import { FormError, readForm } from './forms.js';
 import { consentPage, errorPage, loginPage, nextcloudWaitPage, type ClientView } from './pages.js';
 import { pageHeaders } from './page-headers.js';
+import { ACCOUNT_CLIENT_ID } from './account.js';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -85,7 +86,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
     return [...scopes];
   }
 
-  async function show(res: ServerResponse, details: Details, error?: string, username?: string, status?: number) {
+  async function show(req: IncomingMessage, res: ServerResponse, details: Details, error?: string, username?: string, status?: number) {
     const client = await clientView(details);
     const base = `/interaction/${details.uid}`;
     const token = csrf.token(details.uid);
@@ -106,6 +107,11 @@ export function createInteractionHandler(deps: InteractionDeps) {
       return;
     }
     if (details.prompt.name === 'consent') {
+      if (details.params.client_id === ACCOUNT_CLIENT_ID) {
+        // Postern's own account page needs no consent: it only learns who is signed in.
+        await confirm(req, res, details);
+        return;
+      }
       const principal = await identity.findAccount(details.session?.accountId);
       send(
         res,
@@ -134,7 +140,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
     const username = (form.get('username') ?? '').trim();
     const password = form.get('password') ?? '';
     if (!username || !password) {
-      await show(res, details, 'Enter your username and password.', username);
+      await show(req, res, details, 'Enter your username and password.', username);
       return;
     }
     const address = limits.address(req);
@@ -142,7 +148,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
     if (wait > 0) {
       log.warn({ event: 'login_rate_limited', username, address }, 'login rate limited');
       res.setHeader('retry-after', String(wait));
-      await show(res, details, `Too many failed sign-ins. Try again in ${Math.ceil(wait / 60)} minute(s).`, username, 429);
+      await show(req, res, details, `Too many failed sign-ins. Try again in ${Math.ceil(wait / 60)} minute(s).`, username, 429);
       return;
     }
     let principal;
@@ -151,7 +157,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
     } catch (err) {
       if (!(err instanceof IdentityError)) throw err;
       log.warn({ event: 'login_error', username, err: err.message }, 'identity source failed');
-      await show(res, details, `Sign-in is unavailable right now: ${err.message}.`, username, 503);
+      await show(req, res, details, `Sign-in is unavailable right now: ${err.message}.`, username, 503);
       return;
     }
     if (principal) {
@@ -162,10 +168,10 @@ export function createInteractionHandler(deps: InteractionDeps) {
     }
     await limits.failed(username, address);
     log.warn({ event: 'login_failed', username, address, client: details.params.client_id }, 'login failed');
-    await show(res, details, 'Wrong username or password.', username);
+    await show(req, res, details, 'Wrong username or password.', username);
   }
 
-  async function nextcloudStart(res: ServerResponse, details: Details) {
+  async function nextcloudStart(req: IncomingMessage, res: ServerResponse, details: Details) {
     if (details.prompt.name !== 'login') {
       send(res, 400, errorPage('Already signed in', 'This step of the sign-in is already done.'));
       return;
@@ -175,7 +181,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
       loginUrl = await nextcloudFlow!.start(details.uid);
     } catch (err) {
       if (!(err instanceof IdentityError)) throw err;
-      await show(res, details, `Sign-in is unavailable right now: ${err.message}.`, undefined, 503);
+      await show(req, res, details, `Sign-in is unavailable right now: ${err.message}.`, undefined, 503);
       return;
     }
     const waitUrl = `/interaction/${details.uid}/nextcloud-wait`;
@@ -192,11 +198,11 @@ export function createInteractionHandler(deps: InteractionDeps) {
       result = await nextcloudFlow!.poll(details.uid);
     } catch (err) {
       if (!(err instanceof IdentityError)) throw err;
-      await show(res, details, `Sign-in is unavailable right now: ${err.message}.`, undefined, 503);
+      await show(req, res, details, `Sign-in is unavailable right now: ${err.message}.`, undefined, 503);
       return;
     }
     if (result.kind === 'expired') {
-      await show(res, details, 'The Nextcloud sign-in expired. Start it again.', undefined, 400);
+      await show(req, res, details, 'The Nextcloud sign-in expired. Start it again.', undefined, 400);
     } else if (result.kind === 'pending') {
       const waitUrl = `/interaction/${details.uid}/nextcloud-wait`;
       send(res, 200, nextcloudWaitPage({ loginUrl: result.login, waitUrl, client: await clientView(details) }));
@@ -269,7 +275,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
     );
   }
 
-  async function oidcStart(res: ServerResponse, details: Details, form: URLSearchParams) {
+  async function oidcStart(req: IncomingMessage, res: ServerResponse, details: Details, form: URLSearchParams) {
     const upstream = upstreams.find((u) => u.config.id === form.get('provider'));
     if (!upstream || details.prompt.name !== 'login') {
       send(res, 400, errorPage('Bad request', 'Unknown sign-in provider.'));
@@ -281,7 +287,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
       res.end();
     } catch (err) {
       if (!(err instanceof IdentityError)) throw err;
-      await show(res, details, `Sign-in is unavailable right now: ${err.message}.`, undefined, 503);
+      await show(req, res, details, `Sign-in is unavailable right now: ${err.message}.`, undefined, 503);
     }
   }
 
@@ -311,7 +317,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
     } catch (err) {
       if (!(err instanceof IdentityError)) throw err;
       log.warn({ event: 'login_failed', via: upstream.id, err: err.message }, 'upstream sign-in failed');
-      await show(res, details, err.message, undefined, 401);
+      await show(req, res, details, err.message, undefined, 401);
     }
   }
 
@@ -336,7 +342,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
       if (details.uid !== uid) throw new errors.SessionNotFound('interaction mismatch');
       if (!action) {
         if (details.prompt.name === 'login' && trustedHeader && (await headerLogin(req, res, details))) return true;
-        await show(res, details);
+        await show(req, res, details);
         return true;
       }
       if (action === 'nextcloud-wait') {
@@ -353,8 +359,8 @@ export function createInteractionHandler(deps: InteractionDeps) {
         return true;
       }
       if (action === 'login') await login(req, res, details, form);
-      else if (action === 'nextcloud') await nextcloudStart(res, details);
-      else if (action === 'oidc') await oidcStart(res, details, form);
+      else if (action === 'nextcloud') await nextcloudStart(req, res, details);
+      else if (action === 'oidc') await oidcStart(req, res, details, form);
       else if (action === 'confirm') await confirm(req, res, details);
       else await abort(req, res, details);
     } catch (err) {

@@ -11,6 +11,7 @@ import { errorPage } from './pages.js';
 import { pageHeaders } from './page-headers.js';
 import { installMiddleware } from './middleware.js';
 import { createInteractionPolicy } from './interaction-policy.js';
+import { ACCOUNT_CLIENT_ID, accountClient } from './account.js';
 import { deriveKey } from './secret.js';
 import { isLoopbackHost } from '../config/load.js';
 
@@ -46,6 +47,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const configuration: Configuration = {
     adapter: createAdapterClass(store),
+    clients: [accountClient(issuer)],
     jwks: { keys: keys.all.map((k) => k.jwk) as never },
     cookies: {
       keys: [deriveKey(secret, 'cookies')],
@@ -78,7 +80,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     extraClientMetadata: {
       properties: ['software_id'],
       validator(_ctx, key, _value, metadata) {
-        if (key !== 'software_id') return;
+        if (key !== 'software_id' || metadata.client_id === ACCOUNT_CLIENT_ID) return;
         for (const uri of (metadata.redirect_uris as unknown[]) ?? []) {
           const problem = redirectUriProblem(uri);
           if (problem) throw new errors.InvalidRedirectUri(problem);

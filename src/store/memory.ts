@@ -71,6 +71,12 @@ export class MemoryStore implements Store {
     this.events.emit(grantId);
   }
 
+  async oidcGrantsOf(accountId: string) {
+    return [...this.table('Grant')]
+      .filter(([, e]) => this.live(e) && e.payload.accountId === accountId)
+      .map(([id, e]) => ({ id, record: this.copy(e) }));
+  }
+
   async oidcCount(model: string) {
     let n = 0;
     for (const entry of this.table(model).values()) if (this.live(entry)) n++;

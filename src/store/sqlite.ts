@@ -135,6 +135,9 @@ export class SqliteStore implements Store {
       ),
       destroy: this.db.prepare('DELETE FROM oidc WHERE model = ? AND id = ?'),
       revoke: this.db.prepare('DELETE FROM oidc WHERE model = ? AND grant_id = ?'),
+      grantsOf: this.db.prepare<[string, number], OidcRow>(
+        `SELECT id, payload, expires_at FROM oidc WHERE model = 'Grant' AND json_extract(payload, '$.accountId') = ? AND ${live}`,
+      ),
       count: this.db.prepare<[string, number], { n: number }>(`SELECT count(*) AS n FROM oidc WHERE model = ? AND ${live}`),
       sweep: this.db.prepare('DELETE FROM oidc WHERE expires_at IS NOT NULL AND expires_at <= ?'),
       getUser: this.db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?'),
@@ -213,6 +216,10 @@ export class SqliteStore implements Store {
   async oidcRevokeByGrantId(model: string, grantId: string): Promise<void> {
     this.q.revoke.run(model, grantId);
     this.events.emit(grantId);
+  }
+
+  async oidcGrantsOf(accountId: string) {
+    return this.q.grantsOf.all(accountId, nowSeconds()).map((row) => ({ id: row.id, record: toRecord(row) }));
   }
 
   async oidcCount(model: string): Promise<number> {

@@ -51,6 +51,8 @@ export interface Store {
   oidcDestroy(model: string, id: string): Promise<void>;
   /** Deletes every record of `model` that belongs to the grant. */
   oidcRevokeByGrantId(model: string, grantId: string): Promise<void>;
+  /** Unexpired grants of an account (the "connected apps" of a user). */
+  oidcGrantsOf(accountId: string): Promise<Array<{ id: string; record: OidcRecord }>>;
   /** Counts records of a model (diagnostics, tests). */
   oidcCount(model: string): Promise<number>;
 

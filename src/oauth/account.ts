@@ -1,0 +1,166 @@
+// "Connected apps": /account lets a signed-in user see the clients they allowed (with scopes)
+// and withdraw a consent, which revokes that grant and every token of it. Sign-in reuses the
+// authorization flow with Postern's own internal client; the page then keeps a short-lived,
+// signed, path-scoped cookie.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Store } from '../store/types.js';
+import { hashId } from './adapter.js';
+import type { Csrf } from './csrf.js';
+import { readForm, FormError } from './forms.js';
+import { esc, page } from './html.js';
+import { revokeGrant } from './middleware.js';
+import { errorPage } from './pages.js';
+import { pageHeaders } from './page-headers.js';
+
+export const ACCOUNT_CLIENT_ID = 'postern-account';
+const COOKIE = 'postern_account';
+const SESSION_SECONDS = 1800;
+
+interface Pending {
+  verifier: string;
+  at: number;
+}
+
+export function accountClient(issuer: string) {
+  return {
+    client_id: ACCOUNT_CLIENT_ID,
+    client_name: 'Postern account page',
+    redirect_uris: [`${issuer}/account/callback`],
+    token_endpoint_auth_method: 'none' as const,
+    grant_types: ['authorization_code'],
+    response_types: ['code' as const],
+    application_type: 'web' as const,
+  };
+}
+
+export function createAccountHandler(deps: { issuer: string; store: Store; csrf: Csrf; key: string }) {
+  const { issuer, store, csrf, key } = deps;
+  const pending = new Map<string, Pending>();
+
+  const sign = (value: string) => `${value}.${createHmac('sha256', key).update(value).digest('base64url')}`;
+  function session(req: IncomingMessage): string | undefined {
+    const raw = /(?:^|;\s*)postern_account=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+    if (!raw) return undefined;
+    const i = raw.lastIndexOf('.');
+    const value = decodeURIComponent(raw.slice(0, i));
+    const expected = Buffer.from(sign(value));
+    const given = Buffer.from(decodeURIComponent(raw));
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    const [accountId, exp] = [value.slice(0, value.lastIndexOf('|')), Number(value.slice(value.lastIndexOf('|') + 1))];
+    return exp > Date.now() / 1000 ? accountId : undefined;
+  }
+
+  function html(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
+    res.writeHead(status, { ...pageHeaders(), ...headers, 'content-type': 'text/html; charset=utf-8' });
+    res.end(body);
+  }
+
+  function startSignIn(res: ServerResponse) {
+    const verifier = randomBytes(32).toString('base64url');
+    const state = randomBytes(16).toString('base64url');
+    for (const [s, p] of pending) if (Date.now() - p.at > 600_000) pending.delete(s);
+    pending.set(state, { verifier, at: Date.now() });
+    const url = new URL(`${issuer}/authorize`);
+    url.search = new URLSearchParams({
+      client_id: ACCOUNT_CLIENT_ID,
+      response_type: 'code',
+      redirect_uri: `${issuer}/account/callback`,
+      scope: 'openid',
+      state,
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+    }).toString();
+    res.writeHead(303, { location: url.toString(), 'cache-control': 'no-store' });
+    res.end();
+  }
+
+  /** The code never leaves the server: it is looked up (by hash), checked and consumed here. */
+  async function callback(req: IncomingMessage, res: ServerResponse) {
+    const q = new URL(req.url ?? '/', issuer).searchParams;
+    const p = pending.get(q.get('state') ?? '');
+    const code = q.get('code');
+    if (!p || !code) return html(res, 400, errorPage('Sign-in expired', 'Open your account page again.'));
+    pending.delete(q.get('state')!);
+    const found = await store.oidcFind('AuthorizationCode', hashId(code));
+    const payload = found?.payload as { accountId?: string; clientId?: string; codeChallenge?: string; consumed?: number } | undefined;
+    const challenge = createHash('sha256').update(p.verifier).digest('base64url');
+    if (!payload?.accountId || payload.clientId !== ACCOUNT_CLIENT_ID || payload.consumed || payload.codeChallenge !== challenge) {
+      return html(res, 400, errorPage('Sign-in failed', 'Open your account page again.'));
+    }
+    await store.oidcDestroy('AuthorizationCode', hashId(code));
+    const cookie = sign(`${payload.accountId}|${Math.floor(Date.now() / 1000) + SESSION_SECONDS}`);
+    const secure = issuer.startsWith('https:') ? '; Secure' : '';
+    res.writeHead(303, {
+      location: '/account',
+      'set-cookie': `${COOKIE}=${encodeURIComponent(cookie)}; Path=/account; HttpOnly; SameSite=Lax; Max-Age=${SESSION_SECONDS}${secure}`,
+      'cache-control': 'no-store',
+    });
+    res.end();
+  }
+
+  async function list(res: ServerResponse, accountId: string) {
+    const grants = (await store.oidcGrantsOf(accountId)).filter((g) => g.record.payload.clientId !== ACCOUNT_CLIENT_ID);
+    const token = csrf.token(`account:${accountId}`);
+    const rows = await Promise.all(
+      grants.map(async ({ id, record }) => {
+        const clientId = String(record.payload.clientId);
+        const client = await store.oidcFind('Client', clientId);
+        const resources = (record.payload.resources ?? {}) as Record<string, string>;
+        const scopes = [...new Set(Object.values(resources).flatMap((s) => s.split(' ')))].filter(Boolean);
+        return `<li><strong>${esc(client?.payload.client_name ?? clientId)}</strong> <span class="muted">${esc(scopes.join(' '))}</span>
+<form method="post" action="/account/withdraw" class="actions"><input type="hidden" name="csrf" value="${esc(token)}"><input type="hidden" name="grant" value="${esc(id)}"><button class="secondary" type="submit">Withdraw access</button></form></li>`;
+      }),
+    );
+    html(
+      res,
+      200,
+      page(
+        'Connected apps',
+        `<h1>Connected apps</h1>
+<p class="muted">Signed in as <strong>${esc(accountId)}</strong>. Apps you allowed to use your MCP tools:</p>
+<ul class="scopes">${rows.join('\n') || '<li>None.</li>'}</ul>
+<p class="muted">Withdrawing access ends the app's tokens at once; it will have to ask you again.</p>`,
+      ),
+    );
+  }
+
+  async function withdraw(req: IncomingMessage, res: ServerResponse, accountId: string) {
+    let form: URLSearchParams;
+    try {
+      form = await readForm(req);
+    } catch (err) {
+      if (err instanceof FormError) return html(res, err.status, errorPage('Bad request', err.message));
+      throw err;
+    }
+    if (!csrf.check(`account:${accountId}`, form.get('csrf'))) {
+      return html(res, 403, errorPage('Form expired', 'This form is not valid any more (CSRF check failed).'));
+    }
+    const grantId = form.get('grant') ?? '';
+    const grant = grantId ? await store.oidcFind('Grant', grantId) : undefined;
+    if (!grant || grant.payload.accountId !== accountId) return html(res, 404, errorPage('Not found', 'No such connected app.'));
+    await revokeGrant(store, grantId);
+    res.writeHead(303, { location: '/account', 'cache-control': 'no-store' });
+    res.end();
+  }
+
+  return async function handleAccount(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> {
+    if (pathname !== '/account' && pathname !== '/account/callback' && pathname !== '/account/withdraw') return false;
+    if (pathname === '/account/callback') {
+      await callback(req, res);
+      return true;
+    }
+    const accountId = session(req);
+    if (pathname === '/account/withdraw') {
+      if (req.method !== 'POST') html(res, 405, errorPage('Method not allowed', 'Use POST here.'), { allow: 'POST' });
+      else if (!accountId) html(res, 401, errorPage('Signed out', 'Open your account page again.'));
+      else await withdraw(req, res, accountId);
+      return true;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      html(res, 405, errorPage('Method not allowed', 'Use GET here.'), { allow: 'GET' });
+    } else if (!accountId) startSignIn(res);
+    else await list(res, accountId);
+    return true;
+  };
+}
