@@ -151,15 +151,9 @@ export function createInteractionHandler(deps: InteractionDeps) {
       await show(req, res, details, `Too many failed sign-ins. Try again in ${Math.ceil(wait / 60)} minute(s).`, username, 429);
       return;
     }
-    let principal;
-    try {
-      principal = await identity.verifyPassword(username, password);
-    } catch (err) {
-      if (!(err instanceof IdentityError)) throw err;
-      log.warn({ event: 'login_error', username, err: err.message }, 'identity source failed');
-      await show(req, res, details, `Sign-in is unavailable right now: ${err.message}.`, username, 503);
-      return;
-    }
+    const verified = await fromSource(req, res, details, () => identity.verifyPassword(username, password), username);
+    if (!verified) return;
+    const principal = verified.value;
     if (principal) {
       await limits.succeeded(username);
       log.info({ event: 'login', subject: principal.subject, client: details.params.client_id }, 'login ok');
@@ -171,19 +165,29 @@ export function createInteractionHandler(deps: InteractionDeps) {
     await show(req, res, details, 'Wrong username or password.', username);
   }
 
+  /**
+   * Runs a call to an identity source. When the source is unreachable (IdentityError) the login
+   * form is shown again with the reason and status 503, and the result is undefined.
+   */
+  async function fromSource<T>(req: IncomingMessage, res: ServerResponse, details: Details, call: () => Promise<T>, username?: string) {
+    try {
+      return { value: await call() };
+    } catch (err) {
+      if (!(err instanceof IdentityError)) throw err;
+      log.warn({ event: 'login_error', username, err: err.message }, 'identity source failed');
+      await show(req, res, details, `Sign-in is unavailable right now: ${err.message}.`, username, 503);
+      return undefined;
+    }
+  }
+
   async function nextcloudStart(req: IncomingMessage, res: ServerResponse, details: Details) {
     if (details.prompt.name !== 'login') {
       send(res, 400, errorPage('Already signed in', 'This step of the sign-in is already done.'));
       return;
     }
-    let loginUrl: string;
-    try {
-      loginUrl = await nextcloudFlow!.start(details.uid);
-    } catch (err) {
-      if (!(err instanceof IdentityError)) throw err;
-      await show(req, res, details, `Sign-in is unavailable right now: ${err.message}.`, undefined, 503);
-      return;
-    }
+    const started = await fromSource(req, res, details, () => nextcloudFlow!.start(details.uid));
+    if (!started) return;
+    const loginUrl = started.value;
     const waitUrl = `/interaction/${details.uid}/nextcloud-wait`;
     send(res, 200, nextcloudWaitPage({ loginUrl, waitUrl, client: await clientView(details) }));
   }
@@ -193,14 +197,9 @@ export function createInteractionHandler(deps: InteractionDeps) {
       send(res, 400, errorPage('Already signed in', 'This step of the sign-in is already done.'));
       return;
     }
-    let result;
-    try {
-      result = await nextcloudFlow!.poll(details.uid);
-    } catch (err) {
-      if (!(err instanceof IdentityError)) throw err;
-      await show(req, res, details, `Sign-in is unavailable right now: ${err.message}.`, undefined, 503);
-      return;
-    }
+    const polled = await fromSource(req, res, details, () => nextcloudFlow!.poll(details.uid));
+    if (!polled) return;
+    const result = polled.value;
     if (result.kind === 'expired') {
       await show(req, res, details, 'The Nextcloud sign-in expired. Start it again.', undefined, 400);
     } else if (result.kind === 'pending') {
@@ -281,14 +280,10 @@ export function createInteractionHandler(deps: InteractionDeps) {
       send(res, 400, errorPage('Bad request', 'Unknown sign-in provider.'));
       return;
     }
-    try {
-      const location = await upstream.start(details.uid);
-      res.writeHead(303, { location, 'cache-control': 'no-store' });
-      res.end();
-    } catch (err) {
-      if (!(err instanceof IdentityError)) throw err;
-      await show(req, res, details, `Sign-in is unavailable right now: ${err.message}.`, undefined, 503);
-    }
+    const started = await fromSource(req, res, details, () => upstream.start(details.uid));
+    if (!started) return;
+    res.writeHead(303, { location: started.value, 'cache-control': 'no-store' });
+    res.end();
   }
 
   /** The upstream's redirect lands outside the interaction's cookie path; send it on there. */
