@@ -9,6 +9,7 @@ import { createDispatcher, listen } from './edge/server.js';
 import { Guard } from './guard/guard.js';
 import { JwtVerifier } from './guard/jwt-verifier.js';
 import { StaticTokenVerifier } from './guard/static-tokens.js';
+import { ToolPolicy } from './mcp/policy.js';
 import { LocalUsers } from './identity/local.js';
 import { IdentitySources } from './identity/sources.js';
 import { TrustedHeaderSource } from './identity/trusted-header.js';
@@ -74,8 +75,6 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     const issuer = config.server.issuer?.replace(/\/$/, '') ?? `http://${urlHost(config.server.host)}:${port}`;
     const mcpUrl = `${issuer}/mcp`;
     const info = { name: 'postern', version: VERSION };
-    const endpoint = new McpEndpoint({ registry, info, log });
-    cleanup.push(() => endpoint.close());
 
     let guard: Guard | undefined;
     let provider;
@@ -125,6 +124,17 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
         scopes: MCP_SCOPES,
       });
     }
+
+    const policy = new ToolPolicy(config.policy.rules);
+    if (!policy.hasRules) log.warn('no policy rules configured: every signed-in caller may use every tool');
+    const endpoint = new McpEndpoint({
+      registry,
+      info,
+      log,
+      policy,
+      insufficientScope: guard && ((needed, granted) => guard!.insufficientScope(needed, granted)),
+    });
+    cleanup.push(() => endpoint.close());
 
     const app = createApp({
       issuer,

@@ -157,6 +157,27 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Who may use which tools and prompts: ordered rules, first match decides. */
+    policy: z
+      .object({
+        rules: z
+          .array(
+            z
+              .object({
+                /** Any of these roles (absent: any caller). */
+                roles: z.array(z.string().min(1)).optional(),
+                /** Client id globs (absent: any client). */
+                clients: z.array(z.string().min(1)).optional(),
+                /** Globs over "<backend>__<tool>"; "!glob" excludes. */
+                tools: z.array(z.string().min(1)).min(1, 'list at least one tool pattern, e.g. "*" or "everything__*"'),
+                policy: z.enum(['allow', 'deny']),
+              })
+              .strict(),
+          )
+          .default([]),
+      })
+      .strict()
+      .prefault({}),
     dataDir: z.string().min(1).default('./data'),
     store: z
       .object({

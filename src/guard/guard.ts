@@ -17,10 +17,20 @@ const quote = (s: string) => `"${s.replace(/["\\]/g, '')}"`;
 export class Guard {
   constructor(private readonly opts: GuardOptions) {}
 
-  challenge(error?: string, description?: string): string {
-    const parts = [`resource_metadata=${quote(this.opts.resourceMetadataUrl)}`, `scope=${quote(this.opts.scopes.join(' '))}`];
+  challenge(error?: string, description?: string, scopes: readonly string[] = this.opts.scopes): string {
+    const parts = [`resource_metadata=${quote(this.opts.resourceMetadataUrl)}`, `scope=${quote(scopes.join(' '))}`];
     if (error) parts.unshift(`error=${quote(error)}`, ...(description ? [`error_description=${quote(description)}`] : []));
     return `Bearer ${parts.join(', ')}`;
+  }
+
+  /** RFC 6750 §3.1 answer for a token without a scope the request needs, so the client can step up. */
+  insufficientScope(needed: string[], granted: string[] = []): Response {
+    const scopes = [...new Set([...granted, ...needed])];
+    const description = `this request needs the scope ${needed.join(' ')}`;
+    return new Response(JSON.stringify({ error: 'insufficient_scope', error_description: description, scope: needed.join(' ') }), {
+      status: 403,
+      headers: { 'content-type': 'application/json', 'www-authenticate': this.challenge('insufficient_scope', description, scopes) },
+    });
   }
 
   private reject(status: 400 | 401, error: string, description: string): GuardResult {

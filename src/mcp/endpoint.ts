@@ -12,7 +12,8 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { BackendRegistry } from '../backends/registry.js';
-import { createGatewayServer, type GatewayInfo } from './gateway-server.js';
+import { createGatewayServer, type Access, type GatewayInfo } from './gateway-server.js';
+import type { ToolPolicy } from './policy.js';
 
 interface Session {
   transport: WebStandardStreamableHTTPServerTransport;
@@ -29,6 +30,26 @@ export interface McpEndpointOptions {
   /** Sessions idle longer than this are closed. */
   sessionIdleMs?: number;
   maxSessions?: number;
+  policy: ToolPolicy;
+  /** The 403 for a token that lacks a scope the request needs (absent: scopes are not checked). */
+  insufficientScope?: (needed: string[], granted: string[]) => Response;
+}
+
+/** The scope each family of MCP methods needs. */
+const SCOPE_OF: Array<[string, string]> = [
+  ['tools/', 'mcp:tools'],
+  ['resources/', 'mcp:resources'],
+  ['prompts/', 'mcp:prompts'],
+];
+
+function neededScopes(body: unknown): string[] {
+  const needed = new Set<string>();
+  for (const m of Array.isArray(body) ? body : [body]) {
+    const method = (m as { method?: unknown } | null)?.method;
+    if (typeof method !== 'string') continue;
+    for (const [prefix, scope] of SCOPE_OF) if (method.startsWith(prefix)) needed.add(scope);
+  }
+  return [...needed];
 }
 
 const MAX_BODY = 4 * 1024 * 1024;
@@ -54,7 +75,7 @@ export class McpEndpoint {
   constructor(private readonly opts: McpEndpointOptions) {
     this.idleMs = opts.sessionIdleMs ?? 30 * 60_000;
     this.maxSessions = opts.maxSessions ?? 10_000;
-    this.modern = createMcpHandler(() => createGatewayServer(opts.registry, opts.info), {
+    this.modern = createMcpHandler(({ authInfo }) => createGatewayServer(opts.registry, opts.info, this.access(authInfo)), {
       legacy: 'reject',
       maxRequestBodySize: MAX_BODY,
       onerror: (err) => opts.log.debug({ err: err.message }, 'mcp request rejected'),
@@ -62,6 +83,11 @@ export class McpEndpoint {
     this.sweeper = setInterval(() => this.sweep(), Math.min(this.idleMs, 60_000));
     this.sweeper.unref();
     this.unsubscribe = opts.registry.onChange(() => this.listsChanged());
+  }
+
+  private access(authInfo: AuthInfo | undefined): Access {
+    const roles = (authInfo?.extra?.roles as string[] | undefined) ?? [];
+    return { policy: this.opts.policy, caller: { roles, clientId: authInfo?.clientId ?? '' } };
   }
 
   get sessionCount(): number {
@@ -84,6 +110,10 @@ export class McpEndpoint {
         return jsonRpcError(400, -32600, 'Invalid Request: expected a JSON-RPC message object');
       }
     }
+    if (authInfo && this.opts.insufficientScope) {
+      const missing = neededScopes(parsedBody).filter((s) => !authInfo.scopes.includes(s));
+      if (missing.length) return this.opts.insufficientScope(missing, authInfo.scopes);
+    }
     if (await isLegacyRequest(request, parsedBody)) {
       return this.handleLegacy(request, `${subject}\n${authInfo?.clientId ?? ''}`, authInfo, parsedBody);
     }
@@ -103,7 +133,7 @@ export class McpEndpoint {
       return jsonRpcError(400, -32000, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
     }
     if (this.sessions.size >= this.maxSessions) this.evictOldest();
-    const server = createGatewayServer(this.opts.registry, this.opts.info);
+    const server = createGatewayServer(this.opts.registry, this.opts.info, this.access(authInfo));
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {

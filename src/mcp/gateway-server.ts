@@ -4,6 +4,13 @@
 import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError, Server } from '@modelcontextprotocol/server';
 import { BackendUnavailable, UnknownTarget } from '../backends/errors.js';
 import type { BackendRegistry } from '../backends/registry.js';
+import type { ToolPolicy } from './policy.js';
+
+/** Who is calling, as far as the policy needs to know. */
+export interface Access {
+  policy: ToolPolicy;
+  caller: { roles: string[]; clientId: string };
+}
 
 export interface GatewayInfo {
   name: string;
@@ -21,7 +28,13 @@ function toProtocolError(err: unknown, uri?: string): never {
   throw new ProtocolError(code, err instanceof Error ? err.message : String(err));
 }
 
-export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo): Server {
+function notAllowed(kind: string, name: string): never {
+  throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${kind} "${name}" is not allowed for this caller by the gateway's policy`);
+}
+
+export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo, access: Access): Server {
+  const { policy, caller } = access;
+  const may = (name: string) => policy.allows(caller, name);
   const server = new Server(
     { name: info.name, version: info.version },
     {
@@ -34,8 +47,12 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
     },
   );
 
-  server.setRequestHandler('tools/list', () => ({ tools: registry.aggregate.tools }));
-  server.setRequestHandler('prompts/list', () => ({ prompts: registry.aggregate.prompts }));
+  server.setRequestHandler('tools/list', () => ({
+    tools: policy.hasRules ? registry.aggregate.tools.filter((t) => may(t.name)) : registry.aggregate.tools,
+  }));
+  server.setRequestHandler('prompts/list', () => ({
+    prompts: policy.hasRules ? registry.aggregate.prompts.filter((p) => may(p.name)) : registry.aggregate.prompts,
+  }));
   server.setRequestHandler('resources/list', () => ({ resources: registry.aggregate.resources }));
   server.setRequestHandler('resources/templates/list', () => ({
     resourceTemplates: registry.aggregate.resourceTemplates,
@@ -43,6 +60,7 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
 
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const { name, arguments: args } = request.params;
+    if (!may(name)) notAllowed('tool', name);
     try {
       return await registry.callTool(name, args, ctx.mcpReq.signal);
     } catch (err) {
@@ -51,6 +69,7 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
   });
 
   server.setRequestHandler('prompts/get', async (request, ctx) => {
+    if (!may(request.params.name)) notAllowed('prompt', request.params.name);
     try {
       return await registry.getPrompt(request.params.name, request.params.arguments, ctx.mcpReq.signal);
     } catch (err) {
