@@ -10,6 +10,7 @@ import { Guard } from './guard/guard.js';
 import { JwtVerifier } from './guard/jwt-verifier.js';
 import { StaticTokenVerifier } from './guard/static-tokens.js';
 import { ToolPolicy } from './mcp/policy.js';
+import { Audit } from './mcp/audit.js';
 import { LocalUsers } from './identity/local.js';
 import { IdentitySources } from './identity/sources.js';
 import { TrustedHeaderSource } from './identity/trusted-header.js';
@@ -76,6 +77,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     const mcpUrl = `${issuer}/mcp`;
     const info = { name: 'postern', version: VERSION };
 
+    const audit = new Audit(store, log);
     let guard: Guard | undefined;
     let provider;
     let interactions;
@@ -102,7 +104,22 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       ]);
       provider = createProvider({ config, issuer, mcpUrl, store, keys, secret, identity });
       provider.on('server_error', (_ctx, err) => log.error({ err }, 'authorization server error'));
-      provider.on('grant.revoked', (_ctx, grantId) => log.info({ event: 'grant_revoked', grantId }, 'grant revoked'));
+      const oauthEvent = (action: string, ok: boolean, ctx: { oidc?: { client?: { clientId?: string }; account?: { accountId?: string }; params?: Record<string, unknown> } } | undefined, detail?: string) =>
+        audit.record({
+          kind: 'oauth',
+          action,
+          subject: ctx?.oidc?.account?.accountId,
+          client: ctx?.oidc?.client?.clientId,
+          decision: ok ? 'allow' : 'deny',
+          outcome: ok ? 'ok' : 'error',
+          detail,
+        });
+      provider.on('grant.revoked', (ctx, grantId) => oauthEvent('revoke', true, ctx, `grant ${grantId}`));
+      provider.on('registration_create.success', (ctx) => oauthEvent('register', true, ctx));
+      provider.on('grant.success', (ctx) => oauthEvent(ctx.oidc.params?.grant_type === 'refresh_token' ? 'refresh' : 'token', true, ctx));
+      provider.on('grant.error', (ctx, err) =>
+        oauthEvent(/already (consumed|used)/.test(String((err as Error & { error_detail?: string }).error_detail ?? err.message)) ? 'reuse_detected' : 'token', false, ctx, (err as Error).message),
+      );
       const csrf = new Csrf(deriveKey(secret, 'csrf'));
       const account = createAccountHandler({ issuer, store, csrf, key: deriveKey(secret, 'account') });
       const pages = createInteractionHandler({
@@ -111,6 +128,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
         trustedHeader,
         nextcloudFlow,
         upstreams,
+        audit,
         limits: new LoginLimits({ trustProxy: config.server.trustProxy }),
         csrf,
         log,
@@ -132,6 +150,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       info,
       log,
       policy,
+      audit,
       insufficientScope: guard && ((needed, granted) => guard!.insufficientScope(needed, granted)),
     });
     cleanup.push(() => endpoint.close());

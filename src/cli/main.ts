@@ -6,6 +6,7 @@ import { runUser } from './user.js';
 import { runKeys } from './keys.js';
 import { runCheck } from './check.js';
 import { runToken } from './token.js';
+import { runAudit } from './audit.js';
 
 const USAGE = `Usage: postern <command> [options]
 
@@ -20,6 +21,7 @@ Commands:
   token list            list static tokens
   token revoke NAME     delete a stored static token
   token hash            print the config hash of a token read from standard input
+  audit                 the audit trail, newest first (--user SUBJECT, --since 1h, --limit N)
 
 Options:
   -c, --config FILE     config file (YAML or JSON); also POSTERN_CONFIG
@@ -38,6 +40,9 @@ export async function main(argv: string[]): Promise<number> {
       insecure: { type: 'boolean', default: false },
       'password-stdin': { type: 'boolean', default: false },
       role: { type: 'string', multiple: true },
+      user: { type: 'string' },
+      since: { type: 'string' },
+      limit: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -57,6 +62,8 @@ export async function main(argv: string[]): Promise<number> {
       return runUser(config(), rest, { passwordStdin: values['password-stdin'], roles: values.role });
     case 'token':
       return runToken(config(), rest, { roles: values.role });
+    case 'audit':
+      return runAudit(config(), { user: values.user, since: values.since, limit: values.limit });
     case 'keys':
       return runKeys(config(), rest);
     default:

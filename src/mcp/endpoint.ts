@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { BackendRegistry } from '../backends/registry.js';
 import { createGatewayServer, type Access, type GatewayInfo } from './gateway-server.js';
 import type { ToolPolicy } from './policy.js';
+import type { Audit } from './audit.js';
 
 interface Session {
   transport: WebStandardStreamableHTTPServerTransport;
@@ -31,6 +32,7 @@ export interface McpEndpointOptions {
   sessionIdleMs?: number;
   maxSessions?: number;
   policy: ToolPolicy;
+  audit?: Audit;
   /** The 403 for a token that lacks a scope the request needs (absent: scopes are not checked). */
   insufficientScope?: (needed: string[], granted: string[]) => Response;
 }
@@ -87,7 +89,8 @@ export class McpEndpoint {
 
   private access(authInfo: AuthInfo | undefined): Access {
     const roles = (authInfo?.extra?.roles as string[] | undefined) ?? [];
-    return { policy: this.opts.policy, caller: { roles, clientId: authInfo?.clientId ?? '' } };
+    const subject = authInfo?.extra?.subject as string | undefined;
+    return { policy: this.opts.policy, audit: this.opts.audit, caller: { roles, clientId: authInfo?.clientId ?? '', subject } };
   }
 
   get sessionCount(): number {

@@ -5,11 +5,13 @@ import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError, Server } from 
 import { BackendUnavailable, UnknownTarget } from '../backends/errors.js';
 import type { BackendRegistry } from '../backends/registry.js';
 import type { ToolPolicy } from './policy.js';
+import type { Audit } from './audit.js';
 
 /** Who is calling, as far as the policy needs to know. */
 export interface Access {
   policy: ToolPolicy;
-  caller: { roles: string[]; clientId: string };
+  caller: { roles: string[]; clientId: string; subject?: string };
+  audit?: Audit;
 }
 
 export interface GatewayInfo {
@@ -28,13 +30,23 @@ function toProtocolError(err: unknown, uri?: string): never {
   throw new ProtocolError(code, err instanceof Error ? err.message : String(err));
 }
 
-function notAllowed(kind: string, name: string): never {
+function notAllowed(kind: string, name: string, access: Access): never {
+  access.audit?.record({
+    kind: 'mcp',
+    action: name,
+    subject: access.caller.subject,
+    client: access.caller.clientId,
+    decision: 'deny',
+    outcome: 'error',
+  });
   throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${kind} "${name}" is not allowed for this caller by the gateway's policy`);
 }
 
 export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo, access: Access): Server {
-  const { policy, caller } = access;
+  const { policy, caller, audit } = access;
   const may = (name: string) => policy.allows(caller, name);
+  const audited = <T>(action: string, run: () => Promise<T>): Promise<T> =>
+    audit ? audit.timed({ kind: 'mcp', action, subject: caller.subject, client: caller.clientId }, run) : run();
   const server = new Server(
     { name: info.name, version: info.version },
     {
@@ -60,18 +72,18 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
 
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const { name, arguments: args } = request.params;
-    if (!may(name)) notAllowed('tool', name);
+    if (!may(name)) notAllowed('tool', name, access);
     try {
-      return await registry.callTool(name, args, ctx.mcpReq.signal);
+      return await audited(name, () => registry.callTool(name, args, ctx.mcpReq.signal));
     } catch (err) {
       toProtocolError(err);
     }
   });
 
   server.setRequestHandler('prompts/get', async (request, ctx) => {
-    if (!may(request.params.name)) notAllowed('prompt', request.params.name);
+    if (!may(request.params.name)) notAllowed('prompt', request.params.name, access);
     try {
-      return await registry.getPrompt(request.params.name, request.params.arguments, ctx.mcpReq.signal);
+      return await audited(request.params.name, () => registry.getPrompt(request.params.name, request.params.arguments, ctx.mcpReq.signal));
     } catch (err) {
       toProtocolError(err);
     }
@@ -79,7 +91,7 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
 
   server.setRequestHandler('resources/read', async (request, ctx) => {
     try {
-      return await registry.readResource(request.params.uri, ctx.mcpReq.signal);
+      return await audited(request.params.uri, () => registry.readResource(request.params.uri, ctx.mcpReq.signal));
     } catch (err) {
       toProtocolError(err, request.params.uri);
     }

@@ -12,6 +12,7 @@ import type { NextcloudLoginFlow } from '../identity/nextcloud-login-flow.js';
 import type { OidcUpstream } from '../identity/oidc-upstream.js';
 import { Csrf } from './csrf.js';
 import type { LoginLimits } from './login-limits.js';
+import type { Audit } from '../mcp/audit.js';
 import { FormError, readForm } from './forms.js';
 import { consentPage, errorPage, loginPage, nextcloudWaitPage, type ClientView } from './pages.js';
 import { pageHeaders } from './page-headers.js';
@@ -25,6 +26,7 @@ export interface InteractionDeps {
   /** Signs users in from a trusted proxy's headers before any form is shown. */
   trustedHeader?: TrustedHeaderSource;
   limits: LoginLimits;
+  audit: Audit;
   /** Offers "Sign in with Nextcloud" (Login Flow v2). */
   nextcloudFlow?: NextcloudLoginFlow;
   /** Upstream OpenID providers, offered as "Sign in with <label>". */
@@ -61,7 +63,18 @@ function formTarget(redirectUri: unknown): string[] {
 }
 
 export function createInteractionHandler(deps: InteractionDeps) {
-  const { provider, identity, csrf, log, trustedHeader, limits, nextcloudFlow } = deps;
+  const { provider, identity, csrf, log, trustedHeader, limits, nextcloudFlow, audit } = deps;
+  /** Records an OAuth event in the audit trail (which also logs it). */
+  const event = (action: string, ok: boolean, fields: { subject?: string; client?: unknown; detail?: string }) =>
+    audit.record({
+      kind: 'oauth',
+      action,
+      subject: fields.subject,
+      client: typeof fields.client === 'string' ? fields.client : undefined,
+      decision: ok ? 'allow' : 'deny',
+      outcome: ok ? 'ok' : 'error',
+      detail: fields.detail,
+    });
   const upstreams = deps.upstreams ?? [];
   const upstreamOrigins = upstreams.map((u) => new URL(u.config.issuer).origin);
 
@@ -146,7 +159,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
     const address = limits.address(req);
     const wait = await limits.blockedFor(username, address);
     if (wait > 0) {
-      log.warn({ event: 'login_rate_limited', username, address }, 'login rate limited');
+      event('login_rate_limited', false, { subject: username, client: details.params.client_id, detail: address });
       res.setHeader('retry-after', String(wait));
       await show(req, res, details, `Too many failed sign-ins. Try again in ${Math.ceil(wait / 60)} minute(s).`, username, 429);
       return;
@@ -156,12 +169,12 @@ export function createInteractionHandler(deps: InteractionDeps) {
     const principal = verified.value;
     if (principal) {
       await limits.succeeded(username);
-      log.info({ event: 'login', subject: principal.subject, client: details.params.client_id }, 'login ok');
+      event('login', true, { subject: principal.subject, client: details.params.client_id, detail: 'password' });
       await provider.interactionFinished(req, res, { login: { accountId: principal.subject } }, { mergeWithLastSubmission: false });
       return;
     }
     await limits.failed(username, address);
-    log.warn({ event: 'login_failed', username, address, client: details.params.client_id }, 'login failed');
+    event('login_failed', false, { subject: username, client: details.params.client_id, detail: address });
     await show(req, res, details, 'Wrong username or password.', username);
   }
 
@@ -206,7 +219,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
       const waitUrl = `/interaction/${details.uid}/nextcloud-wait`;
       send(res, 200, nextcloudWaitPage({ loginUrl: result.login, waitUrl, client: await clientView(details) }));
     } else {
-      log.info({ event: 'login', via: 'nextcloud-login-flow', subject: result.principal.subject, client: details.params.client_id }, 'login ok');
+      event('login', true, { subject: result.principal.subject, client: details.params.client_id, detail: 'nextcloud-login-flow' });
       await provider.interactionFinished(req, res, { login: { accountId: result.principal.subject } }, { mergeWithLastSubmission: false });
     }
   }
@@ -215,14 +228,14 @@ export function createInteractionHandler(deps: InteractionDeps) {
   async function headerLogin(req: IncomingMessage, res: ServerResponse, details: Details): Promise<boolean> {
     const result = await trustedHeader!.fromRequest(req);
     if (result.kind === 'ok') {
-      log.info({ event: 'login', via: 'trusted-header', subject: result.principal.subject, client: details.params.client_id }, 'login ok');
+      event('login', true, { subject: result.principal.subject, client: details.params.client_id, detail: 'trusted-header' });
       await provider.interactionFinished(req, res, { login: { accountId: result.principal.subject } }, { mergeWithLastSubmission: false });
       return true;
     }
     const otherWaysIn = identity.hasPasswordSources || !!nextcloudFlow || upstreams.length > 0;
     const refuse = result.kind === 'untrusted' || !otherWaysIn;
     if (!refuse) return false;
-    log.warn({ event: 'login_failed', via: 'trusted-header', peer: req.socket.remoteAddress }, 'identity header refused');
+    event('login_failed', false, { client: details.params.client_id, detail: `trusted-header from ${req.socket.remoteAddress}` });
     send(
       res,
       403,
@@ -260,12 +273,12 @@ export function createInteractionHandler(deps: InteractionDeps) {
       grant.addResourceScope(indicator, scopes.join(' '));
     }
     const grantId = await grant.save();
-    log.info({ event: 'consent', subject: session.accountId, client: params.client_id }, 'consent given');
+    event('consent', true, { subject: session.accountId, client: params.client_id });
     await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   }
 
   async function abort(req: IncomingMessage, res: ServerResponse, details: Details) {
-    log.info({ event: 'consent_denied', subject: details.session?.accountId, client: details.params.client_id }, 'access denied');
+    event('consent_denied', false, { subject: details.session?.accountId, client: details.params.client_id });
     await provider.interactionFinished(
       req,
       res,
@@ -307,11 +320,11 @@ export function createInteractionHandler(deps: InteractionDeps) {
     }
     try {
       const principal = await upstream.finish(details.uid, query);
-      log.info({ event: 'login', via: upstream.id, subject: principal.subject, client: details.params.client_id }, 'login ok');
+      event('login', true, { subject: principal.subject, client: details.params.client_id, detail: upstream.id });
       await provider.interactionFinished(req, res, { login: { accountId: principal.subject } }, { mergeWithLastSubmission: false });
     } catch (err) {
       if (!(err instanceof IdentityError)) throw err;
-      log.warn({ event: 'login_failed', via: upstream.id, err: err.message }, 'upstream sign-in failed');
+      event('login_failed', false, { client: details.params.client_id, detail: `${upstream.id}: ${err.message}` });
       await show(req, res, details, err.message, undefined, 401);
     }
   }

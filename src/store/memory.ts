@@ -1,7 +1,7 @@
 // In-memory store: the same contract as sqlite.ts, for unit tests and throwaway runs.
 import { GrantEvents } from './grant-events.js';
 import { grantIdOf } from './sqlite.js';
-import { nowSeconds, type AccountRecord, type OidcRecord, type StaticTokenRecord, type Store, type UserRecord } from './types.js';
+import { nowSeconds, type AccountRecord, type AuditEntry, type OidcRecord, type StaticTokenRecord, type Store, type UserRecord } from './types.js';
 
 interface Entry extends OidcRecord {
   grantId: string | null;
@@ -15,6 +15,7 @@ export class MemoryStore implements Store {
   private readonly staticTokens = new Map<string, StaticTokenRecord>();
   private readonly accounts = new Map<string, AccountRecord>();
   private readonly credentials = new Map<string, string>();
+  private readonly audit: AuditEntry[] = [];
   private readonly events = new GrantEvents();
 
   private table(model: string): Map<string, Entry> {
@@ -128,6 +129,18 @@ export class MemoryStore implements Store {
 
   async deleteStaticToken(name: string) {
     return this.staticTokens.delete(name);
+  }
+
+  async addAudit(entry: AuditEntry) {
+    this.audit.push({ ...entry });
+  }
+
+  async queryAudit(f: { subject?: string; sinceMs?: number; limit?: number }) {
+    return this.audit
+      .filter((e) => (!f.subject || e.subject === f.subject) && e.time >= (f.sinceMs ?? 0))
+      .reverse()
+      .slice(0, f.limit ?? 1000)
+      .map((e) => ({ ...e }));
   }
 
   async getSetting(key: string) {

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { GrantEvents } from './grant-events.js';
-import { nowSeconds, type AccountRecord, type OidcRecord, type StaticTokenRecord, type Store, type UserRecord } from './types.js';
+import { nowSeconds, type AccountRecord, type AuditEntry, type OidcRecord, type StaticTokenRecord, type Store, type UserRecord } from './types.js';
 
 const migrations: string[] = [
   `CREATE TABLE oidc (
@@ -49,6 +49,20 @@ const migrations: string[] = [
      updated_at INTEGER NOT NULL,
      PRIMARY KEY (subject, source)
    );`,
+  `CREATE TABLE audit (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     time INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     action TEXT NOT NULL,
+     subject TEXT,
+     client TEXT,
+     decision TEXT NOT NULL,
+     outcome TEXT NOT NULL,
+     latency_ms INTEGER,
+     detail TEXT
+   );
+   CREATE INDEX audit_subject_time ON audit (subject, time);
+   CREATE INDEX audit_time ON audit (time);`,
 ];
 
 interface StaticTokenRow {
@@ -166,6 +180,14 @@ export class SqliteStore implements Store {
       findStaticToken: this.db.prepare<[string], StaticTokenRow>('SELECT * FROM static_tokens WHERE hash = ?'),
       listStaticTokens: this.db.prepare<[], StaticTokenRow>('SELECT * FROM static_tokens ORDER BY name'),
       deleteStaticToken: this.db.prepare('DELETE FROM static_tokens WHERE name = ?'),
+      addAudit: this.db.prepare(
+        `INSERT INTO audit (time, kind, action, subject, client, decision, outcome, latency_ms, detail)
+         VALUES (@time, @kind, @action, @subject, @client, @decision, @outcome, @latencyMs, @detail)`,
+      ),
+      queryAudit: this.db.prepare<{ subject: string | null; since: number; limit: number }, Record<string, unknown>>(
+        `SELECT time, kind, action, subject, client, decision, outcome, latency_ms AS latencyMs, detail FROM audit
+         WHERE (@subject IS NULL OR subject = @subject) AND time >= @since ORDER BY time DESC, id DESC LIMIT @limit`,
+      ),
       getSetting: this.db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
       putSetting: this.db.prepare(
         'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -279,6 +301,15 @@ export class SqliteStore implements Store {
 
   async deleteStaticToken(name: string): Promise<boolean> {
     return this.q.deleteStaticToken.run(name).changes > 0;
+  }
+
+  async addAudit(e: AuditEntry): Promise<void> {
+    this.q.addAudit.run({ subject: null, client: null, latencyMs: null, detail: null, ...e });
+  }
+
+  async queryAudit(f: { subject?: string; sinceMs?: number; limit?: number }): Promise<AuditEntry[]> {
+    const rows = this.q.queryAudit.all({ subject: f.subject ?? null, since: f.sinceMs ?? 0, limit: f.limit ?? 1000 });
+    return rows.map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null)) as unknown as AuditEntry);
   }
 
   async getSetting(key: string): Promise<string | undefined> {

@@ -38,6 +38,21 @@ export interface AccountRecord {
   updatedAt: number;
 }
 
+/** One audit line: an MCP call or an OAuth event. */
+export interface AuditEntry {
+  /** Epoch milliseconds. */
+  time: number;
+  kind: 'mcp' | 'oauth';
+  /** Tool/prompt/resource for MCP; the event for OAuth (login, consent, token, revoke, …). */
+  action: string;
+  subject?: string;
+  client?: string;
+  decision: 'allow' | 'deny';
+  outcome: 'ok' | 'error';
+  latencyMs?: number;
+  detail?: string;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'memory';
 
@@ -72,6 +87,10 @@ export interface Store {
   listStaticTokens(): Promise<StaticTokenRecord[]>;
   /** Returns whether a token of that name existed. */
   deleteStaticToken(name: string): Promise<boolean>;
+
+  addAudit(entry: AuditEntry): Promise<void>;
+  /** Newest first. */
+  queryAudit(filter: { subject?: string; sinceMs?: number; limit?: number }): Promise<AuditEntry[]>;
 
   getSetting(key: string): Promise<string | undefined>;
   putSetting(key: string, value: string): Promise<void>;

@@ -1,0 +1,38 @@
+// The audit trail: one structured line per MCP call and per OAuth event, kept in the store
+// (queryable with `postern audit`) and written to the JSON log. Call arguments are never
+// recorded. Writing is fire-and-forget: an audit failure is logged, never fails the request.
+import type { Logger } from 'pino';
+import type { AuditEntry, Store } from '../store/types.js';
+
+export class Audit {
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+  ) {}
+
+  record(entry: Omit<AuditEntry, 'time'>): void {
+    const line: AuditEntry = { time: Date.now(), ...entry };
+    this.log.info({ audit: line }, 'audit');
+    void this.store.addAudit(line).catch((err) => this.log.error({ err }, 'audit write failed'));
+  }
+
+  /** Times `run`, records its outcome, and passes its result or error through. */
+  async timed<T>(entry: Omit<AuditEntry, 'time' | 'outcome' | 'latencyMs' | 'decision'>, run: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await run();
+      const isError = (result as { isError?: boolean } | undefined)?.isError === true;
+      this.record({ ...entry, decision: 'allow', outcome: isError ? 'error' : 'ok', latencyMs: Math.round(performance.now() - started) });
+      return result;
+    } catch (err) {
+      this.record({
+        ...entry,
+        decision: 'allow',
+        outcome: 'error',
+        latencyMs: Math.round(performance.now() - started),
+        detail: (err as Error).message?.slice(0, 300),
+      });
+      throw err;
+    }
+  }
+}
