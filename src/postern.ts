@@ -1,5 +1,6 @@
 // The composition root: opens the store, loads keys and users, starts the backends, builds the
-// authorization server, the guard and the MCP endpoint, and serves them on one HTTP listener.
+// authorization server (or, in resource-server-only mode, the link to an external one), the
+// guard and the MCP endpoint, and serves them on one HTTP listener.
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { BackendRegistry } from './backends/registry.js';
@@ -24,7 +25,10 @@ import { createAccountHandler } from './oauth/account.js';
 import { OidcUpstream } from './identity/oidc-upstream.js';
 import { LoginLimits } from './oauth/login-limits.js';
 import { loadSigningKeys } from './oauth/keys.js';
-import { createProvider, MCP_SCOPES } from './oauth/provider.js';
+import { createProvider } from './oauth/provider.js';
+import { DEFAULT_SCOPES, MCP_SCOPES } from './mcp/scopes.js';
+import { ClientRestrictions, storedClientLookup } from './mcp/client-restrictions.js';
+import { externalGuard } from './external/setup.js';
 import { deriveKey, loadSecret } from './oauth/secret.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -60,10 +64,10 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
   const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
   try {
     const users = new LocalUsers(store);
-    const initialPassword = config.auth.enabled && config.identity.local.enabled
+    const ownAs = config.auth.enabled && !config.auth.external;
+    const initialPassword = ownAs && config.identity.local.enabled
       ? await users.ensureInitialUser(config.identity.local.initialUser)
       : undefined;
-    const keys = await loadSigningKeys(store, config.auth.accessTokenTtl + 300);
     const secret = loadSecret(config);
 
     const registry = new BackendRegistry(config.mcpServers ?? {}, { version: VERSION, log });
@@ -81,7 +85,13 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     let guard: Guard | undefined;
     let provider;
     let interactions;
-    if (config.auth.enabled) {
+    let authorizationServer = issuer;
+    let scopesSupported: string[] = [...MCP_SCOPES];
+    if (config.auth.enabled && config.auth.external) {
+      const external = await externalGuard({ config, issuer, mcpUrl, store, sealer: new Sealer(secret), log });
+      ({ guard, authorizationServer, scopesSupported } = external);
+    } else if (config.auth.enabled) {
+      const keys = await loadSigningKeys(store, config.auth.accessTokenTtl + 300);
       const trustedHeader = config.identity.trustedHeader.enabled
         ? new TrustedHeaderSource(config.identity.trustedHeader, config.identity.groupRoles, store)
         : undefined;
@@ -139,7 +149,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       guard = new Guard({
         verifiers: [verifier, new StaticTokenVerifier(store, config.identity.staticTokens)],
         resourceMetadataUrl: `${issuer}/.well-known/oauth-protected-resource/mcp`,
-        scopes: MCP_SCOPES,
+        scopes: DEFAULT_SCOPES,
       });
     }
 
@@ -151,6 +161,10 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       log,
       policy,
       audit,
+      restrictions: new ClientRestrictions(
+        config.policy.clients,
+        ownAs ? storedClientLookup(async (id) => (await store.oidcFind('Client', id))?.payload) : async () => undefined,
+      ),
       insufficientScope: guard && ((needed, granted) => guard!.insufficientScope(needed, granted)),
     });
     cleanup.push(() => endpoint.close());
@@ -161,8 +175,8 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       guard,
       protectedResourceMetadata: guard && {
         resource: mcpUrl,
-        authorization_servers: [issuer],
-        scopes_supported: [...MCP_SCOPES],
+        authorization_servers: [authorizationServer],
+        scopes_supported: scopesSupported,
         bearer_methods_supported: ['header'],
         resource_name: 'Postern MCP gateway',
       },

@@ -26,6 +26,8 @@ export interface Aggregate {
 }
 
 interface Indexes extends Aggregate {
+  /** Prefixed names of the tools their backend marks readOnlyHint. */
+  readOnlyTools: Set<string>;
   toolOwner: Map<string, [BackendConnection, string]>;
   promptOwner: Map<string, [BackendConnection, string]>;
   resourceOwner: Map<string, BackendConnection>;
@@ -90,6 +92,7 @@ export class BackendRegistry {
       prompts: [],
       resources: [],
       resourceTemplates: [],
+      readOnlyTools: new Set(),
       toolOwner: new Map(),
       promptOwner: new Map(),
       resourceOwner: new Map(),
@@ -101,6 +104,7 @@ export class BackendRegistry {
         const name = `${b.name}${SEPARATOR}${tool.name}`;
         ix.tools.push({ ...tool, name });
         ix.toolOwner.set(name, [b, tool.name]);
+        if (tool.annotations?.readOnlyHint === true) ix.readOnlyTools.add(name);
       }
       for (const prompt of prompts) {
         const name = `${b.name}${SEPARATOR}${prompt.name}`;
@@ -122,6 +126,17 @@ export class BackendRegistry {
       }
     }
     return ix;
+  }
+
+  /** Does the tool's backend mark it readOnlyHint? Unknown tools are not read-only. */
+  isReadOnly(prefixed: string): boolean {
+    return this.indexes.readOnlyTools.has(prefixed);
+  }
+
+  /** The configuration of the backend that owns a prefixed tool or prompt name. */
+  backendOf(prefixed: string): BackendConnection['config'] | undefined {
+    const split = splitName(prefixed);
+    return split && this.backends.get(split[0])?.config;
   }
 
   /** Finds the backend for a prefixed name even when its list has not arrived (yet). */

@@ -1,9 +1,10 @@
 // Builds the MCP client transport for one configured backend: a stdio child process or a
-// streamable-HTTP connection.
+// streamable-HTTP connection (which sends the caller's own token when forwardUserToken is set).
 import { StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
 import type { Logger } from 'pino';
 import type { BackendConfig } from '../config/schema.js';
+import { userTokenFetch } from './user-token.js';
 
 export function isStdio(config: BackendConfig): config is Extract<BackendConfig, { command: string }> {
   return 'command' in config;
@@ -25,5 +26,8 @@ export function createTransport(name: string, config: BackendConfig, log: Logger
     });
     return transport;
   }
-  return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers } });
+  return new StreamableHTTPClientTransport(new URL(config.url), {
+    requestInit: { headers: config.headers },
+    ...(config.forwardUserToken ? { fetch: userTokenFetch() } : {}),
+  });
 }

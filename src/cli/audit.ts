@@ -29,6 +29,7 @@ export async function runAudit(config: Config, opts: { user?: string; since?: st
         e.outcome,
         e.latencyMs !== undefined ? `${e.latencyMs}ms` : '-',
         e.detail ?? '',
+        ...(e.arguments ? [`args=${e.arguments}`] : []),
       ];
       process.stdout.write(`${fields.join('\t')}\n`);
     }

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { configSchema, type Config } from './schema.js';
+import { configSchema, stdioBackendSchema, type Config } from './schema.js';
 import { applyEnv } from './env.js';
 import { ConfigError } from './errors.js';
 import { parseCidr } from './cidr.js';
@@ -56,7 +56,7 @@ const require = createRequire(import.meta.url);
 export function demoBackends(): NonNullable<Config['mcpServers']> {
   const entry = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
   return {
-    everything: { command: process.execPath, args: [entry, 'stdio'], env: {}, disabled: false, timeoutMs: 60_000 },
+    everything: stdioBackendSchema.parse({ command: process.execPath, args: [entry, 'stdio'] }),
   };
 }
 
@@ -92,8 +92,40 @@ function crossChecks(config: Config, insecure: boolean): string[] {
   th.trustedSourceCidrs.forEach((cidr, i) => {
     if (!parseCidr(cidr)) problems.push(`identity.trustedHeader.trustedSourceCidrs.${i}: "${cidr}" is not a CIDR; use e.g. "10.0.0.0/8" or "::1/128"`);
   });
+  problems.push(...externalChecks(config));
   if (issuer && new URL(issuer).pathname !== '/' && issuer.endsWith('/')) {
     problems.push(`server.issuer: "${issuer}" ends with "/"; remove the trailing slash`);
+  }
+  return problems;
+}
+
+/** Resource-server-only mode and the backends that may receive the caller's own token. */
+function externalChecks(config: Config): string[] {
+  const problems: string[] = [];
+  const external = config.auth.external;
+  if (external && !config.auth.enabled) {
+    problems.push('auth.external: set, but auth.enabled is false; remove auth.external or set auth.enabled: true');
+  }
+  if (external?.clientSecret && !external.clientId) {
+    problems.push('auth.external.clientSecret: given without auth.external.clientId; add the client ID it belongs to');
+  }
+  if (external?.scopes && external.enforceScopes && !external.scopes.some((s) => s.startsWith('mcp:'))) {
+    problems.push(
+      'auth.external.scopes: lists no mcp:* scope, so no token could carry one; add "mcp:tools" (and its siblings) ' +
+        'to the list and the authorization server, or set auth.external.enforceScopes: false',
+    );
+  }
+  for (const [name, backend] of Object.entries(config.mcpServers ?? {})) {
+    if (!('url' in backend) || !backend.forwardUserToken) continue;
+    const key = `mcpServers.${name}.forwardUserToken`;
+    if (!external) {
+      problems.push(`${key}: needs auth.external; users' tokens are only forwarded to the service that issued them`);
+    } else if (new URL(backend.url).origin !== new URL(external.issuer).origin) {
+      problems.push(
+        `${key}: ${backend.url} is not the same service as the authorization server ${external.issuer}; ` +
+          'a user\'s token is only sent back to the service that issued it — remove forwardUserToken or point url at that service',
+      );
+    }
   }
   return problems;
 }

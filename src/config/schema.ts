@@ -12,6 +12,8 @@ const common = {
   disabled: z.boolean().default(false),
   /** How long one request to this backend may take before it fails, in milliseconds. */
   timeoutMs: z.number().int().positive().default(60_000),
+  /** Record tool-call arguments in the audit trail for this backend (off: arguments are never logged). */
+  auditArguments: z.boolean().default(false),
 };
 
 /** A stdio backend, in the shape of Claude Desktop's `mcpServers` entries. */
@@ -32,6 +34,11 @@ export const httpBackendSchema = z
     type: z.enum(['http', 'streamable-http', 'streamableHttp']).optional(),
     url: z.url({ protocol: /^https?$/, error: 'give an http(s) URL, e.g. "http://127.0.0.1:3001/mcp"' }),
     headers: z.record(z.string(), z.string()).default({}),
+    /**
+     * Send each call with the caller's own bearer token instead of the configured Authorization
+     * header. Only for a backend that is the same service as auth.external (e.g. Nextcloud).
+     */
+    forwardUserToken: z.boolean().default(false),
     ...common,
   })
   .strict();
@@ -72,6 +79,40 @@ export const configSchema = z
         sessionTtl: duration.default(14 * 24 * 3600),
         /** Accept client ID metadata documents (https URLs as client_id) besides registration. */
         clientIdMetadataDocuments: z.boolean().default(false),
+        /**
+         * Resource-server-only mode: trust this external authorization server instead of running
+         * Postern's own (no sign-in pages, no token endpoint; /mcp verifies the AS's tokens).
+         */
+        external: z
+          .object({
+            /** The AS's issuer; its discovery document (RFC 8414 or OpenID) lives below it. */
+            issuer: z
+              .url({ protocol: /^https?$/, error: 'give the authorization server\'s issuer URL, e.g. "https://sso.example.com/realms/mcp"' })
+              .transform((u) => u.replace(/\/+$/, '')),
+            /** How tokens are checked: "auto" = JWTs by the AS's JWKS, other tokens by introspection, else userinfo. */
+            verify: z.enum(['auto', 'jwt', 'introspection', 'userinfo']).default('auto'),
+            /** Accepted "aud" values when a token carries one. Default: the /mcp URL and the public base URL. */
+            audience: z.array(z.string().min(1)).optional(),
+            /** Postern's own client at the AS (for introspection). Absent: registered dynamically and kept. */
+            clientId: z.string().min(1).optional(),
+            clientSecret: z.string().min(1).optional(),
+            /** Register Postern as a confidential client when no clientId is given and the AS allows it. */
+            register: z.boolean().default(true),
+            /** Cache verified tokens this long at most, in seconds (never past the token's expiry). */
+            cacheTtl: z.number().int().min(0).max(3600).default(3600),
+            /** Scopes advertised in protected-resource metadata and required per MCP method. */
+            scopes: z.array(z.string().min(1)).optional(),
+            /** false: accept tokens whatever their scope (for an AS that cannot issue MCP scopes). */
+            enforceScopes: z.boolean().default(true),
+            /** Claims that carry the user and their groups (mapped to roles by identity.groupRoles). */
+            claims: z
+              .object({ subject: z.string().default('sub'), groups: z.string().default('groups') })
+              .strict()
+              .prefault({}),
+            timeoutMs: z.number().int().positive().default(10_000),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .prefault({}),
@@ -171,6 +212,35 @@ export const configSchema = z
                 /** Globs over "<backend>__<tool>"; "!glob" excludes. */
                 tools: z.array(z.string().min(1)).min(1, 'list at least one tool pattern, e.g. "*" or "everything__*"'),
                 policy: z.enum(['allow', 'deny']),
+              })
+              .strict(),
+          )
+          .default([]),
+        /**
+         * Limits on registered clients, whatever their user may do: the first entry whose match
+         * fits the client applies (e.g. a web connector limited to read-only tools).
+         */
+        clients: z
+          .array(
+            z
+              .object({
+                match: z
+                  .object({
+                    /** Glob over the client's registered client_name. */
+                    name: z.string().min(1).optional(),
+                    /** Glob over the host of any of its redirect URIs. */
+                    redirectHost: z.string().min(1).optional(),
+                    /** Glob over its client_id. */
+                    clientId: z.string().min(1).optional(),
+                  })
+                  .strict()
+                  .refine((m) => m.name ?? m.redirectHost ?? m.clientId, 'give name, redirectHost or clientId'),
+                /** The caller's roles are cut down to these. */
+                roles: z.array(z.string().min(1)).optional(),
+                /** Only tools/prompts matching these globs ("!glob" excludes). */
+                tools: z.array(z.string().min(1)).optional(),
+                /** Only tools a backend marks readOnlyHint. */
+                readOnly: z.boolean().default(false),
               })
               .strict(),
           )

@@ -70,6 +70,7 @@ export function createApp(deps: AppDeps): Hono {
     if (!result.ok) {
       return c.json({ error: result.error, error_description: result.description }, result.status, {
         'www-authenticate': result.challenge,
+        ...(result.status === 503 ? { 'retry-after': '5' } : {}),
       });
     }
     const { caller, token } = result;

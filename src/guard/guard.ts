@@ -1,6 +1,6 @@
 // The resource-server gate for /mcp: reads the bearer token from the Authorization header (never
 // from the query string), runs the verifier chain, and builds the RFC 6750 / RFC 9728 challenge.
-import { TokenRejected, type Caller, type TokenVerifier } from './types.js';
+import { TokenRejected, VerifierUnavailable, type Caller, type TokenVerifier } from './types.js';
 
 export interface GuardOptions {
   verifiers: TokenVerifier[];
@@ -10,7 +10,7 @@ export interface GuardOptions {
 
 export type GuardResult =
   | { ok: true; caller: Caller; token: string }
-  | { ok: false; status: 400 | 401; challenge: string; error: string; description: string };
+  | { ok: false; status: 400 | 401 | 503; challenge: string; error: string; description: string };
 
 const quote = (s: string) => `"${s.replace(/["\\]/g, '')}"`;
 
@@ -33,7 +33,7 @@ export class Guard {
     });
   }
 
-  private reject(status: 400 | 401, error: string, description: string): GuardResult {
+  private reject(status: 400 | 401 | 503, error: string, description: string): GuardResult {
     return { ok: false, status, error, description, challenge: this.challenge(error, description) };
   }
 
@@ -50,6 +50,7 @@ export class Guard {
         if (caller) return { ok: true, caller, token };
       } catch (err) {
         if (err instanceof TokenRejected) return this.reject(401, 'invalid_token', err.message);
+        if (err instanceof VerifierUnavailable) return this.reject(503, 'temporarily_unavailable', err.message);
         throw err;
       }
     }

@@ -47,7 +47,7 @@ export class JwtVerifier implements TokenVerifier {
         requiredClaims: ['exp', 'sub', 'client_id'],
       }));
     } catch (err) {
-      throw new TokenRejected(describe(err));
+      throw new TokenRejected(describeJwtError(err));
     }
     const grantId = typeof payload.gid === 'string' ? payload.gid : undefined;
     if (grantId && (this.revoked.has(grantId) || !(await this.opts.store.oidcFind('Grant', grantId)))) {
@@ -68,7 +68,8 @@ export class JwtVerifier implements TokenVerifier {
   }
 }
 
-function describe(err: unknown): string {
+/** A user-facing reason for a jose verification failure. */
+export function describeJwtError(err: unknown): string {
   if (err instanceof joseErrors.JWTExpired) return 'the access token expired';
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     if (err.claim === 'aud') return 'the access token is for another audience';

@@ -6,11 +6,11 @@ import type { Config } from '../config/schema.js';
 import type { Store } from '../store/types.js';
 import { TokenCache } from './token-cache.js';
 import type { Caller, TokenVerifier } from './types.js';
+import { DEFAULT_SCOPES } from '../mcp/scopes.js';
 
 export const STATIC_PREFIX = 'pst_';
 /** Store lookups are cached this long, so a revoked token stops working within a minute. */
 const CACHE_SECONDS = 60;
-const ALL_SCOPES = ['mcp:tools', 'mcp:resources', 'mcp:prompts'];
 
 export const hashStaticToken = (token: string): string => `sha256:${createHash('sha256').update(token).digest('base64url')}`;
 
@@ -42,7 +42,7 @@ export class StaticTokenVerifier implements TokenVerifier {
     return {
       subject: `static:${name}`,
       clientId: `static:${name}`,
-      scopes: ALL_SCOPES,
+      scopes: [...DEFAULT_SCOPES],
       roles,
       expiresAt: Math.floor(Date.now() / 1000) + CACHE_SECONDS,
       via: this.name,

@@ -1,5 +1,5 @@
 // What the guard hands to the MCP layer for an accepted bearer token, and the verifier seam:
-// an ordered chain of verifiers (own JWT today; static tokens and external AS later).
+// an ordered chain of verifiers (own JWTs or an external AS's tokens, then static tokens).
 
 export interface Caller {
   subject: string;
@@ -18,6 +18,14 @@ export class TokenRejected extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'TokenRejected';
+  }
+}
+
+/** The verifier cannot decide now (its authorization server is unreachable): 503, try again later. */
+export class VerifierUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VerifierUnavailable';
   }
 }
 

@@ -15,6 +15,8 @@ import type { BackendRegistry } from '../backends/registry.js';
 import { createGatewayServer, type Access, type GatewayInfo } from './gateway-server.js';
 import type { ToolPolicy } from './policy.js';
 import type { Audit } from './audit.js';
+import type { ClientRestrictions, Restriction } from './client-restrictions.js';
+import { missingScopes } from './scopes.js';
 
 interface Session {
   transport: WebStandardStreamableHTTPServerTransport;
@@ -33,25 +35,10 @@ export interface McpEndpointOptions {
   maxSessions?: number;
   policy: ToolPolicy;
   audit?: Audit;
+  /** The operator's per-client limits (policy.clients). */
+  restrictions?: ClientRestrictions;
   /** The 403 for a token that lacks a scope the request needs (absent: scopes are not checked). */
   insufficientScope?: (needed: string[], granted: string[]) => Response;
-}
-
-/** The scope each family of MCP methods needs. */
-const SCOPE_OF: Array<[string, string]> = [
-  ['tools/', 'mcp:tools'],
-  ['resources/', 'mcp:resources'],
-  ['prompts/', 'mcp:prompts'],
-];
-
-function neededScopes(body: unknown): string[] {
-  const needed = new Set<string>();
-  for (const m of Array.isArray(body) ? body : [body]) {
-    const method = (m as { method?: unknown } | null)?.method;
-    if (typeof method !== 'string') continue;
-    for (const [prefix, scope] of SCOPE_OF) if (method.startsWith(prefix)) needed.add(scope);
-  }
-  return [...needed];
 }
 
 const MAX_BODY = 4 * 1024 * 1024;
@@ -90,7 +77,8 @@ export class McpEndpoint {
   private access(authInfo: AuthInfo | undefined): Access {
     const roles = (authInfo?.extra?.roles as string[] | undefined) ?? [];
     const subject = authInfo?.extra?.subject as string | undefined;
-    return { policy: this.opts.policy, audit: this.opts.audit, caller: { roles, clientId: authInfo?.clientId ?? '', subject } };
+    const restriction = authInfo?.extra?.restriction as Restriction | undefined;
+    return { policy: this.opts.policy, audit: this.opts.audit, restriction, caller: { roles, clientId: authInfo?.clientId ?? '', subject } };
   }
 
   get sessionCount(): number {
@@ -114,8 +102,12 @@ export class McpEndpoint {
       }
     }
     if (authInfo && this.opts.insufficientScope) {
-      const missing = neededScopes(parsedBody).filter((s) => !authInfo.scopes.includes(s));
+      const missing = missingScopes(parsedBody, authInfo.scopes, (tool) => this.opts.registry.isReadOnly(tool));
       if (missing.length) return this.opts.insufficientScope(missing, authInfo.scopes);
+    }
+    if (authInfo && this.opts.restrictions) {
+      const restriction = await this.opts.restrictions.forClient(authInfo.clientId);
+      if (restriction) authInfo = { ...authInfo, extra: { ...authInfo.extra, restriction } };
     }
     if (await isLegacyRequest(request, parsedBody)) {
       return this.handleLegacy(request, `${subject}\n${authInfo?.clientId ?? ''}`, authInfo, parsedBody);

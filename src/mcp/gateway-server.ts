@@ -1,18 +1,30 @@
 // The MCP server that clients talk to: a low-level SDK Server whose list handlers answer from the
 // registry's aggregated lists and whose call handlers forward to the owning backend. Errors from
 // a backend keep their JSON-RPC code; a backend that is down answers at once with -32603.
+// What a caller sees and may call is the policy's answer, narrowed by the client's restriction
+// and by the token's scope (mcp:tools:read reaches read-only tools only).
 import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError, Server } from '@modelcontextprotocol/server';
 import { BackendUnavailable, UnknownTarget } from '../backends/errors.js';
 import type { BackendRegistry } from '../backends/registry.js';
+import { withUserToken } from '../backends/user-token.js';
 import type { ToolPolicy } from './policy.js';
 import type { Audit } from './audit.js';
+import type { Restriction } from './client-restrictions.js';
+import { toolReach } from './scopes.js';
 
 /** Who is calling, as far as the policy needs to know. */
 export interface Access {
   policy: ToolPolicy;
   caller: { roles: string[]; clientId: string; subject?: string };
+  /** The operator's limit on the caller's client (policy.clients), if one applies. */
+  restriction?: Restriction;
   audit?: Audit;
 }
+
+/** Request context the handlers read the caller's token and scopes from. */
+type Ctx = { http?: { authInfo?: { token: string; scopes: string[] } } };
+
+const MAX_LOGGED_ARGUMENTS = 4096;
 
 export interface GatewayInfo {
   name: string;
@@ -43,10 +55,20 @@ function notAllowed(kind: string, name: string, access: Access): never {
 }
 
 export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo, access: Access): Server {
-  const { policy, caller, audit } = access;
-  const may = (name: string) => policy.allows(caller, name);
-  const audited = <T>(action: string, run: () => Promise<T>): Promise<T> =>
-    audit ? audit.timed({ kind: 'mcp', action, subject: caller.subject, client: caller.clientId }, run) : run();
+  const { policy, audit, restriction } = access;
+  const caller = restriction?.roles
+    ? { ...access.caller, roles: access.caller.roles.filter((r) => restriction.roles!.includes(r)) }
+    : access.caller;
+  const may = (name: string) => policy.allows(caller, name) && (restriction?.permits(name) ?? true);
+  const mayTool = (name: string, ctx: Ctx) => {
+    if (!may(name)) return false;
+    const readOnlyOnly = restriction?.readOnly || (ctx.http?.authInfo && toolReach(ctx.http.authInfo.scopes) === 'read');
+    return !readOnlyOnly || registry.isReadOnly(name);
+  };
+  const audited = <T>(action: string, run: () => Promise<T>, extra: { arguments?: string } = {}): Promise<T> =>
+    audit ? audit.timed({ kind: 'mcp', action, subject: caller.subject, client: caller.clientId, ...extra }, run) : run();
+  /** Runs a backend call with the caller's token available to backends that forward it. */
+  const asCaller = <T>(ctx: Ctx, run: () => Promise<T>) => withUserToken(ctx.http?.authInfo?.token, run);
   const server = new Server(
     { name: info.name, version: info.version },
     {
@@ -59,11 +81,11 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
     },
   );
 
-  server.setRequestHandler('tools/list', () => ({
-    tools: policy.hasRules ? registry.aggregate.tools.filter((t) => may(t.name)) : registry.aggregate.tools,
+  server.setRequestHandler('tools/list', (_request, ctx) => ({
+    tools: registry.aggregate.tools.filter((t) => mayTool(t.name, ctx)),
   }));
   server.setRequestHandler('prompts/list', () => ({
-    prompts: policy.hasRules ? registry.aggregate.prompts.filter((p) => may(p.name)) : registry.aggregate.prompts,
+    prompts: registry.aggregate.prompts.filter((p) => may(p.name)),
   }));
   server.setRequestHandler('resources/list', () => ({ resources: registry.aggregate.resources }));
   server.setRequestHandler('resources/templates/list', () => ({
@@ -72,18 +94,21 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
 
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const { name, arguments: args } = request.params;
-    if (!may(name)) notAllowed('tool', name, access);
+    if (!mayTool(name, ctx)) notAllowed('tool', name, { ...access, caller });
+    const logged = registry.backendOf(name)?.auditArguments ? { arguments: JSON.stringify(args ?? {}).slice(0, MAX_LOGGED_ARGUMENTS) } : {};
     try {
-      return await audited(name, () => registry.callTool(name, args, ctx.mcpReq.signal));
+      return await audited(name, () => asCaller(ctx, () => registry.callTool(name, args, ctx.mcpReq.signal)), logged);
     } catch (err) {
       toProtocolError(err);
     }
   });
 
   server.setRequestHandler('prompts/get', async (request, ctx) => {
-    if (!may(request.params.name)) notAllowed('prompt', request.params.name, access);
+    if (!may(request.params.name)) notAllowed('prompt', request.params.name, { ...access, caller });
     try {
-      return await audited(request.params.name, () => registry.getPrompt(request.params.name, request.params.arguments, ctx.mcpReq.signal));
+      return await audited(request.params.name, () =>
+        asCaller(ctx, () => registry.getPrompt(request.params.name, request.params.arguments, ctx.mcpReq.signal)),
+      );
     } catch (err) {
       toProtocolError(err);
     }
@@ -91,7 +116,7 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
 
   server.setRequestHandler('resources/read', async (request, ctx) => {
     try {
-      return await audited(request.params.uri, () => registry.readResource(request.params.uri, ctx.mcpReq.signal));
+      return await audited(request.params.uri, () => asCaller(ctx, () => registry.readResource(request.params.uri, ctx.mcpReq.signal)));
     } catch (err) {
       toProtocolError(err, request.params.uri);
     }

@@ -14,8 +14,8 @@ import { createInteractionPolicy } from './interaction-policy.js';
 import { ACCOUNT_CLIENT_ID, accountClient } from './account.js';
 import { deriveKey } from './secret.js';
 import { isLoopbackHost } from '../config/load.js';
+import { MCP_SCOPES } from '../mcp/scopes.js';
 
-export const MCP_SCOPES = ['mcp:tools', 'mcp:resources', 'mcp:prompts'] as const;
 const FORBIDDEN_REDIRECT_SCHEMES = new Set(['javascript:', 'vbscript:', 'data:', 'blob:', 'file:', 'about:']);
 
 export interface ProviderDeps {

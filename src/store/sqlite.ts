@@ -63,6 +63,7 @@ const migrations: string[] = [
    );
    CREATE INDEX audit_subject_time ON audit (subject, time);
    CREATE INDEX audit_time ON audit (time);`,
+  `ALTER TABLE audit ADD COLUMN arguments TEXT;`,
 ];
 
 interface StaticTokenRow {
@@ -181,11 +182,11 @@ export class SqliteStore implements Store {
       listStaticTokens: this.db.prepare<[], StaticTokenRow>('SELECT * FROM static_tokens ORDER BY name'),
       deleteStaticToken: this.db.prepare('DELETE FROM static_tokens WHERE name = ?'),
       addAudit: this.db.prepare(
-        `INSERT INTO audit (time, kind, action, subject, client, decision, outcome, latency_ms, detail)
-         VALUES (@time, @kind, @action, @subject, @client, @decision, @outcome, @latencyMs, @detail)`,
+        `INSERT INTO audit (time, kind, action, subject, client, decision, outcome, latency_ms, detail, arguments)
+         VALUES (@time, @kind, @action, @subject, @client, @decision, @outcome, @latencyMs, @detail, @arguments)`,
       ),
       queryAudit: this.db.prepare<{ subject: string | null; since: number; limit: number }, Record<string, unknown>>(
-        `SELECT time, kind, action, subject, client, decision, outcome, latency_ms AS latencyMs, detail FROM audit
+        `SELECT time, kind, action, subject, client, decision, outcome, latency_ms AS latencyMs, detail, arguments FROM audit
          WHERE (@subject IS NULL OR subject = @subject) AND time >= @since ORDER BY time DESC, id DESC LIMIT @limit`,
       ),
       getSetting: this.db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
@@ -304,7 +305,7 @@ export class SqliteStore implements Store {
   }
 
   async addAudit(e: AuditEntry): Promise<void> {
-    this.q.addAudit.run({ subject: null, client: null, latencyMs: null, detail: null, ...e });
+    this.q.addAudit.run({ subject: null, client: null, latencyMs: null, detail: null, arguments: null, ...e });
   }
 
   async queryAudit(f: { subject?: string; sinceMs?: number; limit?: number }): Promise<AuditEntry[]> {

@@ -51,6 +51,8 @@ export interface AuditEntry {
   outcome: 'ok' | 'error';
   latencyMs?: number;
   detail?: string;
+  /** Tool-call arguments as JSON, only for backends with auditArguments on. */
+  arguments?: string;
 }
 
 export interface Store {

@@ -1,0 +1,52 @@
+// Resource-server-only mode, assembled: the external authorization server, Postern's client
+// there, the token verifier, and the guard (static tokens still work beside it). Protected-resource metadata then names the external issuer.
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { Guard } from '../guard/guard.js';
+import { StaticTokenVerifier } from '../guard/static-tokens.js';
+import type { Sealer } from '../identity/sealed.js';
+import { DEFAULT_SCOPES, MCP_SCOPES } from '../mcp/scopes.js';
+import type { Store } from '../store/types.js';
+import { ExternalAuthorizationServer } from './authorization-server.js';
+import { ClientCredentials } from './client-credentials.js';
+import { ExternalTokenVerifier } from './token-verifier.js';
+
+export interface ExternalSetup {
+  guard: Guard;
+  /** The issuer for protected-resource metadata's authorization_servers. */
+  authorizationServer: string;
+  scopesSupported: string[];
+}
+
+export async function externalGuard(deps: {
+  config: Config;
+  issuer: string;
+  mcpUrl: string;
+  store: Store;
+  sealer: Sealer;
+  log: Logger;
+}): Promise<ExternalSetup> {
+  const { config, issuer, mcpUrl, store, sealer, log } = deps;
+  const ext = config.auth.external!;
+  const credentials = new ClientCredentials(ext, store, sealer, `${issuer}/`, log);
+  const as = new ExternalAuthorizationServer(ext, credentials, log);
+  await as.checkAtStart();
+  const verifier = new ExternalTokenVerifier({
+    as,
+    audience: ext.audience ?? [mcpUrl, `${mcpUrl}/`, issuer, `${issuer}/`],
+    mapping: {
+      subjectClaim: ext.claims.subject,
+      groupsClaim: ext.claims.groups,
+      groupRoles: config.identity.groupRoles,
+      scopes: [...MCP_SCOPES],
+      enforceScopes: ext.enforceScopes,
+    },
+  });
+  const guard = new Guard({
+    // Static tokens first: they are known locally, and an unknown one must not cost a call to the AS.
+    verifiers: [new StaticTokenVerifier(store, config.identity.staticTokens), verifier],
+    resourceMetadataUrl: `${issuer}/.well-known/oauth-protected-resource/mcp`,
+    scopes: ext.scopes ?? DEFAULT_SCOPES,
+  });
+  return { guard, authorizationServer: ext.issuer, scopesSupported: ext.scopes ?? [...MCP_SCOPES] };
+}
