@@ -52,6 +52,7 @@ mcpServers:
       env: { MEMORY_FILE_PATH: '/tmp/m.json' },
       disabled: false,
       timeoutMs: 60_000,
+      auditArguments: false,
     });
     assert.equal((config.mcpServers!.sentry as { url: string }).url, 'https://mcp.sentry.example/mcp');
     assert.equal(config.dataDir, path.join(dir, 'data'), 'dataDir is relative to the config file');
@@ -124,6 +125,56 @@ describe('bind address rules', () => {
     for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.0.2']) {
       assert.equal(loadConfig({ env: { POSTERN_HOST: host } }).server.host, host);
     }
+  });
+});
+
+describe('resource-server-only mode rules', () => {
+  const yaml = (text: string) => loadConfig({ env: {}, file: file('external.yaml', text) });
+
+  it('reads an external authorization server with its defaults', () => {
+    const config = yaml(`auth:\n  external:\n    issuer: https://cloud.example.com/\n`);
+    assert.equal(config.auth.external?.issuer, 'https://cloud.example.com');
+    assert.equal(config.auth.external?.verify, 'auto');
+    assert.equal(config.auth.external?.cacheTtl, 3600);
+    assert.equal(config.auth.external?.register, true);
+  });
+
+  it('refuses a cache TTL over one hour', () => {
+    assert.match(problems(() => yaml(`auth:\n  external:\n    issuer: https://sso.example.com\n    cacheTtl: 7200\n`)), /auth\.external\.cacheTtl/);
+  });
+
+  it('refuses forwarding users\' tokens to a backend that is not the authorization server\'s service', () => {
+    const text = problems(() =>
+      yaml(`auth:
+  external:
+    issuer: https://cloud.example.com
+mcpServers:
+  sentry:
+    url: https://mcp.sentry.example/mcp
+    forwardUserToken: true
+`),
+    );
+    assert.match(text, /mcpServers\.sentry\.forwardUserToken: https:\/\/mcp\.sentry\.example\/mcp is not the same service as the authorization server https:\/\/cloud\.example\.com/);
+  });
+
+  it('refuses forwarding users\' tokens without an external authorization server', () => {
+    const text = problems(() => yaml(`mcpServers:\n  nc:\n    url: https://cloud.example.com/mcp\n    forwardUserToken: true\n`));
+    assert.match(text, /mcpServers\.nc\.forwardUserToken: needs auth\.external/);
+  });
+
+  it('accepts forwarding to the same service', () => {
+    const config = yaml(`auth:\n  external:\n    issuer: https://cloud.example.com\nmcpServers:\n  nc:\n    url: https://cloud.example.com/apps/mcp\n    forwardUserToken: true\n`);
+    assert.equal((config.mcpServers!.nc as { forwardUserToken: boolean }).forwardUserToken, true);
+  });
+
+  it('refuses scopes without any mcp:* scope while scopes are enforced, and a secret without a client ID', () => {
+    const text = problems(() => yaml(`auth:\n  external:\n    issuer: https://cloud.example.com\n    scopes: [openid, profile]\n    clientSecret: s3cret\n`));
+    assert.match(text, /auth\.external\.scopes: lists no mcp:\* scope.*enforceScopes: false/);
+    assert.match(text, /auth\.external\.clientSecret: given without auth\.external\.clientId/);
+  });
+
+  it('refuses a per-client restriction that matches nothing', () => {
+    assert.match(problems(() => yaml(`policy:\n  clients:\n    - readOnly: true\n      match: {}\n`)), /policy\.clients\.0\.match: give name, redirectHost or clientId/);
   });
 });
 

@@ -57,7 +57,7 @@ describe('resource-server-only mode with an external authorization server', () =
         },
         claims: { openid: ['sub'], profile: ['groups'] },
         // As Keycloak's group mapper does: the groups ride in the access token.
-        extraTokenClaims: async (_ctx, token) => ({ groups: token.accountId === 'ann' ? ['mcp-users'] : [] }),
+        extraTokenClaims: async (_ctx, token) => ({ groups: 'accountId' in token && token.accountId === 'ann' ? ['mcp-users'] : [] }),
         scopes: ['openid', 'profile', 'offline_access', 'mcp:tools', 'mcp:tools:read', 'mcp:resources', 'mcp:prompts'],
         pkce: { required: () => true },
         features: {

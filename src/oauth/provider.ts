@@ -14,7 +14,7 @@ import { createInteractionPolicy } from './interaction-policy.js';
 import { ACCOUNT_CLIENT_ID, accountClient } from './account.js';
 import { deriveKey } from './secret.js';
 import { isLoopbackHost } from '../config/load.js';
-import { MCP_SCOPES } from '../mcp/scopes.js';
+import { MCP_SCOPES, TOOLS, TOOLS_READ } from '../mcp/scopes.js';
 
 const FORBIDDEN_REDIRECT_SCHEMES = new Set(['javascript:', 'vbscript:', 'data:', 'blob:', 'file:', 'about:']);
 
@@ -84,6 +84,11 @@ export function createProvider(deps: ProviderDeps): Provider {
         for (const uri of (metadata.redirect_uris as unknown[]) ?? []) {
           const problem = redirectUriProblem(uri);
           if (problem) throw new errors.InvalidRedirectUri(problem);
+        }
+        // A client registered for mcp:tools may also ask for the narrower mcp:tools:read.
+        if (typeof metadata.scope === 'string') {
+          const scopes = metadata.scope.split(' ');
+          if (scopes.includes(TOOLS) && !scopes.includes(TOOLS_READ)) metadata.scope = [...scopes, TOOLS_READ].join(' ');
         }
       },
     },
