@@ -1,4 +1,5 @@
 // Tool policy and scopes: table-driven rules over roles × clients × tools, then end to end —
+// (tools, prompts and resources)
 // a static token and an OAuth user see different tools/list on the same backend and are refused
 // what the rules do not allow; a token without a scope gets 403 insufficient_scope and the SDK
 // client steps up; mcp:tools:read and per-client limits keep callers to read-only tools; call
@@ -75,6 +76,14 @@ describe('policy and scopes end to end', () => {
       await assert.rejects(ci.callTool({ name: 'everything__get-tiny-image', arguments: {} }), /not allowed/);
       await assert.rejects(admin.callTool({ name: 'everything__trigger-long-running-operation', arguments: {} }), /not allowed/);
       assert.match(JSON.stringify((await ci.callTool({ name: 'everything__echo', arguments: { message: 'ok' } })).content), /ok/);
+
+      // Resources are judged as "<backend>__<uri>": the admin's "*" covers them, the CI token's rule does not.
+      const adminResources = (await admin.listResources()).resources;
+      assert.ok(adminResources.length > 0);
+      assert.deepEqual((await ci.listResources()).resources, []);
+      assert.deepEqual((await ci.listResourceTemplates()).resourceTemplates, []);
+      await assert.rejects(ci.readResource({ uri: adminResources[0].uri }), /resource ".*" is not allowed/);
+      assert.ok((await admin.readResource({ uri: adminResources[0].uri })).contents.length > 0);
     } finally {
       await ci.close();
       await admin.close();

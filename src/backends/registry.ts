@@ -28,6 +28,8 @@ export interface Aggregate {
 interface Indexes extends Aggregate {
   /** Prefixed names of the tools their backend marks readOnlyHint. */
   readOnlyTools: Set<string>;
+  /** Backend name of each listed resource template. */
+  templateBackend: Map<string, string>;
   toolOwner: Map<string, [BackendConnection, string]>;
   promptOwner: Map<string, [BackendConnection, string]>;
   resourceOwner: Map<string, BackendConnection>;
@@ -93,6 +95,7 @@ export class BackendRegistry {
       resources: [],
       resourceTemplates: [],
       readOnlyTools: new Set(),
+      templateBackend: new Map(),
       toolOwner: new Map(),
       promptOwner: new Map(),
       resourceOwner: new Map(),
@@ -118,6 +121,7 @@ export class BackendRegistry {
       }
       for (const template of resourceTemplates) {
         ix.resourceTemplates.push(template);
+        if (!ix.templateBackend.has(template.uriTemplate)) ix.templateBackend.set(template.uriTemplate, b.name);
         try {
           ix.templateOwners.push([new UriTemplate(template.uriTemplate), b]);
         } catch {
@@ -159,9 +163,26 @@ export class BackendRegistry {
     return backend.use((client, opts) => client.getPrompt({ name, arguments: args }, { ...opts, signal }));
   }
 
+  private resourceBackend(uri: string): BackendConnection | undefined {
+    return this.indexes.resourceOwner.get(uri) ?? this.indexes.templateOwners.find(([t]) => t.match(uri) !== null)?.[1];
+  }
+
+  /**
+   * The name the policy judges a resource by: `<backend>__<uri>` (resource URIs are not
+   * prefixed, but rules like "sentry__*" cover a backend's resources as well as its tools).
+   */
+  resourcePolicyName(uri: string): string | undefined {
+    const backend = this.resourceBackend(uri);
+    return backend && `${backend.name}${SEPARATOR}${uri}`;
+  }
+
+  templatePolicyName(uriTemplate: string): string | undefined {
+    const backend = this.indexes.templateBackend.get(uriTemplate);
+    return backend && `${backend}${SEPARATOR}${uriTemplate}`;
+  }
+
   async readResource(uri: string, signal?: AbortSignal): Promise<ReadResourceResult> {
-    const backend =
-      this.indexes.resourceOwner.get(uri) ?? this.indexes.templateOwners.find(([t]) => t.match(uri) !== null)?.[1];
+    const backend = this.resourceBackend(uri);
     if (!backend) throw new UnknownTarget('resource', uri);
     return backend.use((client, opts) => client.readResource({ uri }, { ...opts, signal }));
   }

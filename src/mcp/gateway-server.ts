@@ -87,9 +87,12 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
   server.setRequestHandler('prompts/list', () => ({
     prompts: registry.aggregate.prompts.filter((p) => may(p.name)),
   }));
-  server.setRequestHandler('resources/list', () => ({ resources: registry.aggregate.resources }));
+  const mayResource = (policyName: string | undefined) => policyName === undefined || may(policyName);
+  server.setRequestHandler('resources/list', () => ({
+    resources: registry.aggregate.resources.filter((r) => mayResource(registry.resourcePolicyName(r.uri))),
+  }));
   server.setRequestHandler('resources/templates/list', () => ({
-    resourceTemplates: registry.aggregate.resourceTemplates,
+    resourceTemplates: registry.aggregate.resourceTemplates.filter((t) => mayResource(registry.templatePolicyName(t.uriTemplate))),
   }));
 
   server.setRequestHandler('tools/call', async (request, ctx) => {
@@ -115,6 +118,7 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
   });
 
   server.setRequestHandler('resources/read', async (request, ctx) => {
+    if (!mayResource(registry.resourcePolicyName(request.params.uri))) notAllowed('resource', request.params.uri, { ...access, caller });
     try {
       return await audited(request.params.uri, () => asCaller(ctx, () => registry.readResource(request.params.uri, ctx.mcpReq.signal)));
     } catch (err) {
