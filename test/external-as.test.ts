@@ -15,6 +15,7 @@ import { pkce } from './helpers/flow.js';
 import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
 import { MapAdapter, signInAtIdp, startIdp, type Idp } from './helpers/oidc-idp.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
+import { discoveryWarnings } from '../src/external/authorization-server.js';
 
 const CALLBACK = 'http://127.0.0.1:53111/cb';
 const OTHER_RESOURCE = 'https://other.example/mcp';
@@ -223,6 +224,18 @@ describe('resource-server-only mode with an external authorization server', () =
     assert.notEqual(now.clientId, stored.clientId, 'a new client was registered');
   });
 
+  it('registers again, after a restart, when the kept client\'s secret has expired', async () => {
+    format = 'opaque';
+    const key = `external-client:${idp.issuer}`;
+    const stored = JSON.parse((await p.store.getSetting(key))!);
+    await p.store.putSetting(key, JSON.stringify({ ...stored, expiresAt: Math.floor(Date.now() / 1000) - 10 }));
+    p = await p.restart();
+    const res = await listTools(await tokenFromIdp());
+    assert.equal(res.status, 200, res.text);
+    const now = JSON.parse((await p.store.getSetting(key))!);
+    assert.notEqual(now.clientId, stored.clientId);
+  });
+
   it('refuses a revoked opaque token and an unknown one', async () => {
     format = 'opaque';
     const token = await tokenFromIdp();
@@ -328,5 +341,35 @@ describe('resource-server-only mode verifying by userinfo (as for Nextcloud\'s o
     const bad = await p.guard!.check('Bearer forged-opaque-token');
     assert.equal(bad.ok, false);
     assert.equal(!bad.ok && bad.status, 401);
+  });
+});
+
+describe('discovery warnings for an external authorization server', () => {
+  const base = { issuer: 'https://as.example', authorization_endpoint: 'https://as.example/auth', token_endpoint: 'https://as.example/token' };
+  const cfg = { verify: 'auto' } as Parameters<typeof discoveryWarnings>[1];
+
+  it('says nothing when PKCE S256, registration and a JWKS are there', () => {
+    assert.deepEqual(
+      discoveryWarnings({ ...base, code_challenge_methods_supported: ['S256'], registration_endpoint: 'https://as.example/reg', jwks_uri: 'https://as.example/jwks' }, cfg),
+      [],
+    );
+  });
+
+  it('warns when S256 is not advertised and clients cannot register', () => {
+    const warnings = discoveryWarnings({ ...base, code_challenge_methods_supported: ['plain'], jwks_uri: 'https://as.example/jwks' }, cfg);
+    assert.equal(warnings.length, 2);
+    assert.match(warnings[0], /PKCE S256/);
+    assert.match(warnings[1], /neither dynamic client registration nor client ID metadata documents/);
+  });
+
+  it('accepts client ID metadata documents instead of registration', () => {
+    const meta = { ...base, code_challenge_methods_supported: ['S256'], client_id_metadata_document_supported: true, jwks_uri: 'https://as.example/jwks' };
+    assert.deepEqual(discoveryWarnings(meta, cfg), []);
+  });
+
+  it('warns when the chosen verification method has no endpoint', () => {
+    const meta = { ...base, code_challenge_methods_supported: ['S256'], registration_endpoint: 'https://as.example/reg' };
+    assert.match(discoveryWarnings(meta, { verify: 'introspection' } as typeof cfg).join(), /publishes no introspection_endpoint/);
+    assert.match(discoveryWarnings(meta, cfg).join(), /no token can be verified/);
   });
 });
