@@ -53,6 +53,8 @@ describe('resource-server-only mode with an external authorization server', () =
     idp = await startIdp(
       {
         adapter: MapAdapter,
+        // Postern's client for the test of configured credentials.
+        clients: [{ client_id: 'postern-rs', client_secret: 'configured-secret-0123456789abcdef', redirect_uris: ['http://127.0.0.1/unused'] }],
         async findAccount(_ctx, id) {
           return { accountId: id, claims: async () => ({ sub: id, groups: id === 'ann' ? ['mcp-users'] : [] }) };
         },
@@ -234,6 +236,33 @@ describe('resource-server-only mode with an external authorization server', () =
     assert.equal(res.status, 200, res.text);
     const now = JSON.parse((await p.store.getSetting(key))!);
     assert.notEqual(now.clientId, stored.clientId);
+  });
+
+  it('uses a configured client ID and secret instead of registering', async () => {
+    format = 'opaque';
+    const token = await tokenFromIdp();
+    const configured = await startTestPostern({
+      auth: { external: { issuer: idp.issuer, clientId: 'postern-rs', clientSecret: 'configured-secret-0123456789abcdef', audience: [mcpUrl] } },
+    });
+    try {
+      const registrations = idp.requests.filter((r) => r === '/reg').length;
+      const checked = await configured.guard!.check(`Bearer ${token}`);
+      assert.ok(checked.ok, JSON.stringify(checked));
+      assert.equal(idp.requests.filter((r) => r === '/reg').length, registrations, 'no registration');
+      assert.equal(await configured.store.getSetting(`external-client:${idp.issuer}`), undefined);
+      const wrong = await startTestPostern({
+        auth: { external: { issuer: idp.issuer, clientId: 'postern-rs', clientSecret: 'not-the-secret', audience: [mcpUrl] } },
+      });
+      try {
+        const refused = await wrong.guard!.check(`Bearer ${token}`);
+        assert.equal(!refused.ok && refused.status, 503, 'a wrong configured secret is an outage to fix, not the user\'s fault');
+        assert.equal(idp.requests.filter((r) => r === '/reg').length, registrations, 'configured credentials are never replaced');
+      } finally {
+        await wrong.destroy();
+      }
+    } finally {
+      await configured.destroy();
+    }
   });
 
   it('refuses a revoked opaque token and an unknown one', async () => {
