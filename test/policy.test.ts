@@ -196,6 +196,12 @@ describe('read-only reach: mcp:tools:read, step-up, a read-only web connector, a
     assert.match(write.headers.get('www-authenticate') ?? '', /error="insufficient_scope".*scope="mcp:tools:read mcp:tools"/);
   });
 
+  it('grants the MCP scopes when the authorization request names none (RFC 6749 §3.3 default)', async () => {
+    const { tokens } = await fullFlow(p.issuer, p.mcpUrl, p.password, { scope: '' });
+    assert.equal(tokens.status, 200);
+    assert.equal(tokens.body.scope, 'mcp:tools mcp:resources mcp:prompts');
+  });
+
   it('steps up: the SDK client re-authorizes with the wider scope after 403 insufficient_scope', async () => {
     const provider = new MemoryOAuthProvider();
     const scopesAsked: string[] = [];

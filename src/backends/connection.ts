@@ -1,12 +1,14 @@
 // One backend MCP server: connects, keeps its tool/resource/prompt lists current, reconnects with
 // exponential backoff when the process dies or the server stops answering, and fails calls fast
-// with BackendUnavailable while it is down.
-import { Client } from '@modelcontextprotocol/client';
+// with BackendUnavailable while it is down. What the backend sends during a call (log messages,
+// sampling and elicitation requests) is relayed to the client of that call (see call-context.ts).
+import { Client, ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/client';
 import type { Prompt, Resource, ResourceTemplateType as ResourceTemplate, Tool, Transport } from '@modelcontextprotocol/client';
 import type { Logger } from 'pino';
 import type { BackendConfig } from '../config/schema.js';
 import { BackendUnavailable } from './errors.js';
 import { createTransport, isStdio } from './transports.js';
+import { InFlightCalls, outsideCall, type Downstream } from './call-context.js';
 
 export type BackendState = 'connecting' | 'ready' | 'down' | 'stopped';
 
@@ -26,6 +28,8 @@ export interface ConnectionOptions {
   log: Logger;
   /** Called whenever the lists change (connect, list_changed, disconnect). */
   onListsChanged?: () => void;
+  /** Called when the backend says a subscribed resource changed. */
+  onResourceUpdated?: (uri: string) => void;
   /** Builds the transport; tests substitute their own. */
   transportFactory?: (name: string, config: BackendConfig, log: Logger) => Transport;
 }
@@ -39,12 +43,18 @@ export class BackendConnection {
   private retryAt = 0;
   private timer?: NodeJS.Timeout;
   private readyWaiters: Array<() => void> = [];
+  private readonly calls = new InFlightCalls();
 
   constructor(
     readonly name: string,
     readonly config: BackendConfig,
     private readonly opts: ConnectionOptions,
   ) {}
+
+  /** Does the backend answer completion/complete? */
+  get supportsCompletions(): boolean {
+    return !!this.client?.getServerCapabilities()?.completions;
+  }
 
   get kind(): 'stdio' | 'http' {
     return isStdio(this.config) ? 'stdio' : 'http';
@@ -63,7 +73,12 @@ export class BackendConnection {
     });
   }
 
-  private async connect(): Promise<void> {
+  private connect(): Promise<void> {
+    // A reconnect can be scheduled from inside a call; the new connection must not inherit it.
+    return outsideCall(() => this.open());
+  }
+
+  private async open(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'connecting';
     const log = this.opts.log;
@@ -71,7 +86,8 @@ export class BackendConnection {
     const client = new Client(
       { name: 'postern', version: this.opts.version },
       {
-        capabilities: {},
+        // Relayed to the client of the call that asks; refused when there is none.
+        capabilities: { sampling: {}, elicitation: {} },
         listChanged: {
           tools: { onChanged: (err, tools) => !err && tools && this.setLists({ tools: tools }) },
           prompts: { onChanged: (err, prompts) => !err && prompts && this.setLists({ prompts }) },
@@ -79,6 +95,7 @@ export class BackendConnection {
         },
       },
     );
+    this.relay(client);
     client.onclose = () => {
       if (this.client === client) this.down('the connection closed');
     };
@@ -101,6 +118,25 @@ export class BackendConnection {
       await client.close().catch(() => {});
       this.down(errorText(err));
     }
+  }
+
+  /** Wires what the backend sends on its own towards the client of the call it belongs to. */
+  private relay(client: Client): void {
+    const ask = (method: string) => async (request: { params?: Record<string, unknown> }) => {
+      const target = this.calls.target();
+      if (!target) {
+        throw new ProtocolError(ProtocolErrorCode.InvalidRequest, `${method} can only be sent while a call to this backend is in progress`);
+      }
+      return (await target.request({ method, params: request.params })) as never;
+    };
+    client.setRequestHandler('sampling/createMessage', ask('sampling/createMessage'));
+    client.setRequestHandler('elicitation/create', ask('elicitation/create'));
+    client.setNotificationHandler('notifications/message', async (n) => {
+      await this.calls.target()?.notify({ method: 'notifications/message', params: n.params as Record<string, unknown> });
+    });
+    client.setNotificationHandler('notifications/resources/updated', (n) => {
+      this.opts.onResourceUpdated?.(n.params.uri);
+    });
   }
 
   private async fetchLists(client: Client): Promise<BackendLists> {
@@ -141,14 +177,14 @@ export class BackendConnection {
   }
 
   /** Runs `fn` against the live client, or fails at once when the backend is not ready. */
-  async use<T>(fn: (client: Client, opts: { timeout: number }) => Promise<T>): Promise<T> {
+  async use<T>(fn: (client: Client, opts: { timeout: number }) => Promise<T>, downstream?: Downstream): Promise<T> {
     const client = this.client;
     if (this.state !== 'ready' || !client) {
       const reason = this.state === 'connecting' ? 'still starting' : (this.lastError ?? this.state);
       throw new BackendUnavailable(this.name, reason, this.state === 'down' ? Math.max(0, this.retryAt - Date.now()) : undefined);
     }
     try {
-      return await fn(client, { timeout: this.config.timeoutMs });
+      return await this.calls.track(downstream, () => fn(client, { timeout: this.config.timeoutMs }));
     } catch (err) {
       // An HTTP backend that stopped answering shows up only as failed requests.
       if (this.kind === 'http' && isConnectionFailure(err) && this.client === client) {

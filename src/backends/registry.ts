@@ -1,7 +1,9 @@
 // All configured backends behind one face: aggregated lists with `<backend>__<name>` prefixes for
-// tools and prompts, routing of calls to the backend that owns the name, and resource reads
-// routed by the URI each backend listed (or the template it matches).
-import { UriTemplate } from '@modelcontextprotocol/client';
+// tools and prompts (or their own names for a backend with `prefix: false`), routing of calls to
+// the backend that owns the name, resource reads, subscriptions and completions routed by the URI
+// each backend listed (or the template it matches). The policy always judges the qualified name
+// `<backend>__<name>`, whatever name a client sees.
+import { UriTemplate, type Client } from '@modelcontextprotocol/client';
 import type {
   CallToolResult,
   GetPromptResult,
@@ -14,6 +16,7 @@ import type {
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { BackendConnection, type ConnectionOptions } from './connection.js';
+import type { Downstream } from './call-context.js';
 import { UnknownTarget } from './errors.js';
 
 export const SEPARATOR = '__';
@@ -30,6 +33,8 @@ interface Indexes extends Aggregate {
   readOnlyTools: Set<string>;
   /** Backend name of each listed resource template. */
   templateBackend: Map<string, string>;
+  /** Name a client sees → `<backend>__<name>`, for tools and prompts. */
+  qualified: Map<string, string>;
   toolOwner: Map<string, [BackendConnection, string]>;
   promptOwner: Map<string, [BackendConnection, string]>;
   resourceOwner: Map<string, BackendConnection>;
@@ -42,20 +47,38 @@ export function splitName(prefixed: string): [string, string] | undefined {
   return [prefixed.slice(0, i), prefixed.slice(i + SEPARATOR.length)];
 }
 
+/** The downstream side of a call: where relayed messages go, the client's progress token, its abort signal. */
+export interface Call {
+  downstream?: Downstream;
+  progressToken?: string | number;
+  signal?: AbortSignal;
+}
+
+type CompleteParams = Parameters<Client['complete']>[0];
+type CompleteResult = Awaited<ReturnType<Client['complete']>>;
+
 export class BackendRegistry {
   readonly backends = new Map<string, BackendConnection>();
   private indexes: Indexes = this.build();
   private readonly listeners = new Set<() => void>();
+  private readonly updateListeners = new Set<(uri: string) => void>();
+  private readonly subscriptions = new Map<string, number>();
 
   constructor(
     backends: NonNullable<Config['mcpServers']>,
-    opts: Omit<ConnectionOptions, 'onListsChanged'> & { log: Logger },
+    opts: Omit<ConnectionOptions, 'onListsChanged' | 'onResourceUpdated'> & { log: Logger },
   ) {
     for (const [name, config] of Object.entries(backends)) {
       if (config.disabled) continue;
       this.backends.set(
         name,
-        new BackendConnection(name, config, { ...opts, onListsChanged: () => this.rebuild() }),
+        new BackendConnection(name, config, {
+          ...opts,
+          onListsChanged: () => this.rebuild(),
+          onResourceUpdated: (uri) => {
+            for (const l of this.updateListeners) l(uri);
+          },
+        }),
       );
     }
   }
@@ -79,6 +102,12 @@ export class BackendRegistry {
     return () => this.listeners.delete(listener);
   }
 
+  /** Subscribes to "resource updated" notifications from any backend. */
+  onResourceUpdated(listener: (uri: string) => void): () => void {
+    this.updateListeners.add(listener);
+    return () => this.updateListeners.delete(listener);
+  }
+
   get aggregate(): Aggregate {
     return this.indexes;
   }
@@ -96,6 +125,7 @@ export class BackendRegistry {
       resourceTemplates: [],
       readOnlyTools: new Set(),
       templateBackend: new Map(),
+      qualified: new Map(),
       toolOwner: new Map(),
       promptOwner: new Map(),
       resourceOwner: new Map(),
@@ -103,16 +133,21 @@ export class BackendRegistry {
     };
     for (const b of this.backends?.values() ?? []) {
       const { tools, prompts, resources, resourceTemplates } = b.lists;
+      const exposed = (own: string) => (b.config.prefix ? `${b.name}${SEPARATOR}${own}` : own);
       for (const tool of tools) {
-        const name = `${b.name}${SEPARATOR}${tool.name}`;
+        const name = exposed(tool.name);
+        if (ix.toolOwner.has(name)) continue; // an unprefixed name another backend already uses
         ix.tools.push({ ...tool, name });
         ix.toolOwner.set(name, [b, tool.name]);
+        ix.qualified.set(name, `${b.name}${SEPARATOR}${tool.name}`);
         if (tool.annotations?.readOnlyHint === true) ix.readOnlyTools.add(name);
       }
       for (const prompt of prompts) {
-        const name = `${b.name}${SEPARATOR}${prompt.name}`;
+        const name = exposed(prompt.name);
+        if (ix.promptOwner.has(name)) continue;
         ix.prompts.push({ ...prompt, name });
         ix.promptOwner.set(name, [b, prompt.name]);
+        ix.qualified.set(name, `${b.name}${SEPARATOR}${prompt.name}`);
       }
       for (const resource of resources) {
         if (ix.resourceOwner.has(resource.uri)) continue;
@@ -137,9 +172,16 @@ export class BackendRegistry {
     return this.indexes.readOnlyTools.has(prefixed);
   }
 
-  /** The configuration of the backend that owns a prefixed tool or prompt name. */
-  backendOf(prefixed: string): BackendConnection['config'] | undefined {
-    const split = splitName(prefixed);
+  /** The name the policy judges a tool or prompt by: `<backend>__<name>`. */
+  policyName(name: string): string {
+    return this.indexes.qualified.get(name) ?? name;
+  }
+
+  /** The configuration of the backend that owns a tool or prompt name. */
+  backendOf(name: string): BackendConnection['config'] | undefined {
+    const owner = this.indexes.toolOwner.get(name) ?? this.indexes.promptOwner.get(name);
+    if (owner) return owner[0].config;
+    const split = splitName(name);
     return split && this.backends.get(split[0])?.config;
   }
 
@@ -153,14 +195,24 @@ export class BackendRegistry {
     return [backend, split[1]];
   }
 
-  async callTool(prefixed: string, args: Record<string, unknown> | undefined, signal?: AbortSignal): Promise<CallToolResult> {
+  async callTool(prefixed: string, args: Record<string, unknown> | undefined, call: Call = {}): Promise<CallToolResult> {
     const [backend, name] = this.owner('tool', prefixed);
-    return backend.use((client, opts) => client.callTool({ name, arguments: args }, { ...opts, signal })) as Promise<CallToolResult>;
+    const { downstream, progressToken, signal } = call;
+    // Progress is relayed under the client's own token; the backend sees one the SDK makes up.
+    const onprogress =
+      downstream && progressToken !== undefined
+        ? (p: { progress: number; total?: number; message?: string }) =>
+            void downstream.notify({ method: 'notifications/progress', params: { ...p, progressToken } }).catch(() => {})
+        : undefined;
+    return backend.use(
+      (client, opts) => client.callTool({ name, arguments: args }, { ...opts, signal, onprogress, resetTimeoutOnProgress: !!onprogress }),
+      downstream,
+    ) as Promise<CallToolResult>;
   }
 
-  async getPrompt(prefixed: string, args: Record<string, string> | undefined, signal?: AbortSignal): Promise<GetPromptResult> {
+  async getPrompt(prefixed: string, args: Record<string, string> | undefined, call: Call = {}): Promise<GetPromptResult> {
     const [backend, name] = this.owner('prompt', prefixed);
-    return backend.use((client, opts) => client.getPrompt({ name, arguments: args }, { ...opts, signal }));
+    return backend.use((client, opts) => client.getPrompt({ name, arguments: args }, { ...opts, signal: call.signal }), call.downstream);
   }
 
   private resourceBackend(uri: string): BackendConnection | undefined {
@@ -181,10 +233,44 @@ export class BackendRegistry {
     return backend && `${backend}${SEPARATOR}${uriTemplate}`;
   }
 
-  async readResource(uri: string, signal?: AbortSignal): Promise<ReadResourceResult> {
+  async readResource(uri: string, call: Call = {}): Promise<ReadResourceResult> {
     const backend = this.resourceBackend(uri);
     if (!backend) throw new UnknownTarget('resource', uri);
-    return backend.use((client, opts) => client.readResource({ uri }, { ...opts, signal }));
+    return backend.use((client, opts) => client.readResource({ uri }, { ...opts, signal: call.signal }), call.downstream);
+  }
+
+  /**
+   * One more (on) or one fewer (off) client subscription to a resource; the backend is asked to
+   * subscribe when the first arrives and to unsubscribe when the last leaves.
+   */
+  async subscribe(uri: string, on: boolean): Promise<void> {
+    const backend = this.resourceBackend(uri);
+    if (!backend) throw new UnknownTarget('resource', uri);
+    const count = (this.subscriptions.get(uri) ?? 0) + (on ? 1 : -1);
+    if (count <= 0) this.subscriptions.delete(uri);
+    else this.subscriptions.set(uri, count);
+    if ((on && count === 1) || (!on && count === 0)) {
+      await backend.use((client, opts) => (on ? client.subscribeResource({ uri }, opts) : client.unsubscribeResource({ uri }, opts)));
+    }
+  }
+
+  /** Completion of a prompt argument or a resource template variable, at the owning backend. */
+  async complete(params: CompleteParams, call: Call = {}): Promise<CompleteResult> {
+    const ref = params.ref;
+    let backend: BackendConnection | undefined;
+    let forwarded = ref;
+    if (ref.type === 'ref/prompt') {
+      const [owner, name] = this.owner('prompt', ref.name);
+      backend = owner;
+      forwarded = { ...ref, name };
+    } else {
+      const name = this.indexes.templateBackend.get(ref.uri);
+      backend = (name ? this.backends.get(name) : undefined) ?? this.resourceBackend(ref.uri);
+      if (!backend) throw new UnknownTarget('resource', ref.uri);
+    }
+    const target = backend;
+    if (!target.supportsCompletions) return { completion: { values: [], total: 0, hasMore: false } };
+    return target.use((client, opts) => client.complete({ ...params, ref: forwarded } as CompleteParams, { ...opts, signal: call.signal }), call.downstream);
   }
 
   /** Per-backend status for /healthz and `postern doctor`. */

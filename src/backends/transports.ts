@@ -4,7 +4,7 @@ import { StreamableHTTPClientTransport, type Transport } from '@modelcontextprot
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
 import type { Logger } from 'pino';
 import type { BackendConfig } from '../config/schema.js';
-import { userTokenFetch } from './user-token.js';
+import { userTokenFetch } from './call-context.js';
 
 export function isStdio(config: BackendConfig): config is Extract<BackendConfig, { command: string }> {
   return 'command' in config;

@@ -12,6 +12,11 @@ const common = {
   disabled: z.boolean().default(false),
   /** How long one request to this backend may take before it fails, in milliseconds. */
   timeoutMs: z.number().int().positive().default(60_000),
+  /**
+   * false lists this backend's tools and prompts under their own names, without "<name>__"
+   * (for a single backend; a name another backend already uses is not listed twice).
+   */
+  prefix: z.boolean().default(true),
   /** Record tool-call arguments in the audit trail for this backend (off: arguments are never logged). */
   auditArguments: z.boolean().default(false),
 };

@@ -2,11 +2,16 @@
 // registry's aggregated lists and whose call handlers forward to the owning backend. Errors from
 // a backend keep their JSON-RPC code; a backend that is down answers at once with -32603.
 // What a caller sees and may call is the policy's answer, narrowed by the client's restriction
-// and by the token's scope (mcp:tools:read reaches read-only tools only).
+// and by the token's scope (mcp:tools:read reaches read-only tools only); the policy judges the
+// qualified name `<backend>__<name>` even for a backend listed without prefixes. What a backend
+// sends during a call (progress, log messages, sampling, elicitation) is relayed to its caller.
 import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError, Server } from '@modelcontextprotocol/server';
 import { BackendUnavailable, UnknownTarget } from '../backends/errors.js';
 import type { BackendRegistry } from '../backends/registry.js';
-import { withUserToken } from '../backends/user-token.js';
+import { withCallContext } from '../backends/call-context.js';
+import type { Call } from '../backends/registry.js';
+import { callContextOf, LogLevel, type HandlerContext } from './downstream.js';
+import { addUtilityHandlers } from './utility-handlers.js';
 import type { ToolPolicy } from './policy.js';
 import type { Audit } from './audit.js';
 import type { Restriction } from './client-restrictions.js';
@@ -21,8 +26,7 @@ export interface Access {
   audit?: Audit;
 }
 
-/** Request context the handlers read the caller's token and scopes from. */
-type Ctx = { http?: { authInfo?: { token: string; scopes: string[] } } };
+type Ctx = HandlerContext;
 
 const MAX_LOGGED_ARGUMENTS = 4096;
 
@@ -59,7 +63,8 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
   const caller = restriction?.roles
     ? { ...access.caller, roles: access.caller.roles.filter((r) => restriction.roles!.includes(r)) }
     : access.caller;
-  const may = (name: string) => policy.allows(caller, name) && (restriction?.permits(name) ?? true);
+  const judge = (qualified: string) => policy.allows(caller, qualified) && (restriction?.permits(qualified) ?? true);
+  const may = (name: string) => judge(registry.policyName(name));
   const mayTool = (name: string, ctx: Ctx) => {
     if (!may(name)) return false;
     const readOnlyOnly = restriction?.readOnly || (ctx.http?.authInfo && toolReach(ctx.http.authInfo.scopes) === 'read');
@@ -67,27 +72,35 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
   };
   const audited = <T>(action: string, run: () => Promise<T>, extra: { arguments?: string } = {}): Promise<T> =>
     audit ? audit.timed({ kind: 'mcp', action, subject: caller.subject, client: caller.clientId, ...extra }, run) : run();
-  /** Runs a backend call with the caller's token available to backends that forward it. */
-  const asCaller = <T>(ctx: Ctx, run: () => Promise<T>) => withUserToken(ctx.http?.authInfo?.token, run);
+  const level = new LogLevel();
+  /** Runs a backend call on behalf of the request in `ctx` (its token, stream, progress token, signal). */
+  const forward = <T>(c: unknown, run: (call: Call) => Promise<T>): Promise<T> => {
+    const ctx = c as Ctx;
+    const context = callContextOf(ctx, level);
+    const call = { downstream: context.downstream, progressToken: ctx.mcpReq._meta?.progressToken, signal: ctx.mcpReq.signal };
+    return withCallContext(context, () => run(call));
+  };
   const server = new Server(
     { name: info.name, version: info.version },
     {
       capabilities: {
         tools: { listChanged: true },
-        resources: { listChanged: true },
+        resources: { listChanged: true, subscribe: true },
         prompts: { listChanged: true },
+        logging: {},
+        completions: {},
       },
       instructions: 'Tools from several MCP servers; each name is prefixed with its server: <server>__<tool>.',
     },
   );
 
   server.setRequestHandler('tools/list', (_request, ctx) => ({
-    tools: registry.aggregate.tools.filter((t) => mayTool(t.name, ctx)),
+    tools: registry.aggregate.tools.filter((t) => mayTool(t.name, ctx as unknown as Ctx)),
   }));
   server.setRequestHandler('prompts/list', () => ({
     prompts: registry.aggregate.prompts.filter((p) => may(p.name)),
   }));
-  const mayResource = (policyName: string | undefined) => policyName === undefined || may(policyName);
+  const mayResource = (policyName: string | undefined) => policyName === undefined || judge(policyName);
   server.setRequestHandler('resources/list', () => ({
     resources: registry.aggregate.resources.filter((r) => mayResource(registry.resourcePolicyName(r.uri))),
   }));
@@ -97,10 +110,10 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
 
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const { name, arguments: args } = request.params;
-    if (!mayTool(name, ctx)) notAllowed('tool', name, { ...access, caller });
+    if (!mayTool(name, ctx as unknown as Ctx)) notAllowed('tool', name, { ...access, caller });
     const logged = registry.backendOf(name)?.auditArguments ? { arguments: JSON.stringify(args ?? {}).slice(0, MAX_LOGGED_ARGUMENTS) } : {};
     try {
-      return await audited(name, () => asCaller(ctx, () => registry.callTool(name, args, ctx.mcpReq.signal)), logged);
+      return await audited(name, () => forward(ctx, (call) => registry.callTool(name, args, call)), logged);
     } catch (err) {
       toProtocolError(err);
     }
@@ -110,7 +123,7 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
     if (!may(request.params.name)) notAllowed('prompt', request.params.name, { ...access, caller });
     try {
       return await audited(request.params.name, () =>
-        asCaller(ctx, () => registry.getPrompt(request.params.name, request.params.arguments, ctx.mcpReq.signal)),
+        forward(ctx, (call) => registry.getPrompt(request.params.name, request.params.arguments, call)),
       );
     } catch (err) {
       toProtocolError(err);
@@ -120,11 +133,19 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
   server.setRequestHandler('resources/read', async (request, ctx) => {
     if (!mayResource(registry.resourcePolicyName(request.params.uri))) notAllowed('resource', request.params.uri, { ...access, caller });
     try {
-      return await audited(request.params.uri, () => asCaller(ctx, () => registry.readResource(request.params.uri, ctx.mcpReq.signal)));
+      return await audited(request.params.uri, () => forward(ctx, (call) => registry.readResource(request.params.uri, call)));
     } catch (err) {
       toProtocolError(err, request.params.uri);
     }
   });
 
+  addUtilityHandlers(server, {
+    registry,
+    level,
+    mayPrompt: may,
+    mayResource: (uri) => mayResource(registry.resourcePolicyName(uri) ?? registry.templatePolicyName(uri)),
+    forward,
+    toProtocolError,
+  });
   return server;
 }

@@ -1,10 +1,12 @@
 // Koa middleware in front of oidc-provider's routes for what it does not do by itself:
-// CORS on /register (browser-based clients register too), and revocation of JWT access tokens —
+// CORS on /register (browser-based clients register too), the default scope for an authorization
+// request that names none (RFC 6749 §3.3: the MCP scopes), and revocation of JWT access tokens —
 // they are not stored, so revoking one revokes its grant (RFC 7009 §2.1 allows that), which the
 // guard sees at once through the store's grant events.
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Store } from '../store/types.js';
+import { DEFAULT_SCOPES } from '../mcp/scopes.js';
 
 const GRANT_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode'];
 
@@ -17,6 +19,9 @@ export function installMiddleware(provider: Provider, deps: { store: Store; issu
   const keys = createLocalJWKSet(deps.jwks);
 
   provider.use(async (ctx, next) => {
+    if (ctx.path === '/authorize' && ctx.method === 'GET' && !ctx.query.scope && !ctx.query.request && !ctx.query.request_uri) {
+      ctx.query = { ...ctx.query, scope: DEFAULT_SCOPES.join(' ') };
+    }
     if (ctx.path === '/register') {
       ctx.set('access-control-allow-origin', '*');
       if (ctx.method === 'OPTIONS') {

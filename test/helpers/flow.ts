@@ -73,7 +73,7 @@ export async function tokenRequest(issuer: string, fields: Record<string, string
 export async function fullFlow(issuer: string, mcpUrl: string, password: string, opts: { scope?: string; metadata?: Record<string, unknown> } = {}) {
   const { body: client } = await register(issuer, opts.metadata);
   const { verifier, challenge } = pkce();
-  const callback = await authorize(issuer, mcpUrl, client.client_id, password, { code_challenge: challenge, ...(opts.scope ? { scope: opts.scope } : {}) });
+  const callback = await authorize(issuer, mcpUrl, client.client_id, password, { code_challenge: challenge, ...(opts.scope !== undefined ? { scope: opts.scope } : {}) });
   const code = callback.searchParams.get('code')!;
   const tokens = await tokenRequest(issuer, {
     grant_type: 'authorization_code',

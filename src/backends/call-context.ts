@@ -1,0 +1,64 @@
+// What a backend call carries on its way through the gateway, with AsyncLocalStorage: the caller's
+// own bearer token (sent only to backends with `forwardUserToken`, the same service as the
+// external authorization server) and the downstream request, so that what a backend sends while
+// it works on the call — log messages, sampling and elicitation requests — reaches the client
+// whose call it is. HTTP backends answer on the call's own response stream, so the context is
+// exact; stdio backends share one pipe, so their messages are routed only while exactly one call
+// is in flight and dropped (or refused) when that would be a guess.
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** The client side of the call being served: where relayed messages go. */
+export interface Downstream {
+  notify(notification: { method: string; params?: Record<string, unknown> }): Promise<void>;
+  request(request: { method: string; params?: Record<string, unknown> }): Promise<unknown>;
+}
+
+export interface CallContext {
+  userToken?: string;
+  downstream?: Downstream;
+}
+
+const current = new AsyncLocalStorage<CallContext>();
+
+/** Runs `fn` as part of the call described by `context`. */
+export function withCallContext<T>(context: CallContext, fn: () => Promise<T>): Promise<T> {
+  return current.run(context, fn);
+}
+
+/** Runs `fn` outside any call: connecting and listing must never carry a caller's token or stream. */
+export function outsideCall<T>(fn: () => T): T {
+  return current.exit(fn);
+}
+
+export function currentCall(): CallContext | undefined {
+  return current.getStore();
+}
+
+/** A fetch that replaces the Authorization header with the caller's token while inside a call. */
+export function userTokenFetch(base: typeof fetch = fetch): typeof fetch {
+  return (input, init) => {
+    const token = current.getStore()?.userToken;
+    if (!token) return base(input, init);
+    const headers = new Headers(init?.headers);
+    headers.set('authorization', `Bearer ${token}`);
+    return base(input, { ...init, headers });
+  };
+}
+
+/** The calls in flight on one backend, to find where a message from it belongs. */
+export class InFlightCalls {
+  private readonly calls = new Set<Downstream>();
+
+  track<T>(downstream: Downstream | undefined, fn: () => Promise<T>): Promise<T> {
+    if (!downstream) return fn();
+    this.calls.add(downstream);
+    return fn().finally(() => this.calls.delete(downstream));
+  }
+
+  /** The downstream a backend message belongs to, when that is certain. */
+  target(): Downstream | undefined {
+    const exact = current.getStore()?.downstream;
+    if (exact) return this.calls.has(exact) ? exact : undefined;
+    return this.calls.size === 1 ? this.calls.values().next().value : undefined;
+  }
+}
