@@ -53,6 +53,7 @@ mcpServers:
       disabled: false,
       timeoutMs: 60_000,
       auditArguments: false,
+      prefix: true,
     });
     assert.equal((config.mcpServers!.sentry as { url: string }).url, 'https://mcp.sentry.example/mcp');
     assert.equal(config.dataDir, path.join(dir, 'data'), 'dataDir is relative to the config file');
