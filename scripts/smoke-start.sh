@@ -15,20 +15,20 @@ POSTERN_PORT=$port setsid npm start > "$work/out.log" 2>&1 &
 pid=$!
 base="http://127.0.0.1:$port"
 for _ in $(seq 1 60); do
-  curl -fsS "$base/.well-known/oauth-authorization-server" > "$work/as.json" 2>/dev/null && break
+  curl -m 10 -fsS "$base/.well-known/oauth-authorization-server" > "$work/as.json" 2>/dev/null && break
   sleep 0.5
 done
 fail() { echo "smoke: $*"; cat "$work/out.log"; exit 1; }
 grep -q "\"issuer\":\"$base\"" "$work/as.json" || fail "discovery does not name the issuer"
-curl -fsS "$base/.well-known/oauth-protected-resource/mcp" | grep -q "\"resource\":\"$base/mcp\"" || fail "no protected-resource metadata"
-status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/mcp")
+curl -m 10 -fsS "$base/.well-known/oauth-protected-resource/mcp" | grep -q "\"resource\":\"$base/mcp\"" || fail "no protected-resource metadata"
+status=$(curl -m 10 -s -o /dev/null -w '%{http_code}' -X POST "$base/mcp")
 [ "$status" = 401 ] || fail "/mcp without a token answered $status, expected 401"
 grep -q 'password:' "$work/out.log" || fail "the first start did not print the initial password"
-curl -fsS "$base/healthz" | grep -q '"state":"ready"' || fail "the demo backend is not ready"
+curl -m 10 -fsS "$base/healthz" | grep -q '"state":"ready"' || fail "the demo backend is not ready"
 kill -TERM -- "-$pid"
 for _ in $(seq 1 20); do pgrep -g "$pid" > /dev/null || break; sleep 0.5; done
 pgrep -g "$pid" > /dev/null && fail "postern did not stop on SIGTERM"
-curl -s -o /dev/null "$base/healthz" && fail "the port still answers after SIGTERM"
+curl -m 10 -s -o /dev/null "$base/healthz" && fail "the port still answers after SIGTERM"
 grep -q '"msg":"shutting down"' "$work/out.log" || fail "no orderly shutdown in the log"
 pid=
 echo "smoke: npm start served discovery, protected-resource metadata and the 401 challenge, and stopped cleanly"

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { BackendRegistry } from './backends/registry.js';
 import type { Config } from './config/schema.js';
 import { createApp } from './edge/app.js';
-import { createDispatcher, listen } from './edge/server.js';
+import { createDispatcher, listen, serveWith } from './edge/server.js';
 import { Guard } from './guard/guard.js';
 import { JwtVerifier } from './guard/jwt-verifier.js';
 import { StaticTokenVerifier } from './guard/static-tokens.js';
@@ -187,8 +187,8 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     });
     const allowedHosts = new Set(['localhost', '127.0.0.1', '[::1]', new URL(issuer).hostname.toLowerCase()]);
     if (!isLoopbackHost(config.server.host)) allowedHosts.add(urlHost(config.server.host).toLowerCase());
-    server.on(
-      'request',
+    serveWith(
+      server,
       createDispatcher(
         {
           app,

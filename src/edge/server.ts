@@ -65,8 +65,20 @@ export function createDispatcher(routes: Routes, log: Logger) {
   };
 }
 
+/** Answers while the parts are still being built (the port is bound first: the issuer needs it). */
+function starting(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1', connection: 'close' });
+  res.end(JSON.stringify({ status: 'starting' }));
+}
+
+/** Replaces the "starting" answer with the real request handler. */
+export function serveWith(server: HttpServer, handler: (req: IncomingMessage, res: ServerResponse) => void): void {
+  server.off('request', starting);
+  server.on('request', handler);
+}
+
 export async function listen(host: string, port: number): Promise<{ server: HttpServer; port: number }> {
-  const server = createServer();
+  const server = createServer(starting);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,0 +1,87 @@
+// Authenticated tools/call through Postern to a streamable-HTTP backend, against the same call
+// straight to the backend: throughput with autocannon (10 connections), and latency from one
+// connection calling in a loop (sub-millisecond timing that autocannon's histogram rounds away).
+// Both sides use a 2025-era session opened once, the way clients call.
+import autocannon from 'autocannon';
+import { hashStaticToken } from '../src/guard/static-tokens.js';
+import { startHttpEverything } from '../test/helpers/backends.js';
+import { startPosternProcess } from './postern-process.js';
+import { fmt, percentile, seconds, type Row } from './table.js';
+
+const TOKEN = 'pst_bench-token-0123456789abcdefghijklmnopqrstu';
+const ACCEPT = 'application/json, text/event-stream';
+
+async function openSession(url: string, headers: Record<string, string>): Promise<Record<string, string>> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json', accept: ACCEPT },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } }),
+  });
+  if (!res.ok) throw new Error(`initialize at ${url}: ${res.status} ${await res.text()}`);
+  await res.text();
+  const session = { ...headers, 'mcp-session-id': res.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-11-25' };
+  await fetch(url, { method: 'POST', headers: { ...session, 'content-type': 'application/json', accept: ACCEPT }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+  return session;
+}
+
+const call = (tool: string) => JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: tool, arguments: { message: 'x'.repeat(200) } } });
+
+async function throughput(url: string, headers: Record<string, string>, body: string, duration: number) {
+  const r = await autocannon({ url, method: 'POST', body, headers: { ...headers, 'content-type': 'application/json', accept: ACCEPT }, connections: 10, duration });
+  return { rps: r.requests.average, errors: r.errors + r.non2xx };
+}
+
+async function latency(url: string, headers: Record<string, string>, body: string, n: number) {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const res = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', accept: ACCEPT }, body });
+    await res.text();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 50), p99: percentile(times, 99) };
+}
+
+export async function gatewayVsDirect(): Promise<Row[]> {
+  const backend = await startHttpEverything();
+  const postern = await startPosternProcess({
+    identity: { local: { enabled: false }, staticTokens: { bench: { hash: hashStaticToken(TOKEN) } } },
+    mcpServers: { everything: { url: backend.url } },
+  });
+  try {
+    const direct = await openSession(backend.url, {});
+    const gateway = await openSession(postern.mcpUrl, { authorization: `Bearer ${TOKEN}` });
+    const directBody = call('echo');
+    const gatewayBody = call('everything__echo');
+    await throughput(backend.url, direct, directBody, 1);
+    await throughput(postern.mcpUrl, gateway, gatewayBody, 1);
+    const d = await throughput(backend.url, direct, directBody, seconds);
+    const g = await throughput(postern.mcpUrl, gateway, gatewayBody, seconds);
+    const dl = await latency(backend.url, direct, directBody, 2000);
+    const gl = await latency(postern.mcpUrl, gateway, gatewayBody, 2000);
+    const ratio = g.rps / d.rps;
+    const added50 = gl.p50 - dl.p50;
+    return [
+      {
+        measurement: 'tools/call through Postern vs direct (req/s, 10 connections)',
+        result: `${fmt(g.rps)} req/s${g.errors ? ` (${g.errors} errors)` : ''}`,
+        baseline: `${fmt(d.rps)} req/s direct${d.errors ? ` (${d.errors} errors)` : ''}`,
+        ratio: `${fmt(ratio, 2)}×`,
+        target: '≥ 0.80×',
+        verdict: ratio >= 0.8 ? 'meets' : 'falls short',
+      },
+      {
+        measurement: 'added latency p50 / p99 (one connection)',
+        result: `${fmt(gl.p50, 2)} / ${fmt(gl.p99, 2)} ms`,
+        baseline: `${fmt(dl.p50, 2)} / ${fmt(dl.p99, 2)} ms direct`,
+        ratio: `+${fmt(added50, 2)} / +${fmt(gl.p99 - dl.p99, 2)} ms`,
+        target: '≤ +0.5 ms p50',
+        verdict: added50 <= 0.5 ? 'meets' : 'falls short',
+      },
+    ];
+  } finally {
+    await postern.stop();
+    await backend.stop();
+  }
+}

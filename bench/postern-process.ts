@@ -1,0 +1,57 @@
+// Runs Postern as its own process for the benchmarks that must not share a CPU or a heap with the
+// load generator (throughput, memory): `node bin/postern.js serve` with a temporary config file.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'postern.js');
+
+export interface PosternProcess {
+  base: string;
+  mcpUrl: string;
+  /** Milliseconds from spawn to the first 200 from /healthz. */
+  startupMs: number;
+  child: ChildProcess;
+  rssMb(): number;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const { port } = s.address() as { port: number };
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+export async function startPosternProcess(config: Record<string, unknown>): Promise<PosternProcess> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'postern-bench-'));
+  const port = await freePort();
+  const file = path.join(dir, 'postern.json');
+  writeFileSync(file, JSON.stringify({ server: { port }, log: { level: 'error' }, dataDir: path.join(dir, 'data'), ...config }));
+  const started = performance.now();
+  const child = spawn(process.execPath, [BIN, 'serve', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const base = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`postern exited with ${child.exitCode}`);
+    const ok = await fetch(`${base}/healthz`).then((r) => r.ok).catch(() => false);
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const startupMs = performance.now() - started;
+  return {
+    base,
+    mcpUrl: `${base}/mcp`,
+    startupMs,
+    child,
+    rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,26 @@
+// `npm run bench`: every benchmark of the gateway, each against its baseline in the same run,
+// printed as one table. BENCH_SECONDS shortens or lengthens the timed runs (default 8).
+import os from 'node:os';
+import { gatewayVsDirect } from './gateway-vs-direct.js';
+import { verification } from './verification.js';
+import { flows } from './flows.js';
+import { sessionsMemory } from './sessions-memory.js';
+import { grantsScale } from './grants-scale.js';
+import { printTable, type Row } from './table.js';
+
+const rows: Row[] = [];
+const benches: Array<[string, () => Promise<Row[]>]> = [
+  ['gateway vs direct', gatewayVsDirect],
+  ['token verification', verification],
+  ['OAuth flows', flows],
+  ['sessions and start-up', sessionsMemory],
+  ['grants at scale', grantsScale],
+];
+const only = process.env.BENCH_ONLY;
+for (const [name, bench] of benches) {
+  if (only && !name.includes(only)) continue;
+  process.stderr.write(`running ${name}…\n`);
+  rows.push(...(await bench()));
+}
+printTable(rows);
+console.log(`\nMachine: ${os.cpus().length} cores (${os.cpus()[0]?.model}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}`);

@@ -1,0 +1,61 @@
+// Memory with 1,000 concurrent 2025-era MCP sessions open in a Postern process (its RSS, against
+// the same process idle), and start-up time (spawn to the first 200 from /healthz, against a bare
+// `node` process starting and exiting).
+import { spawnSync } from 'node:child_process';
+import { hashStaticToken } from '../src/guard/static-tokens.js';
+import { startHttpEverything } from '../test/helpers/backends.js';
+import { startPosternProcess } from './postern-process.js';
+import { fmt, type Row } from './table.js';
+
+const TOKEN = 'pst_bench-sessions-0123456789abcdefghijklmnopqr';
+const SESSIONS = 1000;
+
+export async function sessionsMemory(): Promise<Row[]> {
+  const backend = await startHttpEverything();
+  const postern = await startPosternProcess({
+    identity: { local: { enabled: false }, staticTokens: { bench: { hash: hashStaticToken(TOKEN) } } },
+    mcpServers: { everything: { url: backend.url } },
+  });
+  try {
+    const bare = performance.now();
+    spawnSync(process.execPath, ['-e', '']);
+    const bareMs = performance.now() - bare;
+    await new Promise((r) => setTimeout(r, 500));
+    const idle = postern.rssMb();
+    const open = async () => {
+      const res = await fetch(postern.mcpUrl, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } }),
+      });
+      if (!res.headers.get('mcp-session-id')) throw new Error(`no session: ${res.status}`);
+      await res.text();
+    };
+    for (let i = 0; i < SESSIONS; i += 25) await Promise.all(Array.from({ length: 25 }, open));
+    const health = (await (await fetch(`${postern.base}/healthz`)).json()) as { sessions: number };
+    if (health.sessions < SESSIONS) throw new Error(`only ${health.sessions} sessions open`);
+    await new Promise((r) => setTimeout(r, 500));
+    const loaded = postern.rssMb();
+    return [
+      {
+        measurement: `RSS with ${fmt(health.sessions)} open MCP sessions`,
+        result: `${fmt(loaded)} MB`,
+        baseline: `${fmt(idle)} MB idle`,
+        ratio: `+${fmt(((loaded - idle) * 1024) / health.sessions, 1)} KB/session`,
+        target: '≤ 250 MB',
+        verdict: loaded <= 250 ? 'meets' : 'falls short',
+      },
+      {
+        measurement: 'start-up time (spawn → /healthz 200)',
+        result: `${fmt(postern.startupMs)} ms`,
+        baseline: `${fmt(bareMs)} ms bare node`,
+        ratio: `${fmt(postern.startupMs / bareMs, 1)}×`,
+        target: '-',
+        verdict: '-',
+      },
+    ];
+  } finally {
+    await postern.stop();
+    await backend.stop();
+  }
+}
