@@ -1,13 +1,19 @@
 // Full OAuth flows per second on SQLite: dynamic registration, the authorization request with the
 // user already signed in at Postern (consent page, confirm), and the code exchanged for tokens —
-// four browsers in parallel. Signing in itself is left out: its password hash (scrypt) is slow on
+// four browsers in parallel against a Postern process of its own. Signing in itself is left out: its password hash (scrypt) is slow on
 // purpose and happens once per browser session, not per flow; it is shown as the baseline.
 import { TestBrowser } from '../test/helpers/browser.js';
 import { authorizeUrl, pkce, REDIRECT, register, tokenRequest } from '../test/helpers/flow.js';
-import { startTestPostern, type TestPostern } from '../test/helpers/postern.js';
+import { startPosternProcess } from './postern-process.js';
 import { fmt, seconds, type Row } from './table.js';
 
-async function flow(p: TestPostern, browser: TestBrowser): Promise<void> {
+interface Target {
+  issuer: string;
+  mcpUrl: string;
+  password: string;
+}
+
+async function flow(p: Target, browser: TestBrowser): Promise<void> {
   const { body: client } = await register(p.issuer);
   const { verifier, challenge } = pkce();
   let page = await browser.go(authorizeUrl(p.issuer, p.mcpUrl, client.client_id, { code_challenge: challenge }), {}, REDIRECT);
@@ -20,7 +26,10 @@ async function flow(p: TestPostern, browser: TestBrowser): Promise<void> {
 }
 
 export async function flows(): Promise<Row[]> {
-  const p = await startTestPostern({ mcpServers: {} });
+  const postern = await startPosternProcess({ mcpServers: {} });
+  const password = /password: (\S+)/.exec(postern.stdout())?.[1];
+  if (!password) throw new Error('the first user\'s password was not printed');
+  const p: Target = { issuer: postern.base, mcpUrl: postern.mcpUrl, password };
   try {
     const browsers = [new TestBrowser(), new TestBrowser(), new TestBrowser(), new TestBrowser()];
     const signInStarted = performance.now();
@@ -49,6 +58,6 @@ export async function flows(): Promise<Row[]> {
       },
     ];
   } finally {
-    await p.destroy();
+    await postern.stop();
   }
 }

@@ -15,6 +15,8 @@ export interface PosternProcess {
   /** Milliseconds from spawn to the first 200 from /healthz. */
   startupMs: number;
   child: ChildProcess;
+  /** What the process printed so far (the first user's password, for one). */
+  stdout(): string;
   rssMb(): number;
   stop(): Promise<void>;
 }
@@ -33,10 +35,14 @@ export async function startPosternProcess(config: Record<string, unknown>): Prom
   const file = path.join(dir, 'postern.json');
   writeFileSync(file, JSON.stringify({ server: { port }, log: { level: 'error' }, dataDir: path.join(dir, 'data'), ...config }));
   const started = performance.now();
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [BIN, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const take = (chunk: Buffer) => (out += chunk.toString('utf8'));
+  child.stdout!.on('data', take);
+  child.stderr!.on('data', take);
   const base = `http://127.0.0.1:${port}`;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`postern exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`postern exited with ${child.exitCode}:\n${out}`);
     const ok = await fetch(`${base}/healthz`).then((r) => r.ok).catch(() => false);
     if (ok) break;
     await new Promise((r) => setTimeout(r, 10));
@@ -47,6 +53,7 @@ export async function startPosternProcess(config: Record<string, unknown>): Prom
     mcpUrl: `${base}/mcp`,
     startupMs,
     child,
+    stdout: () => out,
     rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
     stop: async () => {
       child.kill('SIGTERM');

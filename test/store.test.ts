@@ -101,4 +101,17 @@ describe('sqlite store on disk', () => {
     assert.deepEqual((await b.oidcFind('Client', 'c'))?.payload, { client_id: 'c' });
     await b.close();
   });
+
+  it('writes audit lines in batches, yet a query or a close never misses one', async () => {
+    const file = path.join(dir, 'audit.db');
+    const a = new SqliteStore(file);
+    const line = { kind: 'mcp' as const, action: 'x__y', decision: 'allow' as const, outcome: 'ok' as const };
+    await a.addAudit({ ...line, time: 1 });
+    assert.equal((await a.queryAudit({})).length, 1, 'a query sees a line still queued');
+    for (let i = 2; i <= 100; i++) await a.addAudit({ ...line, time: i });
+    await a.close();
+    const b = new SqliteStore(file);
+    assert.equal((await b.queryAudit({})).length, 100, 'closing wrote the queued lines');
+    await b.close();
+  });
 });

@@ -66,6 +66,8 @@ const migrations: string[] = [
   `ALTER TABLE audit ADD COLUMN arguments TEXT;`,
 ];
 
+const AUDIT_FLUSH_MS = 50;
+
 interface StaticTokenRow {
   name: string;
   hash: string;
@@ -121,6 +123,8 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly events = new GrantEvents();
   private readonly q;
+  private readonly auditQueue: AuditEntry[] = [];
+  private auditTimer?: NodeJS.Timeout;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -304,11 +308,30 @@ export class SqliteStore implements Store {
     return this.q.deleteStaticToken.run(name).changes > 0;
   }
 
+  /**
+   * Audit lines are written in batches, one transaction every 50 ms: a commit per line cost
+   * 0.2–0.4 ms of blocked event loop on every MCP call (measured; see docs/performance.md).
+   */
   async addAudit(e: AuditEntry): Promise<void> {
-    this.q.addAudit.run({ subject: null, client: null, latencyMs: null, detail: null, arguments: null, ...e });
+    this.auditQueue.push(e);
+    if (!this.auditTimer) {
+      this.auditTimer = setTimeout(() => this.flushAudit(), AUDIT_FLUSH_MS);
+      this.auditTimer.unref();
+    }
+  }
+
+  private flushAudit(): void {
+    clearTimeout(this.auditTimer);
+    this.auditTimer = undefined;
+    const batch = this.auditQueue.splice(0);
+    if (batch.length === 0 || !this.db.open) return;
+    this.db.transaction(() => {
+      for (const e of batch) this.q.addAudit.run({ subject: null, client: null, latencyMs: null, detail: null, arguments: null, ...e });
+    })();
   }
 
   async queryAudit(f: { subject?: string; sinceMs?: number; limit?: number }): Promise<AuditEntry[]> {
+    this.flushAudit();
     const rows = this.q.queryAudit.all({ subject: f.subject ?? null, since: f.sinceMs ?? 0, limit: f.limit ?? 1000 });
     return rows.map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null)) as unknown as AuditEntry);
   }
@@ -330,6 +353,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.flushAudit();
     if (this.db.open) this.db.close();
   }
 }
