@@ -3,9 +3,7 @@
 // connection calling in a loop (sub-millisecond timing that autocannon's histogram rounds away).
 // Both sides use a 2025-era session opened once, the way clients call.
 import autocannon from 'autocannon';
-import { hashStaticToken } from '../src/guard/static-tokens.js';
-import { startHttpEverything } from '../test/helpers/backends.js';
-import { startPosternProcess } from './postern-process.js';
+import { startGatewayToEverything } from './postern-process.js';
 import { fmt, percentile, seconds, type Row } from './table.js';
 
 const TOKEN = 'pst_bench-token-0123456789abcdefghijklmnopqrstu';
@@ -44,11 +42,7 @@ async function latency(url: string, headers: Record<string, string>, body: strin
 }
 
 export async function gatewayVsDirect(): Promise<Row[]> {
-  const backend = await startHttpEverything();
-  const postern = await startPosternProcess({
-    identity: { local: { enabled: false }, staticTokens: { bench: { hash: hashStaticToken(TOKEN) } } },
-    mcpServers: { everything: { url: backend.url } },
-  });
+  const { backend, postern, stop } = await startGatewayToEverything(TOKEN);
   try {
     const direct = await openSession(backend.url, {});
     const gateway = await openSession(postern.mcpUrl, { authorization: `Bearer ${TOKEN}` });
@@ -81,7 +75,6 @@ export async function gatewayVsDirect(): Promise<Row[]> {
       },
     ];
   } finally {
-    await postern.stop();
-    await backend.stop();
+    await stop();
   }
 }

@@ -6,6 +6,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hashStaticToken } from '../src/guard/static-tokens.js';
+import { startHttpEverything } from '../test/helpers/backends.js';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'postern.js');
 
@@ -59,6 +61,23 @@ export async function startPosternProcess(config: Record<string, unknown>): Prom
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The reference "everything" server over streamable HTTP, and a Postern process in front of it that accepts `token`. */
+export async function startGatewayToEverything(token: string) {
+  const backend = await startHttpEverything();
+  const postern = await startPosternProcess({
+    identity: { local: { enabled: false }, staticTokens: { bench: { hash: hashStaticToken(token) } } },
+    mcpServers: { everything: { url: backend.url } },
+  });
+  return {
+    backend,
+    postern,
+    stop: async () => {
+      await postern.stop();
+      await backend.stop();
     },
   };
 }

@@ -2,20 +2,14 @@
 // the same process idle), and start-up time (spawn to the first 200 from /healthz, against a bare
 // `node` process starting and exiting).
 import { spawnSync } from 'node:child_process';
-import { hashStaticToken } from '../src/guard/static-tokens.js';
-import { startHttpEverything } from '../test/helpers/backends.js';
-import { startPosternProcess } from './postern-process.js';
+import { startGatewayToEverything } from './postern-process.js';
 import { fmt, type Row } from './table.js';
 
 const TOKEN = 'pst_bench-sessions-0123456789abcdefghijklmnopqr';
 const SESSIONS = 1000;
 
 export async function sessionsMemory(): Promise<Row[]> {
-  const backend = await startHttpEverything();
-  const postern = await startPosternProcess({
-    identity: { local: { enabled: false }, staticTokens: { bench: { hash: hashStaticToken(TOKEN) } } },
-    mcpServers: { everything: { url: backend.url } },
-  });
+  const { postern, stop } = await startGatewayToEverything(TOKEN);
   try {
     const bare = performance.now();
     spawnSync(process.execPath, ['-e', '']);
@@ -55,7 +49,6 @@ export async function sessionsMemory(): Promise<Row[]> {
       },
     ];
   } finally {
-    await postern.stop();
-    await backend.stop();
+    await stop();
   }
 }
