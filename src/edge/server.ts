@@ -3,7 +3,7 @@
 // defence: an unexpected error becomes a 500 page/JSON, never a crash.
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { getRequestListener } from '@hono/node-server';
+import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { APP_PATHS } from './app.js';
@@ -21,9 +21,13 @@ export interface Routes {
   trustProxy: boolean;
 }
 
-function hostname(req: IncomingMessage): string {
-  const host = req.headers.host ?? '';
-  return (host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]).toLowerCase();
+/** A Host header is a host name or address and an optional port, nothing else (no userinfo, path). */
+const HOST = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d{1,5}))?$/i;
+
+function hostname(req: IncomingMessage): string | undefined {
+  const match = HOST.exec(req.headers.host ?? '');
+  if (!match || (match[2] !== undefined && Number(match[2]) > 65535)) return undefined;
+  return match[1].toLowerCase();
 }
 
 function fail(res: ServerResponse, status: number, message: string): void {
@@ -32,16 +36,39 @@ function fail(res: ServerResponse, status: number, message: string): void {
     return;
   }
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  res.end(JSON.stringify({ error: status === 421 ? 'invalid_request' : 'server_error', error_description: message }));
+  res.end(JSON.stringify({ error: status < 500 ? 'invalid_request' : 'server_error', error_description: message }));
 }
 
 export function createDispatcher(routes: Routes, log: Logger) {
-  const app = getRequestListener(routes.app.fetch, { errorHandler: (err) => log.error({ err }, 'route failed') });
+  const app = getRequestListener(routes.app.fetch, {
+    // Without a Response here the request would never be answered.
+    errorHandler: (err) => {
+      const bad = err instanceof RequestError;
+      if (!bad) log.error({ err }, 'route failed');
+      const body = bad ? { error: 'invalid_request', error_description: err.message } : { error: 'server_error', error_description: 'internal error' };
+      return new Response(JSON.stringify(body), { status: bad ? 400 : 500, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
+    },
+  });
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
+      // An absolute-form target (`GET http://host/path`) names its own host, which would win over
+      // Host when URLs are built: it is checked like Host and reduced to the path.
+      if (req.url && !req.url.startsWith('/')) {
+        const absolute = URL.canParse(req.url) ? new URL(req.url) : undefined;
+        if (!absolute || !/^https?:$/.test(absolute.protocol)) {
+          fail(res, 400, 'the request target must be a path');
+          return;
+        }
+        if (!routes.allowedHosts.has(absolute.hostname.toLowerCase())) {
+          fail(res, 421, `this server does not answer for host ${JSON.stringify(absolute.hostname)}`);
+          return;
+        }
+        req.url = `${absolute.pathname}${absolute.search}`;
+      }
       // DNS-rebinding protection: only the configured host names are served.
-      if (!routes.allowedHosts.has(hostname(req))) {
-        fail(res, 421, `this server does not answer for host "${hostname(req)}"`);
+      const host = hostname(req);
+      if (!host || !routes.allowedHosts.has(host)) {
+        fail(res, 421, `this server does not answer for host ${JSON.stringify(host ?? req.headers.host ?? '')}`);
         return;
       }
       const pathname = (req.url ?? '/').split('?')[0];

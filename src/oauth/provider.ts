@@ -83,7 +83,9 @@ export function createProvider(deps: ProviderDeps): Provider {
         if (key !== 'software_id' || metadata.client_id === ACCOUNT_CLIENT_ID) return;
         for (const uri of (metadata.redirect_uris as unknown[]) ?? []) {
           const problem = redirectUriProblem(uri);
-          if (problem) throw new errors.InvalidRedirectUri(problem);
+          // InvalidRedirectUri would answer "did not match any registered redirect_uris"; this
+          // keeps the error code (invalid_redirect_uri, for a "redirect_uris" description) and says why.
+          if (problem) throw new errors.InvalidClientMetadata(`redirect_uris: ${problem}`);
         }
         // A client registered for mcp:tools may also ask for the narrower mcp:tools:read.
         if (typeof metadata.scope === 'string') {

@@ -69,20 +69,36 @@ export async function tokenRequest(issuer: string, fields: Record<string, string
   return { status: res.status, body };
 }
 
+/** Signs in and consents with a fresh PKCE pair; returns the code with its verifier. */
+export async function codeFor(issuer: string, mcpUrl: string, clientId: string, password: string, params: Record<string, string> = {}) {
+  const { verifier, challenge } = pkce();
+  const callback = await authorize(issuer, mcpUrl, clientId, password, { code_challenge: challenge, ...params });
+  return { code: callback.searchParams.get('code')!, verifier, challenge, callback };
+}
+
+/** Exchanges an authorization code at /token; `extra` adds or overrides fields. */
+export function redeem(issuer: string, clientId: string, code: string, verifier: string, extra: Record<string, string> = {}) {
+  return tokenRequest(issuer, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: clientId, code_verifier: verifier, ...extra });
+}
+
+/** Uses a refresh token at /token; `extra` adds or overrides fields. */
+export function refresh(issuer: string, clientId: string, refreshToken: string, extra: Record<string, string> = {}) {
+  return tokenRequest(issuer, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId, ...extra });
+}
+
+/** Registers a client and signs in for it; returns its id and a fresh code with the verifier. */
+export async function registerAndAuthorize(issuer: string, mcpUrl: string, password: string, params: Record<string, string> = {}) {
+  const { body: client } = await register(issuer);
+  return { clientId: client.client_id as string, ...(await codeFor(issuer, mcpUrl, client.client_id, password, params)) };
+}
+
 /** Registers a client and runs the whole flow to tokens. */
 export async function fullFlow(issuer: string, mcpUrl: string, password: string, opts: { scope?: string; metadata?: Record<string, unknown> } = {}) {
   const { body: client } = await register(issuer, opts.metadata);
-  const { verifier, challenge } = pkce();
-  const callback = await authorize(issuer, mcpUrl, client.client_id, password, { code_challenge: challenge, ...(opts.scope !== undefined ? { scope: opts.scope } : {}) });
-  const code = callback.searchParams.get('code')!;
-  const tokens = await tokenRequest(issuer, {
-    grant_type: 'authorization_code',
-    code,
-    redirect_uri: REDIRECT,
-    client_id: client.client_id,
-    code_verifier: verifier,
-  });
-  return { clientId: client.client_id as string, code, verifier, callback, tokens };
+  const clientId = client.client_id as string;
+  const { code, verifier, callback } = await codeFor(issuer, mcpUrl, clientId, password, opts.scope !== undefined ? { scope: opts.scope } : {});
+  const tokens = await redeem(issuer, clientId, code, verifier);
+  return { clientId, code, verifier, callback, tokens };
 }
 
 export async function mcpInitialize(mcpUrl: string, token: string, headers: Record<string, string> = {}) {
