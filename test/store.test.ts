@@ -1,6 +1,7 @@
 // The Store contract, run against both implementations (memory and SQLite): artifacts with
 // expiry, consume, lookups by uid, revocation by grant (with its event), users and settings.
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { MemoryStore } from '../src/store/memory.js';
@@ -113,5 +114,20 @@ describe('sqlite store on disk', () => {
     const b = new SqliteStore(file);
     assert.equal((await b.queryAudit({})).length, 100, 'closing wrote the queued lines');
     await b.close();
+  });
+
+  it("finds a user's grants through an index, not by reading every grant", async () => {
+    const file = path.join(dir, 'grants-of.db');
+    const store = new SqliteStore(file);
+    await store.oidcUpsert('Grant', 'g1', { accountId: 'local:ann', clientId: 'c1' }, now() + 60);
+    await store.oidcUpsert('Grant', 'g2', { accountId: 'local:bob', clientId: 'c1' }, now() + 60);
+    assert.deepEqual((await store.oidcGrantsOf('local:ann')).map((g) => g.id), ['g1']);
+    await store.close();
+    const db = new Database(file, { readonly: true });
+    const plan = db
+      .prepare(`EXPLAIN QUERY PLAN SELECT id FROM oidc WHERE model = 'Grant' AND json_extract(payload, '$.accountId') = ? AND (expires_at IS NULL OR expires_at > ?)`)
+      .all('local:ann', 0) as Array<{ detail: string }>;
+    db.close();
+    assert.match(plan.map((p) => p.detail).join('\n'), /USING INDEX oidc_grant_account/);
   });
 });
