@@ -22,10 +22,20 @@ async function openSession(url: string, headers: Record<string, string>): Promis
   return session;
 }
 
-const call = (tool: string) => JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: tool, arguments: { message: 'x'.repeat(200) } } });
+const call = (tool: string, id = 1) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: tool, arguments: { message: 'x'.repeat(200) } } });
+let nextId = 1;
 
-async function throughput(url: string, headers: Record<string, string>, body: string, duration: number) {
-  const r = await autocannon({ url, method: 'POST', body, headers: { ...headers, 'content-type': 'application/json', accept: ACCEPT }, connections: 10, duration });
+async function throughput(url: string, headers: Record<string, string>, tool: string, duration: number) {
+  // Every request gets its own JSON-RPC id: ids of requests in flight on one session must differ,
+  // and a server may (the SDK's does) route an answer by its id.
+  const r = await autocannon({
+    url,
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json', accept: ACCEPT },
+    connections: 10,
+    duration,
+    requests: [{ setupRequest: (req) => ({ ...req, body: call(tool, ++nextId) }) }],
+  });
   return { rps: r.requests.average, errors: r.errors + r.non2xx };
 }
 
@@ -46,14 +56,12 @@ export async function gatewayVsDirect(): Promise<Row[]> {
   try {
     const direct = await openSession(backend.url, {});
     const gateway = await openSession(postern.mcpUrl, { authorization: `Bearer ${TOKEN}` });
-    const directBody = call('echo');
-    const gatewayBody = call('everything__echo');
-    await throughput(backend.url, direct, directBody, 1);
-    await throughput(postern.mcpUrl, gateway, gatewayBody, 1);
-    const d = await throughput(backend.url, direct, directBody, seconds);
-    const g = await throughput(postern.mcpUrl, gateway, gatewayBody, seconds);
-    const dl = await latency(backend.url, direct, directBody, 2000);
-    const gl = await latency(postern.mcpUrl, gateway, gatewayBody, 2000);
+    await throughput(backend.url, direct, 'echo', 1);
+    await throughput(postern.mcpUrl, gateway, 'everything__echo', 1);
+    const d = await throughput(backend.url, direct, 'echo', seconds);
+    const g = await throughput(postern.mcpUrl, gateway, 'everything__echo', seconds);
+    const dl = await latency(backend.url, direct, call('echo'), 2000);
+    const gl = await latency(postern.mcpUrl, gateway, call('everything__echo'), 2000);
     const ratio = g.rps / d.rps;
     const added50 = gl.p50 - dl.p50;
     return [

@@ -13,6 +13,13 @@ export interface Downstream {
   request(request: { method: string; params?: Record<string, unknown> }): Promise<unknown>;
 }
 
+/** The downstream side of a call: where relayed messages go, the client's progress token, its abort signal. */
+export interface Call {
+  downstream?: Downstream;
+  progressToken?: string | number;
+  signal?: AbortSignal;
+}
+
 export interface CallContext {
   userToken?: string;
   downstream?: Downstream;

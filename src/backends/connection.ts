@@ -2,13 +2,14 @@
 // exponential backoff when the process dies or the server stops answering, and fails calls fast
 // with BackendUnavailable while it is down. What the backend sends during a call (log messages,
 // sampling and elicitation requests) is relayed to the client of that call (see call-context.ts).
-import { Client, ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/client';
+import { Client, ProtocolError, ProtocolErrorCode, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import type { Prompt, Resource, ResourceTemplateType as ResourceTemplate, Tool, Transport } from '@modelcontextprotocol/client';
 import type { Logger } from 'pino';
 import type { BackendConfig } from '../config/schema.js';
 import { BackendUnavailable } from './errors.js';
 import { createTransport, isStdio } from './transports.js';
-import { InFlightCalls, outsideCall, type Downstream } from './call-context.js';
+import { InFlightCalls, outsideCall, type Call, type Downstream } from './call-context.js';
+import { HttpCaller, type SessionView } from './http-call.js';
 
 export type BackendState = 'connecting' | 'ready' | 'down' | 'stopped';
 
@@ -21,6 +22,8 @@ export interface BackendLists {
 
 const EMPTY: BackendLists = { tools: [], resources: [], resourceTemplates: [], prompts: [] };
 const BACKOFF_MIN_MS = 500;
+/** Protocol revisions with 2025-era sessions, the ones the lean HTTP path speaks. */
+const SESSION_ERA = new Set(['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25']);
 const BACKOFF_MAX_MS = 30_000;
 
 export interface ConnectionOptions {
@@ -44,12 +47,19 @@ export class BackendConnection {
   private timer?: NodeJS.Timeout;
   private readyWaiters: Array<() => void> = [];
   private readonly calls = new InFlightCalls();
+  /** The lean path for forwarded requests, on HTTP backends with a 2025-era session. */
+  private fast?: { caller: HttpCaller; session: SessionView };
 
   constructor(
     readonly name: string,
     readonly config: BackendConfig,
     private readonly opts: ConnectionOptions,
   ) {}
+
+  /** Are forwarded requests taking the lean HTTP path (http-call.ts)? */
+  get leanPath(): boolean {
+    return this.fast !== undefined;
+  }
 
   /** Does the backend answer completion/complete? */
   get supportsCompletions(): boolean {
@@ -107,6 +117,7 @@ export class BackendConnection {
         return;
       }
       this.client = client;
+      this.fast = this.openLeanPath(client, transport);
       this.lists = await this.fetchLists(client);
       this.state = 'ready';
       this.attempt = 0;
@@ -118,6 +129,39 @@ export class BackendConnection {
       await client.close().catch(() => {});
       this.down(errorText(err));
     }
+  }
+
+  private openLeanPath(client: Client, transport: Transport): BackendConnection['fast'] {
+    if (isStdio(this.config) || !(transport instanceof StreamableHTTPClientTransport)) return undefined;
+    if (!SESSION_ERA.has(client.getNegotiatedProtocolVersion() ?? '')) return undefined;
+    const session: SessionView = {
+      get sessionId() {
+        return transport.sessionId;
+      },
+      get protocolVersion() {
+        return transport.protocolVersion;
+      },
+      deliver: (message) => transport.onmessage?.(message),
+    };
+    return { caller: new HttpCaller(new URL(this.config.url), this.config.headers ?? {}, !!this.config.forwardUserToken), session };
+  }
+
+  /**
+   * Forwards one request on behalf of a caller: over the lean HTTP path where the backend allows
+   * it (http-call.ts), otherwise through the SDK client with `viaClient`.
+   */
+  forward<T>(
+    method: string,
+    params: Record<string, unknown>,
+    call: Call,
+    viaClient: (client: Client, opts: { timeout: number }) => Promise<T>,
+  ): Promise<T> {
+    return this.use((client, opts) => {
+      const fast = this.fast;
+      if (!fast) return viaClient(client, opts);
+      const { downstream, progressToken, signal } = call;
+      return fast.caller.request(method, params, fast.session, { timeoutMs: opts.timeout, signal, downstream, progressToken }) as Promise<T>;
+    }, call.downstream);
   }
 
   /** Wires what the backend sends on its own towards the client of the call it belongs to. */
@@ -163,6 +207,7 @@ export class BackendConnection {
     this.state = 'down';
     this.lastError = reason;
     this.client = undefined;
+    this.dropLeanPath();
     if (wasReady) {
       this.lists = EMPTY;
       this.opts.onListsChanged?.();
@@ -197,11 +242,17 @@ export class BackendConnection {
     }
   }
 
+  private dropLeanPath(): void {
+    void this.fast?.caller.close();
+    this.fast = undefined;
+  }
+
   async stop(): Promise<void> {
     this.state = 'stopped';
     clearTimeout(this.timer);
     const client = this.client;
     this.client = undefined;
+    this.dropLeanPath();
     for (const w of this.readyWaiters.splice(0)) w();
     await client?.close().catch(() => {});
   }

@@ -16,7 +16,7 @@ import type {
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { BackendConnection, type ConnectionOptions } from './connection.js';
-import type { Downstream } from './call-context.js';
+import type { Call } from './call-context.js';
 import { UnknownTarget } from './errors.js';
 
 export const SEPARATOR = '__';
@@ -47,12 +47,7 @@ export function splitName(prefixed: string): [string, string] | undefined {
   return [prefixed.slice(0, i), prefixed.slice(i + SEPARATOR.length)];
 }
 
-/** The downstream side of a call: where relayed messages go, the client's progress token, its abort signal. */
-export interface Call {
-  downstream?: Downstream;
-  progressToken?: string | number;
-  signal?: AbortSignal;
-}
+export type { Call } from './call-context.js';
 
 type CompleteParams = Parameters<Client['complete']>[0];
 type CompleteResult = Awaited<ReturnType<Client['complete']>>;
@@ -204,15 +199,16 @@ export class BackendRegistry {
         ? (p: { progress: number; total?: number; message?: string }) =>
             void downstream.notify({ method: 'notifications/progress', params: { ...p, progressToken } }).catch(() => {})
         : undefined;
-    return backend.use(
-      (client, opts) => client.callTool({ name, arguments: args }, { ...opts, signal, onprogress, resetTimeoutOnProgress: !!onprogress }),
-      downstream,
+    return backend.forward('tools/call', { name, arguments: args }, call, (client, opts) =>
+      client.callTool({ name, arguments: args }, { ...opts, signal, onprogress, resetTimeoutOnProgress: !!onprogress }),
     ) as Promise<CallToolResult>;
   }
 
   async getPrompt(prefixed: string, args: Record<string, string> | undefined, call: Call = {}): Promise<GetPromptResult> {
     const [backend, name] = this.owner('prompt', prefixed);
-    return backend.use((client, opts) => client.getPrompt({ name, arguments: args }, { ...opts, signal: call.signal }), call.downstream);
+    return backend.forward('prompts/get', { name, arguments: args }, call, (client, opts) =>
+      client.getPrompt({ name, arguments: args }, { ...opts, signal: call.signal }),
+    );
   }
 
   private resourceBackend(uri: string): BackendConnection | undefined {
@@ -236,7 +232,7 @@ export class BackendRegistry {
   async readResource(uri: string, call: Call = {}): Promise<ReadResourceResult> {
     const backend = this.resourceBackend(uri);
     if (!backend) throw new UnknownTarget('resource', uri);
-    return backend.use((client, opts) => client.readResource({ uri }, { ...opts, signal: call.signal }), call.downstream);
+    return backend.forward('resources/read', { uri }, call, (client, opts) => client.readResource({ uri }, { ...opts, signal: call.signal }));
   }
 
   /**
