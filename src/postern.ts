@@ -7,6 +7,7 @@ import { BackendRegistry } from './backends/registry.js';
 import type { Config } from './config/schema.js';
 import { createApp } from './edge/app.js';
 import { createDispatcher, listen, serveWith } from './edge/server.js';
+import { createMcpLane } from './edge/mcp-lane.js';
 import { Guard } from './guard/guard.js';
 import { JwtVerifier } from './guard/jwt-verifier.js';
 import { StaticTokenVerifier } from './guard/static-tokens.js';
@@ -197,6 +198,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
           allowedHosts,
           issuer: new URL(issuer),
           trustProxy: config.server.trustProxy,
+          mcpLane: createMcpLane({ guard, endpoint, mcpUrl }),
         },
         log,
       ),

@@ -23,7 +23,7 @@ export interface BackendLists {
 const EMPTY: BackendLists = { tools: [], resources: [], resourceTemplates: [], prompts: [] };
 const BACKOFF_MIN_MS = 500;
 /** Protocol revisions with 2025-era sessions, the ones the lean HTTP path speaks. */
-const SESSION_ERA = new Set(['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25']);
+export const SESSION_ERA = new Set(['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25']);
 const BACKOFF_MAX_MS = 30_000;
 
 export interface ConnectionOptions {

@@ -99,9 +99,10 @@ export class HttpCaller {
         }
         session.deliver(message);
       };
+      // Settled is the usual case here: the answer came on the stream before it ended.
       this.post(session, { jsonrpc: '2.0', id, method, params: sent }, abort.signal, onMessage).then(
-        () => pending.reject(new ProtocolError(ProtocolErrorCode.InternalError, `the backend closed the response to ${method} without answering`)),
-        (err) => pending.reject(settled ? undefined : err),
+        () => settled || pending.reject(new ProtocolError(ProtocolErrorCode.InternalError, `the backend closed the response to ${method} without answering`)),
+        (err) => settled || pending.reject(err),
       );
     });
   }

@@ -3,13 +3,13 @@
 // Hono was picked by measurement: see docs/performance.md ("HTTP layer").
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
-import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { Guard } from '../guard/guard.js';
 import type { McpEndpoint } from '../mcp/endpoint.js';
 import type { BackendRegistry } from '../backends/registry.js';
 import { stylesheet } from '../oauth/html.js';
 import { landingPage } from './landing.js';
 import { pageHeaders } from '../oauth/page-headers.js';
+import { ANONYMOUS, authInfoOf } from './auth-info.js';
 
 export interface AppDeps {
   issuer: string;
@@ -26,11 +26,10 @@ export interface AppDeps {
 export const PRM_PATHS = ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp'];
 export const APP_PATHS = new Set(['/mcp', '/healthz', '/assets/postern.css', '/', ...PRM_PATHS]);
 
-const ANONYMOUS = 'anonymous';
-
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const origin = deps.corsOrigins.includes('*') ? '*' : deps.corsOrigins;
+  const resource = new URL(deps.mcpUrl);
 
   app.use('*', async (c, next) => {
     await next();
@@ -73,16 +72,7 @@ export function createApp(deps: AppDeps): Hono {
         ...(result.status === 503 ? { 'retry-after': '5' } : {}),
       });
     }
-    const { caller, token } = result;
-    const authInfo: AuthInfo = {
-      token,
-      clientId: caller.clientId,
-      scopes: caller.scopes,
-      expiresAt: caller.expiresAt,
-      resource: new URL(deps.mcpUrl),
-      extra: { subject: caller.subject, roles: caller.roles, via: caller.via },
-    };
-    return deps.endpoint.handle(request, caller.subject, authInfo);
+    return deps.endpoint.handle(request, result.caller.subject, authInfoOf(result.caller, result.token, resource));
   });
 
   app.get('/assets/postern.css', (c) =>

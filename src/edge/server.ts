@@ -7,6 +7,7 @@ import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { APP_PATHS } from './app.js';
+import type { McpLane } from './mcp-lane.js';
 
 export interface Routes {
   app: Hono;
@@ -19,6 +20,8 @@ export interface Routes {
   issuer: URL;
   /** Keep X-Forwarded-For from the reverse proxy (client addresses for logs and rate limits). */
   trustProxy: boolean;
+  /** The lean path for POST /mcp on an established session; what it does not take goes to `app`. */
+  mcpLane?: McpLane;
 }
 
 /** A Host header is a host name or address and an optional port, nothing else (no userinfo, path). */
@@ -79,6 +82,7 @@ export function createDispatcher(routes: Routes, log: Logger) {
       req.headers['x-forwarded-proto'] = routes.issuer.protocol.slice(0, -1);
       if (!routes.trustProxy) delete req.headers['x-forwarded-for'];
 
+      if (pathname === '/mcp' && routes.mcpLane && (await routes.mcpLane(req, res))) return;
       if (APP_PATHS.has(pathname) || !routes.authorizationServer) {
         await app(req, res);
         return;

@@ -1,26 +1,24 @@
 // The /mcp endpoint behind the guard. Requests of the 2026-07-28 era go to the SDK's stateless
 // per-request handler; 2025-era requests get sessions (initialize + Mcp-Session-Id), each bound to
-// the subject and the client that opened it. Both serve the same gateway server definition.
+// the subject and the client that opened it. Both serve the same gateway server definition. A
+// plain request on an established session may instead take the lean path (session-lane.ts).
 import { randomUUID } from 'node:crypto';
-import {
-  createMcpHandler,
-  isLegacyRequest,
-  WebStandardStreamableHTTPServerTransport,
-  type AuthInfo,
-  type McpHttpHandler,
-  type Server,
-} from '@modelcontextprotocol/server';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { createMcpHandler, isLegacyRequest, type AuthInfo, type McpHttpHandler, type Server } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { BackendRegistry } from '../backends/registry.js';
-import { createGatewayServer, type Access, type GatewayInfo } from './gateway-server.js';
+import { createGatewayServer, type Access, type GatewayInfo, type ToolCallHandler } from './gateway-server.js';
 import type { ToolPolicy } from './policy.js';
 import type { Audit } from './audit.js';
 import type { ClientRestrictions, Restriction } from './client-restrictions.js';
 import { missingScopes } from './scopes.js';
+import { SessionTransport } from './session-transport.js';
+import { laneMessage, serveOnLane } from './session-lane.js';
 
 interface Session {
-  transport: WebStandardStreamableHTTPServerTransport;
+  transport: SessionTransport;
   server: Server;
+  callTool: ToolCallHandler;
   /** subject + client id of the caller that opened the session. */
   owner: string;
   lastSeen: number;
@@ -41,7 +39,7 @@ export interface McpEndpointOptions {
   insufficientScope?: (needed: string[], granted: string[]) => Response;
 }
 
-const MAX_BODY = 4 * 1024 * 1024;
+export const MAX_BODY = 4 * 1024 * 1024;
 
 export function jsonRpcError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }), {
@@ -49,6 +47,9 @@ export function jsonRpcError(status: number, code: number, message: string, head
     headers: { 'content-type': 'application/json', ...headers },
   });
 }
+
+/** A session belongs to this subject and client. */
+const ownerOf = (subject: string, authInfo: AuthInfo | undefined) => `${subject}\n${authInfo?.clientId ?? ''}`;
 
 const isInitialize = (body: unknown): boolean =>
   (Array.isArray(body) ? body : [body]).some((m) => m && typeof m === 'object' && (m as { method?: unknown }).method === 'initialize');
@@ -64,7 +65,7 @@ export class McpEndpoint {
   constructor(private readonly opts: McpEndpointOptions) {
     this.idleMs = opts.sessionIdleMs ?? 30 * 60_000;
     this.maxSessions = opts.maxSessions ?? 10_000;
-    this.modern = createMcpHandler(({ authInfo }) => createGatewayServer(opts.registry, opts.info, this.access(authInfo)), {
+    this.modern = createMcpHandler(({ authInfo }) => createGatewayServer(opts.registry, opts.info, this.access(authInfo)).server, {
       legacy: 'reject',
       maxRequestBodySize: MAX_BODY,
       onerror: (err) => opts.log.debug({ err: err.message }, 'mcp request rejected'),
@@ -101,18 +102,44 @@ export class McpEndpoint {
         return jsonRpcError(400, -32600, 'Invalid Request: expected a JSON-RPC message object');
       }
     }
+    const admitted = await this.admit(parsedBody, authInfo);
+    if ('refusal' in admitted) return admitted.refusal;
+    authInfo = admitted.authInfo;
+    if (await isLegacyRequest(request, parsedBody)) {
+      return this.handleLegacy(request, ownerOf(subject, authInfo), authInfo, parsedBody);
+    }
+    return this.modern.fetch(request, { authInfo, parsedBody });
+  }
+
+  /**
+   * Serves a POST on an established session over the lean path (session-lane.ts). False when the
+   * request needs the full path instead — no such session, another owner, a refusal, anything the
+   * lean path does not take — which then answers it with `handle`.
+   */
+  async serveLean(headers: IncomingHttpHeaders, message: unknown, subject: string, authInfo: AuthInfo | undefined, res: ServerResponse): Promise<boolean> {
+    const id = headers['mcp-session-id'];
+    const session = typeof id === 'string' ? this.sessions.get(id) : undefined;
+    if (!session || session.owner !== ownerOf(subject, authInfo)) return false;
+    const lean = laneMessage(headers, message, session.transport);
+    if (!lean) return false;
+    const admitted = await this.admit(message, authInfo);
+    if ('refusal' in admitted || this.sessions.get(id as string) !== session) return false;
+    session.lastSeen = Date.now();
+    serveOnLane(session, lean, res, admitted.authInfo);
+    return true;
+  }
+
+  /** The scope and client checks every request passes: a refusal, or the auth info to serve it with. */
+  private async admit(parsedBody: unknown, authInfo: AuthInfo | undefined): Promise<{ refusal: Response } | { authInfo?: AuthInfo }> {
     if (authInfo && this.opts.insufficientScope) {
       const missing = missingScopes(parsedBody, authInfo.scopes, (tool) => this.opts.registry.isReadOnly(tool));
-      if (missing.length) return this.opts.insufficientScope(missing, authInfo.scopes);
+      if (missing.length) return { refusal: this.opts.insufficientScope(missing, authInfo.scopes) };
     }
     if (authInfo && this.opts.restrictions) {
       const restriction = await this.opts.restrictions.forClient(authInfo.clientId);
-      if (restriction) authInfo = { ...authInfo, extra: { ...authInfo.extra, restriction } };
+      if (restriction) return { authInfo: { ...authInfo, extra: { ...authInfo.extra, restriction } } };
     }
-    if (await isLegacyRequest(request, parsedBody)) {
-      return this.handleLegacy(request, `${subject}\n${authInfo?.clientId ?? ''}`, authInfo, parsedBody);
-    }
-    return this.modern.fetch(request, { authInfo, parsedBody });
+    return { authInfo };
   }
 
   private async handleLegacy(request: Request, owner: string, authInfo: AuthInfo | undefined, parsedBody: unknown) {
@@ -128,11 +155,11 @@ export class McpEndpoint {
       return jsonRpcError(400, -32000, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
     }
     if (this.sessions.size >= this.maxSessions) this.evictOldest();
-    const server = createGatewayServer(this.opts.registry, this.opts.info, this.access(authInfo));
-    const transport = new WebStandardStreamableHTTPServerTransport({
+    const { server, callTool } = createGatewayServer(this.opts.registry, this.opts.info, this.access(authInfo));
+    const transport = new SessionTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        this.sessions.set(id, { transport, server, owner, lastSeen: Date.now() });
+        this.sessions.set(id, { transport, server, callTool, owner, lastSeen: Date.now() });
       },
       onsessionclosed: (id) => {
         this.sessions.delete(id);

@@ -6,6 +6,7 @@
 // qualified name `<backend>__<name>` even for a backend listed without prefixes. What a backend
 // sends during a call (progress, log messages, sampling, elicitation) is relayed to its caller.
 import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError, Server } from '@modelcontextprotocol/server';
+import type { CallToolRequest, CallToolResult } from '@modelcontextprotocol/server';
 import { BackendUnavailable, UnknownTarget } from '../backends/errors.js';
 import type { BackendRegistry } from '../backends/registry.js';
 import { withCallContext } from '../backends/call-context.js';
@@ -58,7 +59,15 @@ function notAllowed(kind: string, name: string, access: Access): never {
   throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${kind} "${name}" is not allowed for this caller by the gateway's policy`);
 }
 
-export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo, access: Access): Server {
+/** The tools/call handler; a session's lean path (session-lane.ts) also calls it directly. */
+export type ToolCallHandler = (request: Pick<CallToolRequest, 'params'>, ctx: HandlerContext) => Promise<CallToolResult>;
+
+export interface Gateway {
+  server: Server;
+  callTool: ToolCallHandler;
+}
+
+export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo, access: Access): Gateway {
   const { policy, audit, restriction } = access;
   const caller = restriction?.roles
     ? { ...access.caller, roles: access.caller.roles.filter((r) => restriction.roles!.includes(r)) }
@@ -108,16 +117,17 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
     resourceTemplates: registry.aggregate.resourceTemplates.filter((t) => mayResource(registry.templatePolicyName(t.uriTemplate))),
   }));
 
-  server.setRequestHandler('tools/call', async (request, ctx) => {
+  const callTool: ToolCallHandler = async (request, ctx) => {
     const { name, arguments: args } = request.params;
-    if (!mayTool(name, ctx as unknown as Ctx)) notAllowed('tool', name, { ...access, caller });
+    if (!mayTool(name, ctx)) notAllowed('tool', name, { ...access, caller });
     const logged = registry.backendOf(name)?.auditArguments ? { arguments: JSON.stringify(args ?? {}).slice(0, MAX_LOGGED_ARGUMENTS) } : {};
     try {
       return await audited(name, () => forward(ctx, (call) => registry.callTool(name, args, call)), logged);
     } catch (err) {
       toProtocolError(err);
     }
-  });
+  };
+  server.setRequestHandler('tools/call', (request, ctx) => callTool(request, ctx as unknown as Ctx));
 
   server.setRequestHandler('prompts/get', async (request, ctx) => {
     if (!may(request.params.name)) notAllowed('prompt', request.params.name, { ...access, caller });
@@ -147,5 +157,5 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
     forward,
     toProtocolError,
   });
-  return server;
+  return { server, callTool };
 }

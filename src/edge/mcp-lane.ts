@@ -1,0 +1,53 @@
+// The way into the lean path for POST /mcp on an established session (mcp/session-lane.ts): the
+// body is read straight from the node request and the bearer token checked by the guard, without
+// building a web Request. Whatever the lean path does not take, refusals included, goes on to the
+// /mcp route of app.ts with the body already read, and is answered there.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Guard } from '../guard/guard.js';
+import { MAX_BODY, type McpEndpoint } from '../mcp/endpoint.js';
+import { ANONYMOUS, authInfoOf } from './auth-info.js';
+
+export type McpLane = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+/** Reads the body, stopping once it is over MAX_BODY (the full route then answers 413). */
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off('data', onData).off('end', done).off('error', reject);
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > MAX_BODY) done();
+    };
+    req.on('data', onData).on('end', done).on('error', reject);
+  });
+}
+
+export function createMcpLane(deps: { guard?: Guard; endpoint: McpEndpoint; mcpUrl: string }): McpLane {
+  const resource = new URL(deps.mcpUrl);
+  return async (req, res) => {
+    // Browsers (Origin) need the route's CORS answer; a query string may carry a token it refuses.
+    if (req.method !== 'POST' || req.url !== '/mcp' || req.headers.origin !== undefined || req.headers['mcp-session-id'] === undefined) {
+      return false;
+    }
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) return false;
+    const body = await readBody(req);
+    // @hono/node-server builds the route's Request body from rawBody when the stream is consumed.
+    (req as IncomingMessage & { rawBody?: Buffer }).rawBody = body;
+    if (body.length > MAX_BODY) return false;
+    let message: unknown;
+    try {
+      message = JSON.parse(body.toString('utf8'));
+    } catch {
+      return false;
+    }
+    if (!deps.guard) return deps.endpoint.serveLean(req.headers, message, ANONYMOUS, undefined, res);
+    const result = await deps.guard.check(req.headers.authorization);
+    if (!result.ok) return false;
+    return deps.endpoint.serveLean(req.headers, message, result.caller.subject, authInfoOf(result.caller, result.token, resource), res);
+  };
+}

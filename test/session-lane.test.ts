@@ -1,0 +1,216 @@
+// The lean POST path of an established 2025-era session (src/mcp/session-lane.ts), seen from the
+// wire: an answer with nothing before it is one SSE event with a Content-Length; progress streams
+// ahead of the answer; a client that hangs up cancels the call; closing the session ends the
+// calls in flight; and every request the lean path does not take (bad headers, batches, browser
+// requests) keeps the SDK transport's own answer. Behind it, the reference "everything" server.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { Server } from '@modelcontextprotocol/server';
+import { serveOnLane } from '../src/mcp/session-lane.js';
+import { SessionTransport } from '../src/mcp/session-transport.js';
+import { hashStaticToken } from '../src/guard/static-tokens.js';
+import { startHttpEverything } from './helpers/backends.js';
+import { startTestPostern, type TestPostern } from './helpers/postern.js';
+
+const TOKEN = 'pst_session-lane-token-0123456789abcdefghijklm';
+const ACCEPT = 'application/json, text/event-stream';
+
+/** The JSON-RPC messages of an SSE body, in order. */
+function events(body: string): Array<Record<string, any>> {
+  return body
+    .split('\n\n')
+    .map((block) => block.split('\n').find((line) => line.startsWith('data: ')))
+    .filter((line): line is string => line !== undefined)
+    .map((line) => JSON.parse(line.slice('data: '.length)));
+}
+
+describe('the lean path of an established session', () => {
+  let backend: Awaited<ReturnType<typeof startHttpEverything>>;
+  let p: TestPostern;
+
+  before(async () => {
+    backend = await startHttpEverything();
+    p = await startTestPostern({
+      identity: { local: { enabled: false }, staticTokens: { ci: { hash: hashStaticToken(TOKEN) } } },
+      mcpServers: { everything: { url: backend.url } },
+    });
+    await p.registry.waitReady(15_000);
+  });
+  after(async () => {
+    await p?.destroy();
+    await backend?.stop();
+  });
+
+  /** Opens a session the way a client does and returns the headers of its later requests. */
+  async function openSession(): Promise<Record<string, string>> {
+    const base = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', accept: ACCEPT };
+    const init = await fetch(p.mcpUrl, {
+      method: 'POST',
+      headers: base,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'lane-test', version: '1' } } }),
+    });
+    assert.equal(init.status, 200);
+    await init.text();
+    const headers = { ...base, 'mcp-session-id': init.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-11-25' };
+    const initialized = await fetch(p.mcpUrl, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+    assert.equal(initialized.status, 202, 'a notification is accepted with 202');
+    assert.equal(await initialized.text(), '');
+    return headers;
+  }
+
+  const call = (id: number, name: string, args: Record<string, unknown>, meta?: Record<string, unknown>) =>
+    JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args, ...(meta ? { _meta: meta } : {}) } });
+
+  it('answers a call with nothing before it in one SSE event with a Content-Length', async () => {
+    const headers = await openSession();
+    const res = await fetch(p.mcpUrl, { method: 'POST', headers, body: call(7, 'everything__echo', { message: 'one write' }) });
+    const body = await res.text();
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'text/event-stream');
+    assert.equal(res.headers.get('mcp-session-id'), headers['mcp-session-id']);
+    assert.equal(res.headers.get('content-length'), String(Buffer.byteLength(body)));
+    assert.match(body, /^event: message\ndata: /);
+    assert.deepEqual(events(body), [{ jsonrpc: '2.0', id: 7, result: { content: [{ type: 'text', text: 'Echo: one write' }] } }]);
+  });
+
+  it('streams progress ahead of the answer', async () => {
+    const headers = await openSession();
+    const res = await fetch(p.mcpUrl, {
+      method: 'POST',
+      headers,
+      body: call(8, 'everything__trigger-long-running-operation', { duration: 0.3, steps: 3 }, { progressToken: 'mine' }),
+    });
+    assert.equal(res.headers.get('content-length'), null, 'a stream has no length');
+    const messages = events(await res.text());
+    assert.deepEqual(
+      messages.slice(0, 3).map((m) => [m.method, m.params.progressToken, m.params.progress]),
+      [1, 2, 3].map((n) => ['notifications/progress', 'mine', n]),
+    );
+    assert.equal(messages.length, 4);
+    assert.equal(messages[3]!.id, 8);
+    assert.match(JSON.stringify(messages[3]!.result), /Long running operation completed/);
+  });
+
+  it('cancels the call of a client that hangs up', async () => {
+    const headers = await openSession();
+    const started = Date.now();
+    const abort = new AbortController();
+    const pending = fetch(p.mcpUrl, {
+      method: 'POST',
+      headers,
+      body: call(9, 'everything__trigger-long-running-operation', { duration: 5, steps: 1 }),
+      signal: abort.signal,
+    });
+    setTimeout(() => abort.abort(), 200);
+    await assert.rejects(pending);
+    let line;
+    for (let i = 0; i < 40 && !line; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      line = (await p.store.queryAudit({ sinceMs: started })).find((e) => e.action === 'everything__trigger-long-running-operation');
+    }
+    assert.ok(line, 'the call ended well before the backend would have answered');
+    assert.equal(line.outcome, 'error');
+    assert.ok(line.latencyMs! < 2_000, `ended after ${line.latencyMs} ms`);
+    const after = await fetch(p.mcpUrl, { method: 'POST', headers, body: call(10, 'everything__echo', { message: 'still here' }) });
+    assert.equal(events(await after.text())[0]!.result.content[0].text, 'Echo: still here');
+  });
+
+  it('ends the calls in flight when their session is closed', async () => {
+    const headers = await openSession();
+    const started = Date.now();
+    // Headers wait for the first message (or the keep-alive), so the response is awaited later.
+    const pending = fetch(p.mcpUrl, { method: 'POST', headers, body: call(11, 'everything__trigger-long-running-operation', { duration: 5, steps: 1 }) });
+    await new Promise((r) => setTimeout(r, 200));
+    const closed = await fetch(p.mcpUrl, { method: 'DELETE', headers });
+    assert.equal(closed.status, 200);
+    const res = await pending;
+    assert.equal(res.status, 200);
+    assert.deepEqual(events(await res.text()), [], 'the stream ends without an answer');
+    assert.ok(Date.now() - started < 2_000);
+    const gone = await fetch(p.mcpUrl, { method: 'POST', headers, body: call(12, 'everything__echo', { message: 'x' }) });
+    assert.equal(gone.status, 404);
+  });
+
+  it('keeps the SDK transport\'s refusals of headers it does not accept', async () => {
+    const headers = await openSession();
+    const refused = async (extra: Record<string, string>) => {
+      const res = await fetch(p.mcpUrl, { method: 'POST', headers: { ...headers, ...extra }, body: call(13, 'everything__echo', { message: 'x' }) });
+      return [res.status, ((await res.json()) as { error: { message: string } }).error.message];
+    };
+    assert.deepEqual(await refused({ accept: 'application/json' }), [406, 'Not Acceptable: Client must accept both application/json and text/event-stream']);
+    assert.deepEqual(await refused({ 'content-type': 'text/plain' }), [415, 'Unsupported Media Type: Content-Type must be application/json']);
+    const [status, message] = await refused({ 'mcp-protocol-version': '1999-01-01' });
+    assert.equal(status, 400);
+    assert.match(String(message), /Unsupported protocol version: 1999-01-01/);
+  });
+
+  it('answers batches and browser requests the full way, with CORS headers for the browser', async () => {
+    const headers = await openSession();
+    const batch = await fetch(p.mcpUrl, {
+      method: 'POST',
+      headers,
+      body: `[${call(14, 'everything__echo', { message: 'a' })},${call(15, 'everything__echo', { message: 'b' })}]`,
+    });
+    assert.deepEqual(
+      events(await batch.text()).map((m) => [m.id, m.result.content[0].text]).sort(),
+      [[14, 'Echo: a'], [15, 'Echo: b']],
+    );
+    const browser = await fetch(p.mcpUrl, {
+      method: 'POST',
+      headers: { ...headers, origin: 'https://inspector.example' },
+      body: call(16, 'everything__echo', { message: 'from a page' }),
+    });
+    assert.equal(browser.headers.get('access-control-allow-origin'), '*');
+    assert.equal(events(await browser.text())[0]!.result.content[0].text, 'Echo: from a page');
+  });
+
+  it('does not take a session of another caller or a token it cannot verify', async () => {
+    const headers = await openSession();
+    const forged = await fetch(p.mcpUrl, {
+      method: 'POST',
+      headers: { ...headers, authorization: 'Bearer pst_not-a-token-0123456789abcdefghijklmnopqrstu' },
+      body: call(17, 'everything__echo', { message: 'x' }),
+    });
+    assert.equal(forged.status, 401);
+    assert.match(forged.headers.get('www-authenticate') ?? '', /invalid_token/);
+    const query = await fetch(`${p.mcpUrl}?access_token=${TOKEN}`, { method: 'POST', headers, body: call(18, 'everything__echo', { message: 'x' }) });
+    assert.equal(query.status, 400);
+  });
+});
+
+describe('a lean call that runs long without a message', () => {
+  it('gets its headers and keep-alive comments before its answer', async () => {
+    const server = new Server({ name: 'slow', version: '1' }, { capabilities: { tools: {} } });
+    server.setRequestHandler('tools/call', async () => {
+      await new Promise((r) => setTimeout(r, 450));
+      return { content: [{ type: 'text', text: 'done at last' }] };
+    });
+    const transport = new SessionTransport({ sessionIdGenerator: () => 'slow-session' });
+    await server.connect(transport);
+    const http = createServer((_req, res) =>
+      serveOnLane(
+        { transport, server, callTool: () => Promise.reject(new Error('not used')) },
+        { dispatched: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow', arguments: {} } } },
+        res,
+        undefined,
+        100,
+      ),
+    );
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    try {
+      const started = Date.now();
+      const res = await fetch(`http://127.0.0.1:${(http.address() as AddressInfo).port}/`);
+      assert.ok(Date.now() - started < 400, 'the headers came with the first keep-alive, before the answer');
+      assert.equal(res.headers.get('content-type'), 'text/event-stream');
+      const body = await res.text();
+      assert.match(body, /^(: keepalive\n\n){2,}event: message\ndata: /);
+      assert.equal(events(body)[0]!.result.content[0].text, 'done at last');
+    } finally {
+      http.closeAllConnections();
+      await new Promise((r) => http.close(r));
+      await server.close();
+    }
+  });
+});
