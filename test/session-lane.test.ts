@@ -117,6 +117,38 @@ describe('the lean path of an established session', () => {
     assert.equal(events(await after.text())[0]!.result.content[0].text, 'Echo: still here');
   });
 
+  it('ends a call\'s stream, and the backend call, when the client cancels it', async () => {
+    const headers = await openSession();
+    const started = Date.now();
+    const pending = fetch(p.mcpUrl, { method: 'POST', headers, body: call(19, 'everything__trigger-long-running-operation', { duration: 5, steps: 1 }) });
+    await new Promise((r) => setTimeout(r, 200));
+    const cancel = await fetch(p.mcpUrl, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 19, reason: 'changed my mind' } }),
+    });
+    assert.equal(cancel.status, 202);
+    const res = await pending;
+    assert.deepEqual(events(await res.text()), [], 'a cancelled request gets no answer, and its stream ends');
+    assert.ok(Date.now() - started < 2_000);
+    await new Promise((r) => setTimeout(r, 150));
+    const line = (await p.store.queryAudit({ sinceMs: started })).find((e) => e.action === 'everything__trigger-long-running-operation');
+    assert.equal(line?.outcome, 'error');
+  });
+
+  it('gives a tools/call it does not answer itself to the SDK\'s dispatch, with the SDK\'s answers', async () => {
+    const headers = await openSession();
+    const post = async (body: string) => events(await (await fetch(p.mcpUrl, { method: 'POST', headers, body })).text())[0]!;
+    const rich = await post(call(20, 'everything__echo', { message: 'rich' }, { progressToken: 't', 'com.example/trace': 'abc' }));
+    assert.equal(rich.result.content[0].text, 'Echo: rich');
+    const invalid = await post(JSON.stringify({ jsonrpc: '2.0', id: 21, method: 'tools/call', params: { name: 42 } }));
+    assert.equal(invalid.id, 21);
+    assert.equal(invalid.error.code, -32602);
+    const unknown = await post(call(22, 'nobody__nothing', {}));
+    assert.equal(unknown.error.code, -32602);
+    assert.match(unknown.error.message, /nobody__nothing/);
+  });
+
   it('ends the calls in flight when their session is closed', async () => {
     const headers = await openSession();
     const started = Date.now();
