@@ -1,6 +1,7 @@
 // Property-based bad input (fast-check) against every endpoint: random methods, paths, queries,
-// headers and bodies, and random JSON-RPC on /mcp with a valid token. Postern must never answer
-// 5xx, never crash, and must still serve a normal flow afterwards.
+// headers and bodies, and random JSON-RPC on /mcp with a valid token, with and without an
+// established session (whose plain requests take the lean path). Postern must never answer 5xx,
+// never crash, and must still serve a normal flow afterwards.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -48,11 +49,21 @@ const body = fc.oneof(
 describe('bad input never yields a 5xx', () => {
   let p: TestPostern;
   let token: string;
+  let session: string;
   const seen5xx: string[] = [];
 
   before(async () => {
     p = await startTestPostern();
     token = (await fullFlow(p.issuer, p.mcpUrl, p.password)).tokens.body.access_token;
+    const init = await mcpInitialize(p.mcpUrl, token);
+    session = init.headers.get('mcp-session-id')!;
+    await init.arrayBuffer();
+    const initialized = await fetch(p.mcpUrl, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': session },
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+    });
+    assert.equal(initialized.status, 202);
   });
   after(() => p.destroy());
 
@@ -88,13 +99,26 @@ describe('bad input never yields a 5xx', () => {
   });
 
   it('random JSON-RPC on /mcp with a valid token', async () => {
-    const method = fc.constantFrom('initialize', 'tools/list', 'tools/call', 'resources/read', 'prompts/get', 'ping', 'notifications/initialized', 'server/discover', 'nope', '');
+    const method = fc.constantFrom('initialize', 'tools/list', 'tools/call', 'resources/read', 'prompts/get', 'ping', 'notifications/initialized', 'notifications/cancelled', 'server/discover', 'nope', '');
     const message = fc.record(
       {
         jsonrpc: fc.constantFrom('2.0', '1.0', 2),
         id: fc.oneof(fc.integer(), fc.string({ maxLength: 8 }), fc.constant(null)),
         method,
-        params: fc.oneof(jsonValue, fc.record({ name: fc.string({ maxLength: 30 }), arguments: jsonValue, uri: fc.string({ maxLength: 30 }), protocolVersion: fc.constantFrom('2025-11-25', '2026-07-28', 'x') }, { requiredKeys: [] })),
+        params: fc.oneof(
+          jsonValue,
+          fc.record(
+            {
+              name: fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('everything__echo', 'everything__get-sum')),
+              arguments: fc.oneof(jsonValue, fc.record({ message: fc.string({ maxLength: 20 }), a: fc.integer(), b: jsonValue }, { requiredKeys: [] })),
+              uri: fc.string({ maxLength: 30 }),
+              protocolVersion: fc.constantFrom('2025-11-25', '2026-07-28', 'x'),
+              requestId: fc.oneof(fc.integer(), fc.string({ maxLength: 8 })),
+              _meta: fc.oneof(jsonValue, fc.record({ progressToken: fc.oneof(fc.integer(), fc.string({ maxLength: 8 }), fc.double()) }, { requiredKeys: [] })),
+            },
+            { requiredKeys: [] },
+          ),
+        ),
       },
       { requiredKeys: [] },
     );
@@ -102,18 +126,19 @@ describe('bad input never yields a 5xx', () => {
       fc.asyncProperty(
         fc.oneof(message, fc.array(message, { maxLength: 3 })),
         fc.constantFrom(undefined, '2025-11-25', '2026-07-28', 'garbage'),
-        fc.constantFrom(undefined, 'not-a-session', '00000000-0000-0000-0000-000000000000'),
-        async (msg, version, session) => {
+        fc.constantFrom(undefined, 'not-a-session', '00000000-0000-0000-0000-000000000000', 'established'),
+        fc.constantFrom('application/json, text/event-stream', 'application/json', 'text/event-stream, application/json;q=0.5', ''),
+        async (msg, version, sessionChoice, accept) => {
           const headers: Record<string, string> = {
             authorization: `Bearer ${token}`,
             'content-type': 'application/json',
-            accept: 'application/json, text/event-stream',
           };
+          if (accept) headers.accept = accept;
           if (version) headers['mcp-protocol-version'] = version;
-          if (session) headers['mcp-session-id'] = session;
+          if (sessionChoice) headers['mcp-session-id'] = sessionChoice === 'established' ? session : sessionChoice;
           const res = await fetch(p.mcpUrl, { method: 'POST', headers, body: JSON.stringify(msg) });
           await res.arrayBuffer();
-          if (res.status >= 500) seen5xx.push(`${JSON.stringify(msg).slice(0, 200)} v=${version} s=${session} → ${res.status}`);
+          if (res.status >= 500) seen5xx.push(`${JSON.stringify(msg).slice(0, 200)} v=${version} s=${sessionChoice} a=${accept} → ${res.status}`);
           return res.status < 500;
         },
       ),
