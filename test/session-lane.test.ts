@@ -5,14 +5,18 @@
 // requests) keeps the SDK transport's own answer. Behind it, the reference "everything" server.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Server } from '@modelcontextprotocol/server';
+import { pino } from 'pino';
+import { configSchema } from '../src/config/schema.js';
+import { startPostern } from '../src/postern.js';
 import { serveOnLane } from '../src/mcp/session-lane.js';
 import { SessionTransport } from '../src/mcp/session-transport.js';
 import { hashStaticToken } from '../src/guard/static-tokens.js';
 import { startHttpEverything } from './helpers/backends.js';
-import { startTestPostern, type TestPostern } from './helpers/postern.js';
+import { startTestPostern, tempDir, type TestPostern } from './helpers/postern.js';
 
 const TOKEN = 'pst_session-lane-token-0123456789abcdefghijklm';
 const ACCEPT = 'application/json, text/event-stream';
@@ -243,6 +247,46 @@ describe('a lean call that runs long without a message', () => {
       http.closeAllConnections();
       await new Promise((r) => http.close(r));
       await server.close();
+    }
+  });
+});
+
+describe('a client that goes away in the middle of its body', () => {
+  it('is let go without an error, and the session goes on', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
+    const p = await startPostern(
+      configSchema.parse({
+        server: { port: 0 },
+        dataDir: tempDir(),
+        identity: { local: { enabled: false }, staticTokens: { ci: { hash: hashStaticToken(TOKEN) } } },
+        mcpServers: {},
+      }),
+      { log: pino({ level: 'warn' }, sink) },
+    );
+    try {
+      const base = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', accept: ACCEPT };
+      const init = await fetch(p.mcpUrl, {
+        method: 'POST',
+        headers: base,
+        body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'cut', version: '1' } } }),
+      });
+      await init.text();
+      const session = init.headers.get('mcp-session-id')!;
+      const socket = connect(p.port, '127.0.0.1');
+      await new Promise((r) => socket.once('connect', r));
+      socket.write(
+        `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${p.port}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\n` +
+          `Accept: ${ACCEPT}\r\nMcp-Session-Id: ${session}\r\nContent-Length: 500\r\n\r\n{"jsonrpc":"2.0","id":1,`,
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      socket.destroy();
+      await new Promise((r) => setTimeout(r, 100));
+      const ping = await fetch(p.mcpUrl, { method: 'POST', headers: { ...base, 'mcp-session-id': session }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }) });
+      assert.deepEqual(events(await ping.text()), [{ jsonrpc: '2.0', id: 2, result: {} }]);
+      assert.deepEqual(lines.filter((l) => /request failed|"level":50/.test(l)), [], 'nothing logged as an error');
+    } finally {
+      await p.close();
     }
   });
 });

@@ -35,7 +35,12 @@ export function createMcpLane(deps: { guard?: Guard; endpoint: McpEndpoint; mcpU
       return false;
     }
     if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) return false;
-    const body = await readBody(req);
+    let body: Buffer;
+    try {
+      body = await readBody(req);
+    } catch {
+      return true; // the client went away in the middle of its body: nothing is left to answer
+    }
     // @hono/node-server builds the route's Request body from rawBody when the stream is consumed.
     (req as IncomingMessage & { rawBody?: Buffer }).rawBody = body;
     if (body.length > MAX_BODY) return false;
