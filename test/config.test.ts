@@ -54,8 +54,10 @@ mcpServers:
       timeoutMs: 60_000,
       auditArguments: false,
       prefix: true,
+      protocol: 'legacy',
     });
     assert.equal((config.mcpServers!.sentry as { url: string }).url, 'https://mcp.sentry.example/mcp');
+    assert.equal(config.mcpServers!.sentry!.protocol, 'auto', 'HTTP backends are asked which era they speak');
     assert.equal(config.dataDir, path.join(dir, 'data'), 'dataDir is relative to the config file');
   });
 
@@ -85,6 +87,11 @@ mcpServers:
   it('explains a backend with neither command nor url', () => {
     const text = problems(() => loadConfig({ env: {}, file: file('nobackend.yaml', 'mcpServers:\n  x:\n    args: []\n') }));
     assert.match(text, /mcpServers\.x: .*"command" \(stdio\) or "url"/);
+  });
+
+  it('names a backend\'s bad protocol setting and the accepted values', () => {
+    const text = problems(() => loadConfig({ env: {}, file: file('era.yaml', 'mcpServers:\n  x:\n    url: http://127.0.0.1:1/mcp\n    protocol: "2026"\n') }));
+    assert.match(text, /^mcpServers\.x\.protocol: .*"legacy"\|"auto"\|"2026-07-28"/m);
   });
 
   it('refuses backend names that contain the "__" separator', () => {

@@ -199,15 +199,15 @@ export class BackendRegistry {
         ? (p: { progress: number; total?: number; message?: string }) =>
             void downstream.notify({ method: 'notifications/progress', params: { ...p, progressToken } }).catch(() => {})
         : undefined;
-    return backend.forward('tools/call', { name, arguments: args }, call, (client, opts) =>
-      client.callTool({ name, arguments: args }, { ...opts, signal, onprogress, resetTimeoutOnProgress: !!onprogress }),
+    return backend.forward('tools/call', { name, arguments: args }, call, (client, opts, params) =>
+      client.callTool(params as { name: string }, { ...opts, signal, onprogress, resetTimeoutOnProgress: !!onprogress }),
     ) as Promise<CallToolResult>;
   }
 
   async getPrompt(prefixed: string, args: Record<string, string> | undefined, call: Call = {}): Promise<GetPromptResult> {
     const [backend, name] = this.owner('prompt', prefixed);
-    return backend.forward('prompts/get', { name, arguments: args }, call, (client, opts) =>
-      client.getPrompt({ name, arguments: args }, { ...opts, signal: call.signal }),
+    return backend.forward('prompts/get', { name, arguments: args }, call, (client, opts, params) =>
+      client.getPrompt(params as { name: string }, { ...opts, signal: call.signal }),
     );
   }
 
@@ -232,7 +232,10 @@ export class BackendRegistry {
   async readResource(uri: string, call: Call = {}): Promise<ReadResourceResult> {
     const backend = this.resourceBackend(uri);
     if (!backend) throw new UnknownTarget('resource', uri);
-    return backend.forward('resources/read', { uri }, call, (client, opts) => client.readResource({ uri }, { ...opts, signal: call.signal }));
+    // Never from the SDK client's response cache: what a caller may read is the gateway's decision.
+    return backend.forward('resources/read', { uri }, call, (client, opts, params) =>
+      client.readResource(params as { uri: string }, { ...opts, signal: call.signal, cacheMode: 'bypass' }),
+    );
   }
 
   /**
@@ -245,9 +248,7 @@ export class BackendRegistry {
     const count = (this.subscriptions.get(uri) ?? 0) + (on ? 1 : -1);
     if (count <= 0) this.subscriptions.delete(uri);
     else this.subscriptions.set(uri, count);
-    if ((on && count === 1) || (!on && count === 0)) {
-      await backend.use((client, opts) => (on ? client.subscribeResource({ uri }, opts) : client.unsubscribeResource({ uri }, opts)));
-    }
+    if ((on && count === 1) || (!on && count === 0)) await backend.subscribeResource(uri, on);
   }
 
   /** Completion of a prompt argument or a resource template variable, at the owning backend. */
@@ -275,6 +276,7 @@ export class BackendRegistry {
       name: b.name,
       kind: b.kind,
       state: b.state,
+      ...(b.protocolVersion ? { protocol: b.protocolVersion } : {}),
       tools: b.lists.tools.length,
       ...(b.lastError ? { error: b.lastError } : {}),
     }));
