@@ -17,6 +17,7 @@ import type { ToolPolicy } from './policy.js';
 import type { Audit } from './audit.js';
 import type { ClientRestrictions, Restriction } from './client-restrictions.js';
 import { missingScopes } from './scopes.js';
+import { ParkedCalls } from './parked-calls.js';
 
 interface Session {
   transport: WebStandardStreamableHTTPServerTransport;
@@ -60,6 +61,7 @@ export class McpEndpoint {
   private readonly idleMs: number;
   private readonly maxSessions: number;
   private readonly unsubscribe: () => void;
+  private readonly parked = new ParkedCalls();
 
   constructor(private readonly opts: McpEndpointOptions) {
     this.idleMs = opts.sessionIdleMs ?? 30 * 60_000;
@@ -78,7 +80,7 @@ export class McpEndpoint {
     const roles = (authInfo?.extra?.roles as string[] | undefined) ?? [];
     const subject = authInfo?.extra?.subject as string | undefined;
     const restriction = authInfo?.extra?.restriction as Restriction | undefined;
-    return { policy: this.opts.policy, audit: this.opts.audit, restriction, caller: { roles, clientId: authInfo?.clientId ?? '', subject } };
+    return { policy: this.opts.policy, audit: this.opts.audit, restriction, parked: this.parked, caller: { roles, clientId: authInfo?.clientId ?? '', subject } };
   }
 
   get sessionCount(): number {
@@ -175,6 +177,7 @@ export class McpEndpoint {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.unsubscribe();
+    this.parked.close();
     for (const [id, s] of this.sessions) this.closeSession(id, s);
     await this.modern.close();
   }
