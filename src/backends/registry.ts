@@ -36,6 +36,8 @@ interface Indexes extends Aggregate {
   /** Name a client sees → `<backend>__<name>`, for tools and prompts. */
   qualified: Map<string, string>;
   toolOwner: Map<string, [BackendConnection, string]>;
+  /** Name a client sees → the tool as listed. */
+  toolNamed: Map<string, Tool>;
   promptOwner: Map<string, [BackendConnection, string]>;
   resourceOwner: Map<string, BackendConnection>;
   templateOwners: Array<[UriTemplate, BackendConnection]>;
@@ -122,6 +124,7 @@ export class BackendRegistry {
       templateBackend: new Map(),
       qualified: new Map(),
       toolOwner: new Map(),
+      toolNamed: new Map(),
       promptOwner: new Map(),
       resourceOwner: new Map(),
       templateOwners: [],
@@ -132,7 +135,9 @@ export class BackendRegistry {
       for (const tool of tools) {
         const name = exposed(tool.name);
         if (ix.toolOwner.has(name)) continue; // an unprefixed name another backend already uses
-        ix.tools.push({ ...tool, name });
+        const listed = { ...tool, name };
+        ix.tools.push(listed);
+        ix.toolNamed.set(name, listed);
         ix.toolOwner.set(name, [b, tool.name]);
         ix.qualified.set(name, `${b.name}${SEPARATOR}${tool.name}`);
         if (tool.annotations?.readOnlyHint === true) ix.readOnlyTools.add(name);
@@ -165,6 +170,11 @@ export class BackendRegistry {
   /** Does the tool's backend mark it readOnlyHint? Unknown tools are not read-only. */
   isReadOnly(prefixed: string): boolean {
     return this.indexes.readOnlyTools.has(prefixed);
+  }
+
+  /** A tool as the gateway lists it, by the name a client sees. */
+  tool(name: string): Tool | undefined {
+    return this.indexes.toolNamed.get(name);
   }
 
   /** The name the policy judges a tool or prompt by: `<backend>__<name>`. */

@@ -18,6 +18,7 @@ import type { Audit } from './audit.js';
 import type { ClientRestrictions, Restriction } from './client-restrictions.js';
 import { missingScopes } from './scopes.js';
 import { ParkedCalls } from './parked-calls.js';
+import { paramHeaderRejection } from './param-headers.js';
 
 interface Session {
   transport: WebStandardStreamableHTTPServerTransport;
@@ -114,7 +115,7 @@ export class McpEndpoint {
     if (await isLegacyRequest(request, parsedBody)) {
       return this.handleLegacy(request, `${subject}\n${authInfo?.clientId ?? ''}`, authInfo, parsedBody);
     }
-    return this.modern.fetch(request, { authInfo, parsedBody });
+    return paramHeaderRejection(parsedBody, request.headers, (name) => this.opts.registry.tool(name)) ?? this.modern.fetch(request, { authInfo, parsedBody });
   }
 
   private async handleLegacy(request: Request, owner: string, authInfo: AuthInfo | undefined, parsedBody: unknown) {
