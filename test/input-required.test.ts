@@ -63,9 +63,10 @@ function backend(seen: Seen[]): Server {
     }
     return { messages: [{ role: 'user', content: { type: 'text', text: `Brief me on ${String(topic.content?.topic)}` } }] };
   });
-  server.setRequestHandler('resources/list', () => ({ resources: [{ uri: 'mrtr://doc', name: 'doc' }] }));
+  server.setRequestHandler('resources/list', () => ({ resources: [{ uri: 'mrtr://doc', name: 'doc' }, { uri: 'mrtr://notice', name: 'notice' }] }));
   server.setRequestHandler('resources/templates/list', () => ({ resourceTemplates: [] }));
   server.setRequestHandler('resources/read', async (request, ctx) => {
+    if (request.params.uri === 'mrtr://notice') return { contents: [{ uri: request.params.uri, text: 'for everyone' }], ttlMs: 60_000, cacheScope: 'public' } as never;
     const ok = inputResponse(record('resources/read', request.params.uri, ctx), 'answer');
     if (ok.kind !== 'elicit') return inputRequired({ inputRequests: { answer: confirmRequest } }) as never;
     return { contents: [{ uri: request.params.uri, text: 'the document' }] };
@@ -167,6 +168,14 @@ describe('a 2026-era backend behind the gateway', () => {
       ['tools/call confirm first', 'tools/call confirm retry', 'tools/call needs_sampling first', 'tools/call needs_sampling retry', 'prompts/get briefing first', 'prompts/get briefing retry', 'resources/read mrtr://doc first', 'resources/read mrtr://doc retry'],
     );
     assert.deepEqual(seen[0]!.envelope?.['io.modelcontextprotocol/clientCapabilities'], { elicitation: {}, sampling: {} }, 'the caller\'s own capabilities');
+  });
+
+  it('answers as itself and keeps what one caller reads out of caches shared with others', async () => {
+    const read = await modernRequest(p.mcpUrl, ADMIN, 'resources/read', { uri: 'mrtr://notice' });
+    assert.equal(read.final?.result?.contents?.[0]?.text, 'for everyone');
+    assert.equal(read.final?.result?.cacheScope, 'private', 'the backend said public; the gateway\'s policy decides per caller');
+    assert.equal(read.final?.result?.ttlMs, 60_000);
+    assert.equal(read.final?.result?._meta?.['io.modelcontextprotocol/serverInfo']?.name, 'postern');
   });
 
   it('judges every retry by the policy, whoever sends it', async () => {

@@ -188,7 +188,7 @@ export class BackendConnection {
     if (this.modern) {
       const sent = call.round ? { ...params, ...call.round.modernParams() } : params;
       return this.use(
-        (client, opts) => viaClient(client, { ...opts, allowInputRequired: true }, sent).then(withoutServerInfo),
+        (client, opts) => viaClient(client, { ...opts, allowInputRequired: true }, sent).then(asGatewayResult),
         call.downstream,
       );
     }
@@ -317,14 +317,22 @@ export class BackendConnection {
   }
 }
 
-/** A 2026-era backend's result without its serverInfo stamp (the gateway answers as itself). */
-function withoutServerInfo<T>(result: T): T {
-  const meta = (result as { _meta?: Record<string, unknown> } | undefined)?._meta;
-  if (!meta || !(SERVER_INFO_META_KEY in meta)) return result;
-  const { [SERVER_INFO_META_KEY]: _dropped, ...rest } = meta;
-  const copy = { ...result } as { _meta?: Record<string, unknown> };
-  if (Object.keys(rest).length) copy._meta = rest;
-  else delete copy._meta;
+/**
+ * A 2026-era backend's result as the gateway answers it: without the backend's serverInfo stamp
+ * (the gateway answers as itself), and never marked for caches shared between callers
+ * (`cacheScope: public`), since what each caller may see is the gateway's policy's decision.
+ */
+function asGatewayResult<T>(result: T): T {
+  const { _meta: meta, cacheScope } = (result ?? {}) as { _meta?: Record<string, unknown>; cacheScope?: unknown };
+  const stamped = !!meta && SERVER_INFO_META_KEY in meta;
+  if (!stamped && cacheScope !== 'public') return result;
+  const copy = { ...result } as { _meta?: Record<string, unknown>; cacheScope?: unknown };
+  if (cacheScope === 'public') copy.cacheScope = 'private';
+  if (stamped) {
+    const { [SERVER_INFO_META_KEY]: _dropped, ...rest } = meta!;
+    if (Object.keys(rest).length) copy._meta = rest;
+    else delete copy._meta;
+  }
   return copy as T;
 }
 
