@@ -7,7 +7,8 @@
 // client for sampling or elicitation in the middle of the call, log without being asked — so
 // that what the 2026-07-28 scenarios check is the gateway's own doing: refusing a call that needs
 // a capability the client did not declare, asking only through input_required, and relaying no
-// log message to a request that names no log level.
+// log message to a request that names no log level. Its list-change triggers let the scenarios
+// see a 2025-era backend's list_changed reach 2026-era clients' subscriptions/listen streams.
 import { Server } from '@modelcontextprotocol/server';
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 
@@ -207,6 +208,22 @@ const tools: Array<{ name: string; description: string; inputSchema?: Record<str
     },
   },
   {
+    name: 'test_trigger_tool_change',
+    description: 'Says that the tool list changed (clients listening for it are told)',
+    async run() {
+      await server.sendToolListChanged();
+      return text('Tool list change announced');
+    },
+  },
+  {
+    name: 'test_trigger_prompt_change',
+    description: 'Says that the prompt list changed (clients listening for it are told)',
+    async run() {
+      await server.sendPromptListChanged();
+      return text('Prompt list change announced');
+    },
+  },
+  {
     name: 'json_schema_2020_12_tool',
     description: 'Tool with JSON Schema 2020-12 features for conformance testing (SEP-1613)',
     inputSchema: SCHEMA_2020_12,
@@ -270,7 +287,7 @@ function prompt(name: string, args: Record<string, string> = {}) {
 
 const server = new Server(
   { name: 'conformance-fixtures', version: '1.0.0' },
-  { capabilities: { tools: {}, resources: { subscribe: true }, prompts: {}, logging: {}, completions: {} } },
+  { capabilities: { tools: { listChanged: true }, resources: { subscribe: true }, prompts: { listChanged: true }, logging: {}, completions: {} } },
 );
 server.setRequestHandler('tools/list', () => ({
   tools: tools.map(({ name, description, inputSchema }) => ({ name, description, inputSchema: (inputSchema ?? EMPTY) as { type: 'object' } })),

@@ -3,8 +3,8 @@
 // of its own on the response stream; it answers input_required and keeps the backend's call
 // parked until the retry brings the answer. The requestState is single use and the caller's own;
 // a request the client's capabilities do not cover ends the call with -32021 and HTTP 400; log
-// messages reach a request only at the level it names. The parking limits are checked on the
-// module itself.
+// messages reach a request only at the level it names, and the backend's list changes reach
+// subscriptions/listen streams. The parking limits are checked on the module itself.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +13,7 @@ import type { HandlerContext } from '../src/mcp/downstream.js';
 import { ParkedCalls } from '../src/mcp/parked-calls.js';
 import { connectClient, modernRequest } from './helpers/mcp-http.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
+import { until } from './helpers/until.js';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'conformance', 'fixture-server.ts');
 const ALICE = 'pst_parked-alice-token-0123456789abcdefghijklmn';
@@ -99,6 +100,20 @@ describe('2026-era callers of a 2025-era backend that asks during a call', () =>
     assert.deepEqual(answer.final?.error?.data, { requiredCapabilities: { sampling: {} } });
     const url = await modernRequest(p.mcpUrl, ALICE, 'tools/call', { name: 'fixtures__test_elicitation', arguments: { message: 'x' } }, { capabilities: { elicitation: { url: {} } } });
     assert.deepEqual(url.final?.error?.data, { requiredCapabilities: { elicitation: { form: {} } } }, 'a client declaring URL mode only has no forms');
+  });
+
+  it('tells a client listening on the 2026-07-28 era that the backend\'s tool list changed', async () => {
+    const client = await connectClient(p.mcpUrl, ALICE, { era: 'modern' });
+    try {
+      let changed = 0;
+      client.setNotificationHandler('notifications/tools/list_changed', () => void changed++);
+      const subscription = await client.listen({ toolsListChanged: true });
+      await client.callTool({ name: 'fixtures__test_trigger_tool_change', arguments: {} });
+      await until(() => changed > 0, 5000, 'notifications/tools/list_changed on the listen stream');
+      await subscription.close();
+    } finally {
+      await client.close();
+    }
   });
 
   it('relays the backend\'s log messages only at the level the request names', async () => {
