@@ -167,6 +167,29 @@ describe('parked calls', () => {
     await assert.rejects(parked.run(parked.open(ctx()), 'me', 'b\ntools/call\nt', ctx(result.requestState, { 'elicit-1': { action: 'accept' } }), async () => ({})), /Invalid or expired requestState/);
   });
 
+  it('keeps for the retry the outcome of a backend call that ended while parked, or forgets it when none comes', async () => {
+    const parked = new ParkedCalls({ max: 10, idleMs: 100 });
+    const impatient = async () => {
+      const first = ctx();
+      const call = parked.open(first);
+      const backend = async () => {
+        const asked = call.request({ method: 'elicitation/create', params: { message: 'ok?', requestedSchema: { type: 'object', properties: {} } } });
+        await Promise.race([asked.catch(() => {}), new Promise((r) => setTimeout(r, 20))]);
+        return { content: [{ type: 'text', text: 'gave up waiting' }] };
+      };
+      return (await parked.run(call, 'me', 't', first, backend)) as Record<string, any>;
+    };
+    const kept = await impatient();
+    await new Promise((r) => setTimeout(r, 40));
+    const done = (await parked.run(parked.open(ctx()), 'me', 't', ctx(kept.requestState, {}), async () => ({}))) as Record<string, any>;
+    assert.equal(done.content[0].text, 'gave up waiting');
+    assert.equal(parked.size, 0);
+    await impatient();
+    assert.equal(parked.size, 1);
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(parked.size, 0, 'forgotten after the idle limit');
+  });
+
   it('refuses to park more calls than its limit, and cancels the one refused', async () => {
     const parked = new ParkedCalls({ max: 1, idleMs: 60_000 });
     const first = asking(parked);

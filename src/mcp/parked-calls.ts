@@ -162,7 +162,8 @@ export class ParkedCall implements Downstream {
     this.outcome = outcome;
     for (const asked of this.pending.values()) asked.reject(new ProtocolError(ProtocolErrorCode.InvalidRequest, 'the call ended'));
     this.pending.clear();
-    clearTimeout(this.timer);
+    // A call that ends while parked keeps its idle timer: the outcome waits for the retry, or
+    // is forgotten with the call.
     this.unlink?.();
     this.wake?.();
   }
