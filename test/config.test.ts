@@ -224,6 +224,7 @@ describe('postern CLI', () => {
     assert.equal(res.status, 0, res.stderr);
     assert.match(res.stdout, /configuration OK/);
     assert.match(res.stdout, /127\.0\.0\.1:9999/);
+    assert.match(res.stdout, /backends: everything \(stdio, protocol legacy\)/);
     const external = run(['check', '--config', file('cli-ext.yaml', 'auth:\n  external:\n    issuer: https://sso.example.com\n')]);
     assert.match(external.stdout, /auth: +external authorization server https:\/\/sso\.example\.com \(verify: auto\)/);
   });
