@@ -1,7 +1,14 @@
 // The backend the conformance suite's server scenarios expect behind the gateway: the tools,
 // resources and prompts of the suite's reference "everything" server (test_simple_text,
 // test://static-text, test_simple_prompt, …), written against the MCP SDK's low-level Server and
-// served over stdio. Postern lists it unprefixed, so the scenarios see the names they call.
+// served over stdio on the 2025-era protocol. Postern lists it unprefixed, so the scenarios see
+// the names they call. Its diagnostic tools for the stateless era (test_missing_capability,
+// test_streaming_elicitation, test_logging_tool) do what any 2025-era server does — ask the
+// client for sampling or elicitation in the middle of the call, log without being asked — so
+// that what the 2026-07-28 scenarios check is the gateway's own doing: refusing a call that needs
+// a capability the client did not declare, asking only through input_required, and relaying no
+// log message to a request that names no log level. Its list-change triggers let the scenarios
+// see a 2025-era backend's list_changed reach 2026-era clients' subscriptions/listen streams.
 import { Server } from '@modelcontextprotocol/server';
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 
@@ -84,6 +91,18 @@ type Ctx = {
 const text = (t: string) => ({ content: [{ type: 'text', text: t }] });
 const pause = () => new Promise((r) => setTimeout(r, 50));
 
+async function sample(ctx: Ctx, prompt: string) {
+  try {
+    const result = (await ctx.mcpReq.send({
+      method: 'sampling/createMessage',
+      params: { messages: [{ role: 'user', content: { type: 'text', text: prompt } }], maxTokens: 100 },
+    })) as { content?: { text?: string } };
+    return text(`LLM response: ${result.content?.text ?? 'No response'}`);
+  } catch (err) {
+    return text(`Sampling not supported or error: ${(err as Error).message}`);
+  }
+}
+
 async function elicit(ctx: Ctx, params: Record<string, unknown>, label: string) {
   try {
     const result = (await ctx.mcpReq.send({ method: 'elicitation/create', params })) as { action: string; content?: unknown };
@@ -145,17 +164,7 @@ const tools: Array<{ name: string; description: string; inputSchema?: Record<str
     name: 'test_sampling',
     description: 'Tests server-initiated sampling (LLM completion request)',
     inputSchema: { type: 'object', properties: { prompt: { type: 'string', description: 'The prompt to send to the LLM' } }, required: ['prompt'] },
-    async run(args, ctx) {
-      try {
-        const result = (await ctx.mcpReq.send({
-          method: 'sampling/createMessage',
-          params: { messages: [{ role: 'user', content: { type: 'text', text: String(args.prompt) } }], maxTokens: 100 },
-        })) as { content?: { text?: string } };
-        return text(`LLM response: ${result.content?.text ?? 'No response'}`);
-      } catch (err) {
-        return text(`Sampling not supported or error: ${(err as Error).message}`);
-      }
-    },
+    run: (args, ctx) => sample(ctx, String(args.prompt)),
   },
   {
     name: 'test_elicitation',
@@ -170,6 +179,50 @@ const tools: Array<{ name: string; description: string; inputSchema?: Record<str
   },
   { name: 'test_elicitation_sep1034_defaults', description: 'Tests elicitation with default values per SEP-1034', run: (_a, ctx) => elicit(ctx, ELICIT_DEFAULTS, 'Elicitation completed') },
   { name: 'test_elicitation_sep1330_enums', description: 'Tests elicitation with enum schema improvements per SEP-1330', run: (_a, ctx) => elicit(ctx, ELICIT_ENUMS, 'Elicitation completed') },
+  {
+    name: 'test_missing_capability',
+    description: 'Asks the client for sampling during the call (SEP-2575: needs the sampling capability)',
+    run: (_args, ctx) => sample(ctx, 'Capability probe'),
+  },
+  {
+    name: 'test_streaming_elicitation',
+    description: 'Reports progress, then asks the client for elicitation during the call',
+    async run(_args, ctx) {
+      const progressToken = ctx.mcpReq._meta?.progressToken;
+      if (progressToken !== undefined) {
+        await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress: 50, total: 100 } });
+      }
+      return elicit(
+        ctx,
+        { message: 'Please confirm', requestedSchema: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] } },
+        'Streaming elicitation completed',
+      );
+    },
+  },
+  {
+    name: 'test_logging_tool',
+    description: 'Logs a message during the call, whatever level the client asked for',
+    async run(_args, ctx) {
+      await ctx.mcpReq.notify({ method: 'notifications/message', params: { level: 'info', data: 'Diagnostic log message' } });
+      return text('Logging evaluated');
+    },
+  },
+  {
+    name: 'test_trigger_tool_change',
+    description: 'Says that the tool list changed (clients listening for it are told)',
+    async run() {
+      await server.sendToolListChanged();
+      return text('Tool list change announced');
+    },
+  },
+  {
+    name: 'test_trigger_prompt_change',
+    description: 'Says that the prompt list changed (clients listening for it are told)',
+    async run() {
+      await server.sendPromptListChanged();
+      return text('Prompt list change announced');
+    },
+  },
   {
     name: 'json_schema_2020_12_tool',
     description: 'Tool with JSON Schema 2020-12 features for conformance testing (SEP-1613)',
@@ -234,7 +287,7 @@ function prompt(name: string, args: Record<string, string> = {}) {
 
 const server = new Server(
   { name: 'conformance-fixtures', version: '1.0.0' },
-  { capabilities: { tools: {}, resources: { subscribe: true }, prompts: {}, logging: {}, completions: {} } },
+  { capabilities: { tools: { listChanged: true }, resources: { subscribe: true }, prompts: { listChanged: true }, logging: {}, completions: {} } },
 );
 server.setRequestHandler('tools/list', () => ({
   tools: tools.map(({ name, description, inputSchema }) => ({ name, description, inputSchema: (inputSchema ?? EMPTY) as { type: 'object' } })),

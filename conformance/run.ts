@@ -1,6 +1,7 @@
 // `npm run conformance`: runs the official MCP conformance suite (@modelcontextprotocol/conformance)
 // against a real Postern — every server scenario of the revisions Postern serves, through the
-// gateway to the fixture backend and behind a bearer token, and every authorization-server
+// gateway to the fixture backends (a 2025-era stdio server and a 2026-07-28 HTTP server) and
+// behind a bearer token, and every authorization-server
 // scenario against Postern's own authorization server, with the sign-in done in its pages — then
 // prints one pass/fail table, with the scenarios that cannot apply and why. Exits non-zero on any
 // unexpected failure, and when a known failure starts passing (so the list in scenarios.ts shrinks).
@@ -17,6 +18,7 @@ import { hashStaticToken } from '../src/guard/static-tokens.js';
 import { startPostern, type Postern } from '../src/postern.js';
 import { authorizeInBrowser } from '../test/helpers/browser.js';
 import { startBearerProxy } from './bearer-proxy.js';
+import { startStatelessFixture } from './stateless-fixture.js';
 import { KNOWN_FAILURES, notApplicable, SERVER_SUITES } from './scenarios.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -104,7 +106,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startGateway(token: string, dataDir: string): Promise<Postern> {
+async function startGateway(token: string, dataDir: string, statelessUrl: string): Promise<Postern> {
   const config = configSchema.parse({
     server: { port: 0 },
     log: { level: process.env.CONFORMANCE_LOG_LEVEL ?? 'silent' },
@@ -112,6 +114,7 @@ async function startGateway(token: string, dataDir: string): Promise<Postern> {
     identity: { staticTokens: { conformance: { hash: hashStaticToken(token) } } },
     mcpServers: {
       fixtures: { command: process.execPath, args: ['--import', 'tsx', path.join(here, 'fixture-server.ts')], prefix: false },
+      stateless: { url: statelessUrl, protocol: '2026-07-28', prefix: false },
     },
   });
   return startPostern(config, { log: pino({ level: config.log.level }) });
@@ -158,7 +161,8 @@ function printTable(rows: Row[]): void {
 async function main(): Promise<number> {
   const work = mkdtempSync(path.join(tmpdir(), 'postern-conformance-'));
   const token = `pst_${randomBytes(24).toString('base64url')}`;
-  const postern = await startGateway(token, path.join(work, 'data'));
+  const stateless = await startStatelessFixture();
+  const postern = await startGateway(token, path.join(work, 'data'), stateless.url);
   const proxy = await startBearerProxy(new URL(postern.mcpUrl), token);
   const rows: Row[] = [];
   try {
@@ -177,6 +181,7 @@ async function main(): Promise<number> {
   } finally {
     await proxy.close();
     await postern.close();
+    await stateless.close();
     if (!process.env.CONFORMANCE_KEEP) rmSync(work, { recursive: true, force: true });
     else console.log(`results kept in ${work}`);
   }

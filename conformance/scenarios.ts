@@ -28,22 +28,5 @@ export function notApplicable(scenario: string): string | undefined {
   return NOT_APPLICABLE.find(([pattern]) => pattern.test(scenario))?.[1];
 }
 
-/** Failures known today, by scenario (whole) or scenario:check. */
-export const KNOWN_FAILURES: Record<string, string> = {
-  'server-stateless:sep-2575-server-rejects-undeclared-capability':
-    'needs the suite\'s diagnostic tool test_missing_capability in the backend; the fixture backend does not have it yet',
-  'server-stateless:sep-2575-missing-capability-http-400': 'needs the diagnostic tool test_missing_capability (see above)',
-  'server-stateless:sep-2575-http-server-no-independent-requests-on-stream': 'needs the diagnostic tool test_streaming_elicitation',
-  'server-stateless:sep-2575-server-no-log-without-loglevel': 'needs the diagnostic tool test_logging_tool',
-  'input-required-result-basic-elicitation': 'multi-round-trip requests (SEP-2322) are not relayed through the gateway yet',
-  'input-required-result-basic-sampling': 'multi-round-trip requests (SEP-2322) are not relayed yet',
-  'input-required-result-basic-list-roots': 'multi-round-trip requests (SEP-2322) are not relayed yet',
-  'input-required-result-request-state': 'multi-round-trip requests (SEP-2322) are not relayed yet',
-  'input-required-result-multiple-input-requests': 'multi-round-trip requests (SEP-2322) are not relayed yet',
-  'input-required-result-multi-round': 'multi-round-trip requests (SEP-2322) are not relayed yet',
-  'input-required-result-non-tool-request': 'multi-round-trip requests (SEP-2322) are not relayed yet',
-  'input-required-result-result-type': 'multi-round-trip requests (SEP-2322) are not relayed yet',
-  'input-required-result-tampered-state': 'multi-round-trip requests (SEP-2322) are not relayed yet',
-  'input-required-result-capability-check': 'multi-round-trip requests (SEP-2322) are not relayed yet',
-  'http-custom-header-server-validation': 'pending in the suite (not scored): custom-header validation against a tool\'s x-mcp-header schema is not implemented',
-};
+/** Failures known today, by scenario (whole) or scenario:check, each with its reason. None at present. */
+export const KNOWN_FAILURES: Record<string, string> = {};

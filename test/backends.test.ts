@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { startHttpEverything, everythingEntry } from './helpers/backends.js';
 import { startTestPostern, tempDir, type TestPostern } from './helpers/postern.js';
+import { until } from './helpers/until.js';
 
 const fixture = path.resolve(import.meta.dirname, 'fixtures/pid-backend.mjs');
 const text = (r: { content?: unknown }) => ((r.content as Array<{ text?: string }>) ?? []).map((c) => c.text ?? '').join('');
@@ -16,15 +17,6 @@ async function connect(url: string): Promise<Client> {
   const client = new Client({ name: 'backend-test', version: '1' });
   await client.connect(new StreamableHTTPClientTransport(new URL(url)));
   return client;
-}
-
-async function until(check: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 describe('backend aggregation and resilience', () => {

@@ -54,8 +54,10 @@ mcpServers:
       timeoutMs: 60_000,
       auditArguments: false,
       prefix: true,
+      protocol: 'legacy',
     });
     assert.equal((config.mcpServers!.sentry as { url: string }).url, 'https://mcp.sentry.example/mcp');
+    assert.equal(config.mcpServers!.sentry!.protocol, 'auto', 'HTTP backends are asked which era they speak');
     assert.equal(config.dataDir, path.join(dir, 'data'), 'dataDir is relative to the config file');
   });
 
@@ -85,6 +87,11 @@ mcpServers:
   it('explains a backend with neither command nor url', () => {
     const text = problems(() => loadConfig({ env: {}, file: file('nobackend.yaml', 'mcpServers:\n  x:\n    args: []\n') }));
     assert.match(text, /mcpServers\.x: .*"command" \(stdio\) or "url"/);
+  });
+
+  it('names a backend\'s bad protocol setting and the accepted values', () => {
+    const text = problems(() => loadConfig({ env: {}, file: file('era.yaml', 'mcpServers:\n  x:\n    url: http://127.0.0.1:1/mcp\n    protocol: "2026"\n') }));
+    assert.match(text, /^mcpServers\.x\.protocol: .*"legacy"\|"auto"\|"2026-07-28"/m);
   });
 
   it('refuses backend names that contain the "__" separator', () => {
@@ -217,6 +224,7 @@ describe('postern CLI', () => {
     assert.equal(res.status, 0, res.stderr);
     assert.match(res.stdout, /configuration OK/);
     assert.match(res.stdout, /127\.0\.0\.1:9999/);
+    assert.match(res.stdout, /backends: everything \(stdio, protocol legacy\)/);
     const external = run(['check', '--config', file('cli-ext.yaml', 'auth:\n  external:\n    issuer: https://sso.example.com\n')]);
     assert.match(external.stdout, /auth: +external authorization server https:\/\/sso\.example\.com \(verify: auto\)/);
   });

@@ -1,13 +1,15 @@
 // Calls forwarded to a streamable-HTTP backend on a 2025-era session take the gateway's lean HTTP
 // path (src/backends/http-call.ts). Against the reference "everything" server from npm, through
 // the SDK client: answers equal the backend's own, concurrent calls never get each other's
-// answers, progress, sampling and elicitation still reach the caller, errors keep their codes,
+// answers, progress, sampling and elicitation still reach the caller (a 2026-era caller in
+// input_required rounds), errors keep their codes,
 // and timeouts and cancellations end the call without stopping the gateway.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { hashStaticToken } from '../src/guard/static-tokens.js';
 import { startHttpEverything } from './helpers/backends.js';
+import { connectClient } from './helpers/mcp-http.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
 
 const TOKEN = 'pst_http-path-token-0123456789abcdefghijklmnopq';
@@ -102,6 +104,21 @@ describe('forwarding to an HTTP backend on the lean path', () => {
       const elicited = await client.callTool({ name: 'everything__trigger-elicitation-request', arguments: {} });
       assert.match(JSON.stringify(elicited.content), /Ada/);
       assert.deepEqual(asked, ['sampling', 'elicitation']);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('asks a 2026-era caller for what the backend asks during a call, in input_required rounds', async () => {
+    const client = await connectClient(p.mcpUrl, TOKEN, { era: 'modern', capabilities: { sampling: {}, elicitation: {} } }, (c) => {
+      c.setRequestHandler('sampling/createMessage', async () => ({ role: 'assistant', model: 'test-model', content: { type: 'text', text: 'sampled in a round' } }));
+      c.setRequestHandler('elicitation/create', async () => ({ action: 'accept', content: { name: 'Grace', check: true, firstLine: 'from a round' } }));
+    });
+    try {
+      const sampled = await client.callTool({ name: 'everything__trigger-sampling-request', arguments: { prompt: 'hello' } });
+      assert.match(JSON.stringify(sampled.content), /sampled in a round/);
+      const elicited = await client.callTool({ name: 'everything__trigger-elicitation-request', arguments: {} });
+      assert.match(JSON.stringify(elicited.content), /Grace/);
     } finally {
       await client.close();
     }

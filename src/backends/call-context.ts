@@ -13,11 +13,30 @@ export interface Downstream {
   request(request: { method: string; params?: Record<string, unknown> }): Promise<unknown>;
 }
 
+/**
+ * The caller's side of a multi-round-trip request (2026-07-28, SEP-2322), as the gateway's MCP
+ * face hands it to a backend call.
+ */
+export interface Round {
+  /**
+   * What a 2026-era backend gets on top of the request's own params: the caller's
+   * inputResponses and requestState (untouched), and its capabilities and log level in `_meta`.
+   */
+  modernParams(): Record<string, unknown>;
+  /**
+   * Runs a call to a 2025-era backend (`start`), whose requests to its client during the call
+   * the caller may only be able to answer in rounds; `target` names the backend, method and
+   * tool, prompt or resource, so that a retry resumes only the call it belongs to.
+   */
+  legacy<T>(target: string, start: () => Promise<T>): Promise<T>;
+}
+
 /** The downstream side of a call: where relayed messages go, the client's progress token, its abort signal. */
 export interface Call {
   downstream?: Downstream;
   progressToken?: string | number;
   signal?: AbortSignal;
+  round?: Round;
 }
 
 export interface CallContext {

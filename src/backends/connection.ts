@@ -2,8 +2,12 @@
 // exponential backoff when the process dies or the server stops answering, and fails calls fast
 // with BackendUnavailable while it is down. What the backend sends during a call (log messages,
 // sampling and elicitation requests) is relayed to the client of that call (see call-context.ts).
+// The connection speaks the era the config asks for (`protocol`): a 2025-era session, or the
+// 2026-07-28 era, where calls carry the caller's own capabilities and log level, an
+// `input_required` answer is handed back as it is and a retry's inputResponses and requestState
+// go to the backend untouched (multi-round-trip requests, SEP-2322).
 import { Client, ProtocolError, ProtocolErrorCode, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import type { Prompt, Resource, ResourceTemplateType as ResourceTemplate, Tool, Transport } from '@modelcontextprotocol/client';
+import type { McpSubscription, Prompt, Resource, ResourceTemplateType as ResourceTemplate, Tool, Transport } from '@modelcontextprotocol/client';
 import type { Logger } from 'pino';
 import type { BackendConfig } from '../config/schema.js';
 import { BackendUnavailable } from './errors.js';
@@ -25,6 +29,12 @@ const BACKOFF_MIN_MS = 500;
 /** Protocol revisions with 2025-era sessions, the ones the lean HTTP path speaks. */
 export const SESSION_ERA = new Set(['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25']);
 const BACKOFF_MAX_MS = 30_000;
+/** Set by a 2026-era server on its results; the gateway answers as itself, so it is dropped. */
+const SERVER_INFO_META_KEY = 'io.modelcontextprotocol/serverInfo';
+const NEGOTIATION = { legacy: 'legacy', auto: 'auto', '2026-07-28': { pin: '2026-07-28' } } as const;
+
+/** The SDK client's options for one call, as forwarded requests use them. */
+export type ForwardOptions = { timeout: number; allowInputRequired?: boolean };
 
 export interface ConnectionOptions {
   version: string;
@@ -49,6 +59,8 @@ export class BackendConnection {
   private readonly calls = new InFlightCalls();
   /** The lean path for forwarded requests, on HTTP backends with a 2025-era session. */
   private fast?: { caller: HttpCaller; session: SessionView };
+  /** Resource subscriptions on a 2026-era connection: one subscriptions/listen stream per URI. */
+  private readonly listening = new Map<string, McpSubscription>();
 
   constructor(
     readonly name: string,
@@ -59,6 +71,16 @@ export class BackendConnection {
   /** Are forwarded requests taking the lean HTTP path (http-call.ts)? */
   get leanPath(): boolean {
     return this.fast !== undefined;
+  }
+
+  /** Does the connection speak the 2026-07-28 era (stateless requests, input_required results)? */
+  get modern(): boolean {
+    return this.client?.getProtocolEra() === 'modern';
+  }
+
+  /** The protocol revision the connection negotiated. */
+  get protocolVersion(): string | undefined {
+    return this.client?.getNegotiatedProtocolVersion();
   }
 
   /** Does the backend answer completion/complete? */
@@ -96,8 +118,12 @@ export class BackendConnection {
     const client = new Client(
       { name: 'postern', version: this.opts.version },
       {
-        // Relayed to the client of the call that asks; refused when there is none.
+        // Relayed to the client of the call that asks; refused when there is none. On the
+        // 2026-07-28 era every call declares its caller's own capabilities instead.
         capabilities: { sampling: {}, elicitation: {} },
+        versionNegotiation: { mode: NEGOTIATION[this.config.protocol] },
+        // input_required answers go back to the caller, who fulfils them (see forward()).
+        inputRequired: { autoFulfill: false },
         listChanged: {
           tools: { onChanged: (err, tools) => !err && tools && this.setLists({ tools: tools }) },
           prompts: { onChanged: (err, prompts) => !err && prompts && this.setLists({ prompts }) },
@@ -148,20 +174,52 @@ export class BackendConnection {
 
   /**
    * Forwards one request on behalf of a caller: over the lean HTTP path where the backend allows
-   * it (http-call.ts), otherwise through the SDK client with `viaClient`.
+   * it (http-call.ts), otherwise through the SDK client with `viaClient`, which sends `params`.
+   * On a 2026-era connection the request carries the caller's round (capabilities, log level,
+   * inputResponses, requestState) and may come back `input_required`; towards a 2025-era backend
+   * the caller's round decides how the backend's own mid-call requests are answered.
    */
   forward<T>(
     method: string,
     params: Record<string, unknown>,
     call: Call,
-    viaClient: (client: Client, opts: { timeout: number }) => Promise<T>,
+    viaClient: (client: Client, opts: ForwardOptions, params: Record<string, unknown>) => Promise<T>,
   ): Promise<T> {
-    return this.use((client, opts) => {
-      const fast = this.fast;
-      if (!fast) return viaClient(client, opts);
-      const { downstream, progressToken, signal } = call;
-      return fast.caller.request(method, params, fast.session, { timeoutMs: opts.timeout, signal, downstream, progressToken }) as Promise<T>;
-    }, call.downstream);
+    if (this.modern) {
+      const sent = call.round ? { ...params, ...call.round.modernParams() } : params;
+      return this.use(
+        (client, opts) => viaClient(client, { ...opts, allowInputRequired: true }, sent).then(asGatewayResult),
+        call.downstream,
+      );
+    }
+    const start = () =>
+      this.use((client, opts) => {
+        const fast = this.fast;
+        if (!fast) return viaClient(client, opts, params);
+        const { downstream, progressToken, signal } = call;
+        return fast.caller.request(method, params, fast.session, { timeoutMs: opts.timeout, signal, downstream, progressToken }) as Promise<T>;
+      }, call.downstream);
+    if (!call.round) return start();
+    return call.round.legacy(`${this.name}\n${method}\n${String(params.name ?? params.uri ?? '')}`, start);
+  }
+
+  /**
+   * One more or one fewer interest in a resource's updates: resources/subscribe on a 2025-era
+   * session, a subscriptions/listen stream for the URI on the 2026-07-28 era.
+   */
+  async subscribeResource(uri: string, on: boolean): Promise<void> {
+    if (!this.modern) {
+      await this.use((client, opts) => (on ? client.subscribeResource({ uri }, opts) : client.unsubscribeResource({ uri }, opts)));
+      return;
+    }
+    if (!on) {
+      const subscription = this.listening.get(uri);
+      this.listening.delete(uri);
+      await subscription?.close();
+      return;
+    }
+    const subscription = await this.use((client, opts) => outsideCall(() => client.listen({ resourceSubscriptions: [uri] }, opts)));
+    this.listening.set(uri, subscription);
   }
 
   /** Wires what the backend sends on its own towards the client of the call it belongs to. */
@@ -208,6 +266,7 @@ export class BackendConnection {
     this.lastError = reason;
     this.client = undefined;
     this.dropLeanPath();
+    this.listening.clear(); // the streams ended with the connection
     if (wasReady) {
       this.lists = EMPTY;
       this.opts.onListsChanged?.();
@@ -222,7 +281,7 @@ export class BackendConnection {
   }
 
   /** Runs `fn` against the live client, or fails at once when the backend is not ready. */
-  async use<T>(fn: (client: Client, opts: { timeout: number }) => Promise<T>, downstream?: Downstream): Promise<T> {
+  async use<T>(fn: (client: Client, opts: ForwardOptions) => Promise<T>, downstream?: Downstream): Promise<T> {
     const client = this.client;
     if (this.state !== 'ready' || !client) {
       const reason = this.state === 'connecting' ? 'still starting' : (this.lastError ?? this.state);
@@ -256,6 +315,25 @@ export class BackendConnection {
     for (const w of this.readyWaiters.splice(0)) w();
     await client?.close().catch(() => {});
   }
+}
+
+/**
+ * A 2026-era backend's result as the gateway answers it: without the backend's serverInfo stamp
+ * (the gateway answers as itself), and never marked for caches shared between callers
+ * (`cacheScope: public`), since what each caller may see is the gateway's policy's decision.
+ */
+function asGatewayResult<T>(result: T): T {
+  const { _meta: meta, cacheScope } = (result ?? {}) as { _meta?: Record<string, unknown>; cacheScope?: unknown };
+  const stamped = !!meta && SERVER_INFO_META_KEY in meta;
+  if (!stamped && cacheScope !== 'public') return result;
+  const copy = { ...result } as { _meta?: Record<string, unknown>; cacheScope?: unknown };
+  if (cacheScope === 'public') copy.cacheScope = 'private';
+  if (stamped) {
+    const { [SERVER_INFO_META_KEY]: _dropped, ...rest } = meta!;
+    if (Object.keys(rest).length) copy._meta = rest;
+    else delete copy._meta;
+  }
+  return copy as T;
 }
 
 function errorText(err: unknown): string {

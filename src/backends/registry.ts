@@ -36,6 +36,8 @@ interface Indexes extends Aggregate {
   /** Name a client sees → `<backend>__<name>`, for tools and prompts. */
   qualified: Map<string, string>;
   toolOwner: Map<string, [BackendConnection, string]>;
+  /** Name a client sees → the tool as listed. */
+  toolNamed: Map<string, Tool>;
   promptOwner: Map<string, [BackendConnection, string]>;
   resourceOwner: Map<string, BackendConnection>;
   templateOwners: Array<[UriTemplate, BackendConnection]>;
@@ -122,6 +124,7 @@ export class BackendRegistry {
       templateBackend: new Map(),
       qualified: new Map(),
       toolOwner: new Map(),
+      toolNamed: new Map(),
       promptOwner: new Map(),
       resourceOwner: new Map(),
       templateOwners: [],
@@ -132,7 +135,9 @@ export class BackendRegistry {
       for (const tool of tools) {
         const name = exposed(tool.name);
         if (ix.toolOwner.has(name)) continue; // an unprefixed name another backend already uses
-        ix.tools.push({ ...tool, name });
+        const listed = { ...tool, name };
+        ix.tools.push(listed);
+        ix.toolNamed.set(name, listed);
         ix.toolOwner.set(name, [b, tool.name]);
         ix.qualified.set(name, `${b.name}${SEPARATOR}${tool.name}`);
         if (tool.annotations?.readOnlyHint === true) ix.readOnlyTools.add(name);
@@ -167,6 +172,17 @@ export class BackendRegistry {
     return this.indexes.readOnlyTools.has(prefixed);
   }
 
+  /** A tool as the gateway lists it, by the name a client sees. */
+  tool(name: string): Tool | undefined {
+    return this.indexes.toolNamed.get(name);
+  }
+
+  /** Is the tool's backend on the 2026-07-28 era, where a call may come back input_required? */
+  answersInRounds(name: string): boolean {
+    const owner = this.indexes.toolOwner.get(name)?.[0] ?? this.backends.get(splitName(name)?.[0] ?? '');
+    return owner?.modern ?? false;
+  }
+
   /** The name the policy judges a tool or prompt by: `<backend>__<name>`. */
   policyName(name: string): string {
     return this.indexes.qualified.get(name) ?? name;
@@ -199,15 +215,15 @@ export class BackendRegistry {
         ? (p: { progress: number; total?: number; message?: string }) =>
             void downstream.notify({ method: 'notifications/progress', params: { ...p, progressToken } }).catch(() => {})
         : undefined;
-    return backend.forward('tools/call', { name, arguments: args }, call, (client, opts) =>
-      client.callTool({ name, arguments: args }, { ...opts, signal, onprogress, resetTimeoutOnProgress: !!onprogress }),
+    return backend.forward('tools/call', { name, arguments: args }, call, (client, opts, params) =>
+      client.callTool(params as { name: string }, { ...opts, signal, onprogress, resetTimeoutOnProgress: !!onprogress }),
     ) as Promise<CallToolResult>;
   }
 
   async getPrompt(prefixed: string, args: Record<string, string> | undefined, call: Call = {}): Promise<GetPromptResult> {
     const [backend, name] = this.owner('prompt', prefixed);
-    return backend.forward('prompts/get', { name, arguments: args }, call, (client, opts) =>
-      client.getPrompt({ name, arguments: args }, { ...opts, signal: call.signal }),
+    return backend.forward('prompts/get', { name, arguments: args }, call, (client, opts, params) =>
+      client.getPrompt(params as { name: string }, { ...opts, signal: call.signal }),
     );
   }
 
@@ -232,7 +248,10 @@ export class BackendRegistry {
   async readResource(uri: string, call: Call = {}): Promise<ReadResourceResult> {
     const backend = this.resourceBackend(uri);
     if (!backend) throw new UnknownTarget('resource', uri);
-    return backend.forward('resources/read', { uri }, call, (client, opts) => client.readResource({ uri }, { ...opts, signal: call.signal }));
+    // Never from the SDK client's response cache: what a caller may read is the gateway's decision.
+    return backend.forward('resources/read', { uri }, call, (client, opts, params) =>
+      client.readResource(params as { uri: string }, { ...opts, signal: call.signal, cacheMode: 'bypass' }),
+    );
   }
 
   /**
@@ -245,9 +264,7 @@ export class BackendRegistry {
     const count = (this.subscriptions.get(uri) ?? 0) + (on ? 1 : -1);
     if (count <= 0) this.subscriptions.delete(uri);
     else this.subscriptions.set(uri, count);
-    if ((on && count === 1) || (!on && count === 0)) {
-      await backend.use((client, opts) => (on ? client.subscribeResource({ uri }, opts) : client.unsubscribeResource({ uri }, opts)));
-    }
+    if ((on && count === 1) || (!on && count === 0)) await backend.subscribeResource(uri, on);
   }
 
   /** Completion of a prompt argument or a resource template variable, at the owning backend. */
@@ -275,6 +292,7 @@ export class BackendRegistry {
       name: b.name,
       kind: b.kind,
       state: b.state,
+      ...(b.protocolVersion ? { protocol: b.protocolVersion } : {}),
       tools: b.lists.tools.length,
       ...(b.lastError ? { error: b.lastError } : {}),
     }));

@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 
 export async function runCheck(config: Config): Promise<number> {
   const backends = Object.entries(config.mcpServers ?? {})
-    .map(([name, b]) => `${name} (${'command' in b ? 'stdio' : 'http'}${b.disabled ? ', disabled' : ''})`)
+    .map(([name, b]) => `${name} (${'command' in b ? 'stdio' : 'http'}, protocol ${b.protocol}${b.disabled ? ', disabled' : ''})`)
     .join(', ');
   process.stdout.write(
     [

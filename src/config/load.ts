@@ -27,7 +27,18 @@ const hints: Record<string, string> = {
   invalid_union: 'see README.md for the accepted shapes',
 };
 
+/** The shape a value of a union matched, by its identifying key: its own issues then say what is wrong. */
+function matchedBranch(issue: z.core.$ZodIssueInvalidUnion): z.core.$ZodIssue[] | undefined {
+  const identifying = new Set(['command', 'url']);
+  const matched = issue.errors.filter(
+    (branch) => !branch.some((i) => (i.code === 'unrecognized_keys' && i.path.length === 0) || (i.path.length === 1 && identifying.has(String(i.path[0])))),
+  );
+  return matched.length === 1 ? matched[0] : undefined;
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string {
+  const branch = issue.code === 'invalid_union' ? matchedBranch(issue) : undefined;
+  if (branch?.length) return branch.map((i) => describeIssue({ ...i, path: [...issue.path, ...i.path] })).join('\n');
   const key = issue.path.map(String).join('.') || '(top level)';
   if (issue.code === 'unrecognized_keys') {
     const where = issue.path.length ? `${key}.` : '';
@@ -139,7 +150,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   }
   const merged = applyEnv(raw as Record<string, unknown>, env);
   const parsed = configSchema.safeParse(merged);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map(describeIssue));
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.flatMap((issue) => describeIssue(issue).split('\n')));
   const config = parsed.data;
   if (file && !path.isAbsolute(config.dataDir)) config.dataDir = path.resolve(path.dirname(file), config.dataDir);
   const problems = crossChecks(config, opts.insecure ?? false);

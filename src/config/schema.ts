@@ -21,6 +21,14 @@ const common = {
   auditArguments: z.boolean().default(false),
 };
 
+/**
+ * Which protocol era the connection to a backend speaks: `legacy` always opens a 2025-era session
+ * (initialize); `auto` asks with server/discover first and takes 2026-07-28 when the backend
+ * offers it, a 2025-era session otherwise; `2026-07-28` requires it. Over stdio, `auto` runs the
+ * backend once more, briefly, to ask.
+ */
+const protocol = z.enum(['legacy', 'auto', '2026-07-28']);
+
 /** A stdio backend, in the shape of Claude Desktop's `mcpServers` entries. */
 export const stdioBackendSchema = z
   .object({
@@ -29,6 +37,7 @@ export const stdioBackendSchema = z
     args: z.array(z.string()).default([]),
     env: z.record(z.string(), z.string()).default({}),
     cwd: z.string().optional(),
+    protocol: protocol.default('legacy'),
     ...common,
   })
   .strict();
@@ -44,6 +53,7 @@ export const httpBackendSchema = z
      * header. Only for a backend that is the same service as auth.external (e.g. Nextcloud).
      */
     forwardUserToken: z.boolean().default(false),
+    protocol: protocol.default('auto'),
     ...common,
   })
   .strict();

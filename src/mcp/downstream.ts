@@ -1,7 +1,9 @@
 // The client side of one request, as backends see it through the gateway: notifications (log
-// messages, filtered by the level the client set with logging/setLevel) and requests (sampling,
-// elicitation) go back on that request's own stream, with the caller's token for the backends
-// that may receive it.
+// messages, filtered by the level the client asked for) and requests (sampling, elicitation) go
+// back on that request's own stream, with the caller's token for the backends that may receive
+// it. A 2025-era session sets its level with logging/setLevel (no level: every message passes); a
+// 2026-07-28 request names it in `_meta` (no level: no message passes).
+import { CLIENT_CAPABILITIES_META_KEY, LOG_LEVEL_META_KEY, type ClientCapabilities } from '@modelcontextprotocol/server';
 import type { CallContext, Downstream } from '../backends/call-context.js';
 
 const LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
@@ -11,27 +13,65 @@ export interface HandlerContext {
   mcpReq: {
     signal: AbortSignal;
     _meta?: { progressToken?: string | number };
+    /** The 2026-07-28 per-request envelope (protocol version, client capabilities, log level). */
+    envelope?: Record<string, unknown>;
+    /** A retried multi-round-trip request's answers to the input requests it was sent. */
+    inputResponses?: Record<string, unknown>;
+    /** A retried multi-round-trip request's state, as the client echoed it. */
+    requestState(): unknown;
     notify(n: { method: string; params?: Record<string, unknown> }): Promise<void>;
     send(r: { method: string; params?: Record<string, unknown> }): Promise<unknown>;
   };
   http?: { authInfo?: { token: string; scopes: string[] } };
 }
 
+/** Does a message at `level` pass `threshold`? Levels the spec does not name always pass. */
+export function admits(threshold: string, level: unknown): boolean {
+  const i = LEVELS.indexOf(String(level));
+  return i < 0 || i >= LEVELS.indexOf(threshold);
+}
+
 /** The session's chosen log level (logging/setLevel); messages below it are not relayed. */
 export class LogLevel {
-  private min = 0;
+  private chosen?: string;
 
   set(level: string): void {
-    const i = LEVELS.indexOf(level);
-    if (i >= 0) this.min = i;
+    if (LEVELS.includes(level)) this.chosen = level;
+  }
+
+  /** The level the client chose, if it chose one. */
+  get current(): string | undefined {
+    return this.chosen;
   }
 
   passes(level: unknown): boolean {
-    const i = LEVELS.indexOf(String(level));
-    return i < 0 || i >= this.min;
+    return this.chosen === undefined || admits(this.chosen, level);
   }
 }
 
+/** Is this a request of the 2026-07-28 era (it carries the per-request envelope)? */
+export function isModern(ctx: HandlerContext): boolean {
+  return ctx.mcpReq.envelope !== undefined;
+}
+
+/** The capabilities a 2026-07-28 request declares. */
+export function declaredCapabilities(ctx: HandlerContext): ClientCapabilities {
+  return (ctx.mcpReq.envelope?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined) ?? {};
+}
+
+/** The log level a 2026-07-28 request asks for, if any. */
+export function requestedLogLevel(ctx: HandlerContext): string | undefined {
+  const level = ctx.mcpReq.envelope?.[LOG_LEVEL_META_KEY];
+  return typeof level === 'string' ? level : undefined;
+}
+
+/** Does a log message at `level` reach the client of `ctx`, a 2026-07-28 request? */
+export function modernAdmits(ctx: HandlerContext, level: unknown): boolean {
+  const threshold = requestedLogLevel(ctx);
+  return threshold !== undefined && admits(threshold, level);
+}
+
+/** The downstream of a request on a 2025-era session. */
 export function downstreamOf(ctx: HandlerContext, level: LogLevel): Downstream {
   return {
     notify: async (n) => {
@@ -42,7 +82,7 @@ export function downstreamOf(ctx: HandlerContext, level: LogLevel): Downstream {
   };
 }
 
-/** The call context for a backend call made on behalf of `ctx`. */
-export function callContextOf(ctx: HandlerContext, level: LogLevel): CallContext {
-  return { userToken: ctx.http?.authInfo?.token, downstream: downstreamOf(ctx, level) };
+/** The call context for a backend call made on behalf of `ctx`, relaying to `downstream`. */
+export function callContextOf(ctx: HandlerContext, downstream: Downstream): CallContext {
+  return { userToken: ctx.http?.authInfo?.token, downstream };
 }

@@ -14,6 +14,8 @@ import type { ClientRestrictions, Restriction } from './client-restrictions.js';
 import { missingScopes } from './scopes.js';
 import { SessionTransport } from './session-transport.js';
 import { laneMessage, serveOnLane } from './session-lane.js';
+import { ParkedCalls } from './parked-calls.js';
+import { paramHeaderRejection } from './param-headers.js';
 
 interface Session {
   transport: SessionTransport;
@@ -61,6 +63,7 @@ export class McpEndpoint {
   private readonly idleMs: number;
   private readonly maxSessions: number;
   private readonly unsubscribe: () => void;
+  private readonly parked = new ParkedCalls();
 
   constructor(private readonly opts: McpEndpointOptions) {
     this.idleMs = opts.sessionIdleMs ?? 30 * 60_000;
@@ -79,7 +82,7 @@ export class McpEndpoint {
     const roles = (authInfo?.extra?.roles as string[] | undefined) ?? [];
     const subject = authInfo?.extra?.subject as string | undefined;
     const restriction = authInfo?.extra?.restriction as Restriction | undefined;
-    return { policy: this.opts.policy, audit: this.opts.audit, restriction, caller: { roles, clientId: authInfo?.clientId ?? '', subject } };
+    return { policy: this.opts.policy, audit: this.opts.audit, restriction, parked: this.parked, caller: { roles, clientId: authInfo?.clientId ?? '', subject } };
   }
 
   get sessionCount(): number {
@@ -108,7 +111,7 @@ export class McpEndpoint {
     if (await isLegacyRequest(request, parsedBody)) {
       return this.handleLegacy(request, ownerOf(subject, authInfo), authInfo, parsedBody);
     }
-    return this.modern.fetch(request, { authInfo, parsedBody });
+    return paramHeaderRejection(parsedBody, request.headers, (name) => this.opts.registry.tool(name)) ?? this.modern.fetch(request, { authInfo, parsedBody });
   }
 
   /**
@@ -120,7 +123,7 @@ export class McpEndpoint {
     const id = headers['mcp-session-id'];
     const session = typeof id === 'string' ? this.sessions.get(id) : undefined;
     if (!session || session.owner !== ownerOf(subject, authInfo)) return false;
-    const lean = laneMessage(headers, message, session.transport);
+    const lean = laneMessage(headers, message, session.transport, (tool) => !this.opts.registry.answersInRounds(tool));
     if (!lean) return false;
     const admitted = await this.admit(message, authInfo);
     if ('refusal' in admitted || this.sessions.get(id as string) !== session) return false;
@@ -202,6 +205,7 @@ export class McpEndpoint {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.unsubscribe();
+    this.parked.close();
     for (const [id, s] of this.sessions) this.closeSession(id, s);
     await this.modern.close();
   }

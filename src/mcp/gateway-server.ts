@@ -4,14 +4,16 @@
 // What a caller sees and may call is the policy's answer, narrowed by the client's restriction
 // and by the token's scope (mcp:tools:read reaches read-only tools only); the policy judges the
 // qualified name `<backend>__<name>` even for a backend listed without prefixes. What a backend
-// sends during a call (progress, log messages, sampling, elicitation) is relayed to its caller.
+// sends during a call (progress, log messages, sampling, elicitation) is relayed to its caller,
+// and a backend's input_required answer goes back to it (rounds.ts): every retry is a new call,
+// judged by the policy again.
 import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError, Server } from '@modelcontextprotocol/server';
 import type { CallToolRequest, CallToolResult } from '@modelcontextprotocol/server';
 import { BackendUnavailable, UnknownTarget } from '../backends/errors.js';
 import type { BackendRegistry } from '../backends/registry.js';
-import { withCallContext } from '../backends/call-context.js';
-import type { Call } from '../backends/registry.js';
-import { callContextOf, LogLevel, type HandlerContext } from './downstream.js';
+import { LogLevel, type HandlerContext } from './downstream.js';
+import { forwarder } from './rounds.js';
+import type { ParkedCalls } from './parked-calls.js';
 import { addUtilityHandlers } from './utility-handlers.js';
 import type { ToolPolicy } from './policy.js';
 import type { Audit } from './audit.js';
@@ -25,6 +27,8 @@ export interface Access {
   /** The operator's limit on the caller's client (policy.clients), if one applies. */
   restriction?: Restriction;
   audit?: Audit;
+  /** Calls to 2025-era backends waiting for a 2026-era caller's input (parked-calls.ts). */
+  parked: ParkedCalls;
 }
 
 type Ctx = HandlerContext;
@@ -82,13 +86,13 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
   const audited = <T>(action: string, run: () => Promise<T>, extra: { arguments?: string } = {}): Promise<T> =>
     audit ? audit.timed({ kind: 'mcp', action, subject: caller.subject, client: caller.clientId, ...extra }, run) : run();
   const level = new LogLevel();
-  /** Runs a backend call on behalf of the request in `ctx` (its token, stream, progress token, signal). */
-  const forward = <T>(c: unknown, run: (call: Call) => Promise<T>): Promise<T> => {
-    const ctx = c as Ctx;
-    const context = callContextOf(ctx, level);
-    const call = { downstream: context.downstream, progressToken: ctx.mcpReq._meta?.progressToken, signal: ctx.mcpReq.signal };
-    return withCallContext(context, () => run(call));
-  };
+  /** Runs a backend call on behalf of the request in `ctx` (its token, stream, progress token, signal, round). */
+  const forward = forwarder({
+    level,
+    sessionCapabilities: () => server.getClientCapabilities(),
+    parked: access.parked,
+    owner: `${caller.subject ?? ''}\n${caller.clientId}`,
+  });
   const server = new Server(
     { name: info.name, version: info.version },
     {

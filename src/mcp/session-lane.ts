@@ -9,11 +9,13 @@
 // does not take (initialize, batches, posted responses, a header the SDK would refuse) goes the
 // SDK's way, so every refusal keeps the SDK's own status and error.
 //
-// The hot path goes one step further: a tools/call plain enough (see plainToolCall) is handed to
-// the gateway's tools/call handler directly, without the SDK's dispatch, which validates the
-// request twice and the backend's result once more with its schemas (about a quarter of the
-// gateway's CPU per call, measured). The result is passed on as the backend sent it; the
-// backend's own SDK side has produced it, and a client validates what it receives.
+// The hot path goes one step further: a tools/call plain enough (see plainToolCall), to a backend
+// on the 2025 era, is handed to the gateway's tools/call handler directly, without the SDK's
+// dispatch, which validates the request twice and the backend's result once more with its
+// schemas (about a quarter of the gateway's CPU per call, measured). The result is passed on as
+// the backend sent it; the backend's own SDK side has produced it, and a client validates what
+// it receives. A call to a 2026-era backend keeps the SDK's dispatch: its input_required answer
+// is turned into requests on the session by the SDK server (rounds.ts).
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import {
   classifyInboundRequest,
@@ -86,7 +88,13 @@ function plainToolCall(message: unknown): PlainToolCall | undefined {
  * the 2025 era, with an Accept of both media types, a JSON Content-Type and a supported protocol
  * version. Undefined: the SDK's transport answers it.
  */
-export function laneMessage(headers: IncomingHttpHeaders, message: unknown, transport: SessionTransport): LaneMessage | undefined {
+export function laneMessage(
+  headers: IncomingHttpHeaders,
+  message: unknown,
+  transport: SessionTransport,
+  /** May a call to this tool skip the SDK's dispatch? */
+  direct: (tool: string) => boolean,
+): LaneMessage | undefined {
   const accept = header(headers, 'accept') ?? '';
   if (!accept.includes('application/json') || !accept.includes('text/event-stream')) return undefined;
   if (!isJsonContentType(header(headers, 'content-type'))) return undefined;
@@ -95,7 +103,7 @@ export function laneMessage(headers: IncomingHttpHeaders, message: unknown, tran
   const methodHeader = header(headers, 'mcp-method');
   const nameHeader = header(headers, 'mcp-name');
   const call = plainToolCall(message);
-  if (call && (version === undefined || SESSION_ERA.has(version)) && methodHeader === undefined && nameHeader === undefined) {
+  if (call && (version === undefined || SESSION_ERA.has(version)) && methodHeader === undefined && nameHeader === undefined && direct(call.params.name)) {
     return transport.lanes.has(call.id) ? undefined : { direct: call };
   }
   if (isJSONRPCRequest(message)) {
@@ -189,6 +197,7 @@ function callDirectly(session: LaneSession, call: PlainToolCall, stream: LaneStr
     mcpReq: {
       signal: abort.signal,
       _meta: call.params._meta,
+      requestState: () => undefined,
       notify: async (n) => stream.write({ jsonrpc: '2.0', method: n.method, params: n.params }),
       // Server→client requests (sampling, elicitation) go out through the session's server, which
       // sends them on this stream (relatedRequestId) and matches the client's answer to them.

@@ -1,0 +1,68 @@
+// How a request handler's backend call is set up, for either era of the caller: the Call the
+// registry forwards (downstream, progress token, abort signal) and its Round — what a
+// multi-round-trip request (2026-07-28, SEP-2322) carries to each kind of backend:
+//
+// - to a 2026-era backend: the caller's inputResponses and requestState untouched, its declared
+//   capabilities and log level in `_meta` (a 2025-era session: the capabilities it declared at
+//   initialize, the level it set, "debug" when it set none). The backend's input_required answer
+//   goes back as it is; on a 2025-era session the SDK server asks the client with real requests
+//   and re-enters the handler with the answers, which go to the backend the same way.
+// - to a 2025-era backend: its mid-call requests go to a 2025-era session's stream as requests;
+//   for a 2026-era caller they become input_required rounds (parked-calls.ts).
+import { CLIENT_CAPABILITIES_META_KEY, LOG_LEVEL_META_KEY, type ClientCapabilities } from '@modelcontextprotocol/server';
+import { withCallContext, type Call, type Downstream, type Round } from '../backends/call-context.js';
+import { callContextOf, declaredCapabilities, downstreamOf, isModern, requestedLogLevel, type HandlerContext, type LogLevel } from './downstream.js';
+import type { ParkedCalls } from './parked-calls.js';
+
+export interface RoundDeps {
+  /** The 2025-era session's log level. */
+  level: LogLevel;
+  /** The capabilities the 2025-era session's client declared at initialize. */
+  sessionCapabilities(): ClientCapabilities | undefined;
+  parked: ParkedCalls;
+  /** Who is calling (subject and client), to whom parked calls belong. */
+  owner: string;
+}
+
+/** A retried request's inputResponses and requestState, as the client sent them. */
+function retryParams(ctx: HandlerContext): Record<string, unknown> {
+  const state = ctx.mcpReq.requestState();
+  return {
+    ...(ctx.mcpReq.inputResponses !== undefined && { inputResponses: ctx.mcpReq.inputResponses }),
+    ...(typeof state === 'string' && { requestState: state }),
+  };
+}
+
+function sessionCall(ctx: HandlerContext, deps: RoundDeps): Call {
+  const round: Round = {
+    modernParams: () => ({
+      ...retryParams(ctx),
+      _meta: { [CLIENT_CAPABILITIES_META_KEY]: deps.sessionCapabilities() ?? {}, [LOG_LEVEL_META_KEY]: deps.level.current ?? 'debug' },
+    }),
+    legacy: (_target, start) => start(),
+  };
+  return { downstream: downstreamOf(ctx, deps.level), signal: ctx.mcpReq.signal, round };
+}
+
+function modernCall(ctx: HandlerContext, deps: RoundDeps): Call {
+  const parked = deps.parked.open(ctx);
+  const level = requestedLogLevel(ctx);
+  const round: Round = {
+    modernParams: () => ({
+      ...retryParams(ctx),
+      _meta: { [CLIENT_CAPABILITIES_META_KEY]: declaredCapabilities(ctx), ...(level !== undefined && { [LOG_LEVEL_META_KEY]: level }) },
+    }),
+    legacy: (target, start) => deps.parked.run(parked, deps.owner, target, ctx, start) as never,
+  };
+  return { downstream: parked, signal: parked.signal, round };
+}
+
+/** The gateway server's `forward`: runs `run` as a backend call on behalf of the request in `ctx`. */
+export function forwarder(deps: RoundDeps) {
+  return <T>(c: unknown, run: (call: Call) => Promise<T>): Promise<T> => {
+    const ctx = c as HandlerContext;
+    const call = isModern(ctx) ? modernCall(ctx, deps) : sessionCall(ctx, deps);
+    call.progressToken = ctx.mcpReq._meta?.progressToken;
+    return withCallContext(callContextOf(ctx, call.downstream as Downstream), () => run(call));
+  };
+}
