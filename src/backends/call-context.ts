@@ -51,6 +51,11 @@ export function withCallContext<T>(context: CallContext, fn: () => Promise<T>): 
   return current.run(context, fn);
 }
 
+/** Runs `fn` as part of `context`, or as it is when there is none (for callbacks that lose it). */
+export function inCallContext<T>(context: CallContext | undefined, fn: () => T): T {
+  return context ? current.run(context, fn) : fn();
+}
+
 /** Runs `fn` outside any call: connecting and listing must never carry a caller's token or stream. */
 export function outsideCall<T>(fn: () => T): T {
   return current.exit(fn);
