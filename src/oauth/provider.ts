@@ -10,6 +10,7 @@ import { SIGNING_ALG, type SigningKeys } from './keys.js';
 import { errorPage } from './pages.js';
 import { pageHeaders } from './page-headers.js';
 import { installMiddleware } from './middleware.js';
+import { keepRecentAuthorizations } from './session-authorizations.js';
 import { createInteractionPolicy } from './interaction-policy.js';
 import { ACCOUNT_CLIENT_ID, accountClient } from './account.js';
 import { deriveKey } from './secret.js';
@@ -133,6 +134,17 @@ export function createProvider(deps: ProviderDeps): Provider {
     // those that ask for offline_access (MCP clients rarely do).
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
+    // Codes and tokens live as long as their grant, not as long as the browser's sign-in session
+    // at Postern: an MCP client is not the browser, and treating every client as if it had asked
+    // for offline_access (as above) is oidc-provider's rule for that. Grants still end by expiry,
+    // by withdrawal at /account, by refresh-token reuse and by code replay.
+    expiresWithSession: async () => false,
+    async loadExistingGrant(ctx) {
+      const clientId = ctx.oidc.client!.clientId;
+      keepRecentAuthorizations(ctx.oidc.session!, clientId);
+      const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session!.grantIdFor(clientId);
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    },
     async extraTokenClaims(_ctx, token) {
       const { grantId, accountId } = token as unknown as { grantId?: string; accountId?: string };
       const principal = await identity.findAccount(accountId);
