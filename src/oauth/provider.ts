@@ -14,6 +14,7 @@ import { keepRecentAuthorizations } from './session-authorizations.js';
 import { createInteractionPolicy } from './interaction-policy.js';
 import { ACCOUNT_CLIENT_ID, accountClient } from './account.js';
 import { deriveKey } from './secret.js';
+import { CookieKeys } from './cookie-keys.js';
 import { isLoopbackHost } from '../config/load.js';
 import { MCP_SCOPES, TOOLS, TOOLS_READ } from '../mcp/scopes.js';
 
@@ -51,7 +52,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     clients: [accountClient(issuer)],
     jwks: { keys: keys.all.map((k) => k.jwk) as never },
     cookies: {
-      keys: [deriveKey(secret, 'cookies')],
+      keys: new CookieKeys([deriveKey(secret, 'cookies')]),
       long: { signed: true, sameSite: 'lax' },
       short: { signed: true, sameSite: 'lax' },
     },
