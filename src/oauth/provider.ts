@@ -98,7 +98,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     features: {
       devInteractions: { enabled: false },
-      registration: { enabled: true },
+      // No registration access token: RFC 7592 client management is not offered (MCP clients do not
+      // use it), so it would be a stored bearer credential for nothing, written on every registration.
+      registration: { enabled: true, issueRegistrationAccessToken: false },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       rpInitiatedLogout: { enabled: false },
