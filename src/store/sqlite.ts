@@ -82,8 +82,8 @@ const MMAP_BYTES = 0x7fff0000;
 /**
  * The WAL is copied into the database (and both are fsynced) once it holds this many pages, 16 MB,
  * instead of SQLite's 1,000: a sign-in flow rewrites the same few pages (the session, the ends of
- * the indexes) and they were copied again every 25 flows or so. Commits cost 63 µs on average
- * instead of 78 in the flows benchmark (docs/performance.md, "OAuth flows").
+ * the indexes) and they were copied again every 25 flows or so. A commit costs 63–65 µs on
+ * average instead of 76 in the flows benchmark (docs/performance.md, "OAuth flows").
  */
 const CHECKPOINT_PAGES = 4000;
 
