@@ -8,6 +8,7 @@ import type { Config } from './config/schema.js';
 import { createApp } from './edge/app.js';
 import { createDispatcher, listen, serveWith } from './edge/server.js';
 import { createMcpLane } from './edge/mcp-lane.js';
+import { commitBeforeResponse } from './edge/commit-before-response.js';
 import { Guard } from './guard/guard.js';
 import { JwtVerifier } from './guard/jwt-verifier.js';
 import { StaticTokenVerifier } from './guard/static-tokens.js';
@@ -61,7 +62,7 @@ function urlHost(host: string): string {
 
 export async function startPostern(config: Config, opts: StartOptions): Promise<Postern> {
   const { log } = opts;
-  const store = openStore(config);
+  const store = openStore(config, { onCommitError: (err) => log.error({ err }, 'store commit failed') });
   const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
   try {
     const users = new LocalUsers(store);
@@ -188,21 +189,19 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     });
     const allowedHosts = new Set(['localhost', '127.0.0.1', '[::1]', new URL(issuer).hostname.toLowerCase()]);
     if (!isLoopbackHost(config.server.host)) allowedHosts.add(urlHost(config.server.host).toLowerCase());
-    serveWith(
-      server,
-      createDispatcher(
-        {
-          app,
-          authorizationServer: provider?.callback(),
-          interactions,
-          allowedHosts,
-          issuer: new URL(issuer),
-          trustProxy: config.server.trustProxy,
-          mcpLane: createMcpLane({ guard, endpoint, mcpUrl }),
-        },
-        log,
-      ),
+    const dispatch = createDispatcher(
+      {
+        app,
+        authorizationServer: provider?.callback(),
+        interactions,
+        allowedHosts,
+        issuer: new URL(issuer),
+        trustProxy: config.server.trustProxy,
+        mcpLane: createMcpLane({ guard, endpoint, mcpUrl }),
+      },
+      log,
     );
+    serveWith(server, commitBeforeResponse(store, dispatch, (err) => log.error({ err }, 'store commit failed; the response was dropped')));
 
     const sweeper = setInterval(() => void store.sweepExpired().catch((err) => log.warn({ err }, 'sweep failed')), 600_000);
     sweeper.unref();

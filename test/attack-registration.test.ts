@@ -23,6 +23,15 @@ describe('attacks on client registration', () => {
     ['no redirect URI at all', [], /redirect_uris/],
   ];
 
+  it('registration hands out no registration access token, and stores none', async () => {
+    const { status, body } = await register(at.p.issuer);
+    assert.equal(status, 201);
+    assert.equal(typeof body.client_id, 'string');
+    assert.equal(body.registration_access_token, undefined);
+    assert.equal(body.registration_client_uri, undefined);
+    assert.equal(await at.p.store.oidcCount('RegistrationAccessToken'), 0);
+  });
+
   for (const [what, uris, reason] of refusedUris) {
     it(`registration with ${what} is refused`, async () => {
       assertOAuthError(await register(at.p.issuer, { redirect_uris: uris }), 400, 'invalid_redirect_uri', reason);

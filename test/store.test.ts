@@ -103,6 +103,24 @@ describe('sqlite store on disk', () => {
     await b.close();
   });
 
+  it("holds a turn's writes in one transaction: committed on commit(), or by the next turn", async () => {
+    const file = path.join(dir, 'turn.db');
+    const store = new SqliteStore(file);
+    const other = new Database(file, { readonly: true });
+    const seen = (id: string) => (other.prepare("SELECT count(*) AS n FROM oidc WHERE model = 'Client' AND id = ?").get(id) as { n: number }).n === 1;
+    await store.oidcUpsert('Client', 'a', { client_id: 'a' });
+    await store.oidcUpsert('Client', 'b', { client_id: 'b' });
+    assert.equal((await store.oidcFind('Client', 'a'))?.payload.client_id, 'a', 'the store reads its own writes');
+    assert.equal(seen('a'), false, 'another connection does not see them yet');
+    store.commit();
+    assert.ok(seen('a') && seen('b'), 'both committed on demand');
+    await store.oidcDestroy('Client', 'a');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(seen('a'), false, 'committed by the next turn without a commit() call');
+    other.close();
+    await store.close();
+  });
+
   it('writes audit lines in batches, yet a query or a close never misses one', async () => {
     const file = path.join(dir, 'audit.db');
     const a = new SqliteStore(file);

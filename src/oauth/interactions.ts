@@ -3,7 +3,7 @@
 // …/confirm grants the requested scopes, POST …/abort denies. Every form carries a CSRF token.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
-import { errors } from 'oidc-provider';
+import { errors, type InteractionResults } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { IdentitySources } from '../identity/sources.js';
 import { IdentityError } from '../identity/types.js';
@@ -17,6 +17,7 @@ import { FormError, readForm } from './forms.js';
 import { consentPage, errorPage, loginPage, nextcloudWaitPage, type ClientView } from './pages.js';
 import { pageHeaders } from './page-headers.js';
 import { ACCOUNT_CLIENT_ID } from './account.js';
+import { nowSeconds } from '../store/types.js';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -49,6 +50,21 @@ const METHODS: Record<string, string> = {
   oidc: 'POST',
   'oidc-done': 'GET',
 };
+
+/**
+ * Stores the consent step's result on the interaction and sends the browser back to the
+ * authorization endpoint: provider.interactionFinished without loading the interaction and the
+ * session a second time, which this request did moments before in interactionDetails (nothing slow
+ * runs in between, and the authorization endpoint checks the session again when it resumes).
+ * Sign-in steps keep interactionFinished: an identity source may take seconds, and its check of
+ * the session at the end is the one that counts.
+ */
+async function finish(res: ServerResponse, details: Details, result: InteractionResults, mergeWithLastSubmission: boolean): Promise<void> {
+  details.result = mergeWithLastSubmission && !('error' in result) ? { ...details.lastSubmission, ...result } : result;
+  await details.save(details.exp - nowSeconds());
+  res.writeHead(303, { location: details.returnTo, 'content-length': '0' });
+  res.end();
+}
 
 function send(res: ServerResponse, status: number, html: string, formTargets: string[] = []): void {
   res.writeHead(status, { ...pageHeaders(formTargets), 'content-type': 'text/html; charset=utf-8' });
@@ -274,17 +290,12 @@ export function createInteractionHandler(deps: InteractionDeps) {
     }
     const grantId = await grant.save();
     event('consent', true, { subject: session.accountId, client: params.client_id });
-    await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+    await finish(res, details, { consent: { grantId } }, true);
   }
 
   async function abort(req: IncomingMessage, res: ServerResponse, details: Details) {
     event('consent_denied', false, { subject: details.session?.accountId, client: details.params.client_id });
-    await provider.interactionFinished(
-      req,
-      res,
-      { error: 'access_denied', error_description: 'The user denied the request.' },
-      { mergeWithLastSubmission: false },
-    );
+    await finish(res, details, { error: 'access_denied', error_description: 'The user denied the request.' }, false);
   }
 
   async function oidcStart(req: IncomingMessage, res: ServerResponse, details: Details, form: URLSearchParams) {

@@ -10,9 +10,11 @@ import { SIGNING_ALG, type SigningKeys } from './keys.js';
 import { errorPage } from './pages.js';
 import { pageHeaders } from './page-headers.js';
 import { installMiddleware } from './middleware.js';
+import { keepRecentAuthorizations } from './session-authorizations.js';
 import { createInteractionPolicy } from './interaction-policy.js';
 import { ACCOUNT_CLIENT_ID, accountClient } from './account.js';
 import { deriveKey } from './secret.js';
+import { CookieKeys } from './cookie-keys.js';
 import { isLoopbackHost } from '../config/load.js';
 import { MCP_SCOPES, TOOLS, TOOLS_READ } from '../mcp/scopes.js';
 
@@ -50,7 +52,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     clients: [accountClient(issuer)],
     jwks: { keys: keys.all.map((k) => k.jwk) as never },
     cookies: {
-      keys: [deriveKey(secret, 'cookies')],
+      keys: new CookieKeys([deriveKey(secret, 'cookies')]),
       long: { signed: true, sameSite: 'lax' },
       short: { signed: true, sameSite: 'lax' },
     },
@@ -96,7 +98,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     features: {
       devInteractions: { enabled: false },
-      registration: { enabled: true },
+      // No registration access token: RFC 7592 client management is not offered (MCP clients do not
+      // use it), so it would be a stored bearer credential for nothing, written on every registration.
+      registration: { enabled: true, issueRegistrationAccessToken: false },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       rpInitiatedLogout: { enabled: false },
@@ -133,6 +137,17 @@ export function createProvider(deps: ProviderDeps): Provider {
     // those that ask for offline_access (MCP clients rarely do).
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
+    // Codes and tokens live as long as their grant, not as long as the browser's sign-in session
+    // at Postern: an MCP client is not the browser, and treating every client as if it had asked
+    // for offline_access (as above) is oidc-provider's rule for that. Grants still end by expiry,
+    // by withdrawal at /account, by refresh-token reuse and by code replay.
+    expiresWithSession: async () => false,
+    async loadExistingGrant(ctx) {
+      const clientId = ctx.oidc.client!.clientId;
+      keepRecentAuthorizations(ctx.oidc.session!, clientId);
+      const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session!.grantIdFor(clientId);
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    },
     async extraTokenClaims(_ctx, token) {
       const { grantId, accountId } = token as unknown as { grantId?: string; accountId?: string };
       const principal = await identity.findAccount(accountId);

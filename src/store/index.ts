@@ -7,7 +7,8 @@ import type { Store } from './types.js';
 
 export type { Store, UserRecord, OidcRecord } from './types.js';
 
-export function openStore(config: Config): Store {
+/** `onCommitError` hears writes a store could not commit when no caller was there to tell. */
+export function openStore(config: Config, opts: { onCommitError?: (err: unknown) => void } = {}): Store {
   if (config.store.driver === 'memory') return new MemoryStore();
-  return new SqliteStore(config.store.path ?? path.join(config.dataDir, 'postern.db'));
+  return new SqliteStore(config.store.path ?? path.join(config.dataDir, 'postern.db'), opts);
 }

@@ -163,5 +163,7 @@ export class MemoryStore implements Store {
     return this.events.on(listener);
   }
 
+  commit(): void {}
+
   async close() {}
 }

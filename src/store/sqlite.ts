@@ -1,5 +1,6 @@
 // SQLite store (better-sqlite3, WAL): the embedded default. Synchronous driver behind the async
-// Store interface so that other drivers fit the same seam; statements are prepared once.
+// Store interface so that other drivers fit the same seam; statements are prepared once. Writes
+// go into one transaction per turn of the event loop, committed before any response (commit()).
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -70,6 +71,21 @@ const migrations: string[] = [
 ];
 
 const AUDIT_FLUSH_MS = 50;
+/**
+ * Reads go through a memory map of the database file instead of a read() into SQLite's page
+ * cache: at a million grants (about 450 MB) random lookups leave the cache, and copying each page
+ * in made a lookup 1.6–1.9× as costly as at a thousand; mapped, 1.3–1.4× (docs/performance.md,
+ * "Grants at scale"). The map holds page-cache pages of the kernel, not heap; this is SQLite's
+ * largest allowed size, and a bigger file is read the ordinary way past it.
+ */
+const MMAP_BYTES = 0x7fff0000;
+/**
+ * The WAL is copied into the database (and both are fsynced) once it holds this many pages, 16 MB,
+ * instead of SQLite's 1,000: a sign-in flow rewrites the same few pages (the session, the ends of
+ * the indexes) and they were copied again every 25 flows or so. A commit costs 63–65 µs on
+ * average instead of 76 in the flows benchmark (docs/performance.md, "OAuth flows").
+ */
+const CHECKPOINT_PAGES = 4000;
 
 interface StaticTokenRow {
   name: string;
@@ -128,13 +144,27 @@ export class SqliteStore implements Store {
   private readonly q;
   private readonly auditQueue: AuditEntry[] = [];
   private auditTimer?: NodeJS.Timeout;
+  /** A transaction with this turn's writes is open (see write()). */
+  private writing = false;
+  private readonly commitLater: () => void;
 
-  constructor(file: string) {
+  /** `onCommitError` hears a failed commit at the end of a turn (a commit() call throws instead). */
+  constructor(file: string, opts: { onCommitError?: (err: unknown) => void } = {}) {
+    const { onCommitError = (err: unknown) => { throw err; } } = opts;
+    this.commitLater = () => {
+      try {
+        this.commit();
+      } catch (err) {
+        onCommitError(err);
+      }
+    };
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`mmap_size = ${MMAP_BYTES}`);
+    this.db.pragma(`wal_autocheckpoint = ${CHECKPOINT_PAGES}`);
     this.migrate();
     const live = '(expires_at IS NULL OR expires_at > ?)';
     this.q = {
@@ -213,10 +243,39 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * The statements, for a write: opens this turn's transaction first. A flow's writes come in
+   * bursts (a session rotated, an interaction and a code stored in one request), and a commit per
+   * statement cost a quarter of their time: a transaction of its own takes locks and writes the
+   * touched index pages to the WAL once per statement (docs/performance.md, "OAuth flows").
+   */
+  private write() {
+    if (!this.writing) {
+      this.db.exec('BEGIN IMMEDIATE');
+      this.writing = true;
+      setImmediate(this.commitLater);
+    }
+    return this.q;
+  }
+
+  commit(): void {
+    if (!this.writing) return;
+    this.writing = false;
+    if (!this.db.open) return;
+    // SQLite ends a transaction by itself on some errors (disk full, I/O): earlier writes are gone.
+    if (!this.db.inTransaction) throw new Error('the store rolled back this turn\'s writes after an error');
+    try {
+      this.db.exec('COMMIT');
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
   async oidcUpsert(model: string, id: string, payload: Record<string, unknown>, expiresAt?: number): Promise<void> {
     const uid = typeof payload.uid === 'string' ? payload.uid : null;
     const userCode = typeof payload.userCode === 'string' ? payload.userCode : null;
-    this.q.upsert.run(model, id, JSON.stringify(payload), grantIdOf(model, id, payload), uid, userCode, expiresAt ?? null);
+    this.write().upsert.run(model, id, JSON.stringify(payload), grantIdOf(model, id, payload), uid, userCode, expiresAt ?? null);
   }
 
   async oidcFind(model: string, id: string): Promise<OidcRecord | undefined> {
@@ -235,16 +294,16 @@ export class SqliteStore implements Store {
   }
 
   async oidcConsume(model: string, id: string): Promise<void> {
-    this.q.consume.run(nowSeconds(), model, id);
+    this.write().consume.run(nowSeconds(), model, id);
   }
 
   async oidcDestroy(model: string, id: string): Promise<void> {
-    this.q.destroy.run(model, id);
+    this.write().destroy.run(model, id);
     if (model === 'Grant') this.events.emit(id);
   }
 
   async oidcRevokeByGrantId(model: string, grantId: string): Promise<void> {
-    this.q.revoke.run(model, grantId);
+    this.write().revoke.run(model, grantId);
     this.events.emit(grantId);
   }
 
@@ -262,7 +321,7 @@ export class SqliteStore implements Store {
   }
 
   async putUser(user: UserRecord): Promise<void> {
-    this.q.putUser.run({
+    this.write().putUser.run({
       username: user.username,
       password_hash: user.passwordHash,
       display_name: user.displayName ?? null,
@@ -278,7 +337,7 @@ export class SqliteStore implements Store {
   }
 
   async putAccount(account: AccountRecord): Promise<void> {
-    this.q.putAccount.run(account.subject, JSON.stringify(account), account.updatedAt);
+    this.write().putAccount.run(account.subject, JSON.stringify(account), account.updatedAt);
   }
 
   async getAccount(subject: string): Promise<AccountRecord | undefined> {
@@ -287,7 +346,7 @@ export class SqliteStore implements Store {
   }
 
   async putCredential(subject: string, source: string, sealed: string): Promise<void> {
-    this.q.putCredential.run(subject, source, sealed, nowSeconds());
+    this.write().putCredential.run(subject, source, sealed, nowSeconds());
   }
 
   async getCredential(subject: string, source: string): Promise<string | undefined> {
@@ -295,7 +354,7 @@ export class SqliteStore implements Store {
   }
 
   async putStaticToken(token: StaticTokenRecord): Promise<void> {
-    this.q.putStaticToken.run(token.name, token.hash, JSON.stringify(token.roles), token.createdAt);
+    this.write().putStaticToken.run(token.name, token.hash, JSON.stringify(token.roles), token.createdAt);
   }
 
   async findStaticToken(hash: string): Promise<StaticTokenRecord | undefined> {
@@ -308,7 +367,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteStaticToken(name: string): Promise<boolean> {
-    return this.q.deleteStaticToken.run(name).changes > 0;
+    return this.write().deleteStaticToken.run(name).changes > 0;
   }
 
   /**
@@ -344,11 +403,11 @@ export class SqliteStore implements Store {
   }
 
   async putSetting(key: string, value: string): Promise<void> {
-    this.q.putSetting.run(key, value);
+    this.write().putSetting.run(key, value);
   }
 
   async sweepExpired(): Promise<number> {
-    return this.q.sweep.run(nowSeconds()).changes;
+    return this.write().sweep.run(nowSeconds()).changes;
   }
 
   onGrantRevoked(listener: (grantId: string) => void): () => void {
@@ -357,6 +416,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.flushAudit();
+    this.commit();
     if (this.db.open) this.db.close();
   }
 }

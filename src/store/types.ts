@@ -101,6 +101,13 @@ export interface Store {
   sweepExpired(): Promise<number>;
   /** Called with the grant id whenever a grant is revoked or destroyed. */
   onGrantRevoked(listener: (grantId: string) => void): () => void;
+  /**
+   * Makes the writes so far durable now. A store may hold writes back (sqlite.ts: one transaction
+   * per turn of the event loop); Postern calls this before it sends a response, so a client never
+   * holds a code or token the store might still lose. Throws when the writes cannot be kept.
+   */
+  commit(): void;
+  /** Commits and closes. */
   close(): Promise<void>;
 }
 

@@ -1,5 +1,10 @@
-// A minimal browser over fetch for the authorization flow: follows redirects by hand, keeps
-// cookies, and submits Postern's login and consent forms the way a person would.
+// A minimal browser for the authorization flow: follows redirects by hand, keeps cookies, and
+// submits Postern's login and consent forms the way a person would.
+import { send, type HttpRequest } from './http.js';
+
+/** What a browser sends with every request besides cookies. */
+const BROWSER_HEADERS = { accept: '*/*', 'user-agent': 'postern-test-browser' };
+
 export class CookieJar {
   /** host → name → value (hosts are kept apart as a browser does; paths are not modelled). */
   private readonly hosts = new Map<string, Map<string, string>>();
@@ -11,9 +16,9 @@ export class CookieJar {
     return jar;
   }
 
-  store(url: string, res: Response): void {
+  store(url: string, headers: Headers): void {
     const cookies = this.jar(url);
-    for (const line of res.headers.getSetCookie()) {
+    for (const line of headers.getSetCookie()) {
       const [pair] = line.split(';');
       const i = pair.indexOf('=');
       const name = pair.slice(0, i).trim();
@@ -42,16 +47,16 @@ export class TestBrowser {
   constructor(private readonly extraHeaders: Record<string, string> = {}) {}
 
   /** Requests `url`, following redirects until a page or a redirect to `stopAt` (the client callback). */
-  async go(url: string, init: RequestInit = {}, stopAt?: string): Promise<Page> {
+  async go(url: string, init: HttpRequest = {}, stopAt?: string): Promise<Page> {
     let current = url;
-    let request: RequestInit = init;
+    let request: HttpRequest = init;
     for (let hops = 0; hops < 20; hops++) {
-      const res = await fetch(current, {
+      const cookie = this.jar.header(current);
+      const res = await send(current, {
         ...request,
-        redirect: 'manual',
-        headers: { ...this.extraHeaders, ...(request.headers as Record<string, string>), cookie: this.jar.header(current) },
+        headers: { ...BROWSER_HEADERS, ...this.extraHeaders, ...request.headers, ...(cookie ? { cookie } : {}) },
       });
-      this.jar.store(current, res);
+      this.jar.store(current, res.headers);
       const location = res.headers.get('location');
       if (res.status >= 300 && res.status < 400 && location) {
         const next = new URL(location, current).toString();
@@ -62,7 +67,7 @@ export class TestBrowser {
         request = {};
         continue;
       }
-      return { url: current, status: res.status, html: await res.text(), headers: res.headers };
+      return { url: current, status: res.status, html: res.text, headers: res.headers };
     }
     throw new Error('too many redirects');
   }

@@ -2,6 +2,7 @@
 // pages with TestBrowser, token requests — every step inspectable.
 import { createHash, randomBytes } from 'node:crypto';
 import { TestBrowser, type Page } from './browser.js';
+import { send } from './http.js';
 
 export const REDIRECT = 'http://127.0.0.1:53999/cb';
 
@@ -12,9 +13,9 @@ export function pkce() {
 }
 
 export async function register(issuer: string, metadata: Record<string, unknown> = {}) {
-  const res = await fetch(`${issuer}/register`, {
+  const res = await send(`${issuer}/register`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify({
       client_name: 'Negative test client',
       redirect_uris: [REDIRECT],
@@ -24,7 +25,7 @@ export async function register(issuer: string, metadata: Record<string, unknown>
       ...metadata,
     }),
   });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: JSON.parse(res.text) };
 }
 
 export function authorizeUrl(issuer: string, mcpUrl: string, clientId: string, params: Record<string, string> = {}) {
@@ -54,12 +55,12 @@ export async function authorize(issuer: string, mcpUrl: string, clientId: string
 }
 
 export async function tokenRequest(issuer: string, fields: Record<string, string>) {
-  const res = await fetch(`${issuer}/token`, {
+  const res = await send(`${issuer}/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(fields),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: new URLSearchParams(fields).toString(),
   });
-  const text = await res.text();
+  const text = res.text;
   let body: Record<string, string> = {};
   try {
     body = JSON.parse(text);
