@@ -4,7 +4,7 @@
 // Both sides use a 2025-era session opened once, the way clients call.
 import autocannon from 'autocannon';
 import { startGatewayToEverything } from './postern-process.js';
-import { fmt, percentile, seconds, type Row } from './table.js';
+import { fmt, percentile, seconds, signed, type Row } from './table.js';
 
 const TOKEN = 'pst_bench-token-0123456789abcdefghijklmnopqrstu';
 const ACCEPT = 'application/json, text/event-stream';
@@ -77,7 +77,7 @@ export async function gatewayVsDirect(): Promise<Row[]> {
         measurement: 'added latency p50 / p99 (one connection)',
         result: `${fmt(gl.p50, 2)} / ${fmt(gl.p99, 2)} ms`,
         baseline: `${fmt(dl.p50, 2)} / ${fmt(dl.p99, 2)} ms direct`,
-        ratio: `+${fmt(added50, 2)} / +${fmt(gl.p99 - dl.p99, 2)} ms`,
+        ratio: `${signed(added50, 2)} / ${signed(gl.p99 - dl.p99, 2)} ms`,
         target: '≤ +0.5 ms p50',
         verdict: added50 <= 0.5 ? 'meets' : 'falls short',
       },

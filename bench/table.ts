@@ -17,6 +17,9 @@ export function printTable(rows: Row[]): void {
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+/** A difference with its sign: +0.25, −0.40. */
+export const signed = (n: number, digits = 0) => (n < 0 ? `−${fmt(-n, digits)}` : `+${fmt(n, digits)}`);
+
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
