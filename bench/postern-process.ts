@@ -37,7 +37,9 @@ export async function startPosternProcess(config: Record<string, unknown>): Prom
   const file = path.join(dir, 'postern.json');
   writeFileSync(file, JSON.stringify({ server: { port }, log: { level: 'error' }, dataDir: path.join(dir, 'data'), ...config }));
   const started = performance.now();
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_CPU_PROF=<dir> writes a CPU profile of every Postern process into <dir> when it stops.
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, BIN, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const take = (chunk: Buffer) => (out += chunk.toString('utf8'));
   child.stdout!.on('data', take);
