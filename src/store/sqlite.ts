@@ -4,6 +4,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { SqliteChanges, type ChangeTopic } from './changes.js';
 import { GrantEvents } from './grant-events.js';
 import { nowSeconds, type AccountRecord, type AuditEntry, type OidcRecord, type StaticTokenRecord, type Store, type UserRecord } from './types.js';
 
@@ -141,6 +142,7 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly events = new GrantEvents();
+  private readonly changes: SqliteChanges;
   private readonly q;
   private readonly auditQueue: AuditEntry[] = [];
   private auditTimer?: NodeJS.Timeout;
@@ -231,6 +233,7 @@ export class SqliteStore implements Store {
         'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
       ),
     };
+    this.changes = new SqliteChanges(this.db, () => this.write());
   }
 
   private migrate(): void {
@@ -355,6 +358,7 @@ export class SqliteStore implements Store {
 
   async putStaticToken(token: StaticTokenRecord): Promise<void> {
     this.write().putStaticToken.run(token.name, token.hash, JSON.stringify(token.roles), token.createdAt);
+    this.changes.announce('static_tokens');
   }
 
   async findStaticToken(hash: string): Promise<StaticTokenRecord | undefined> {
@@ -367,7 +371,9 @@ export class SqliteStore implements Store {
   }
 
   async deleteStaticToken(name: string): Promise<boolean> {
-    return this.write().deleteStaticToken.run(name).changes > 0;
+    const existed = this.write().deleteStaticToken.run(name).changes > 0;
+    if (existed) this.changes.announce('static_tokens');
+    return existed;
   }
 
   /**
@@ -410,11 +416,20 @@ export class SqliteStore implements Store {
     return this.write().sweep.run(nowSeconds()).changes;
   }
 
+  async announceChange(topic: ChangeTopic): Promise<void> {
+    this.changes.announce(topic);
+  }
+
+  onChange(topic: ChangeTopic, listener: () => void): () => void {
+    return this.changes.watch(topic, listener);
+  }
+
   onGrantRevoked(listener: (grantId: string) => void): () => void {
     return this.events.on(listener);
   }
 
   async close(): Promise<void> {
+    this.changes.stop();
     this.flushAudit();
     this.commit();
     if (this.db.open) this.db.close();
