@@ -167,10 +167,13 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
 
     const policy = new ToolPolicy(config.policy.rules);
     if (!policy.hasRules) log.warn('no policy rules configured: every signed-in caller may use every tool');
+    const { idleTtl, ...sessionCaps } = config.mcp.sessions;
     const endpoint = new McpEndpoint({
       registry,
       info,
       log,
+      sessionCaps,
+      sessionIdleMs: idleTtl * 1000,
       policy,
       audit,
       restrictions: new ClientRestrictions(
