@@ -7,6 +7,7 @@ import path from 'node:path';
 import { SqliteChanges, type ChangeTopic } from './changes.js';
 import { GrantEvents } from './grant-events.js';
 import { nowSeconds, type AccountRecord, type AuditEntry, type OidcRecord, type StaticTokenRecord, type Store, type UserRecord } from './types.js';
+import { toRecord, toStaticToken, toUser, type OidcRow, type StaticTokenRow, type UserRow } from './sqlite-rows.js';
 
 const migrations: string[] = [
   `CREATE TABLE oidc (
@@ -87,51 +88,6 @@ const MMAP_BYTES = 0x7fff0000;
  * average instead of 76 in the flows benchmark (docs/performance.md, "OAuth flows").
  */
 const CHECKPOINT_PAGES = 4000;
-
-interface StaticTokenRow {
-  name: string;
-  hash: string;
-  roles: string;
-  created_at: number;
-}
-
-const toStaticToken = (row: StaticTokenRow): StaticTokenRecord => ({
-  name: row.name,
-  hash: row.hash,
-  roles: JSON.parse(row.roles),
-  createdAt: row.created_at,
-});
-
-interface OidcRow {
-  id: string;
-  payload: string;
-  expires_at: number | null;
-}
-
-interface UserRow {
-  username: string;
-  password_hash: string;
-  display_name: string | null;
-  email: string | null;
-  roles: string;
-  created_at: number;
-  updated_at: number;
-}
-
-const toRecord = (row: OidcRow): OidcRecord => ({
-  payload: JSON.parse(row.payload),
-  expiresAt: row.expires_at ?? undefined,
-});
-
-const toUser = (row: UserRow): UserRecord => ({
-  username: row.username,
-  passwordHash: row.password_hash,
-  displayName: row.display_name ?? undefined,
-  email: row.email ?? undefined,
-  roles: JSON.parse(row.roles),
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-});
 
 export function grantIdOf(model: string, id: string, payload: Record<string, unknown>): string | null {
   if (model === 'Grant') return id;
