@@ -73,7 +73,10 @@ export class McpEndpoint {
 
   constructor(private readonly opts: McpEndpointOptions) {
     this.idleMs = opts.sessionIdleMs ?? 30 * 60_000;
-    this.sessions = new SessionTable(opts.sessionCaps, (_id, session) => endSession(session));
+    this.sessions = new SessionTable(opts.sessionCaps, (_id, session) => {
+      opts.log.debug({ subject: session.subject }, 'session closed to make room for a new one (mcp.sessions)');
+      endSession(session);
+    });
     this.modern = createMcpHandler(({ authInfo }) => createGatewayServer(opts.registry, opts.info, this.access(authInfo)).server, {
       legacy: 'reject',
       maxRequestBodySize: MAX_BODY,
