@@ -26,8 +26,9 @@ import { createInteractionHandler, OIDC_CALLBACK } from './oauth/interactions.js
 import { createAccountHandler } from './oauth/account.js';
 import { OidcUpstream } from './identity/oidc-upstream.js';
 import { LoginLimits } from './oauth/login-limits.js';
-import { loadSigningKeys } from './oauth/keys.js';
+import { followSigningKeys, loadSigningKeys } from './oauth/keys.js';
 import { createProvider } from './oauth/provider.js';
+import { LiveProvider } from './oauth/live-provider.js';
 import { DEFAULT_SCOPES, MCP_SCOPES } from './mcp/scopes.js';
 import { ClientRestrictions, storedClientLookup } from './mcp/client-restrictions.js';
 import { externalGuard } from './external/setup.js';
@@ -93,7 +94,8 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       const external = await externalGuard({ config, issuer, mcpUrl, store, sealer: new Sealer(secret), log });
       ({ guard, authorizationServer, scopesSupported } = external);
     } else if (config.auth.enabled) {
-      const keys = await loadSigningKeys(store, config.auth.accessTokenTtl + 300);
+      const keepKeysFor = config.auth.accessTokenTtl + 300;
+      const keys = await loadSigningKeys(store, keepKeysFor);
       const trustedHeader = config.identity.trustedHeader.enabled
         ? new TrustedHeaderSource(config.identity.trustedHeader, config.identity.groupRoles, store)
         : undefined;
@@ -114,7 +116,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
         ...upstreams,
         ...(trustedHeader ? [trustedHeader] : []),
       ]);
-      provider = createProvider({ config, issuer, mcpUrl, store, keys, secret, identity });
+      provider = new LiveProvider((keys) => createProvider({ config, issuer, mcpUrl, store, keys, secret, identity }), keys);
       provider.on('server_error', (_ctx, err) => log.error({ err }, 'authorization server error'));
       const oauthEvent = (action: string, ok: boolean, ctx: { oidc?: { client?: { clientId?: string }; account?: { accountId?: string }; params?: Record<string, unknown> } } | undefined, detail?: string) =>
         audit.record({
@@ -134,8 +136,8 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       );
       const csrf = new Csrf(deriveKey(secret, 'csrf'));
       const account = createAccountHandler({ issuer, store, csrf, key: deriveKey(secret, 'account') });
-      const pages = createInteractionHandler({
-        provider,
+      const pages = provider.perInstance((current) => createInteractionHandler({
+        provider: current,
         identity,
         trustedHeader,
         nextcloudFlow,
@@ -144,10 +146,18 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
         limits: new LoginLimits({ trustProxy: config.server.trustProxy }),
         csrf,
         log,
-      });
+      }));
       interactions = async (req: IncomingMessage, res: ServerResponse, pathname: string) =>
-        (await pages(req, res, pathname)) || account(req, res, pathname);
+        (await pages()(req, res, pathname)) || account(req, res, pathname);
       const verifier = new JwtVerifier({ issuer, audience: mcpUrl, jwks: keys.publicJwks, store });
+      // `postern keys rotate` on a running server: the guard trusts the new key first, then the
+      // authorization server is rebuilt to sign with it (and publish both at /jwks).
+      const live = provider;
+      cleanup.push(followSigningKeys(store, keepKeysFor, keys, (rotated) => {
+        verifier.useKeys(rotated.publicJwks);
+        live.useKeys(rotated);
+        log.info({ kid: rotated.active.jwk.kid }, 'signing key rotated');
+      }, (err) => log.error({ err }, 'loading the rotated signing keys failed')));
       guard = new Guard({
         verifiers: [verifier, new StaticTokenVerifier(store, config.identity.staticTokens)],
         resourceMetadataUrl: `${issuer}/.well-known/oauth-protected-resource/mcp`,
@@ -157,10 +167,13 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
 
     const policy = new ToolPolicy(config.policy.rules);
     if (!policy.hasRules) log.warn('no policy rules configured: every signed-in caller may use every tool');
+    const { idleTtl, ...sessionCaps } = config.mcp.sessions;
     const endpoint = new McpEndpoint({
       registry,
       info,
       log,
+      sessionCaps,
+      sessionIdleMs: idleTtl * 1000,
       policy,
       audit,
       restrictions: new ClientRestrictions(

@@ -1,9 +1,13 @@
-// Attack family: MCP sessions and JSON-RPC at /mcp — a 2025 session used, streamed or ended by another user or client, unknown sessions, malformed JSON-RPC.
+// Attack family: MCP sessions and JSON-RPC at /mcp — a 2025 session used, streamed or ended by another user or client, unknown sessions, malformed JSON-RPC, one user opening sessions to push out others'.
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import { fullFlow, mcpInitialize } from './helpers/flow.js';
 import { jsonAnswer, usePostern } from './helpers/attack.js';
 import { tokenForger } from './helpers/forge.js';
+import { startTestPostern, tempDir, type TestPostern } from './helpers/postern.js';
+import { ConfigError, loadConfig } from '../src/config/load.js';
 
 const rpc = (id: number, method: string, params?: unknown) => JSON.stringify({ jsonrpc: '2.0', id, method, ...(params ? { params } : {}) });
 
@@ -99,5 +103,102 @@ describe('attacks on MCP sessions and JSON-RPC', () => {
       assert.equal((body.error as { code: number }).code, -32600, text);
       assert.equal(body.result, undefined);
     }
+  });
+});
+
+describe('attacks on the session caps', () => {
+  // Small caps, so that each is reached with a handful of sessions.
+  const caps = { max: 6, perUser: 4, perClient: 2 };
+  let p: TestPostern;
+  /** A token of this user through this client. */
+  let token: (user: string, client: string) => Promise<string>;
+
+  before(async () => {
+    p = await startTestPostern({ mcpServers: {}, mcp: { sessions: caps } });
+    const forger = await tokenForger(p);
+    token = (user, client) => forger.sign({ sub: `local:${user}`, client_id: client, exp: Math.floor(Date.now() / 1000) + 600 });
+  });
+  after(() => p.destroy());
+
+  /** Opens a session as this user through this client; its id. */
+  async function open(user: string, client: string): Promise<string> {
+    const res = await mcpInitialize(p.mcpUrl, await token(user, client));
+    await res.body?.cancel();
+    assert.equal(res.status, 200);
+    const id = res.headers.get('mcp-session-id');
+    assert.ok(id);
+    return id;
+  }
+
+  /** The status of a ping on the session by its owner: 200 while it is open, 404 once it was closed. */
+  async function ping(user: string, client: string, id: string): Promise<number> {
+    const res = await fetch(p.mcpUrl, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await token(user, client)}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+        'mcp-session-id': id,
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+    await res.body?.cancel();
+    return res.status;
+  }
+
+  /** Closes every session of the test by its owner, so the next test starts from none. */
+  async function closeAll(sessions: Array<[string, string, string]>) {
+    for (const [user, client, id] of sessions) {
+      const res = await fetch(p.mcpUrl, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${await token(user, client)}`, 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' },
+      });
+      await res.body?.cancel();
+    }
+  }
+
+  it('past the per-client cap only the caller\'s own oldest session of that client is closed', async () => {
+    const bob = await open('bob', 'b1');
+    const alice = [await open('alice', 'a1'), await open('alice', 'a1'), await open('alice', 'a1')];
+    assert.equal(await ping('alice', 'a1', alice[0]), 404, 'alice\'s oldest session through a1 was closed');
+    assert.equal(await ping('bob', 'b1', bob), 200, 'bob keeps his session');
+    for (const id of alice.slice(1)) assert.equal(await ping('alice', 'a1', id), 200);
+    await closeAll([['bob', 'b1', bob], ...alice.slice(1).map((id): [string, string, string] => ['alice', 'a1', id])]);
+  });
+
+  it('past the per-user cap only the caller\'s own oldest session is closed, whichever client holds it', async () => {
+    const bob = await open('bob', 'b1');
+    const opened: Array<[string, string, string]> = [];
+    for (const client of ['a1', 'a2', 'a3', 'a1', 'a2']) opened.push(['alice', client, await open('alice', client)]);
+    assert.equal(await ping(...opened[0]), 404, 'alice\'s oldest session (through a1) was closed');
+    assert.equal(await ping('bob', 'b1', bob), 200, 'bob keeps his session');
+    for (const session of opened.slice(1)) assert.equal(await ping(...session), 200);
+    await closeAll([['bob', 'b1', bob], ...opened.slice(1)]);
+  });
+
+  it('at the total cap the user holding the most sessions loses its oldest, never a user holding fewer', async () => {
+    // Bob's two sessions are the oldest of all: the globally oldest would be his.
+    const bob: Array<[string, string, string]> = [['bob', 'b1', await open('bob', 'b1')], ['bob', 'b1', await open('bob', 'b1')]];
+    const alice: Array<[string, string, string]> = [];
+    for (const client of ['a1', 'a1', 'a2', 'a2']) alice.push(['alice', client, await open('alice', client)]);
+    assert.equal((await (await fetch(`${p.issuer}/healthz`)).json()).sessions, caps.max, 'the total cap is reached');
+
+    // Carol's first session and alice's next one each push out alice's oldest: she holds the most.
+    const carol: [string, string, string] = ['carol', 'c1', await open('carol', 'c1')];
+    alice.push(['alice', 'a3', await open('alice', 'a3')]);
+    assert.equal(await ping(...alice[0]), 404);
+    assert.equal(await ping(...alice[1]), 404);
+    for (const session of [...bob, carol, ...alice.slice(2)]) assert.equal(await ping(...session), 200, session.join(' '));
+    await closeAll([...bob, carol, ...alice.slice(2)]);
+  });
+
+  it('refuses caps that are not positive integers, naming the key', () => {
+    const file = path.join(tempDir('postern-caps-'), 'c.json');
+    writeFileSync(file, JSON.stringify({ mcp: { sessions: { perUser: 0 } } }));
+    assert.throws(
+      () => loadConfig({ env: {}, file }),
+      (err: unknown) => err instanceof ConfigError && /mcp\.sessions\.perUser/.test(err.message),
+    );
   });
 });

@@ -1,6 +1,8 @@
-// Signing-key rotation (old tokens stay valid, new tokens use the new key, both published) and
-// storage at rest (refresh tokens and codes only as hashes), on the real SQLite file.
+// Signing-key rotation (old tokens stay valid, new tokens use the new key, both published), on a
+// running server and across a restart, and storage at rest (refresh tokens and codes only as
+// hashes), on the real SQLite file.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -8,8 +10,44 @@ import { decodeProtectedHeader } from 'jose';
 import { rotateSigningKey } from '../src/oauth/keys.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
-import { startTestPostern } from './helpers/postern.js';
+import { startTestPostern, type TestPostern } from './helpers/postern.js';
 import { mcpInitialize } from './helpers/flow.js';
+import { until } from './helpers/until.js';
+import { CHANGE_POLL_MS } from '../src/store/changes.js';
+
+const cli = path.resolve(import.meta.dirname, '../bin/postern.js');
+
+async function publishedKids(issuer: string): Promise<string[]> {
+  const jwks = await (await fetch(`${issuer}/jwks`)).json();
+  assert.ok(jwks.keys.every((k: Record<string, unknown>) => k.d === undefined), 'no private parts published');
+  return jwks.keys.map((k: { kid: string }) => k.kid);
+}
+
+async function opensMcp(mcpUrl: string, token: string): Promise<number> {
+  const res = await mcpInitialize(mcpUrl, token);
+  await res.body?.cancel();
+  return res.status;
+}
+
+/** An OAuth client signed in as admin: its access token and the kid that signed it. */
+async function signedInClient(postern: TestPostern) {
+  const user = { username: 'admin', password: postern.password };
+  const provider = new MemoryOAuthProvider();
+  await (await connectWithOAuth(postern.mcpUrl, provider, user)).client.close();
+  const token = provider.savedTokens!.access_token;
+  return {
+    token,
+    kid: decodeProtectedHeader(token).kid!,
+    /** A new access token from the refresh token, without signing in again. */
+    async refresh(mcpUrl: string): Promise<string> {
+      provider.savedTokens = { ...provider.savedTokens!, access_token: 'stale' };
+      const again = await connectWithOAuth(mcpUrl, provider, user);
+      await again.client.close();
+      assert.equal(again.signedIn, false);
+      return provider.savedTokens!.access_token;
+    },
+  };
+}
 
 function dbBytes(dataDir: string): string {
   return readdirSync(dataDir)
@@ -19,14 +57,41 @@ function dbBytes(dataDir: string): string {
 }
 
 describe('signing keys and storage at rest', () => {
-  it('rotating the key keeps old tokens valid and signs new ones with the new key', async () => {
-    let postern = await startTestPostern();
-    const user = { username: 'admin', password: postern.password };
+  it('`postern keys rotate` on a running server: the next token is signed with the new key, old tokens keep working', async () => {
+    const postern = await startTestPostern();
     try {
-      const provider = new MemoryOAuthProvider();
-      await (await connectWithOAuth(postern.mcpUrl, provider, user)).client.close();
-      const oldToken = provider.savedTokens!.access_token;
-      const oldKid = decodeProtectedHeader(oldToken).kid;
+      const client = await signedInClient(postern);
+      const { token: oldToken, kid: oldKid } = client;
+
+      // The command line, a process of its own on the same data directory.
+      const rotate = spawnSync(process.execPath, [cli, 'keys', 'rotate'], { encoding: 'utf8', env: { PATH: process.env.PATH, POSTERN_DATA_DIR: postern.dataDir } });
+      assert.equal(rotate.status, 0, rotate.stderr);
+      const newKid = /new signing key (\S+);/.exec(rotate.stdout)?.[1];
+      assert.ok(newKid && newKid !== oldKid, rotate.stdout);
+      assert.match(rotate.stdout, /within a second/);
+
+      // Within a second (some slack for a busy test machine) both keys are published, without a restart.
+      await until(async () => (await publishedKids(postern.issuer)).includes(newKid), CHANGE_POLL_MS + 1500, 'the new key at /jwks');
+      assert.deepEqual((await publishedKids(postern.issuer)).sort(), [oldKid, newKid].sort());
+
+      // The old token still opens /mcp.
+      assert.equal(await opensMcp(postern.mcpUrl, oldToken), 200);
+
+      // The next token (a refresh) is signed with the new key, and /mcp takes it.
+      const newToken = await client.refresh(postern.mcpUrl);
+      assert.equal(decodeProtectedHeader(newToken).kid, newKid);
+      assert.equal(await opensMcp(postern.mcpUrl, newToken), 200);
+      assert.equal(await opensMcp(postern.mcpUrl, oldToken), 200, 'the old token still works after the new one');
+    } finally {
+      await postern.destroy();
+    }
+  });
+
+  it('a key rotated while Postern was stopped signs from the next start; old tokens stay valid', async () => {
+    let postern = await startTestPostern();
+    try {
+      const client = await signedInClient(postern);
+      const oldKid = client.kid;
 
       await postern.close();
       const store = new SqliteStore(path.join(postern.dataDir, 'postern.db'));
@@ -35,22 +100,13 @@ describe('signing keys and storage at rest', () => {
       assert.notEqual(rotated.active.jwk.kid, oldKid);
       postern = await postern.restart(); // closing twice is harmless
 
-      const jwks = await (await fetch(`${postern.issuer}/jwks`)).json();
-      const kids = jwks.keys.map((k: { kid: string }) => k.kid);
-      assert.ok(kids.includes(oldKid) && kids.includes(rotated.active.jwk.kid), `published: ${kids}`);
-      assert.ok(jwks.keys.every((k: Record<string, unknown>) => k.d === undefined), 'no private parts published');
+      assert.deepEqual((await publishedKids(postern.issuer)).sort(), [oldKid, rotated.active.jwk.kid].sort());
 
       // The old token still opens /mcp.
-      const res = await mcpInitialize(postern.mcpUrl, oldToken);
-      assert.equal(res.status, 200);
-      await res.body?.cancel();
+      assert.equal(await opensMcp(postern.mcpUrl, client.token), 200);
 
       // A refresh now yields a token signed with the new key.
-      provider.savedTokens = { ...provider.savedTokens!, access_token: 'stale' };
-      const again = await connectWithOAuth(postern.mcpUrl, provider, user);
-      await again.client.close();
-      assert.equal(again.signedIn, false);
-      assert.equal(decodeProtectedHeader(provider.savedTokens!.access_token).kid, rotated.active.jwk.kid);
+      assert.equal(decodeProtectedHeader(await client.refresh(postern.mcpUrl)).kid, rotated.active.jwk.kid);
     } finally {
       await postern.destroy();
     }

@@ -10,6 +10,9 @@ import { hashStaticToken } from '../src/guard/static-tokens.js';
 import { ConfigError, loadConfig } from '../src/config/load.js';
 import { fullFlow, mcpInitialize } from './helpers/flow.js';
 import { startTestPostern, tempDir, type TestPostern } from './helpers/postern.js';
+import { until } from './helpers/until.js';
+import { mcpStatus } from './helpers/attack.js';
+import { CHANGE_POLL_MS } from '../src/store/changes.js';
 
 const cli = path.resolve(import.meta.dirname, '../bin/postern.js');
 const run = (dataDir: string, args: string[], input?: string) =>
@@ -73,6 +76,26 @@ describe('static bearer tokens', () => {
       assert.equal(res.status, 401, token);
       await res.body?.cancel();
     }
+  });
+
+  it('refuses a token revoked by the CLI on the running server within a second', async () => {
+    const token = run(dataDir, ['token', 'create', 'short-lived']).stdout.trim();
+    assert.equal(await mcpStatus(p, token), 200, 'accepted (and its verification remembered)');
+    assert.equal(await mcpStatus(p, token), 200);
+    const revoke = run(dataDir, ['token', 'revoke', 'short-lived']);
+    assert.equal(revoke.status, 0, revoke.stderr);
+    assert.match(revoke.stdout, /within a second/);
+    const revokedAt = Date.now();
+    // The server looks for other processes' changes once every CHANGE_POLL_MS; a busy test machine gets some slack.
+    await until(async () => (await mcpStatus(p, token)) === 401, CHANGE_POLL_MS + 1500, 'the revoked token to be refused');
+    assert.ok(Date.now() - revokedAt <= CHANGE_POLL_MS + 1500);
+  });
+
+  it('refuses a token revoked in this process at once', async () => {
+    const token = run(dataDir, ['token', 'create', 'in-process']).stdout.trim();
+    assert.equal(await mcpStatus(p, token), 200);
+    assert.equal(await p.store.deleteStaticToken('in-process'), true);
+    assert.equal(await mcpStatus(p, token), 401);
   });
 
   it('lists tokens without showing them, and hashes for the config', () => {

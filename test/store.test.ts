@@ -9,6 +9,7 @@ import { SqliteStore } from '../src/store/sqlite.js';
 import type { Store } from '../src/store/types.js';
 import { createAdapterClass, hashId } from '../src/oauth/adapter.js';
 import { tempDir } from './helpers/postern.js';
+import { CHANGE_POLL_MS } from '../src/store/changes.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 const dir = tempDir('postern-store-');
@@ -74,6 +75,20 @@ for (const [kind, open] of stores) {
       assert.equal(await store.getSetting('k'), 'v2');
     });
 
+    it('tells its own watchers of a change at once, by topic; static tokens announce themselves', async () => {
+      const heard: string[] = [];
+      const stop = store.onChange('signing_keys', () => heard.push('keys'));
+      store.onChange('static_tokens', () => heard.push('tokens'));
+      await store.announceChange('signing_keys');
+      assert.deepEqual(heard, ['keys']);
+      await store.putStaticToken({ name: 't', hash: 'sha256:x', roles: [], createdAt: 1 });
+      assert.equal(await store.deleteStaticToken('t'), true);
+      assert.equal(await store.deleteStaticToken('t'), false, 'nothing deleted, nothing announced');
+      stop();
+      await store.announceChange('signing_keys');
+      assert.deepEqual(heard, ['keys', 'tokens', 'tokens']);
+    });
+
     it('through the oidc adapter, keeps bearer artifacts only under their hash', async () => {
       const Adapter = createAdapterClass(store);
       const refresh = new Adapter('RefreshToken');
@@ -93,6 +108,30 @@ for (const [kind, open] of stores) {
 }
 
 describe('sqlite store on disk', () => {
+  it("hears another process's change within CHANGE_POLL_MS, once, and not its own again", async () => {
+    const file = path.join(dir, 'changes.db');
+    const server = new SqliteStore(file);
+    const cli = new SqliteStore(file);
+    try {
+      const heard: string[] = [];
+      server.onChange('static_tokens', () => heard.push('tokens'));
+      server.onChange('signing_keys', () => heard.push('keys'));
+      await server.announceChange('signing_keys');
+      server.commit();
+      await cli.deleteStaticToken('none'); // no change, nothing announced
+      await cli.putStaticToken({ name: 't', hash: 'sha256:x', roles: [], createdAt: 1 });
+      cli.commit();
+      const start = Date.now();
+      while (heard.length < 2 && Date.now() - start < CHANGE_POLL_MS + 1500) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(heard, ['keys', 'tokens']);
+      await new Promise((r) => setTimeout(r, CHANGE_POLL_MS + 100));
+      assert.deepEqual(heard, ['keys', 'tokens'], 'each change heard once');
+    } finally {
+      await cli.close();
+      await server.close();
+    }
+  });
+
   it('keeps data across reopen', async () => {
     const file = path.join(dir, 'reopen.db');
     const a = new SqliteStore(file);

@@ -27,7 +27,7 @@ export async function runToken(config: Config, args: string[], opts: { roles?: s
     }
     if (action === 'revoke') {
       if (!(await store.deleteStaticToken(name))) throw new IdentityError(`no stored token "${name}"`);
-      process.stdout.write(`token ${name} revoked (running servers stop accepting it within a minute)\n`);
+      process.stdout.write(`token ${name} revoked (a running Postern on this store refuses it within a second)\n`);
       return 0;
     }
     const token = await createStaticToken(store, name, opts.roles ?? []);

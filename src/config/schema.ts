@@ -263,6 +263,30 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** The MCP endpoint. */
+    mcp: z
+      .object({
+        /**
+         * 2025-era sessions (initialize + Mcp-Session-Id), held in memory. Past perClient or
+         * perUser the caller's own oldest session is closed; past max, the oldest session of the
+         * user holding the most.
+         */
+        sessions: z
+          .object({
+            /** Sessions open at once, all users together. */
+            max: z.number().int().positive().default(10_000),
+            /** One user's sessions, all clients together. */
+            perUser: z.number().int().positive().default(100),
+            /** One user's sessions through one client. */
+            perClient: z.number().int().positive().default(50),
+            /** Seconds without a request after which a session is closed. */
+            idleTtl: duration.default(1800),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
     dataDir: z.string().min(1).default('./data'),
     store: z
       .object({

@@ -1,6 +1,6 @@
 // Verifies Postern's own access tokens: RS256 JWTs from our keys, our issuer, audience = the /mcp
 // URL, not expired, grant still alive. Accepted tokens are cached until they expire; a revoked
-// grant evicts its tokens at once.
+// grant evicts its tokens at once. A rotated key set (useKeys) is trusted from the next token on.
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { Store } from '../store/types.js';
 import { TokenCache } from './token-cache.js';
@@ -18,7 +18,7 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 export class JwtVerifier implements TokenVerifier {
   readonly name = 'jwt';
-  private readonly keys;
+  private keys;
   private readonly cache: TokenCache<Caller>;
   private readonly revoked = new Set<string>();
 
@@ -29,6 +29,11 @@ export class JwtVerifier implements TokenVerifier {
       this.revoked.add(grantId);
       this.cache.evictWhere((c) => c.grantId === grantId);
     });
+  }
+
+  /** Trusts this key set from now on (after `postern keys rotate`: the new key and the old ones). */
+  useKeys(jwks: JSONWebKeySet): void {
+    this.keys = createLocalJWKSet(jwks);
   }
 
   async verify(token: string): Promise<Caller | undefined> {

@@ -1,6 +1,8 @@
 // Static bearer tokens for CI and scripts: "pst_" + 256 random bits, known to Postern only as a
 // SHA-256 hash, either in the config (identity.staticTokens) or in the store (`postern token
-// create`). Second in the guard's verifier chain, after Postern's own JWTs.
+// create`). Second in the guard's verifier chain, after Postern's own JWTs. Verifications are
+// cached in memory; a change to the stored tokens (`postern token revoke`, in this process or
+// another on the same store) empties the cache, so a revoked token is refused within a second.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { Store } from '../store/types.js';
@@ -9,7 +11,10 @@ import type { Caller, TokenVerifier } from './types.js';
 import { DEFAULT_SCOPES } from '../mcp/scopes.js';
 
 export const STATIC_PREFIX = 'pst_';
-/** Store lookups are cached this long, so a revoked token stops working within a minute. */
+/**
+ * Store lookups are cached this long at most. Revocation does not wait for it: the store's change
+ * signal empties the cache; this only bounds how long an answer lives if a signal were ever lost.
+ */
 const CACHE_SECONDS = 60;
 
 export const hashStaticToken = (token: string): string => `sha256:${createHash('sha256').update(token).digest('base64url')}`;
@@ -30,12 +35,18 @@ export class StaticTokenVerifier implements TokenVerifier {
   private readonly configured: Map<string, { name: string; roles: string[] }>;
   /** token → its caller (null: unknown) and when that was found. */
   private readonly cache = new TokenCache<{ caller: Caller | null; at: number }>(1000);
+  /** Counts the store's changes, so that a lookup that raced one is not cached. */
+  private generation = 0;
 
   constructor(
     private readonly store: Store,
     tokens: Config['identity']['staticTokens'],
   ) {
     this.configured = new Map(Object.entries(tokens).map(([name, t]) => [t.hash, { name, roles: t.roles }]));
+    store.onChange('static_tokens', () => {
+      this.generation++;
+      this.cache.clear();
+    });
   }
 
   private caller(name: string, roles: string[]): Caller {
@@ -50,12 +61,13 @@ export class StaticTokenVerifier implements TokenVerifier {
   }
 
   async verify(token: string): Promise<Caller | undefined> {
-    // The answer for a token seen in the last minute comes from memory, without hashing it again
+    // The answer for a token seen before comes from memory, without hashing it again
     // (the token is held as the JWT verifier holds its tokens: in this process only, never stored).
     const hit = this.cache.get(token);
     if (hit && Date.now() - hit.at < CACHE_SECONDS * 1000) return hit.caller ?? undefined;
     const hash = hashStaticToken(token);
     const fromConfig = this.configured.get(hash);
+    const generation = this.generation;
     let caller: Caller | null;
     if (fromConfig) caller = this.caller(fromConfig.name, fromConfig.roles);
     else if (!token.startsWith(STATIC_PREFIX)) return undefined;
@@ -63,7 +75,7 @@ export class StaticTokenVerifier implements TokenVerifier {
       const record = await this.store.findStaticToken(hash);
       caller = record ? this.caller(record.name, record.roles) : null;
     }
-    this.cache.set(token, { caller, at: Date.now() });
+    if (generation === this.generation) this.cache.set(token, { caller, at: Date.now() });
     return caller ?? undefined;
   }
 }

@@ -17,6 +17,10 @@ export class TokenCache<V> {
     for (const [k, v] of this.map) if (predicate(v)) this.map.delete(k);
   }
 
+  clear(): void {
+    this.map.clear();
+  }
+
   get size(): number {
     return this.map.size;
   }

@@ -1,7 +1,8 @@
 // The /mcp endpoint behind the guard. Requests of the 2026-07-28 era go to the SDK's stateless
 // per-request handler; 2025-era requests get sessions (initialize + Mcp-Session-Id), each bound to
-// the subject and the client that opened it. Both serve the same gateway server definition. A
-// plain request on an established session may instead take the lean path (session-lane.ts).
+// the subject and the client that opened it and capped per client, per user and in all
+// (session-table.ts). Both serve the same gateway server definition. A plain request on an
+// established session may instead take the lean path (session-lane.ts).
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { createMcpHandler, isLegacyRequest, type AuthInfo, type McpHttpHandler, type Server } from '@modelcontextprotocol/server';
@@ -15,12 +16,15 @@ import { missingScopes } from './scopes.js';
 import { SessionTransport } from './session-transport.js';
 import { laneMessage, serveOnLane } from './session-lane.js';
 import { ParkedCalls } from './parked-calls.js';
+import { SessionTable, type SessionCaps } from './session-table.js';
 import { paramHeaderRejection } from './param-headers.js';
 
 interface Session {
   transport: SessionTransport;
   server: Server;
   callTool: ToolCallHandler;
+  /** The subject of the caller that opened the session. */
+  subject: string;
   /** subject + client id of the caller that opened the session. */
   owner: string;
   lastSeen: number;
@@ -32,7 +36,8 @@ export interface McpEndpointOptions {
   log: Logger;
   /** Sessions idle longer than this are closed. */
   sessionIdleMs?: number;
-  maxSessions?: number;
+  /** How many sessions may be open (config mcp.sessions). */
+  sessionCaps: SessionCaps;
   policy: ToolPolicy;
   audit?: Audit;
   /** The operator's per-client limits (policy.clients). */
@@ -53,21 +58,25 @@ export function jsonRpcError(status: number, code: number, message: string, head
 /** A session belongs to this subject and client. */
 const ownerOf = (subject: string, authInfo: AuthInfo | undefined) => `${subject}\n${authInfo?.clientId ?? ''}`;
 
+const endSession = (session: Session) => void session.server.close().catch(() => {});
+
 const isInitialize = (body: unknown): boolean =>
   (Array.isArray(body) ? body : [body]).some((m) => m && typeof m === 'object' && (m as { method?: unknown }).method === 'initialize');
 
 export class McpEndpoint {
   private readonly modern: McpHttpHandler;
-  private readonly sessions = new Map<string, Session>();
+  private readonly sessions: SessionTable<Session>;
   private readonly sweeper: NodeJS.Timeout;
   private readonly idleMs: number;
-  private readonly maxSessions: number;
   private readonly unsubscribe: () => void;
   private readonly parked = new ParkedCalls();
 
   constructor(private readonly opts: McpEndpointOptions) {
     this.idleMs = opts.sessionIdleMs ?? 30 * 60_000;
-    this.maxSessions = opts.maxSessions ?? 10_000;
+    this.sessions = new SessionTable(opts.sessionCaps, (_id, session) => {
+      opts.log.debug({ subject: session.subject }, 'session closed to make room for a new one (mcp.sessions)');
+      endSession(session);
+    });
     this.modern = createMcpHandler(({ authInfo }) => createGatewayServer(opts.registry, opts.info, this.access(authInfo)).server, {
       legacy: 'reject',
       maxRequestBodySize: MAX_BODY,
@@ -109,7 +118,7 @@ export class McpEndpoint {
     if ('refusal' in admitted) return admitted.refusal;
     authInfo = admitted.authInfo;
     if (await isLegacyRequest(request, parsedBody)) {
-      return this.handleLegacy(request, ownerOf(subject, authInfo), authInfo, parsedBody);
+      return this.handleLegacy(request, subject, authInfo, parsedBody);
     }
     return paramHeaderRejection(parsedBody, request.headers, (name) => this.opts.registry.tool(name)) ?? this.modern.fetch(request, { authInfo, parsedBody });
   }
@@ -145,7 +154,8 @@ export class McpEndpoint {
     return { authInfo };
   }
 
-  private async handleLegacy(request: Request, owner: string, authInfo: AuthInfo | undefined, parsedBody: unknown) {
+  private async handleLegacy(request: Request, subject: string, authInfo: AuthInfo | undefined, parsedBody: unknown) {
+    const owner = ownerOf(subject, authInfo);
     const sessionId = request.headers.get('mcp-session-id');
     if (sessionId) {
       const session = this.sessions.get(sessionId);
@@ -157,12 +167,13 @@ export class McpEndpoint {
     if (request.method !== 'POST' || !isInitialize(parsedBody)) {
       return jsonRpcError(400, -32000, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
     }
-    if (this.sessions.size >= this.maxSessions) this.evictOldest();
     const { server, callTool } = createGatewayServer(this.opts.registry, this.opts.info, this.access(authInfo));
     const transport = new SessionTransport({
       sessionIdGenerator: () => randomUUID(),
+      // Counted against the caps only now, when it exists: initializations in flight cannot
+      // slip past them together.
       onsessioninitialized: (id) => {
-        this.sessions.set(id, { transport, server, callTool, owner, lastSeen: Date.now() });
+        this.sessions.add(id, { transport, server, callTool, subject, owner, lastSeen: Date.now() });
       },
       onsessionclosed: (id) => {
         this.sessions.delete(id);
@@ -179,34 +190,28 @@ export class McpEndpoint {
     this.modern.notify.toolsChanged();
     this.modern.notify.promptsChanged();
     this.modern.notify.resourcesChanged();
-    for (const { server } of this.sessions.values()) {
+    for (const [, { server }] of this.sessions.entries()) {
       void server.sendToolListChanged().catch(() => {});
       void server.sendPromptListChanged().catch(() => {});
       void server.sendResourceListChanged().catch(() => {});
     }
   }
 
-  private evictOldest(): void {
-    let oldest: [string, Session] | undefined;
-    for (const entry of this.sessions) if (!oldest || entry[1].lastSeen < oldest[1].lastSeen) oldest = entry;
-    if (oldest) this.closeSession(oldest[0], oldest[1]);
-  }
-
   private closeSession(id: string, session: Session): void {
     this.sessions.delete(id);
-    void session.server.close().catch(() => {});
+    endSession(session);
   }
 
   private sweep(): void {
     const cutoff = Date.now() - this.idleMs;
-    for (const [id, s] of this.sessions) if (s.lastSeen < cutoff) this.closeSession(id, s);
+    for (const [id, s] of this.sessions.entries()) if (s.lastSeen < cutoff) this.closeSession(id, s);
   }
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.unsubscribe();
     this.parked.close();
-    for (const [id, s] of this.sessions) this.closeSession(id, s);
+    for (const [id, s] of this.sessions.entries()) this.closeSession(id, s);
     await this.modern.close();
   }
 }

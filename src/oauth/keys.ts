@@ -1,5 +1,6 @@
 // Token signing keys, kept in the store: created on first start, rotated with
-// `postern keys rotate`. A rotated-out key stays published (and trusted) until every token it
+// `postern keys rotate`, which a running server follows within a second (the store's change
+// signal, "signing_keys"). A rotated-out key stays published (and trusted) until every token it
 // signed has expired, then it is dropped.
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Store } from '../store/types.js';
@@ -60,5 +61,30 @@ export async function rotateSigningKey(store: Store): Promise<SigningKeys> {
   const now = nowSeconds();
   const next = [await newKey(), ...keys.map((k) => ({ ...k, retiredAt: k.retiredAt ?? now }))];
   await store.putSetting(SETTING, JSON.stringify(next));
+  await store.announceChange('signing_keys');
   return view(next);
+}
+
+/**
+ * Calls `apply` with the stored keys each time another key becomes the active one (a rotation in
+ * this process or in another on the same store). Reloads run one after the other.
+ */
+export function followSigningKeys(
+  store: Store,
+  keepFor: number,
+  current: SigningKeys,
+  apply: (keys: SigningKeys) => void,
+  onError: (err: unknown) => void,
+): () => void {
+  let active = current.active.jwk.kid;
+  let reloads = Promise.resolve();
+  const reload = async () => {
+    const keys = await loadSigningKeys(store, keepFor);
+    if (keys.active.jwk.kid === active) return;
+    active = keys.active.jwk.kid;
+    apply(keys);
+  };
+  return store.onChange('signing_keys', () => {
+    reloads = reloads.then(reload).catch(onError);
+  });
 }

@@ -1,4 +1,5 @@
 // In-memory store: the same contract as sqlite.ts, for unit tests and throwaway runs.
+import { ChangeListeners, type ChangeTopic } from './changes.js';
 import { GrantEvents } from './grant-events.js';
 import { grantIdOf } from './sqlite.js';
 import { nowSeconds, type AccountRecord, type AuditEntry, type OidcRecord, type StaticTokenRecord, type Store, type UserRecord } from './types.js';
@@ -17,6 +18,7 @@ export class MemoryStore implements Store {
   private readonly credentials = new Map<string, string>();
   private readonly audit: AuditEntry[] = [];
   private readonly events = new GrantEvents();
+  private readonly changes = new ChangeListeners();
 
   private table(model: string): Map<string, Entry> {
     let t = this.oidc.get(model);
@@ -116,6 +118,7 @@ export class MemoryStore implements Store {
 
   async putStaticToken(token: StaticTokenRecord) {
     this.staticTokens.set(token.name, structuredClone(token));
+    this.changes.emit('static_tokens');
   }
 
   async findStaticToken(hash: string) {
@@ -128,7 +131,9 @@ export class MemoryStore implements Store {
   }
 
   async deleteStaticToken(name: string) {
-    return this.staticTokens.delete(name);
+    const existed = this.staticTokens.delete(name);
+    if (existed) this.changes.emit('static_tokens');
+    return existed;
   }
 
   async addAudit(entry: AuditEntry) {
@@ -157,6 +162,14 @@ export class MemoryStore implements Store {
       for (const [id, entry] of t) if (!this.live(entry)) (t.delete(id), n++);
     }
     return n;
+  }
+
+  async announceChange(topic: ChangeTopic) {
+    this.changes.emit(topic);
+  }
+
+  onChange(topic: ChangeTopic, listener: () => void) {
+    return this.changes.on(topic, listener);
   }
 
   onGrantRevoked(listener: (grantId: string) => void) {

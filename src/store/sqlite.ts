@@ -4,8 +4,10 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { SqliteChanges, type ChangeTopic } from './changes.js';
 import { GrantEvents } from './grant-events.js';
 import { nowSeconds, type AccountRecord, type AuditEntry, type OidcRecord, type StaticTokenRecord, type Store, type UserRecord } from './types.js';
+import { toRecord, toStaticToken, toUser, type OidcRow, type StaticTokenRow, type UserRow } from './sqlite-rows.js';
 
 const migrations: string[] = [
   `CREATE TABLE oidc (
@@ -87,51 +89,6 @@ const MMAP_BYTES = 0x7fff0000;
  */
 const CHECKPOINT_PAGES = 4000;
 
-interface StaticTokenRow {
-  name: string;
-  hash: string;
-  roles: string;
-  created_at: number;
-}
-
-const toStaticToken = (row: StaticTokenRow): StaticTokenRecord => ({
-  name: row.name,
-  hash: row.hash,
-  roles: JSON.parse(row.roles),
-  createdAt: row.created_at,
-});
-
-interface OidcRow {
-  id: string;
-  payload: string;
-  expires_at: number | null;
-}
-
-interface UserRow {
-  username: string;
-  password_hash: string;
-  display_name: string | null;
-  email: string | null;
-  roles: string;
-  created_at: number;
-  updated_at: number;
-}
-
-const toRecord = (row: OidcRow): OidcRecord => ({
-  payload: JSON.parse(row.payload),
-  expiresAt: row.expires_at ?? undefined,
-});
-
-const toUser = (row: UserRow): UserRecord => ({
-  username: row.username,
-  passwordHash: row.password_hash,
-  displayName: row.display_name ?? undefined,
-  email: row.email ?? undefined,
-  roles: JSON.parse(row.roles),
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-});
-
 export function grantIdOf(model: string, id: string, payload: Record<string, unknown>): string | null {
   if (model === 'Grant') return id;
   return typeof payload.grantId === 'string' ? payload.grantId : null;
@@ -141,6 +98,7 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly events = new GrantEvents();
+  private readonly changes: SqliteChanges;
   private readonly q;
   private readonly auditQueue: AuditEntry[] = [];
   private auditTimer?: NodeJS.Timeout;
@@ -231,6 +189,7 @@ export class SqliteStore implements Store {
         'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
       ),
     };
+    this.changes = new SqliteChanges(this.db, () => this.write());
   }
 
   private migrate(): void {
@@ -355,6 +314,7 @@ export class SqliteStore implements Store {
 
   async putStaticToken(token: StaticTokenRecord): Promise<void> {
     this.write().putStaticToken.run(token.name, token.hash, JSON.stringify(token.roles), token.createdAt);
+    this.changes.announce('static_tokens');
   }
 
   async findStaticToken(hash: string): Promise<StaticTokenRecord | undefined> {
@@ -367,7 +327,9 @@ export class SqliteStore implements Store {
   }
 
   async deleteStaticToken(name: string): Promise<boolean> {
-    return this.write().deleteStaticToken.run(name).changes > 0;
+    const existed = this.write().deleteStaticToken.run(name).changes > 0;
+    if (existed) this.changes.announce('static_tokens');
+    return existed;
   }
 
   /**
@@ -410,11 +372,20 @@ export class SqliteStore implements Store {
     return this.write().sweep.run(nowSeconds()).changes;
   }
 
+  async announceChange(topic: ChangeTopic): Promise<void> {
+    this.changes.announce(topic);
+  }
+
+  onChange(topic: ChangeTopic, listener: () => void): () => void {
+    return this.changes.watch(topic, listener);
+  }
+
   onGrantRevoked(listener: (grantId: string) => void): () => void {
     return this.events.on(listener);
   }
 
   async close(): Promise<void> {
+    this.changes.stop();
     this.flushAudit();
     this.commit();
     if (this.db.open) this.db.close();

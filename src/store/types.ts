@@ -1,6 +1,9 @@
 // The one storage interface every part uses. Implementations: sqlite.ts (default, embedded) and
 // memory.ts (tests, throwaway runs). Ids handed to the store are already hashed where they are
 // secrets (see oauth/adapter.ts); the store keeps what it is given.
+import type { ChangeTopic } from './changes.js';
+
+export type { ChangeTopic } from './changes.js';
 
 /** A stored oidc-provider artifact (client, grant, code, refresh token, session, …). */
 export interface OidcRecord {
@@ -84,6 +87,7 @@ export interface Store {
   putCredential(subject: string, source: string, sealed: string): Promise<void>;
   getCredential(subject: string, source: string): Promise<string | undefined>;
 
+  /** Creating, replacing or deleting a static token announces the change "static_tokens". */
   putStaticToken(token: StaticTokenRecord): Promise<void>;
   findStaticToken(hash: string): Promise<StaticTokenRecord | undefined>;
   listStaticTokens(): Promise<StaticTokenRecord[]>;
@@ -99,6 +103,13 @@ export interface Store {
 
   /** Deletes expired artifacts; returns how many. */
   sweepExpired(): Promise<number>;
+  /**
+   * Tells every process working on this store that something of `topic` changed (changes.ts):
+   * this process's watchers hear it at once, the others' within a second (sqlite: CHANGE_POLL_MS).
+   */
+  announceChange(topic: ChangeTopic): Promise<void>;
+  /** Calls `listener` after each change of `topic`, announced here or by another process on the same store. */
+  onChange(topic: ChangeTopic, listener: () => void): () => void;
   /** Called with the grant id whenever a grant is revoked or destroyed. */
   onGrantRevoked(listener: (grantId: string) => void): () => void;
   /**
