@@ -97,6 +97,12 @@ describe('attacks on client registration', () => {
     assertOAuthError(await post('x', 'text/plain'), 400, 'invalid_request', /application\/json/);
   });
 
+  it('plain http redirect URIs on look-alikes of loopback names are refused', async () => {
+    for (const uri of ['http://localhost.evil.example/cb', 'http://127.0.0.1.nip.io/cb', 'http://[::ffff:808:808]/cb', 'http://0.0.0.0/cb', 'http://[::]/cb', 'http://evil.localhost/cb']) {
+      assertOAuthError(await register(at.p.issuer, { redirect_uris: [uri] }), 400, 'invalid_redirect_uri', /http on a non-loopback host/);
+    }
+  });
+
   it('loopback, https and app-scheme redirect URIs are accepted, also after the attacks above (control)', async () => {
     for (const uri of ['http://127.0.0.1:9/cb', 'http://localhost:33418/callback', 'http://[::1]:3000/cb', 'https://claude.ai/api/mcp/auth_callback', 'vscode://vscode.github-authentication/did-authenticate']) {
       const res = await register(at.p.issuer, { redirect_uris: [uri] });
