@@ -28,7 +28,8 @@ async function flow(p: Target, browser: TestBrowser): Promise<void> {
 }
 
 export async function flows(): Promise<Row[]> {
-  const postern = await startPosternProcess({ mcpServers: {} });
+  // Every flow registers a client from this one address: lift the per-address registration limit.
+  const postern = await startPosternProcess({ mcpServers: {}, auth: { registration: { rateLimit: { perAddress: 1_000_000 } } } });
   const password = /password: (\S+)/.exec(postern.stdout())?.[1];
   if (!password) throw new Error('the first user\'s password was not printed');
   const p: Target = { issuer: postern.base, mcpUrl: postern.mcpUrl, password };

@@ -36,7 +36,7 @@ import { deriveKey, loadSecret } from './oauth/secret.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import { VERSION } from './version.js';
-import { isLoopbackHost } from './config/load.js';
+import { isLoopbackHost } from './net/loopback.js';
 
 export interface Postern {
   issuer: string;
@@ -200,7 +200,8 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       corsOrigins: config.server.corsOrigins,
       version: VERSION,
     });
-    const allowedHosts = new Set(['localhost', '127.0.0.1', '[::1]', new URL(issuer).hostname.toLowerCase()]);
+    // Loopback names (net/loopback.ts) are served besides these.
+    const allowedHosts = new Set([new URL(issuer).hostname.toLowerCase()]);
     if (!isLoopbackHost(config.server.host)) allowedHosts.add(urlHost(config.server.host).toLowerCase());
     const dispatch = createDispatcher(
       {

@@ -36,6 +36,17 @@ describe('attacks with Host and forwarded headers', () => {
     return doc;
   }
 
+  it('Host names that are loopback in any spelling are served; look-alikes are refused with 421', async () => {
+    for (const host of ['127.0.0.2', 'localhost.', 'LOCALHOST', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '127.0.0.1.']) {
+      const res = await raw(`${at.p.issuer}${AS_METADATA}`, { host: `${host}:${at.p.port}` });
+      assert.equal(res.status, 200, `${host}: ${res.body}`);
+      assert.equal(JSON.parse(res.body).issuer, at.p.issuer, 'URLs still come from the issuer');
+    }
+    for (const host of ['localhost.evil.example', '127.0.0.1.nip.io', '[::ffff:808:808]', '0.0.0.0', 'evil.localhost']) {
+      await misdirected(AS_METADATA, `${host}:${at.p.port}`);
+    }
+  });
+
   it('spoofed Host on the authorization-server metadata is refused with 421', async () => {
     await misdirected(AS_METADATA, 'evil.example');
   });

@@ -1,6 +1,7 @@
-// Attack family: redirect URIs at /authorize — unregistered, one character off, open-redirect tricks; a bad one gets a 400 page, never a redirect.
+// Attack family: redirect URIs at /authorize — unregistered, one character off, open-redirect tricks; a bad one gets a 400 page, never a redirect. Loopback redirects in any spelling are asked for consent every time.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { TestBrowser } from './helpers/browser.js';
 import { authorizeUrl, register } from './helpers/flow.js';
 import { assertNoRedirect, usePostern } from './helpers/attack.js';
 
@@ -60,4 +61,33 @@ describe('attacks on the redirect URI', () => {
     assert.equal(res.status, 303);
     assert.match(res.headers.get('location') ?? '', /^\/interaction\//, 'on to sign-in, not to the client yet');
   });
+});
+
+describe('attacks on remembered consent with loopback redirects in other spellings', () => {
+  const at = usePostern();
+  // RFC 8252 §8.6: any local program can claim a loopback redirect, so consent is asked every time,
+  // also when the loopback host is spelled so that it looks like a claimed https host.
+  const spellings = [
+    'https://127.0.0.2:8443/cb',
+    'https://localhost.:8443/cb',
+    'https://[::ffff:7f00:1]:8443/cb',
+    'https://127.255.0.1/cb',
+    'https://LOCALHOST.:8443/cb',
+  ];
+  for (const uri of spellings) {
+    it(`consent for ${uri} is asked again on the next authorization`, async () => {
+      const { status, body: client } = await register(at.p.issuer, { redirect_uris: [uri] });
+      assert.equal(status, 201, JSON.stringify(client));
+      const url = () => authorizeUrl(at.p.issuer, at.p.mcpUrl, client.client_id, { redirect_uri: uri });
+      const browser = new TestBrowser();
+      const stop = new URL(uri).href; // as the browser writes it
+      const login = await browser.go(url(), {}, stop);
+      const consent = await browser.submit(login, '/login', { username: 'admin', password: at.p.password }, stop);
+      assert.match(consent.html, /Allow access/);
+      const first = await browser.submit(consent, '/confirm', {}, stop);
+      assert.ok(new URL(first.url).searchParams.get('code'), `a code: ${first.url}`);
+      const again = await browser.go(url(), {}, stop);
+      assert.match(again.html, /Allow access/, `consent shown again, not remembered (went to ${again.url})`);
+    });
+  }
 });

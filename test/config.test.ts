@@ -129,6 +129,34 @@ describe('bind address rules', () => {
     assert.match(text, /auth\.enabled is false/);
   });
 
+  it('counts every spelling of loopback as loopback, and no look-alike, when auth is off', () => {
+    for (const host of ['127.0.0.2', 'localhost.', 'LOCALHOST', '::ffff:127.0.0.1', '[::1]', '0:0:0:0:0:0:0:1']) {
+      assert.equal(loadConfig({ env: { POSTERN_HOST: host, MCP_AUTH_ENABLED: 'false' } }).server.host, host);
+    }
+    for (const host of ['127.0.0.1.nip.io', 'localhost.evil.example', '::ffff:10.0.0.1', '0.0.0.0', '::']) {
+      assert.match(problems(() => loadConfig({ env: { POSTERN_HOST: host, MCP_AUTH_ENABLED: 'false' } })), /not a loopback address and auth\.enabled is false/, host);
+    }
+  });
+
+  it('checks auth.registration: allowlist patterns, the token hash, the limits', () => {
+    const yaml = (text: string) => problems(() => loadConfig({ env: {}, file: file('registration.yaml', text) }));
+    assert.match(yaml('auth:\n  registration:\n    redirectUriAllowlist: ["https://app.example*"]\n'), /auth\.registration\.redirectUriAllowlist\.0: a prefix must include the host and the "\/" after it/);
+    assert.match(yaml('auth:\n  registration:\n    redirectUriAllowlist: ["https://*.example/cb"]\n'), /redirectUriAllowlist\.0: only a trailing "\*" is allowed/);
+    assert.match(yaml('auth:\n  registration:\n    redirectUriAllowlist: ["not a uri"]\n'), /redirectUriAllowlist\.0: give an absolute URI/);
+    assert.match(yaml('auth:\n  registration:\n    initialAccessToken: secret\n'), /auth\.registration\.initialAccessToken: use the "sha256:…" value/);
+    assert.match(yaml('auth:\n  registration:\n    rateLimit: { perAddress: 0 }\n'), /auth\.registration\.rateLimit\.perAddress/);
+    assert.match(yaml('auth:\n  registration:\n    allowConfidentail: true\n'), /auth\.registration\.allowConfidentail: unknown key/);
+    const ok = loadConfig({ env: {}, file: file('registration-ok.yaml', 'auth:\n  registration:\n    redirectUriAllowlist: ["https://claude.ai/api/*", "cursor://anysphere.cursor-retrieval/*"]\n') });
+    assert.deepEqual(ok.auth.registration, {
+      allowConfidential: false,
+      redirectUriAllowlist: ['https://claude.ai/api/*', 'cursor://anysphere.cursor-retrieval/*'],
+      allowLoopbackRedirects: true,
+      rateLimit: { perAddress: 20, windowSeconds: 600 },
+      unfinishedClientTtl: 86400,
+      idleClientTtl: 7776000,
+    });
+  });
+
   it('accepts loopback names', () => {
     for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.0.2']) {
       assert.equal(loadConfig({ env: { POSTERN_HOST: host } }).server.host, host);

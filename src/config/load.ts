@@ -10,6 +10,7 @@ import { configSchema, stdioBackendSchema, type Config } from './schema.js';
 import { applyEnv } from './env.js';
 import { ConfigError } from './errors.js';
 import { parseCidr } from './cidr.js';
+import { isLoopbackHost } from '../net/loopback.js';
 
 export { ConfigError };
 
@@ -69,11 +70,6 @@ export function demoBackends(): NonNullable<Config['mcpServers']> {
   return {
     everything: stdioBackendSchema.parse({ command: process.execPath, args: [entry, 'stdio'] }),
   };
-}
-
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
 
 /** Checks that need several keys at once. */

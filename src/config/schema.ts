@@ -64,6 +64,46 @@ export const backendSchema = z.union([stdioBackendSchema, httpBackendSchema], {
 
 const duration = z.number().int().positive();
 
+/** A token known only by its hash, as `postern token hash` prints it. */
+const tokenHash = z.string().regex(/^sha256:[A-Za-z0-9_-]{43}$/, 'use the "sha256:…" value that `postern token hash` prints');
+
+/**
+ * A redirect URI a registration may name: the exact URI, or a prefix ending in "*". An http(s)
+ * prefix must reach past the host ("https://app.example/*", not "https://app.example*").
+ */
+const redirectPattern = z
+  .string()
+  .min(1)
+  .refine((p) => !p.slice(0, -1).includes('*'), 'only a trailing "*" is allowed, e.g. "https://app.example/oauth/*"')
+  .refine((p) => (p.endsWith('*') ? /^[a-z][a-z0-9+.-]*:/i.test(p) : URL.canParse(p)), 'give an absolute URI, e.g. "https://app.example/callback"')
+  .refine(
+    (p) => !p.endsWith('*') || !/^https?:/i.test(p) || /^https?:\/\/[^/?#*]+\//i.test(p),
+    'a prefix must include the host and the "/" after it, e.g. "https://app.example/*", so that no other host matches',
+  );
+
+/** Dynamic client registration (RFC 7591) at /register: who may register what, and for how long. */
+const registrationSchema = z
+  .object({
+    /** Accept confidential clients (client secrets, private_key_jwt with inline jwks); false: public clients only. */
+    allowConfidential: z.boolean().default(false),
+    /** Redirect URIs a registration may name: exact URIs or prefixes ending in "*". Empty: any allowed URI. */
+    redirectUriAllowlist: z.array(redirectPattern).default([]),
+    /** Accept loopback redirect URIs (desktop apps) whether or not they are on the allowlist. */
+    allowLoopbackRedirects: z.boolean().default(true),
+    /** Hash of the initial access token /register then requires as a bearer (RFC 7591 §3). Absent: open registration. */
+    initialAccessToken: tokenHash.optional(),
+    /** Registrations per client address within the window; past it, 429 with Retry-After. */
+    rateLimit: z
+      .object({ perAddress: z.number().int().positive().default(20), windowSeconds: duration.default(600) })
+      .strict()
+      .prefault({}),
+    /** A client that never got a token is deleted after this many seconds. */
+    unfinishedClientTtl: duration.default(24 * 3600),
+    /** A client with no token issued or refreshed for this many seconds is deleted; 0 keeps clients forever. */
+    idleClientTtl: z.number().int().min(0).default(90 * 24 * 3600),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     server: z
@@ -92,6 +132,7 @@ export const configSchema = z
         refreshTokenTtl: duration.default(30 * 24 * 3600),
         authorizationCodeTtl: duration.default(60),
         sessionTtl: duration.default(14 * 24 * 3600),
+        registration: registrationSchema.prefault({}),
         /** Accept client ID metadata documents (https URLs as client_id) besides registration. */
         clientIdMetadataDocuments: z.boolean().default(false),
         /**
@@ -204,7 +245,7 @@ export const configSchema = z
             name,
             z
               .object({
-                hash: z.string().regex(/^sha256:[A-Za-z0-9_-]{43}$/, 'use the "sha256:…" value that `postern token hash` prints'),
+                hash: tokenHash,
                 roles: z.array(z.string().min(1)).default([]),
               })
               .strict(),

@@ -8,13 +8,14 @@ import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { APP_PATHS } from './app.js';
 import type { McpLane } from './mcp-lane.js';
+import { isLoopbackHost } from '../net/loopback.js';
 
 export interface Routes {
   app: Hono;
   /** oidc-provider's node callback; absent when auth is disabled. */
   authorizationServer?: (req: IncomingMessage, res: ServerResponse) => void;
   interactions?: (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<boolean>;
-  /** Host names (without port) requests may be addressed to. */
+  /** Host names (without port) requests may be addressed to, besides any loopback name. */
   allowedHosts: Set<string>;
   /** The public base URL: the authorization server builds every URL from it, never from Host. */
   issuer: URL;
@@ -52,6 +53,7 @@ export function createDispatcher(routes: Routes, log: Logger) {
       return new Response(JSON.stringify(body), { status: bad ? 400 : 500, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
     },
   });
+  const serves = (host: string) => routes.allowedHosts.has(host) || isLoopbackHost(host);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
       // An absolute-form target (`GET http://host/path`) names its own host, which would win over
@@ -62,7 +64,7 @@ export function createDispatcher(routes: Routes, log: Logger) {
           fail(res, 400, 'the request target must be a path');
           return;
         }
-        if (!routes.allowedHosts.has(absolute.hostname.toLowerCase())) {
+        if (!serves(absolute.hostname.toLowerCase())) {
           fail(res, 421, `this server does not answer for host ${JSON.stringify(absolute.hostname)}`);
           return;
         }
@@ -70,7 +72,7 @@ export function createDispatcher(routes: Routes, log: Logger) {
       }
       // DNS-rebinding protection: only the configured host names are served.
       const host = hostname(req);
-      if (!host || !routes.allowedHosts.has(host)) {
+      if (!host || !serves(host)) {
         fail(res, 421, `this server does not answer for host ${JSON.stringify(host ?? req.headers.host ?? '')}`);
         return;
       }

@@ -1,7 +1,8 @@
-// "Connected apps": /account lets a signed-in user see the clients they allowed (with scopes)
-// and withdraw a consent, which revokes that grant and every token of it. Sign-in reuses the
-// authorization flow with Postern's own internal client; the page then keeps a short-lived,
-// signed, path-scoped cookie.
+// "Connected apps": /account lets a signed-in user see every grant they hold (with scopes) and
+// withdraw it, which revokes that grant and every token of it. Sign-in reuses the authorization
+// flow with Postern's own internal client, which may ask for `openid` only (never an MCP scope or
+// the /mcp resource: provider.ts); its code is used up here, with its grant, and the page then
+// keeps a short-lived, signed, path-scoped cookie.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Store } from '../store/types.js';
@@ -14,8 +15,12 @@ import { errorPage } from './pages.js';
 import { pageHeaders } from './page-headers.js';
 
 export const ACCOUNT_CLIENT_ID = 'postern-account';
+const ACCOUNT_CLIENT_NAME = 'Postern account page';
 const COOKIE = 'postern_account';
 const SESSION_SECONDS = 1800;
+/** Sign-ins started and not yet back: each waits at most this long, and at most this many wait at once. */
+const PENDING_MS = 600_000;
+const PENDING_MAX = 10_000;
 
 interface Pending {
   verifier: string;
@@ -25,8 +30,10 @@ interface Pending {
 export function accountClient(issuer: string) {
   return {
     client_id: ACCOUNT_CLIENT_ID,
-    client_name: 'Postern account page',
+    client_name: ACCOUNT_CLIENT_NAME,
     redirect_uris: [`${issuer}/account/callback`],
+    // The page only learns who is signed in.
+    scope: 'openid',
     token_endpoint_auth_method: 'none' as const,
     grant_types: ['authorization_code'],
     response_types: ['code' as const],
@@ -59,7 +66,11 @@ export function createAccountHandler(deps: { issuer: string; store: Store; csrf:
   function startSignIn(res: ServerResponse) {
     const verifier = randomBytes(32).toString('base64url');
     const state = randomBytes(16).toString('base64url');
-    for (const [s, p] of pending) if (Date.now() - p.at > 600_000) pending.delete(s);
+    // Oldest first (insertion order): drop the expired ones and, past the cap, the oldest.
+    for (const [s, p] of pending) {
+      if (pending.size < PENDING_MAX && Date.now() - p.at <= PENDING_MS) break;
+      pending.delete(s);
+    }
     pending.set(state, { verifier, at: Date.now() });
     const url = new URL(`${issuer}/authorize`);
     url.search = new URLSearchParams({
@@ -75,20 +86,38 @@ export function createAccountHandler(deps: { issuer: string; store: Store; csrf:
     res.end();
   }
 
-  /** The code never leaves the server: it is looked up (by hash), checked and consumed here. */
+  /**
+   * The code never leaves the server: it is looked up (by hash), checked and used up here. Any code
+   * of this page's client that arrives is destroyed with its grant, whether or not the rest of the
+   * request is valid (unknown state, wrong verifier): the page keeps no grant, and a code that came
+   * here can never be exchanged at /token.
+   */
   async function callback(req: IncomingMessage, res: ServerResponse) {
     const q = new URL(req.url ?? '/', issuer).searchParams;
-    const p = pending.get(q.get('state') ?? '');
+    const state = q.get('state') ?? '';
+    const p = pending.get(state);
+    pending.delete(state);
     const code = q.get('code');
-    if (!p || !code) return html(res, 400, errorPage('Sign-in expired', 'Open your account page again.'));
-    pending.delete(q.get('state')!);
-    const found = await store.oidcFind('AuthorizationCode', hashId(code));
-    const payload = found?.payload as { accountId?: string; clientId?: string; codeChallenge?: string; consumed?: number } | undefined;
+    const found = code ? await store.oidcFind('AuthorizationCode', hashId(code)) : undefined;
+    const payload = found?.payload as
+      | { accountId?: string; clientId?: string; codeChallenge?: string; consumed?: number; grantId?: string; scope?: string; resource?: unknown }
+      | undefined;
+    if (code && payload?.clientId === ACCOUNT_CLIENT_ID) {
+      await store.oidcDestroy('AuthorizationCode', hashId(code));
+      if (payload.grantId) await revokeGrant(store, payload.grantId);
+    }
+    if (!p || !payload || Date.now() - p.at > PENDING_MS) return html(res, 400, errorPage('Sign-in expired', 'Open your account page again.'));
     const challenge = createHash('sha256').update(p.verifier).digest('base64url');
-    if (!payload?.accountId || payload.clientId !== ACCOUNT_CLIENT_ID || payload.consumed || payload.codeChallenge !== challenge) {
+    if (
+      !payload.accountId ||
+      payload.clientId !== ACCOUNT_CLIENT_ID ||
+      payload.consumed ||
+      payload.codeChallenge !== challenge ||
+      payload.scope !== 'openid' ||
+      payload.resource !== undefined
+    ) {
       return html(res, 400, errorPage('Sign-in failed', 'Open your account page again.'));
     }
-    await store.oidcDestroy('AuthorizationCode', hashId(code));
     const cookie = sign(`${payload.accountId}|${Math.floor(Date.now() / 1000) + SESSION_SECONDS}`);
     const secure = issuer.startsWith('https:') ? '; Secure' : '';
     res.writeHead(303, {
@@ -100,15 +129,16 @@ export function createAccountHandler(deps: { issuer: string; store: Store; csrf:
   }
 
   async function list(res: ServerResponse, accountId: string) {
-    const grants = (await store.oidcGrantsOf(accountId)).filter((g) => g.record.payload.clientId !== ACCOUNT_CLIENT_ID);
+    // Every grant, Postern's own clients' too: nothing the user holds is hidden from them.
+    const grants = await store.oidcGrantsOf(accountId);
     const token = csrf.token(`account:${accountId}`);
     const rows = await Promise.all(
       grants.map(async ({ id, record }) => {
         const clientId = String(record.payload.clientId);
-        const client = await store.oidcFind('Client', clientId);
-        const resources = (record.payload.resources ?? {}) as Record<string, string>;
-        const scopes = [...new Set(Object.values(resources).flatMap((s) => s.split(' ')))].filter(Boolean);
-        return `<li><strong>${esc(client?.payload.client_name ?? clientId)}</strong> <span class="muted">${esc(scopes.join(' '))}</span>
+        const name = clientId === ACCOUNT_CLIENT_ID ? ACCOUNT_CLIENT_NAME : (await store.oidcFind('Client', clientId))?.payload.client_name;
+        const { resources = {}, openid } = record.payload as { resources?: Record<string, string>; openid?: { scope?: string } };
+        const scopes = [...new Set([openid?.scope ?? '', ...Object.values(resources)].flatMap((s) => s.split(' ')))].filter(Boolean);
+        return `<li><strong>${esc(name ?? clientId)}</strong> <span class="muted">${esc(scopes.join(' '))}</span>
 <form method="post" action="/account/withdraw" class="actions"><input type="hidden" name="csrf" value="${esc(token)}"><input type="hidden" name="grant" value="${esc(id)}"><button class="secondary" type="submit">Withdraw access</button></form></li>`;
       }),
     );
@@ -118,7 +148,7 @@ export function createAccountHandler(deps: { issuer: string; store: Store; csrf:
       page(
         'Connected apps',
         `<h1>Connected apps</h1>
-<p class="muted">Signed in as <strong>${esc(accountId)}</strong>. Apps you allowed to use your MCP tools:</p>
+<p class="muted">Signed in as <strong>${esc(accountId)}</strong>. Apps you allowed to act for you:</p>
 <ul class="scopes">${rows.join('\n') || '<li>None.</li>'}</ul>
 <p class="muted">Withdrawing access ends the app's tokens at once; it will have to ask you again.</p>`,
       ),

@@ -1,6 +1,7 @@
 // oidc-provider storage adapter over the Store. Bearer artifacts (codes, refresh tokens, …) are
 // kept under the SHA-256 of their value and without their value in the payload, so a copy of the
-// database does not hand out working tokens.
+// database does not hand out working tokens. Models oidc-provider stores without a lifetime (a
+// registered Client) can be given one.
 import { createHash } from 'node:crypto';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Store } from '../store/types.js';
@@ -21,7 +22,10 @@ const HASHED = new Set([
 
 export const hashId = (value: string): string => createHash('sha256').update(value).digest('base64url');
 
-export function createAdapterClass(store: Store): new (model: string) => Adapter {
+/** Lifetime in seconds, per model, of records oidc-provider stores without one. */
+export type DefaultLifetimes = Partial<Record<string, number>>;
+
+export function createAdapterClass(store: Store, lifetimes: DefaultLifetimes = {}): new (model: string) => Adapter {
   return class StoreAdapter implements Adapter {
     private readonly hashed: boolean;
 
@@ -36,7 +40,8 @@ export function createAdapterClass(store: Store): new (model: string) => Adapter
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
       const stored: Record<string, unknown> = { ...payload };
       if (this.hashed && stored.jti === id) delete stored.jti;
-      await store.oidcUpsert(this.model, this.key(id), stored, expiresIn ? nowSeconds() + expiresIn : undefined);
+      const lifetime = expiresIn || lifetimes[this.model];
+      await store.oidcUpsert(this.model, this.key(id), stored, lifetime ? nowSeconds() + lifetime : undefined);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {

@@ -3,12 +3,13 @@
 // app scheme (any local program can claim those, RFC 8252 §8.6), and remembers consent (per
 // client and scope set) for clients whose redirect is a claimed https URL, like web connectors.
 import { interactionPolicy } from 'oidc-provider';
+import { isLoopbackHost } from '../net/loopback.js';
 
 const { Check, base } = interactionPolicy;
 
 function redirectIsClaimedHttps(redirectUri: unknown): boolean {
   const url = typeof redirectUri === 'string' ? URL.parse(redirectUri) : null;
-  return !!url && url.protocol === 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  return !!url && url.protocol === 'https:' && !isLoopbackHost(url.hostname);
 }
 
 export function createInteractionPolicy() {

@@ -3,6 +3,7 @@
 // passes. A successful sign-in clears the username's count.
 import type { IncomingMessage } from 'node:http';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { clientAddress } from '../net/client-address.js';
 
 export interface LoginLimitOptions {
   /** Failures per username within the window. */
@@ -25,9 +26,7 @@ export class LoginLimits {
   }
 
   address(req: IncomingMessage): string {
-    // The last hop is the address our own proxy saw; earlier hops are whatever the client sent.
-    const forwarded = this.opts.trustProxy ? (String(req.headers['x-forwarded-for'] ?? '').split(',').pop() ?? '').trim() : '';
-    return forwarded || req.socket.remoteAddress || 'unknown';
+    return clientAddress(req, this.opts.trustProxy ?? false);
   }
 
   /** Seconds until the next attempt is allowed, or 0 when it is allowed now. */

@@ -1,5 +1,7 @@
 // Koa middleware in front of oidc-provider's routes for what it does not do by itself:
-// CORS on /register (browser-based clients register too), 413 for an oversize registration, the
+// CORS on /register (browser-based clients register too), 413 for an oversize registration, its
+// rate limit and initial access token (registration-gate.ts), a client's expiry moved on when it
+// gets a token (client-expiry.ts), the
 // default scope for an authorization request that names none (RFC 6749 §3.3: the MCP scopes), and
 // revocation of JWT access tokens — they are not stored, so revoking one revokes its grant
 // (RFC 7009 §2.1 allows that), which the guard sees at once through the store's grant events.
@@ -7,6 +9,7 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Store } from '../store/types.js';
 import { DEFAULT_SCOPES } from '../mcp/scopes.js';
+import type { RegistrationGate } from './registration-gate.js';
 
 const GRANT_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode'];
 /** oidc-provider's own body limit; it reports a larger body as "failed to parse the request body". */
@@ -17,7 +20,16 @@ export async function revokeGrant(store: Store, grantId: string): Promise<void> 
   await store.oidcDestroy('Grant', grantId);
 }
 
-export function installMiddleware(provider: Provider, deps: { store: Store; issuer: string; jwks: JSONWebKeySet }): void {
+export interface MiddlewareDeps {
+  store: Store;
+  issuer: string;
+  jwks: JSONWebKeySet;
+  gate: RegistrationGate;
+  /** Called after a token was issued or refreshed for a client. */
+  clientUsed: (clientId: string) => Promise<void>;
+}
+
+export function installMiddleware(provider: Provider, deps: MiddlewareDeps): void {
   const keys = createLocalJWKSet(deps.jwks);
 
   provider.use(async (ctx, next) => {
@@ -39,8 +51,17 @@ export function installMiddleware(provider: Provider, deps: { store: Store; issu
         ctx.body = { error: 'invalid_request', error_description: `the registration request is larger than ${REGISTRATION_BODY_LIMIT} bytes` };
         return;
       }
+      const refusal = ctx.method === 'POST' ? await deps.gate.refusal(ctx.req) : undefined;
+      if (refusal) {
+        ctx.status = refusal.status;
+        ctx.set({ ...refusal.headers, 'cache-control': 'no-store' });
+        ctx.body = refusal.body;
+        return;
+      }
     }
     await next();
+    const tokenFor = ctx.path === '/token' && ctx.method === 'POST' && ctx.status === 200 ? ctx.oidc?.client?.clientId : undefined;
+    if (tokenFor) await deps.clientUsed(tokenFor);
     // oidc-provider answers a structured (JWT) token at /revoke with unsupported_token_type after
     // it has authenticated the client; take over from there.
     if (ctx.path === '/revoke' && ctx.method === 'POST' && ctx.status === 400) {

@@ -12,13 +12,13 @@ import { pageHeaders } from './page-headers.js';
 import { installMiddleware } from './middleware.js';
 import { keepRecentAuthorizations } from './session-authorizations.js';
 import { createInteractionPolicy } from './interaction-policy.js';
-import { ACCOUNT_CLIENT_ID, accountClient } from './account.js';
+import { accountClient } from './account.js';
 import { deriveKey } from './secret.js';
 import { CookieKeys } from './cookie-keys.js';
-import { isLoopbackHost } from '../config/load.js';
+import { checkClientMetadata, clientAuthMethods } from './registration-policy.js';
+import { RegistrationGate } from './registration-gate.js';
+import { createClientExpiry } from './client-expiry.js';
 import { MCP_SCOPES, TOOLS, TOOLS_READ } from '../mcp/scopes.js';
-
-const FORBIDDEN_REDIRECT_SCHEMES = new Set(['javascript:', 'vbscript:', 'data:', 'blob:', 'file:', 'about:']);
 
 export interface ProviderDeps {
   config: Config;
@@ -30,26 +30,27 @@ export interface ProviderDeps {
   identity: IdentitySources;
 }
 
-/** Our redirect-URI rules on top of oidc-provider's: no script/data URIs, no plain http off loopback. */
-export function redirectUriProblem(uri: unknown): string | undefined {
-  if (typeof uri !== 'string') return 'redirect_uris must be strings';
-  const parsed = URL.parse(uri);
-  if (!parsed) return `redirect URI "${uri}" is not a valid URI`;
-  if (FORBIDDEN_REDIRECT_SCHEMES.has(parsed.protocol)) return `redirect URI scheme ${parsed.protocol} is not allowed`;
-  if (parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname)) {
-    return `redirect URI "${uri}" uses http on a non-loopback host; use https (or http://127.0.0.1 / localhost)`;
-  }
-  return undefined;
-}
-
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, issuer, mcpUrl, store, keys, secret, identity } = deps;
   const ttl = config.auth;
   const acceptedResources = new Set([mcpUrl, `${mcpUrl}/`, issuer, `${issuer}/`]);
+  // Postern's own clients (the account page) ask for what their page needs and never for a
+  // resource: no token for /mcp can be minted through them, whatever the request says.
+  const ownClients = [accountClient(issuer)];
+  const ownClientIds = new Set(ownClients.map((c) => c.client_id));
+  const isOwn = (client: { clientId: string } | undefined) => !!client && ownClientIds.has(client.clientId);
 
   const configuration: Configuration = {
-    adapter: createAdapterClass(store),
-    clients: [accountClient(issuer)],
+    // A registered client is deleted when it gets no token in time (client-expiry.ts extends it).
+    adapter: createAdapterClass(store, { Client: config.auth.registration.unfinishedClientTtl }),
+    clients: ownClients,
+    // Exactly what /token and /revoke accept, and what discovery advertises.
+    clientAuthMethods: clientAuthMethods(config.auth.registration),
+    // The authorization server fetches nothing (jwks_uri, sector_identifier_uri and the like are
+    // refused at registration); should any path still try, it gets no request out.
+    fetch: async (url) => {
+      throw new Error(`outbound fetch of ${String(url)} refused`);
+    },
     jwks: { keys: keys.all.map((k) => k.jwk) as never },
     cookies: {
       keys: new CookieKeys([deriveKey(secret, 'cookies')]),
@@ -81,14 +82,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     extraClientMetadata: {
       properties: ['software_id'],
-      validator(_ctx, key, _value, metadata) {
-        if (key !== 'software_id' || metadata.client_id === ACCOUNT_CLIENT_ID) return;
-        for (const uri of (metadata.redirect_uris as unknown[]) ?? []) {
-          const problem = redirectUriProblem(uri);
-          // InvalidRedirectUri would answer "did not match any registered redirect_uris"; this
-          // keeps the error code (invalid_redirect_uri, for a "redirect_uris" description) and says why.
-          if (problem) throw new errors.InvalidClientMetadata(`redirect_uris: ${problem}`);
-        }
+      // Called once per listed property; software_id is always listed, so this runs once per client.
+      validator(ctx, key, _value, metadata) {
+        if (key !== 'software_id' || ownClientIds.has(String(metadata.client_id))) return;
+        const registering = (ctx as KoaContextWithOIDC | undefined)?.oidc?.route === 'registration';
+        checkClientMetadata(metadata, config.auth.registration, registering);
         // A client registered for mcp:tools may also ask for the narrower mcp:tools:read.
         if (typeof metadata.scope === 'string') {
           const scopes = metadata.scope.split(' ');
@@ -106,9 +104,10 @@ export function createProvider(deps: ProviderDeps): Provider {
       rpInitiatedLogout: { enabled: false },
       resourceIndicators: {
         enabled: true,
-        defaultResource: () => mcpUrl,
+        defaultResource: (_ctx, client) => (isOwn(client) ? undefined : mcpUrl),
         useGrantedResource: () => true,
-        getResourceServerInfo(_ctx, resourceIndicator) {
+        getResourceServerInfo(_ctx, resourceIndicator, client) {
+          if (isOwn(client)) throw new errors.InvalidTarget('this client cannot ask for a resource');
           // Clients name the resource by the URL they were given; the root URL and a trailing
           // slash mean the same endpoint. The token's audience is always the /mcp URL.
           if (!acceptedResources.has(resourceIndicator)) {
@@ -180,6 +179,12 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(issuer, configuration);
   // edge/server.ts sets X-Forwarded-Host/-Proto from the issuer on every request it passes on.
   provider.proxy = true;
-  installMiddleware(provider, { store, issuer, jwks: keys.publicJwks });
+  installMiddleware(provider, {
+    store,
+    issuer,
+    jwks: keys.publicJwks,
+    gate: new RegistrationGate(config.auth.registration, config.server.trustProxy),
+    clientUsed: createClientExpiry(store, config.auth.registration),
+  });
   return provider;
 }

@@ -12,10 +12,10 @@ export function pkce() {
   return { verifier, challenge };
 }
 
-export async function register(issuer: string, metadata: Record<string, unknown> = {}) {
+export async function register(issuer: string, metadata: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
   const res = await send(`${issuer}/register`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
     body: JSON.stringify({
       client_name: 'Negative test client',
       redirect_uris: [REDIRECT],
@@ -25,7 +25,7 @@ export async function register(issuer: string, metadata: Record<string, unknown>
       ...metadata,
     }),
   });
-  return { status: res.status, body: JSON.parse(res.text) };
+  return { status: res.status, body: JSON.parse(res.text), headers: res.headers };
 }
 
 export function authorizeUrl(issuer: string, mcpUrl: string, clientId: string, params: Record<string, string> = {}) {

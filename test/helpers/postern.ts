@@ -30,6 +30,11 @@ export async function startTestPostern(overrides: Record<string, unknown> = {}, 
     dataDir,
   });
   config.mcpServers ??= demoBackends();
+  // Every test registers from 127.0.0.1: the per-address registration limit applies only where a
+  // test sets it.
+  if (!(overrides.auth as { registration?: { rateLimit?: unknown } } | undefined)?.registration?.rateLimit) {
+    config.auth.registration.rateLimit.perAddress = 1_000_000;
+  }
   return boot(config, password);
 }
 
