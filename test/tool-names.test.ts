@@ -137,6 +137,19 @@ describe('tool names through the gateway', () => {
     });
   }
 
+  it('routes a plain call on an established session\'s lean path', async () => {
+    const base = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    const post = (headers: Record<string, string>, body: unknown) => fetch(p.mcpUrl, { method: 'POST', headers, body: JSON.stringify(body) });
+    const init = await post(base, { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'names', version: '1' } } });
+    await init.text();
+    const headers = { ...base, 'mcp-session-id': init.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-11-25' };
+    await (await post(headers, { jsonrpc: '2.0', method: 'notifications/initialized' })).text();
+    const res = await post(headers, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'names__slash_name', arguments: {} } });
+    const body = await res.text();
+    assert.equal(res.headers.get('content-length'), String(Buffer.byteLength(body)), 'answered in one write by the lean path');
+    assert.match(body, /"text":"slash\/name"/);
+  });
+
   it('applies a policy rule written with the original name and one written with the published name', async () => {
     const client = await connectClient(p.mcpUrl, LIMITED, { era: 'legacy' });
     try {
