@@ -18,6 +18,7 @@ import { fitName, publishNames, type NameRequest } from '../src/backends/names.j
 import { configSchema } from '../src/config/schema.js';
 import { ConfigError, loadConfig } from '../src/config/load.js';
 import { hashStaticToken } from '../src/guard/static-tokens.js';
+import { TOOL_NAMES } from './fixtures/names-list.js';
 import { connectClient } from './helpers/mcp-http.js';
 import { startTestPostern, tempDir, type TestPostern } from './helpers/postern.js';
 
@@ -27,17 +28,7 @@ const VALID = /^[a-zA-Z0-9_-]{1,64}$/;
 const ADMIN = 'pst_names-admin-token-0123456789abcdefghijklmnopq';
 const LIMITED = 'pst_names-limited-token-0123456789abcdefghijklmno';
 const LONG_HEAD = 'names__a_very_long_tool_name_that_goes_on_and_on_and_on_';
-const ORIGINALS = [
-  'a_very_long_tool_name_that_goes_on_and_on_and_on_for_quite_a_while_xyz',
-  'a_very_long_tool_name_that_goes_on_and_on_and_on_for_quite_a_while_abc',
-  'dotted.name',
-  'dotted_name',
-  'slash/name',
-  'ok_name',
-  'café_☕',
-  'create_or_update_file',
-  'ask.user',
-];
+const ORIGINALS = TOOL_NAMES;
 
 const text = (result: unknown) => (result as { content: Array<{ text: string }> }).content[0]!.text;
 const names = async (client: Client) => (await client.listTools()).tools.map((t) => t.name);
