@@ -85,6 +85,7 @@ describe('tool names through the gateway', () => {
         other: { ...BACKEND, prefix: 'gh' },
       },
     });
+    await p.registry.waitReady(60_000); // the fixture starts through tsx: slow on a busy machine
   });
   after(() => p?.destroy());
 
@@ -203,6 +204,7 @@ describe('tool names through the gateway', () => {
     const before = await reached(client);
     await client.close();
     p = await p.restart();
+    await p.registry.waitReady(60_000);
     const again = await connectClient(p.mcpUrl, ADMIN, { era: 'legacy' });
     try {
       assert.deepEqual([...(await reached(again))].sort(), [...before].sort());

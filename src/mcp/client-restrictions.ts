@@ -5,6 +5,7 @@
 import type { Config } from '../config/schema.js';
 import { globToRegExp, patternsAdmit } from './policy.js';
 
+/** An entry without `tools` keeps every tool. */
 const ANY = [/^/];
 
 type Entry = Config['policy']['clients'][number];

@@ -5,10 +5,9 @@
 // and by the token's scope (mcp:tools:read reaches read-only tools only); the policy judges the
 // qualified name `<backend>__<name>`, and the published name when that differs (a backend listed
 // without or with another prefix, a renamed or sanitised name); the audit trail records the
-// qualified name. What a backend
-// sends during a call (progress, log messages, sampling, elicitation) is relayed to its caller,
-// and a backend's input_required answer goes back to it (rounds.ts): every retry is a new call,
-// judged by the policy again.
+// qualified name. What a backend sends during a call (progress, log messages, sampling,
+// elicitation) is relayed to its caller, and a backend's input_required answer goes back to it
+// (rounds.ts): every retry is a new call, judged by the policy again.
 import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError, Server } from '@modelcontextprotocol/server';
 import type { CallToolRequest, CallToolResult } from '@modelcontextprotocol/server';
 import { BackendUnavailable, UnknownTarget } from '../backends/errors.js';
