@@ -54,6 +54,7 @@ mcpServers:
       timeoutMs: 60_000,
       auditArguments: false,
       prefix: true,
+      rename: {},
       protocol: 'legacy',
     });
     assert.equal((config.mcpServers!.sentry as { url: string }).url, 'https://mcp.sentry.example/mcp');

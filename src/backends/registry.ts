@@ -1,46 +1,31 @@
-// All configured backends behind one face: aggregated lists with `<backend>__<name>` prefixes for
-// tools and prompts (or their own names for a backend with `prefix: false`), routing of calls to
-// the backend that owns the name, resource reads, subscriptions and completions routed by the URI
-// each backend listed (or the template it matches). The policy always judges the qualified name
-// `<backend>__<name>`, whatever name a client sees.
-import { UriTemplate, type Client } from '@modelcontextprotocol/client';
-import type {
-  CallToolResult,
-  GetPromptResult,
-  Prompt,
-  ReadResourceResult,
-  Resource,
-  ResourceTemplateType as ResourceTemplate,
-  Tool,
-} from '@modelcontextprotocol/client';
+// All configured backends behind one face: aggregated lists under the names Postern publishes
+// (`<prefix>__<name>`, made to match the tool-name rule in names.ts, see indexes.ts), routing of
+// calls back to the backend and the name it knows, resource reads, subscriptions and completions
+// routed by the URI each backend listed (or the template it matches). The policy judges a tool or
+// prompt by its qualified name `<backend>__<name>` and by its published name when that differs.
+import type { Client } from '@modelcontextprotocol/client';
+import type { CallToolResult, GetPromptResult, ReadResourceResult, Tool } from '@modelcontextprotocol/client';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { BackendConnection, type ConnectionOptions } from './connection.js';
 import type { Call } from './call-context.js';
 import { UnknownTarget } from './errors.js';
+import { buildIndexes, prefixOf, type Aggregate, type Indexes, type Named, type NameNote } from './indexes.js';
+import { SEPARATOR } from './names.js';
 
-export const SEPARATOR = '__';
+export { SEPARATOR } from './names.js';
+export type { Aggregate, Named, NameNote } from './indexes.js';
 
-export interface Aggregate {
-  tools: Tool[];
-  prompts: Prompt[];
-  resources: Resource[];
-  resourceTemplates: ResourceTemplate[];
+/** The names the policy judges something by: its qualified name, and the published one when that differs. */
+export interface PolicyNames {
+  qualified: string;
+  alias?: string;
 }
 
-interface Indexes extends Aggregate {
-  /** Prefixed names of the tools their backend marks readOnlyHint. */
-  readOnlyTools: Set<string>;
-  /** Backend name of each listed resource template. */
-  templateBackend: Map<string, string>;
-  /** Name a client sees → `<backend>__<name>`, for tools and prompts. */
-  qualified: Map<string, string>;
-  toolOwner: Map<string, [BackendConnection, string]>;
-  /** Name a client sees → the tool as listed. */
-  toolNamed: Map<string, Tool>;
-  promptOwner: Map<string, [BackendConnection, string]>;
-  resourceOwner: Map<string, BackendConnection>;
-  templateOwners: Array<[UriTemplate, BackendConnection]>;
+function resourceNames(backend: BackendConnection, uri: string): PolicyNames {
+  const prefix = prefixOf(backend);
+  const qualified = `${backend.name}${SEPARATOR}${uri}`;
+  return prefix === undefined || prefix === backend.name ? { qualified } : { qualified, alias: `${prefix}${SEPARATOR}${uri}` };
 }
 
 export function splitName(prefixed: string): [string, string] | undefined {
@@ -56,7 +41,12 @@ type CompleteResult = Awaited<ReturnType<Client['complete']>>;
 
 export class BackendRegistry {
   readonly backends = new Map<string, BackendConnection>();
-  private indexes: Indexes = this.build();
+  private indexes: Indexes = buildIndexes([]);
+  /** Backend by the prefix of its names, for a name whose list has not arrived (yet). */
+  private readonly byPrefix = new Map<string, BackendConnection>();
+  /** Collisions already warned about, so that each is logged once. */
+  private readonly warned = new Set<string>();
+  private readonly log: Logger;
   private readonly listeners = new Set<() => void>();
   private readonly updateListeners = new Set<(uri: string) => void>();
   private readonly subscriptions = new Map<string, number>();
@@ -65,18 +55,19 @@ export class BackendRegistry {
     backends: NonNullable<Config['mcpServers']>,
     opts: Omit<ConnectionOptions, 'onListsChanged' | 'onResourceUpdated'> & { log: Logger },
   ) {
+    this.log = opts.log;
     for (const [name, config] of Object.entries(backends)) {
       if (config.disabled) continue;
-      this.backends.set(
-        name,
-        new BackendConnection(name, config, {
-          ...opts,
-          onListsChanged: () => this.rebuild(),
-          onResourceUpdated: (uri) => {
-            for (const l of this.updateListeners) l(uri);
-          },
-        }),
-      );
+      const backend = new BackendConnection(name, config, {
+        ...opts,
+        onListsChanged: () => this.rebuild(),
+        onResourceUpdated: (uri) => {
+          for (const l of this.updateListeners) l(uri);
+        },
+      });
+      this.backends.set(name, backend);
+      const prefix = prefixOf(backend);
+      if (prefix !== undefined) this.byPrefix.set(prefix, backend);
     }
   }
 
@@ -109,105 +100,71 @@ export class BackendRegistry {
     return this.indexes;
   }
 
+  /** Every published name that differs from its backend's `<backend>__<name>`, and why. */
+  get nameNotes(): readonly NameNote[] {
+    return this.indexes.notes;
+  }
+
   private rebuild(): void {
-    this.indexes = this.build();
+    this.indexes = buildIndexes(this.backends.values());
+    for (const n of this.indexes.notes) {
+      if (!n.collidedWith) continue;
+      const key = `${n.kind}\n${n.collidedWith}\n${n.backend}${SEPARATOR}${n.original}`;
+      if (this.warned.has(key)) continue;
+      this.warned.add(key);
+      this.log.warn(
+        { kind: n.kind, kept: n.collidedWith, renamed: `${n.backend}${SEPARATOR}${n.original}`, published: n.published },
+        `${n.kind} names collide: "${n.collidedWith}" and "${n.backend}${SEPARATOR}${n.original}" would both be listed as one name; ` +
+          `the second is listed as "${n.published}" (set "rename" on a backend to choose another name)`,
+      );
+    }
     for (const l of this.listeners) l();
   }
 
-  private build(): Indexes {
-    const ix: Indexes = {
-      tools: [],
-      prompts: [],
-      resources: [],
-      resourceTemplates: [],
-      readOnlyTools: new Set(),
-      templateBackend: new Map(),
-      qualified: new Map(),
-      toolOwner: new Map(),
-      toolNamed: new Map(),
-      promptOwner: new Map(),
-      resourceOwner: new Map(),
-      templateOwners: [],
-    };
-    for (const b of this.backends?.values() ?? []) {
-      const { tools, prompts, resources, resourceTemplates } = b.lists;
-      const exposed = (own: string) => (b.config.prefix ? `${b.name}${SEPARATOR}${own}` : own);
-      for (const tool of tools) {
-        const name = exposed(tool.name);
-        if (ix.toolOwner.has(name)) continue; // an unprefixed name another backend already uses
-        const listed = { ...tool, name };
-        ix.tools.push(listed);
-        ix.toolNamed.set(name, listed);
-        ix.toolOwner.set(name, [b, tool.name]);
-        ix.qualified.set(name, `${b.name}${SEPARATOR}${tool.name}`);
-        if (tool.annotations?.readOnlyHint === true) ix.readOnlyTools.add(name);
-      }
-      for (const prompt of prompts) {
-        const name = exposed(prompt.name);
-        if (ix.promptOwner.has(name)) continue;
-        ix.prompts.push({ ...prompt, name });
-        ix.promptOwner.set(name, [b, prompt.name]);
-        ix.qualified.set(name, `${b.name}${SEPARATOR}${prompt.name}`);
-      }
-      for (const resource of resources) {
-        if (ix.resourceOwner.has(resource.uri)) continue;
-        ix.resources.push(resource);
-        ix.resourceOwner.set(resource.uri, b);
-      }
-      for (const template of resourceTemplates) {
-        ix.resourceTemplates.push(template);
-        if (!ix.templateBackend.has(template.uriTemplate)) ix.templateBackend.set(template.uriTemplate, b.name);
-        try {
-          ix.templateOwners.push([new UriTemplate(template.uriTemplate), b]);
-        } catch {
-          // A template the SDK cannot parse is still listed; reads fall back to the owner search.
-        }
-      }
-    }
-    return ix;
-  }
-
   /** Does the tool's backend mark it readOnlyHint? Unknown tools are not read-only. */
-  isReadOnly(prefixed: string): boolean {
-    return this.indexes.readOnlyTools.has(prefixed);
+  isReadOnly(name: string): boolean {
+    return this.indexes.toolNamed.get(name)?.readOnly ?? false;
   }
 
   /** A tool as the gateway lists it, by the name a client sees. */
   tool(name: string): Tool | undefined {
-    return this.indexes.toolNamed.get(name);
+    return this.indexes.toolNamed.get(name)?.tool;
   }
 
   /** Is the tool's backend on the 2026-07-28 era, where a call may come back input_required? */
   answersInRounds(name: string): boolean {
-    const owner = this.indexes.toolOwner.get(name)?.[0] ?? this.backends.get(splitName(name)?.[0] ?? '');
-    return owner?.modern ?? false;
+    return this.resolve('tool', name)?.backend.modern ?? false;
   }
 
-  /** The name the policy judges a tool or prompt by: `<backend>__<name>`. */
-  policyName(name: string): string {
-    return this.indexes.qualified.get(name) ?? name;
-  }
-
-  /** The configuration of the backend that owns a tool or prompt name. */
-  backendOf(name: string): BackendConnection['config'] | undefined {
-    const owner = this.indexes.toolOwner.get(name) ?? this.indexes.promptOwner.get(name);
-    if (owner) return owner[0].config;
-    const split = splitName(name);
-    return split && this.backends.get(split[0])?.config;
-  }
-
-  /** Finds the backend for a prefixed name even when its list has not arrived (yet). */
-  private owner(kind: 'tool' | 'prompt', prefixed: string): [BackendConnection, string] {
-    const known = (kind === 'tool' ? this.indexes.toolOwner : this.indexes.promptOwner).get(prefixed);
+  /**
+   * A tool or prompt by the name a client sees: its backend, the backend's name for it and its
+   * policy names. A name whose backend's list has not arrived (yet) is taken apart at its prefix.
+   */
+  resolve(kind: 'tool' | 'prompt', name: string): Named | undefined {
+    const known = (kind === 'tool' ? this.indexes.toolNamed : this.indexes.promptNamed).get(name);
     if (known) return known;
-    const split = splitName(prefixed);
-    const backend = split && this.backends.get(split[0]);
-    if (!split || !backend) throw new UnknownTarget(kind, prefixed);
-    return [backend, split[1]];
+    const split = splitName(name);
+    const backend = split && this.byPrefix.get(split[0]);
+    if (!split || !backend) return undefined;
+    const rename = backend.config.rename;
+    const original = Object.keys(rename).find((k) => rename[k] === split[1]) ?? split[1];
+    const qualified = `${backend.name}${SEPARATOR}${original}`;
+    return { backend, original, qualified, ...(qualified !== name ? { alias: name } : {}) };
   }
 
-  async callTool(prefixed: string, args: Record<string, unknown> | undefined, call: Call = {}): Promise<CallToolResult> {
-    const [backend, name] = this.owner('tool', prefixed);
+  /** The names the policy judges a tool or prompt by (an unknown name: as it is). */
+  policyNames(kind: 'tool' | 'prompt', name: string): PolicyNames {
+    return this.resolve(kind, name) ?? { qualified: name };
+  }
+
+  private route(kind: 'tool' | 'prompt', name: string): Named {
+    const named = this.resolve(kind, name);
+    if (!named) throw new UnknownTarget(kind, name);
+    return named;
+  }
+
+  async callTool(published: string, args: Record<string, unknown> | undefined, call: Call = {}): Promise<CallToolResult> {
+    const { backend, original: name } = this.route('tool', published);
     const { downstream, progressToken, signal } = call;
     // Progress is relayed under the client's own token; the backend sees one the SDK makes up.
     const onprogress =
@@ -220,9 +177,10 @@ export class BackendRegistry {
     ) as Promise<CallToolResult>;
   }
 
-  async getPrompt(prefixed: string, args: Record<string, string> | undefined, call: Call = {}): Promise<GetPromptResult> {
-    const [backend, name] = this.owner('prompt', prefixed);
-    return backend.forward('prompts/get', { name, arguments: args }, call, (client, opts, params) =>
+  async getPrompt(published: string, args: Record<string, string> | undefined, call: Call = {}): Promise<GetPromptResult> {
+    const named = this.route('prompt', published);
+    const forwarded = args && named.args ? Object.fromEntries(Object.entries(args).map(([k, v]) => [named.args!.get(k) ?? k, v])) : args;
+    return named.backend.forward('prompts/get', { name: named.original, arguments: forwarded }, call, (client, opts, params) =>
       client.getPrompt(params as { name: string }, { ...opts, signal: call.signal }),
     );
   }
@@ -232,17 +190,18 @@ export class BackendRegistry {
   }
 
   /**
-   * The name the policy judges a resource by: `<backend>__<uri>` (resource URIs are not
-   * prefixed, but rules like "sentry__*" cover a backend's resources as well as its tools).
+   * The names the policy judges a resource by: `<backend>__<uri>`, and `<prefix>__<uri>` for a
+   * backend with a custom prefix (resource URIs are not prefixed, but rules like "sentry__*"
+   * cover a backend's resources as well as its tools).
    */
-  resourcePolicyName(uri: string): string | undefined {
+  resourcePolicyNames(uri: string): PolicyNames | undefined {
     const backend = this.resourceBackend(uri);
-    return backend && `${backend.name}${SEPARATOR}${uri}`;
+    return backend && resourceNames(backend, uri);
   }
 
-  templatePolicyName(uriTemplate: string): string | undefined {
-    const backend = this.indexes.templateBackend.get(uriTemplate);
-    return backend && `${backend}${SEPARATOR}${uriTemplate}`;
+  templatePolicyNames(uriTemplate: string): PolicyNames | undefined {
+    const backend = this.backends.get(this.indexes.templateBackend.get(uriTemplate) ?? '');
+    return backend && resourceNames(backend, uriTemplate);
   }
 
   async readResource(uri: string, call: Call = {}): Promise<ReadResourceResult> {
@@ -272,10 +231,13 @@ export class BackendRegistry {
     const ref = params.ref;
     let backend: BackendConnection | undefined;
     let forwarded = ref;
+    let argument = params.argument;
     if (ref.type === 'ref/prompt') {
-      const [owner, name] = this.owner('prompt', ref.name);
-      backend = owner;
-      forwarded = { ...ref, name };
+      const named = this.route('prompt', ref.name);
+      backend = named.backend;
+      forwarded = { ...ref, name: named.original };
+      const original = named.args?.get(argument.name);
+      if (original !== undefined) argument = { ...argument, name: original };
     } else {
       const name = this.indexes.templateBackend.get(ref.uri);
       backend = (name ? this.backends.get(name) : undefined) ?? this.resourceBackend(ref.uri);
@@ -283,7 +245,7 @@ export class BackendRegistry {
     }
     const target = backend;
     if (!target.supportsCompletions) return { completion: { values: [], total: 0, hasMore: false } };
-    return target.use((client, opts) => client.complete({ ...params, ref: forwarded } as CompleteParams, { ...opts, signal: call.signal }), call.downstream);
+    return target.use((client, opts) => client.complete({ ...params, ref: forwarded, argument } as CompleteParams, { ...opts, signal: call.signal }), call.downstream);
   }
 
   /** Per-backend status for /healthz and `postern doctor`. */

@@ -12,7 +12,7 @@ const USAGE = `Usage: postern <command> [options]
 
 Commands:
   serve                 start the gateway (default)
-  check                 validate the configuration and exit
+  check                 validate the configuration, list the tool names Postern changes, and exit
   user add NAME         create a local user (password generated, or read with --password-stdin)
   user passwd NAME      set a local user's password
   user list             list local users

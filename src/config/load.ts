@@ -99,9 +99,24 @@ function crossChecks(config: Config, insecure: boolean): string[] {
   th.trustedSourceCidrs.forEach((cidr, i) => {
     if (!parseCidr(cidr)) problems.push(`identity.trustedHeader.trustedSourceCidrs.${i}: "${cidr}" is not a CIDR; use e.g. "10.0.0.0/8" or "::1/128"`);
   });
-  problems.push(...externalChecks(config));
+  problems.push(...externalChecks(config), ...prefixChecks(config));
   if (issuer && new URL(issuer).pathname !== '/' && issuer.endsWith('/')) {
     problems.push(`server.issuer: "${issuer}" ends with "/"; remove the trailing slash`);
+  }
+  return problems;
+}
+
+/** Two backends with one prefix would make their names ambiguous. */
+function prefixChecks(config: Config): string[] {
+  const owners = new Map<string, string>();
+  const problems: string[] = [];
+  for (const [name, backend] of Object.entries(config.mcpServers ?? {})) {
+    if (backend.disabled || backend.prefix === false) continue;
+    const label = backend.prefix === true ? name : backend.prefix;
+    const other = owners.get(label);
+    if (other !== undefined) {
+      problems.push(`mcpServers.${name}.prefix: "${label}" is already the prefix of backend "${other}"; give one of them another prefix`);
+    } else owners.set(label, name);
   }
   return problems;
 }

@@ -2,6 +2,9 @@
 // Validated once at start (see load.ts); everything downstream receives a typed `Config`.
 import { z } from 'zod';
 
+/** What every tool and prompt name Postern publishes matches (the model APIs' rule for tool names). */
+export const PUBLISHED_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
 const name = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'use letters, digits, "-" and "_" only')
@@ -13,10 +16,15 @@ const common = {
   /** How long one request to this backend may take before it fails, in milliseconds. */
   timeoutMs: z.number().int().positive().default(60_000),
   /**
-   * false lists this backend's tools and prompts under their own names, without "<name>__"
-   * (for a single backend; a name another backend already uses is not listed twice).
+   * What comes before "__" in the names of this backend's tools and prompts: true (its own
+   * name), a string (a custom prefix, e.g. "gh"), or false (their own names, no prefix).
    */
-  prefix: z.boolean().default(true),
+  prefix: z.union([z.boolean(), name]).default(true),
+  /** Tools and prompts listed under another name: { "<backend's name>": "<name to list>" }. */
+  rename: z
+    .record(z.string().min(1), z.string().regex(PUBLISHED_NAME, 'use 1 to 64 letters, digits, "_" or "-", e.g. "put_file"'))
+    .refine((r) => new Set(Object.values(r)).size === Object.values(r).length, 'give each tool its own new name (two entries rename to the same one)')
+    .default({}),
   /** Record tool-call arguments in the audit trail for this backend (off: arguments are never logged). */
   auditArguments: z.boolean().default(false),
 };

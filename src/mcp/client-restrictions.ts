@@ -3,7 +3,10 @@
 // client ID. The first entry that matches applies: it can cut the caller's roles down, keep only
 // some tools and prompts, or keep only tools marked read-only.
 import type { Config } from '../config/schema.js';
-import { globToRegExp } from './policy.js';
+import { globToRegExp, patternsAdmit } from './policy.js';
+
+/** An entry without `tools` keeps every tool. */
+const ANY = [/^/];
 
 type Entry = Config['policy']['clients'][number];
 
@@ -17,8 +20,8 @@ export interface ClientInfo {
 export interface Restriction {
   /** The caller keeps only the roles in this list. */
   roles?: string[];
-  /** May a tool or prompt with this prefixed name be used? */
-  permits(name: string): boolean;
+  /** May a tool or prompt with this qualified name (or this published alias) be used? */
+  permits(name: string, alias?: string): boolean;
   /** Only read-only tools. */
   readOnly: boolean;
 }
@@ -51,7 +54,7 @@ function compile(entry: Entry): Compiled {
     restriction: {
       roles: entry.roles,
       readOnly: entry.readOnly,
-      permits: (name) => (!include || include.some((r) => r.test(name))) && !exclude.some((r) => r.test(name)),
+      permits: (name, alias) => patternsAdmit(include ?? ANY, exclude, name, alias),
     },
   };
 }

@@ -3,14 +3,15 @@
 // a backend keep their JSON-RPC code; a backend that is down answers at once with -32603.
 // What a caller sees and may call is the policy's answer, narrowed by the client's restriction
 // and by the token's scope (mcp:tools:read reaches read-only tools only); the policy judges the
-// qualified name `<backend>__<name>` even for a backend listed without prefixes. What a backend
-// sends during a call (progress, log messages, sampling, elicitation) is relayed to its caller,
-// and a backend's input_required answer goes back to it (rounds.ts): every retry is a new call,
-// judged by the policy again.
+// qualified name `<backend>__<name>`, and the published name when that differs (a backend listed
+// without or with another prefix, a renamed or sanitised name); the audit trail records the
+// qualified name. What a backend sends during a call (progress, log messages, sampling,
+// elicitation) is relayed to its caller, and a backend's input_required answer goes back to it
+// (rounds.ts): every retry is a new call, judged by the policy again.
 import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError, Server } from '@modelcontextprotocol/server';
 import type { CallToolRequest, CallToolResult } from '@modelcontextprotocol/server';
 import { BackendUnavailable, UnknownTarget } from '../backends/errors.js';
-import type { BackendRegistry } from '../backends/registry.js';
+import type { BackendRegistry, PolicyNames } from '../backends/registry.js';
 import { LogLevel, type HandlerContext } from './downstream.js';
 import { forwarder } from './rounds.js';
 import type { ParkedCalls } from './parked-calls.js';
@@ -51,10 +52,10 @@ function toProtocolError(err: unknown, uri?: string): never {
   throw new ProtocolError(code, err instanceof Error ? err.message : String(err));
 }
 
-function notAllowed(kind: string, name: string, access: Access): never {
+function notAllowed(kind: string, name: string, access: Access, action = name): never {
   access.audit?.record({
     kind: 'mcp',
-    action: name,
+    action,
     subject: access.caller.subject,
     client: access.caller.clientId,
     decision: 'deny',
@@ -76,10 +77,10 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
   const caller = restriction?.roles
     ? { ...access.caller, roles: access.caller.roles.filter((r) => restriction.roles!.includes(r)) }
     : access.caller;
-  const judge = (qualified: string) => policy.allows(caller, qualified) && (restriction?.permits(qualified) ?? true);
-  const may = (name: string) => judge(registry.policyName(name));
-  const mayTool = (name: string, ctx: Ctx) => {
-    if (!may(name)) return false;
+  const judge = ({ qualified, alias }: PolicyNames) => policy.allows(caller, qualified, alias) && (restriction?.permits(qualified, alias) ?? true);
+  const may = (name: string) => judge(registry.policyNames('prompt', name));
+  const mayTool = (name: string, ctx: Ctx, names: PolicyNames = registry.policyNames('tool', name)) => {
+    if (!judge(names)) return false;
     const readOnlyOnly = restriction?.readOnly || (ctx.http?.authInfo && toolReach(ctx.http.authInfo.scopes) === 'read');
     return !readOnlyOnly || registry.isReadOnly(name);
   };
@@ -113,20 +114,22 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
   server.setRequestHandler('prompts/list', () => ({
     prompts: registry.aggregate.prompts.filter((p) => may(p.name)),
   }));
-  const mayResource = (policyName: string | undefined) => policyName === undefined || judge(policyName);
+  const mayResource = (names: PolicyNames | undefined) => names === undefined || judge(names);
   server.setRequestHandler('resources/list', () => ({
-    resources: registry.aggregate.resources.filter((r) => mayResource(registry.resourcePolicyName(r.uri))),
+    resources: registry.aggregate.resources.filter((r) => mayResource(registry.resourcePolicyNames(r.uri))),
   }));
   server.setRequestHandler('resources/templates/list', () => ({
-    resourceTemplates: registry.aggregate.resourceTemplates.filter((t) => mayResource(registry.templatePolicyName(t.uriTemplate))),
+    resourceTemplates: registry.aggregate.resourceTemplates.filter((t) => mayResource(registry.templatePolicyNames(t.uriTemplate))),
   }));
 
   const callTool: ToolCallHandler = async (request, ctx) => {
     const { name, arguments: args } = request.params;
-    if (!mayTool(name, ctx)) notAllowed('tool', name, { ...access, caller });
-    const logged = registry.backendOf(name)?.auditArguments ? { arguments: JSON.stringify(args ?? {}).slice(0, MAX_LOGGED_ARGUMENTS) } : {};
+    const named = registry.resolve('tool', name);
+    const action = named?.qualified ?? name;
+    if (!mayTool(name, ctx, named)) notAllowed('tool', name, { ...access, caller }, action);
+    const logged = named?.backend.config.auditArguments ? { arguments: JSON.stringify(args ?? {}).slice(0, MAX_LOGGED_ARGUMENTS) } : {};
     try {
-      return await audited(name, () => forward(ctx, (call) => registry.callTool(name, args, call)), logged);
+      return await audited(action, () => forward(ctx, (call) => registry.callTool(name, args, call)), logged);
     } catch (err) {
       toProtocolError(err);
     }
@@ -134,9 +137,10 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
   server.setRequestHandler('tools/call', (request, ctx) => callTool(request, ctx as unknown as Ctx));
 
   server.setRequestHandler('prompts/get', async (request, ctx) => {
-    if (!may(request.params.name)) notAllowed('prompt', request.params.name, { ...access, caller });
+    const names = registry.policyNames('prompt', request.params.name);
+    if (!judge(names)) notAllowed('prompt', request.params.name, { ...access, caller }, names.qualified);
     try {
-      return await audited(request.params.name, () =>
+      return await audited(names.qualified, () =>
         forward(ctx, (call) => registry.getPrompt(request.params.name, request.params.arguments, call)),
       );
     } catch (err) {
@@ -145,7 +149,7 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
   });
 
   server.setRequestHandler('resources/read', async (request, ctx) => {
-    if (!mayResource(registry.resourcePolicyName(request.params.uri))) notAllowed('resource', request.params.uri, { ...access, caller });
+    if (!mayResource(registry.resourcePolicyNames(request.params.uri))) notAllowed('resource', request.params.uri, { ...access, caller });
     try {
       return await audited(request.params.uri, () => forward(ctx, (call) => registry.readResource(request.params.uri, call)));
     } catch (err) {
@@ -157,7 +161,7 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
     registry,
     level,
     mayPrompt: may,
-    mayResource: (uri) => mayResource(registry.resourcePolicyName(uri) ?? registry.templatePolicyName(uri)),
+    mayResource: (uri) => mayResource(registry.resourcePolicyNames(uri) ?? registry.templatePolicyNames(uri)),
     forward,
     toProtocolError,
   });

@@ -2,7 +2,8 @@
 // and call. The first rule whose roles, clients and tool patterns all match decides; with rules
 // configured, anything no rule allows is denied; with none, everything is allowed. The same
 // evaluator gates every caller, whatever proved it (JWT, static token, …). It lives with the MCP
-// face, which applies it to lists and calls; the guard only says who the caller is.
+// face, which applies it to lists and calls; the guard only says who the caller is. A tool Postern
+// lists under another name than `<backend>__<name>` (names.ts) is judged by both names.
 import type { Config } from '../config/schema.js';
 
 type Rule = Config['policy']['rules'][number];
@@ -10,6 +11,14 @@ type Rule = Config['policy']['rules'][number];
 /** Glob with `*` (any run of characters); everything else literal. */
 export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
+const matchesName = (patterns: RegExp[], name: string, alias: string | undefined) =>
+  patterns.some((p) => p.test(name) || (alias !== undefined && p.test(alias)));
+
+/** Does a name (or its alias) match one of `include` and none of `exclude`? */
+export function patternsAdmit(include: RegExp[], exclude: RegExp[], name: string, alias?: string): boolean {
+  return matchesName(include, name, alias) && !matchesName(exclude, name, alias);
 }
 
 interface CompiledRule {
@@ -37,14 +46,17 @@ export class ToolPolicy {
     return this.rules.length > 0;
   }
 
-  /** May `caller` use the tool (or prompt) with this prefixed name? */
-  allows(caller: { roles: string[]; clientId: string } | undefined, name: string): boolean {
+  /**
+   * May `caller` use the tool (or prompt) with this qualified name (`<backend>__<name>`) and, when
+   * it is listed under another name, this alias? A pattern matching either name applies.
+   */
+  allows(caller: { roles: string[]; clientId: string } | undefined, name: string, alias?: string): boolean {
     if (!this.hasRules) return true;
     if (!caller) return false;
     for (const rule of this.rules) {
       if (rule.roles && !caller.roles.some((r) => rule.roles!.has(r))) continue;
       if (rule.clients && !rule.clients.some((c) => c.test(caller.clientId))) continue;
-      if (!rule.include.some((t) => t.test(name)) || rule.exclude.some((t) => t.test(name))) continue;
+      if (!patternsAdmit(rule.include, rule.exclude, name, alias)) continue;
       return rule.allow;
     }
     return false;
