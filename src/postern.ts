@@ -77,7 +77,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     registry.start();
     await registry.waitReady(opts.backendWaitMs ?? 10_000);
 
-    const { server, port } = await listen(config.server.host, config.server.port);
+    const { server, port } = await listen(config.server.host, config.server.port, config.server.timeouts);
     cleanup.push(() => closeServer(server));
     const issuer = config.server.issuer?.replace(/\/$/, '') ?? `http://${urlHost(config.server.host)}:${port}`;
     const mcpUrl = `${issuer}/mcp`;
@@ -168,6 +168,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
         ownAs ? storedClientLookup(async (id) => (await store.oidcFind('Client', id))?.payload) : async () => undefined,
       ),
       insufficientScope: guard && ((needed, granted) => guard!.insufficientScope(needed, granted)),
+      maxBody: config.server.mcpBodyLimit,
     });
     cleanup.push(() => endpoint.close());
 
@@ -186,6 +187,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       registry,
       corsOrigins: config.server.corsOrigins,
       version: VERSION,
+      publicStatus: config.server.publicStatus,
     });
     const allowedHosts = new Set(['localhost', '127.0.0.1', '[::1]', new URL(issuer).hostname.toLowerCase()]);
     if (!isLoopbackHost(config.server.host)) allowedHosts.add(urlHost(config.server.host).toLowerCase());
@@ -197,7 +199,8 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
         allowedHosts,
         issuer: new URL(issuer),
         trustProxy: config.server.trustProxy,
-        mcpLane: createMcpLane({ guard, endpoint, mcpUrl }),
+        mcpLane: createMcpLane({ guard, endpoint, mcpUrl, maxBody: config.server.mcpBodyLimit }),
+        mcpBodyLimit: config.server.mcpBodyLimit,
       },
       log,
     );
