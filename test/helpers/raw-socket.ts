@@ -114,11 +114,12 @@ export async function floodChunked(url: string, headers: Record<string, string>,
 }
 
 /**
- * Sends `text` one byte every `everyMs` (a slow client), for at most `maxMs`, and reports when
- * the server answered or hung up.
+ * Sends `prefix` at once and then `text` one byte every `everyMs` (a slow client), for at most
+ * `maxMs`, and reports when the server answered or hung up; `sent` counts the bytes of `text`.
  */
-export async function trickle(url: string, text: string, everyMs: number, maxMs: number): Promise<RawOutcome> {
+export async function trickle(url: string, text: string, everyMs: number, maxMs: number, prefix = ''): Promise<RawOutcome> {
   const c = new Conversation(url);
+  if (prefix) c.socket.write(prefix);
   let sent = 0;
   const deadline = Date.now() + maxMs;
   while (sent < text.length && !c.status && !c.closed && Date.now() < deadline) {
