@@ -5,12 +5,10 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { LogCapture } from './helpers/postern.js';
-import { openLogin, usePostern } from './helpers/attack.js';
+import { COOKIE_NAMES, openLogin, usePostern } from './helpers/attack.js';
 import { register } from './helpers/flow.js';
 import { send } from './helpers/http.js';
 
-/** Every cookie name Postern (postern_account) and oidc-provider (_session, _interaction, _interaction_resume, and their .sig) use. */
-export const COOKIE_NAMES = ['postern_account', '_session', '_session.sig', '_interaction', '_interaction.sig', '_interaction_resume', '_interaction_resume.sig'];
 
 const BAD_VALUES = ['%', '%zz', '%E0%A4%A', '%ED%A0%80', 'a.b', '.', '|', 'x|1.%', '""', '"%"', 'a'.repeat(3000), '%00', 'é'];
 

@@ -26,6 +26,9 @@ export function usePostern(opts: { withBackends?: boolean; config?: Record<strin
   return target;
 }
 
+/** Every cookie name Postern (postern_account) and oidc-provider (_session, _interaction, _interaction_resume, and their .sig) use. */
+export const COOKIE_NAMES = ['postern_account', '_session', '_session.sig', '_interaction', '_interaction.sig', '_interaction_resume', '_interaction_resume.sig'];
+
 const TOKEN_FIELDS = ['access_token', 'refresh_token', 'id_token', 'code', 'client_id'];
 
 /** An OAuth JSON error: exact status and error code, a description, and no token, code or client. */
