@@ -8,9 +8,8 @@ import { before, describe, it } from 'node:test';
 import { TestBrowser } from './helpers/browser.js';
 import { fullFlow, mcpInitialize, register } from './helpers/flow.js';
 import { openLogin, usePostern } from './helpers/attack.js';
-import { floodChunked, requestHead, type RawOutcome } from './helpers/raw-socket.js';
+import { floodChunked, headOnly, type RawOutcome } from './helpers/raw-socket.js';
 import { LogCapture } from './helpers/postern.js';
-import { connect } from 'node:net';
 
 const MiB = 1024 * 1024;
 
@@ -43,27 +42,7 @@ function assertPage413(out: RawOutcome): void {
 }
 
 /** Sends only a request head announcing `length` bytes of body, and reads the answer. */
-function announce(url: string, headers: Record<string, string>, length: number): Promise<RawOutcome> {
-  return new Promise((resolve) => {
-    const u = new URL(url);
-    const started = Date.now();
-    const socket = connect({ host: u.hostname, port: Number(u.port) });
-    let data = '';
-    let timer: NodeJS.Timeout;
-    const finish = (closed: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      const [head, body = ''] = data.split('\r\n\r\n');
-      const [statusLine, ...lines] = head.split('\r\n');
-      const hdrs = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
-      resolve({ status: Number(statusLine?.split(' ')[1] ?? 0), headers: hdrs, body, sent: 0, closed, ms: Date.now() - started });
-    };
-    timer = setTimeout(() => finish(false), 3000);
-    socket.on('data', (d) => (data += d.toString('utf8')));
-    socket.on('close', () => finish(true));
-    socket.write(requestHead('POST', url, { ...headers, 'content-length': String(length) }));
-  });
-}
+const announce = (url: string, headers: Record<string, string>, length: number) => headOnly(url, 'POST', { ...headers, 'content-length': String(length) });
 
 describe('oversize request bodies', () => {
   const log = new LogCapture();

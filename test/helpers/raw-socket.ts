@@ -133,4 +133,15 @@ export async function trickle(url: string, text: string, everyMs: number, maxMs:
   return c.outcome(sent);
 }
 
+/** Sends only a request head (e.g. announcing a body it never sends) and reads the answer. */
+export async function headOnly(url: string, method: string, headers: Record<string, string>, waitMs = 3000): Promise<RawOutcome> {
+  const c = new Conversation(url);
+  c.socket.write(head(method, url, headers));
+  const deadline = Date.now() + waitMs;
+  while (!c.status && !c.closed && Date.now() < deadline) await c.next(deadline - Date.now());
+  await c.closedWithin(Math.max(0, deadline - Date.now()));
+  c.socket.destroy();
+  return c.outcome(0);
+}
+
 export { head as requestHead };
