@@ -2,8 +2,8 @@
 // Content-Length over the route's limit is refused at once, and a chunked body is counted chunk by
 // chunk as the HTTP parser hands it over, whoever reads it (the lean /mcp path, Hono, oidc-provider,
 // the forms) and even when nobody does. Past the limit: nothing more reaches the route, the
-// answer is 413 in the route's style with `Connection: close`, and the connection is dropped
-// once the answer is out. Limits per route family are in config/limits.ts.
+// answer is 413 in the route's style with `Connection: close`, and the connection is closed once
+// the answer is out (after LINGER_MS). Limits per route family are in config/limits.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AUTHORIZATION_SERVER_BODY_LIMIT, FORM_BODY_LIMIT } from '../config/limits.js';
 import { errorPage } from '../oauth/pages.js';
@@ -45,8 +45,10 @@ function answer(style: Style, limit: number): { type: string; body: string; head
 }
 
 /**
- * How long a refused connection stays half-open after the 413: the answer and our FIN go out, we
- * read nothing more, and a client still busy sending reads its answer instead of a reset.
+ * How long a refused connection stays half-open after the 413: the answer and our FIN go out, and
+ * a client still busy sending reads its answer before the reset that closing over its unread
+ * body causes. The socket is not read meanwhile (unless no route read the body at all: then Node
+ * discards what arrives, for this long at most).
  */
 const LINGER_MS = 1000;
 

@@ -25,6 +25,7 @@ export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
     }
   } catch (err) {
     if (err instanceof FormError) throw err;
+    // Cut off: the client went away, or the edge refused the body and answered 413 already.
     throw new FormError(400, 'the form did not arrive in full');
   }
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));

@@ -384,7 +384,6 @@ export function createInteractionHandler(deps: InteractionDeps) {
       else await abort(req, res, details);
     } catch (err) {
       if (res.headersSent) {
-        // A form that stopped arriving was answered already (e.g. 413 by the edge): not our error.
         if (!(err instanceof FormError)) log.error({ err }, 'interaction failed after the response started');
         res.destroy();
       } else if (err instanceof FormError) {
