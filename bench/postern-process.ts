@@ -35,7 +35,8 @@ export async function startPosternProcess(config: Record<string, unknown>): Prom
   const dir = mkdtempSync(path.join(tmpdir(), 'postern-bench-'));
   const port = await freePort();
   const file = path.join(dir, 'postern.json');
-  writeFileSync(file, JSON.stringify({ server: { port }, log: { level: 'error' }, dataDir: path.join(dir, 'data'), ...config }));
+  // publicStatus: the benchmarks read the session count from /healthz.
+  writeFileSync(file, JSON.stringify({ server: { port, publicStatus: true }, log: { level: 'error' }, dataDir: path.join(dir, 'data'), ...config }));
   const started = performance.now();
   // BENCH_CPU_PROF=<dir> writes a CPU profile of every Postern process into <dir> when it stops.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];

@@ -78,7 +78,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     registry.start();
     await registry.waitReady(opts.backendWaitMs ?? 10_000);
 
-    const { server, port } = await listen(config.server.host, config.server.port);
+    const { server, port } = await listen(config.server.host, config.server.port, config.server.timeouts);
     cleanup.push(() => closeServer(server));
     const issuer = config.server.issuer?.replace(/\/$/, '') ?? `http://${urlHost(config.server.host)}:${port}`;
     const mcpUrl = `${issuer}/mcp`;
@@ -181,6 +181,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
         ownAs ? storedClientLookup(async (id) => (await store.oidcFind('Client', id))?.payload) : async () => undefined,
       ),
       insufficientScope: guard && ((needed, granted) => guard!.insufficientScope(needed, granted)),
+      maxBody: config.server.mcpBodyLimit,
     });
     cleanup.push(() => endpoint.close());
 
@@ -199,6 +200,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       registry,
       corsOrigins: config.server.corsOrigins,
       version: VERSION,
+      publicStatus: config.server.publicStatus,
     });
     // Loopback names (net/loopback.ts) are served besides these.
     const allowedHosts = new Set([new URL(issuer).hostname.toLowerCase()]);
@@ -211,7 +213,8 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
         allowedHosts,
         issuer: new URL(issuer),
         trustProxy: config.server.trustProxy,
-        mcpLane: createMcpLane({ guard, endpoint, mcpUrl }),
+        mcpLane: createMcpLane({ guard, endpoint, mcpUrl, maxBody: config.server.mcpBodyLimit }),
+        mcpBodyLimit: config.server.mcpBodyLimit,
       },
       log,
     );

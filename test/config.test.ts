@@ -80,6 +80,16 @@ mcpServers:
     assert.match(text, /^server\.port: /m);
   });
 
+  it('reads the edge limits with their defaults, and names the key of a bad one', () => {
+    const config = loadConfig({ env: {}, file: file('limits-default.yaml', 'server:\n  port: 8080\n') });
+    assert.equal(config.server.mcpBodyLimit, 4 * 1024 * 1024);
+    assert.deepEqual(config.server.timeouts, { headersMs: 20_000, requestMs: 60_000, keepAliveMs: 65_000 });
+    assert.equal(config.server.publicStatus, false);
+    const text = problems(() => loadConfig({ env: {}, file: file('limits.yaml', 'server:\n  mcpBodyLimit: 10\n  timeouts: { headersMs: 70000 }\n') }));
+    assert.match(text, /^server\.mcpBodyLimit: use at least 1024 bytes/m);
+    assert.match(text, /^server\.timeouts\.headersMs: must not be larger than server\.timeouts\.requestMs/m);
+  });
+
   it('names unknown keys', () => {
     const text = problems(() => loadConfig({ env: {}, file: file('typo.yaml', 'server:\n  prot: 80\n') }));
     assert.match(text, /server\.prot: unknown key/);

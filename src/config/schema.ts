@@ -1,6 +1,9 @@
 // The configuration's shape: every key Postern reads, its default, and the rule it must obey.
 // Validated once at start (see load.ts); everything downstream receives a typed `Config`.
 import { z } from 'zod';
+import { DEFAULT_MCP_BODY_LIMIT, DEFAULT_TIMEOUTS } from './limits.js';
+
+const KIB = 1024;
 
 /** What every tool and prompt name Postern publishes matches (the model APIs' rule for tool names). */
 export const PUBLISHED_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -127,6 +130,23 @@ export const configSchema = z
         trustProxy: z.boolean().default(false),
         /** Origins allowed to call /mcp from a browser; "*" allows any (tokens still required). */
         corsOrigins: z.array(z.string()).default(['*']),
+        /** Show backend names, states and errors on "/" and /healthz to anyone (off: counts only). */
+        publicStatus: z.boolean().default(false),
+        /** Largest POST /mcp body in bytes; a larger one is refused with 413 while it is read. */
+        mcpBodyLimit: z.number().int().min(KIB, 'use at least 1024 bytes').max(256 * KIB * KIB, 'use at most 268435456 bytes (256 MiB)').default(DEFAULT_MCP_BODY_LIMIT),
+        /** How long clients may take to send a request, and how long idle connections stay open. */
+        timeouts: z
+          .object({
+            headersMs: duration.default(DEFAULT_TIMEOUTS.headersMs),
+            requestMs: duration.default(DEFAULT_TIMEOUTS.requestMs),
+            keepAliveMs: duration.default(DEFAULT_TIMEOUTS.keepAliveMs),
+          })
+          .strict()
+          .prefault({})
+          .refine((t) => t.headersMs <= t.requestMs, {
+            path: ['headersMs'],
+            error: 'must not be larger than server.timeouts.requestMs (the whole request includes its headers)',
+          }),
       })
       .strict()
       .prefault({}),

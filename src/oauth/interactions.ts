@@ -384,7 +384,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
       else await abort(req, res, details);
     } catch (err) {
       if (res.headersSent) {
-        log.error({ err }, 'interaction failed after the response started');
+        if (!(err instanceof FormError)) log.error({ err }, 'interaction failed after the response started');
         res.destroy();
       } else if (err instanceof FormError) {
         send(res, err.status, errorPage('Bad request', err.message));

@@ -1,10 +1,10 @@
 // Koa middleware in front of oidc-provider's routes for what it does not do by itself:
-// CORS on /register (browser-based clients register too), 413 for an oversize registration, its
-// rate limit and initial access token (registration-gate.ts), a client's expiry moved on when it
-// gets a token (client-expiry.ts), the
+// CORS on /register (browser-based clients register too), its rate limit and initial access token
+// (registration-gate.ts), a client's expiry moved on when it gets a token (client-expiry.ts), the
 // default scope for an authorization request that names none (RFC 6749 §3.3: the MCP scopes), and
 // revocation of JWT access tokens — they are not stored, so revoking one revokes its grant
 // (RFC 7009 §2.1 allows that), which the guard sees at once through the store's grant events.
+// (Oversize bodies: edge/body-limit.ts.)
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Store } from '../store/types.js';
@@ -12,8 +12,6 @@ import { DEFAULT_SCOPES } from '../mcp/scopes.js';
 import type { RegistrationGate } from './registration-gate.js';
 
 const GRANT_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode'];
-/** oidc-provider's own body limit; it reports a larger body as "failed to parse the request body". */
-const REGISTRATION_BODY_LIMIT = 56 * 1024;
 
 export async function revokeGrant(store: Store, grantId: string): Promise<void> {
   for (const model of GRANT_MODELS) await store.oidcRevokeByGrantId(model, grantId);
@@ -43,12 +41,6 @@ export function installMiddleware(provider: Provider, deps: MiddlewareDeps): voi
         ctx.set('access-control-allow-headers', 'content-type, authorization');
         ctx.set('access-control-max-age', '600');
         ctx.status = 204;
-        return;
-      }
-      if (ctx.method === 'POST' && (ctx.request.length ?? 0) > REGISTRATION_BODY_LIMIT) {
-        ctx.status = 413;
-        ctx.set('cache-control', 'no-store');
-        ctx.body = { error: 'invalid_request', error_description: `the registration request is larger than ${REGISTRATION_BODY_LIMIT} bytes` };
         return;
       }
       const refusal = ctx.method === 'POST' ? await deps.gate.refusal(ctx.req) : undefined;

@@ -21,7 +21,19 @@ export function tempDir(prefix = 'postern-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
-export async function startTestPostern(overrides: Record<string, unknown> = {}, password?: string): Promise<TestPostern> {
+/** Collects Postern's log lines at warn level and above, for tests that assert what was (not) logged. */
+export class LogCapture {
+  readonly lines: Array<{ level: number; msg?: string; [key: string]: unknown }> = [];
+  write(line: string): void {
+    this.lines.push(JSON.parse(line));
+  }
+  /** Lines at error level or above (pino: error = 50, fatal = 60). */
+  get errors() {
+    return this.lines.filter((l) => l.level >= 50);
+  }
+}
+
+export async function startTestPostern(overrides: Record<string, unknown> = {}, password?: string, capture?: LogCapture): Promise<TestPostern> {
   const dataDir = (overrides.dataDir as string) ?? tempDir();
   const config = configSchema.parse({
     server: { port: 0 },
@@ -35,11 +47,11 @@ export async function startTestPostern(overrides: Record<string, unknown> = {}, 
   if (!(overrides.auth as { registration?: { rateLimit?: unknown } } | undefined)?.registration?.rateLimit) {
     config.auth.registration.rateLimit.perAddress = 1_000_000;
   }
-  return boot(config, password);
+  return boot(config, password, capture);
 }
 
-async function boot(config: Config, knownPassword?: string): Promise<TestPostern> {
-  const log = pino({ level: config.log.level });
+async function boot(config: Config, knownPassword?: string, capture?: LogCapture): Promise<TestPostern> {
+  const log = capture ? pino({ level: 'warn' }, capture) : pino({ level: config.log.level });
   const postern = await startPostern(config, { log });
   const password = postern.initialPassword ?? knownPassword ?? '';
   const self: TestPostern = {
@@ -49,7 +61,7 @@ async function boot(config: Config, knownPassword?: string): Promise<TestPostern
     password,
     async restart() {
       await postern.close();
-      return boot({ ...config, server: { ...config.server, port: postern.port } }, password);
+      return boot({ ...config, server: { ...config.server, port: postern.port } }, password, capture);
     },
     async destroy() {
       await postern.close();
