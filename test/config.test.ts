@@ -226,7 +226,7 @@ describe('postern CLI', () => {
     assert.match(res.stdout, /127\.0\.0\.1:9999/);
     assert.match(res.stdout, /backends: everything \(stdio, protocol legacy\)/);
     const external = run(['check', '--config', file('cli-ext.yaml', 'auth:\n  external:\n    issuer: https://sso.example.com\n')]);
-    assert.match(external.stdout, /auth: +external authorization server https:\/\/sso\.example\.com \(verify: auto\)/);
+    assert.match(external.stdout, /auth: +external authorization server https:\/\/sso\.example\.com \(verify: auto, audienceCheck: claim\)/);
   });
 
   it('serve exits non-zero naming the key on a bad config, without starting', () => {

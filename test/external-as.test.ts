@@ -342,7 +342,7 @@ describe('resource-server-only mode verifying by userinfo (as for Nextcloud\'s o
       clients: [{ client_id: 'app', redirect_uris: [CALLBACK], token_endpoint_auth_method: 'none' }],
     });
     p = await startTestPostern({
-      auth: { external: { issuer: idp.issuer, verify: 'userinfo' } },
+      auth: { external: { issuer: idp.issuer, verify: 'userinfo', audienceCheck: 'none' } },
       identity: { groupRoles: { admin: ['admin'] } },
       policy: { rules: [{ roles: ['admin'], tools: ['*'], policy: 'allow' }] },
     });
