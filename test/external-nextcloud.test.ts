@@ -22,6 +22,7 @@ import {
   tokensFromNextcloud,
   type RegisteredClient,
 } from './helpers/nextcloud-oidc.js';
+import { modernRequest } from './helpers/mcp-http.js';
 import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
 
@@ -30,28 +31,10 @@ const SCOPES = ['openid', 'groups', 'mcp:tools', 'mcp:resources', 'mcp:prompts']
 const SCOPE = SCOPES.join(' ');
 const roles = { identity: { groupRoles: { staff: ['user'] } }, policy: { rules: [{ roles: ['user'], tools: ['*'], policy: 'allow' }] } };
 
+/** One MCP request by hand; `text` is every JSON-RPC message of the answer, for matching. */
 async function mcp(mcpUrl: string, token: string, method: string, params: Record<string, unknown> = {}) {
-  const res = await fetch(mcpUrl, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${token}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2026-07-28',
-      'mcp-method': method,
-      ...(method === 'tools/call' ? { 'mcp-name': String(params.name) } : {}),
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method,
-      params: {
-        ...params,
-        _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' } },
-      },
-    }),
-  });
-  return { status: res.status, headers: res.headers, text: await res.text() };
+  const res = await modernRequest(mcpUrl, token, method, params);
+  return { ...res, text: JSON.stringify(res.messages) };
 }
 
 const refusal = (res: { headers: Headers }) => /error_description="([^"]*)"/.exec(res.headers.get('www-authenticate') ?? '')?.[1];

@@ -69,30 +69,42 @@ function requestToken(html: string): string {
   return token.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#0?39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
 }
 
+/** Sign-in attempts: Nextcloud on SQLite now and then answers 500 ("database is locked") under concurrent load. */
+const SIGN_IN_ATTEMPTS = 3;
+
 /**
  * Opens `url` (a Nextcloud page that sends a signed-out browser to its login page), signs `who` in
  * with the login form, and returns where Nextcloud goes next (following redirects up to `stopAt`).
  */
 export async function signInAtNextcloud(browser: TestBrowser, url: string, who: NextcloudUser, stopAt?: string): Promise<Page> {
-  const login = await browser.go(url, {}, stopAt);
-  const loginUrl = new URL(login.url);
-  if (!loginUrl.pathname.endsWith('/login')) throw new Error(`expected Nextcloud's login page, got ${login.status} ${login.url}`);
-  const page = await browser.go(
-    `${nextcloud.url}/index.php/login`,
-    {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: nextcloud.url },
-      body: new URLSearchParams({
-        user: who.user,
-        password: who.password,
-        requesttoken: requestToken(login.html),
-        redirect_url: loginUrl.searchParams.get('redirect_url') ?? '',
-        timezone: 'UTC',
-        timezone_offset: '0',
-      }).toString(),
-    },
-    stopAt,
-  );
-  if (new URL(page.url).pathname.endsWith('/login')) throw new Error(`Nextcloud did not sign ${who.user} in (${page.status} ${page.url})`);
-  return page;
+  for (let attempt = 1; ; attempt++) {
+    const login = await browser.go(url, {}, stopAt);
+    const loginUrl = new URL(login.url);
+    if (!loginUrl.pathname.endsWith('/login')) {
+      if (attempt > 1) return login; // the failed attempt signed the user in after all
+      throw new Error(`expected Nextcloud's login page, got ${login.status} ${login.url}`);
+    }
+    const page = await browser.go(
+      `${nextcloud.url}/index.php/login`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: nextcloud.url },
+        body: new URLSearchParams({
+          user: who.user,
+          password: who.password,
+          requesttoken: requestToken(login.html),
+          redirect_url: loginUrl.searchParams.get('redirect_url') ?? '',
+          timezone: 'UTC',
+          timezone_offset: '0',
+        }).toString(),
+      },
+      stopAt,
+    );
+    if (page.status >= 500 && attempt < SIGN_IN_ATTEMPTS) {
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+      continue;
+    }
+    if (new URL(page.url).pathname.endsWith('/login')) throw new Error(`Nextcloud did not sign ${who.user} in (${page.status} ${page.url})`);
+    return page;
+  }
 }
