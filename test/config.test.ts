@@ -220,6 +220,15 @@ mcpServers:
     assert.match(text, /auth\.external\.clientSecret: given without auth\.external\.clientId/);
   });
 
+  it('refuses userinfo verification unless the audience check is knowingly off, and audienceCheck "introspection" without introspection', () => {
+    const base = 'auth:\n  external:\n    issuer: https://cloud.example.com\n';
+    assert.match(problems(() => yaml(`${base}    verify: userinfo\n`)), /auth\.external\.verify: "userinfo" cannot tell which service a token was issued for.*audienceCheck: none/);
+    assert.equal(yaml(`${base}    verify: userinfo\n    audienceCheck: none\n`).auth.external?.audienceCheck, 'none');
+    assert.match(problems(() => yaml(`${base}    verify: jwt\n    audienceCheck: introspection\n`)), /auth\.external\.audienceCheck: "introspection" needs introspection, but verify is "jwt"; set auth\.external\.verify: auto/);
+    assert.equal(yaml(`${base}    audienceCheck: introspection\n`).auth.external?.audienceCheck, 'introspection');
+    assert.match(problems(() => yaml(`${base}    audienceCheck: aud\n`)), /auth\.external\.audienceCheck/);
+  });
+
   it('refuses a per-client restriction that matches nothing', () => {
     assert.match(problems(() => yaml(`policy:\n  clients:\n    - readOnly: true\n      match: {}\n`)), /policy\.clients\.0\.match: give name, redirectHost or clientId/);
   });
@@ -265,7 +274,7 @@ describe('postern CLI', () => {
     assert.match(res.stdout, /127\.0\.0\.1:9999/);
     assert.match(res.stdout, /backends: everything \(stdio, protocol legacy\)/);
     const external = run(['check', '--config', file('cli-ext.yaml', 'auth:\n  external:\n    issuer: https://sso.example.com\n')]);
-    assert.match(external.stdout, /auth: +external authorization server https:\/\/sso\.example\.com \(verify: auto\)/);
+    assert.match(external.stdout, /auth: +external authorization server https:\/\/sso\.example\.com \(verify: auto, audienceCheck: claim\)/);
   });
 
   it('serve exits non-zero naming the key on a bad config, without starting', () => {

@@ -137,6 +137,15 @@ function externalChecks(config: Config): string[] {
         'to the list and the authorization server, or set auth.external.enforceScopes: false',
     );
   }
+  if (external?.verify === 'userinfo' && external.audienceCheck !== 'none') {
+    problems.push(
+      'auth.external.verify: "userinfo" cannot tell which service a token was issued for; verify by introspection ' +
+        '(verify: auto) or accept that a token issued for another service is taken here with auth.external.audienceCheck: none',
+    );
+  }
+  if (external?.audienceCheck === 'introspection' && (external.verify === 'jwt' || external.verify === 'userinfo')) {
+    problems.push(`auth.external.audienceCheck: "introspection" needs introspection, but verify is "${external.verify}"; set auth.external.verify: auto`);
+  }
   for (const [name, backend] of Object.entries(config.mcpServers ?? {})) {
     if (!('url' in backend) || !backend.forwardUserToken) continue;
     const key = `mcpServers.${name}.forwardUserToken`;

@@ -177,6 +177,14 @@ export const configSchema = z
             verify: z.enum(['auto', 'jwt', 'introspection', 'userinfo']).default('auto'),
             /** Accepted "aud" values when a token carries one. Default: the /mcp URL and the public base URL. */
             audience: z.array(z.string().min(1)).optional(),
+            /**
+             * How a token is known to be issued for Postern. "claim": its aud must name Postern.
+             * "introspection": the AS answers introspection `active` only for tokens issued for
+             * Postern's resource (Nextcloud's oidc app, Postern's client registered with resource_url);
+             * the answer's aud is not checked (JWTs still are). "none": no check — a token the AS issued
+             * for another service is accepted here.
+             */
+            audienceCheck: z.enum(['claim', 'introspection', 'none']).default('claim'),
             /** Postern's own client at the AS (for introspection). Absent: registered dynamically and kept. */
             clientId: z.string().min(1).optional(),
             clientSecret: z.string().min(1).optional(),
