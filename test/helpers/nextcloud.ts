@@ -43,19 +43,44 @@ async function answers(): Promise<boolean> {
   }
 }
 
-/** Makes sure the fixture serves (starting it with NC_APPS when it does not) and returns its description. */
-export async function ensureNextcloud(): Promise<typeof nextcloud> {
-  if (await answers()) return nextcloud;
-  await new Promise<void>((resolve, reject) => {
-    execFile(
-      'bash',
-      [START_SCRIPT],
-      { env: { ...process.env, NC_APPS }, timeout: START_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
-      (err, _stdout, stderr) => (err ? reject(new Error(`${START_SCRIPT} failed: ${err.message}\n${stderr.slice(-4000)}`)) : resolve()),
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { env, timeout: START_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${command} ${args.join(' ')} failed: ${err.message}\n${stderr.slice(-4000)}`)) : resolve(stdout),
     );
   });
-  if (!(await answers())) throw new Error(`Nextcloud does not answer at ${nextcloud.url} after ${START_SCRIPT}`);
-  return nextcloud;
+}
+
+/** `php occ …` on the fixture. */
+export const occ = (...args: string[]): Promise<string> => run('php', [path.join(nextcloud.root, 'www/occ'), ...args]);
+
+/**
+ * start.sh raises the oidc app's limit of anonymous registrations under a mixed-case key, but
+ * Nextcloud looks the override up in lower case, so the app's 10 a minute would apply to every test
+ * run on this machine. The lower-case override is set once (config.php; start.sh ignores it).
+ */
+const REGISTRATION_LIMIT_KEY = ['ratelimit_overwrite', 'oidc.dynamicregistration.registerclient', 'anon'];
+async function liftRegistrationLimit(): Promise<void> {
+  const current = await occ('config:system:get', ...REGISTRATION_LIMIT_KEY, 'limit').catch(() => '');
+  if (current.trim() === '1000') return;
+  await occ('config:system:set', ...REGISTRATION_LIMIT_KEY, 'limit', '--value=1000', '--type=integer');
+  await occ('config:system:set', ...REGISTRATION_LIMIT_KEY, 'period', '--value=60', '--type=integer');
+}
+
+let ready: Promise<typeof nextcloud> | undefined;
+
+/** Makes sure the fixture serves (starting it with NC_APPS when it does not) and returns its description. */
+export function ensureNextcloud(): Promise<typeof nextcloud> {
+  ready ??= (async () => {
+    if (!(await answers())) {
+      await run('bash', [START_SCRIPT], { ...process.env, NC_APPS });
+      if (!(await answers())) throw new Error(`Nextcloud does not answer at ${nextcloud.url} after ${START_SCRIPT}`);
+    }
+    await liftRegistrationLimit();
+    return nextcloud;
+  })();
+  ready.catch(() => (ready = undefined));
+  return ready;
 }
 
 /** A test browser that Nextcloud serves its HTML pages to (it wants Accept: text/html and a browser User-Agent). */
