@@ -1,0 +1,18 @@
+// The built-in Nextcloud toolset's public face: the tool definitions (nextcloudTools), the
+// capabilities probe, the files resource and registration on an SDK McpServer.
+import { bindTool, type AnyToolSpec } from './define.js';
+import { filesTools } from './tools/files.js';
+import { NEXTCLOUD_APPS, type NextcloudTool, type NextcloudToolOptions } from './types.js';
+
+export type { NextcloudApp, NextcloudCaller, NextcloudTool, NextcloudToolOptions } from './types.js';
+export { NEXTCLOUD_APPS, DEFAULT_MAX_READ_BYTES, DEFAULT_TIMEOUT_MS } from './types.js';
+export { NextcloudError, toolError } from './errors.js';
+export { closeNextcloudPools } from './pool.js';
+
+const ALL_SPECS: AnyToolSpec[] = [...filesTools];
+
+/** The tool definitions of the chosen families (all by default), bound to the options. */
+export function nextcloudTools(options: NextcloudToolOptions = {}): NextcloudTool[] {
+  const apps = new Set(options.apps ?? NEXTCLOUD_APPS);
+  return ALL_SPECS.filter((s) => apps.has(s.app)).map((s) => bindTool(s, options));
+}
