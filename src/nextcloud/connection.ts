@@ -93,6 +93,9 @@ export class NextcloudConnection {
     const path = new URL(url, this.base).pathname;
     const files = new URL(this.filesRoot).pathname;
     if (path.startsWith(files)) return decodeURIComponent(path.slice(files.length)) || '/';
+    const user = encodeURIComponent(this.caller.username);
+    const dav = /\/remote\.php\/dav\/(?:calendars|addressbooks\/users)\/([^/]+)\/(.+)$/.exec(path);
+    if (dav && dav[1] === user) return decodeURIComponent(dav[2]!.replace(/\/$/, ''));
     return path.replace(new URL(this.base).pathname.replace(/\/$/, ''), '') || '/';
   }
 

@@ -1,9 +1,11 @@
 // The built-in Nextcloud toolset's public face: the tool definitions (nextcloudTools), the
 // capabilities probe, the files resource and registration on an SDK McpServer.
 import { bindTool, type AnyToolSpec } from './define.js';
+import { calendarTools } from './tools/calendar.js';
 import { filesDavTools } from './tools/files-dav.js';
 import { filesTools } from './tools/files.js';
 import { notesTools } from './tools/notes.js';
+import { tasksTools } from './tools/tasks.js';
 import { NEXTCLOUD_APPS, type NextcloudTool, type NextcloudToolOptions } from './types.js';
 
 export type { NextcloudApp, NextcloudCaller, NextcloudTool, NextcloudToolOptions } from './types.js';
@@ -11,7 +13,7 @@ export { NEXTCLOUD_APPS, DEFAULT_MAX_READ_BYTES, DEFAULT_TIMEOUT_MS } from './ty
 export { NextcloudError, toolError } from './errors.js';
 export { closeNextcloudPools } from './pool.js';
 
-const ALL_SPECS: AnyToolSpec[] = [...filesTools, ...filesDavTools, ...notesTools];
+const ALL_SPECS: AnyToolSpec[] = [...filesTools, ...filesDavTools, ...notesTools, ...calendarTools, ...tasksTools];
 
 /** The tool definitions of the chosen families (all by default), bound to the options. */
 export function nextcloudTools(options: NextcloudToolOptions = {}): NextcloudTool[] {
