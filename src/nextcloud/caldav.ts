@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { createCalendarObject, deleteCalendarObject, fetchCalendarObjects, makeCalendar, propfind, updateCalendarObject } from 'tsdav';
 import type { NextcloudConnection } from './connection.js';
+import { collectionIdOf, objectIdOf, objectUrlIn, stripQuotes } from './dav-objects.js';
 import { NextcloudError, withCurrentEtag } from './errors.js';
 import { buildObject, componentsOf, updateObject, type CalFields, type CalKind, type ComponentInfo } from './ical.js';
 import { quoteEtag } from './webdav-client.js';
@@ -15,22 +16,12 @@ export interface CalendarInfo {
   components: string[];
 }
 
-const OBJECT_ID = /^([^/]{1,200})\/([^/]{1,255}\.ics)$/;
 
 export const calendarsHome = (conn: NextcloudConnection) => `${conn.base}/remote.php/dav/calendars/${encodeURIComponent(conn.caller.username)}/`;
 const calendarUrl = (conn: NextcloudConnection, id: string) => `${calendarsHome(conn)}${encodeURIComponent(id)}/`;
 const davFetch = (conn: NextcloudConnection) => conn.fetch as unknown as typeof fetch;
 
-export function objectUrl(conn: NextcloudConnection, objectId: string): string {
-  const m = OBJECT_ID.exec(objectId);
-  if (!m) throw new NextcloudError('rejected', `"${objectId}" is not an id from this toolset; ids look like "personal/abc.ics".`);
-  return calendarUrl(conn, m[1]!) + encodeURIComponent(m[2]!);
-}
-
-function objectIdOf(url: string): string {
-  const parts = new URL(url).pathname.split('/').filter(Boolean);
-  return `${decodeURIComponent(parts.at(-2)!)}/${decodeURIComponent(parts.at(-1)!)}`;
-}
+export const objectUrl = (conn: NextcloudConnection, objectId: string) => objectUrlIn(calendarsHome(conn), objectId, '.ics', 'personal/abc.ics');
 
 export async function listCalendars(conn: NextcloudConnection): Promise<CalendarInfo[]> {
   const res = await propfind({
@@ -44,7 +35,7 @@ export async function listCalendars(conn: NextcloudConnection): Promise<Calendar
     .map((r) => {
       const comp = r.props?.supportedCalendarComponentSet?.comp;
       const comps = (Array.isArray(comp) ? comp : comp ? [comp] : []).map((c: { _attributes?: { name?: string } }) => c._attributes?.name ?? '').filter(Boolean);
-      const id = decodeURIComponent(r.href!.replace(/\/$/, '').split('/').pop()!);
+      const id = collectionIdOf(r.href!);
       const name = r.props?.displayname?._cdata ?? r.props?.displayname;
       return { id, name: typeof name === 'string' && name ? name : id, ...(r.props?.calendarColor ? { color: String(r.props.calendarColor) } : {}), components: comps };
     });
@@ -86,11 +77,10 @@ export async function queryComponents(
 }
 
 const toCompact = (iso: string) => `${new Date(iso).toISOString().slice(0, 19).replace(/[-:]/g, '')}Z`;
-const stripQuotes = (etag: string | undefined) => (etag ?? '').replace(/"/g, '');
 
 export async function getObject(conn: NextcloudConnection, objectId: string): Promise<{ data: string; etag: string }> {
   const res = await conn.fetch(objectUrl(conn, objectId), { method: 'GET', what: objectId, headers: { accept: 'text/calendar' } });
-  return { data: await res.text(), etag: stripQuotes(res.headers.get('etag') ?? undefined) };
+  return { data: await res.text(), etag: stripQuotes(res.headers.get('etag')) };
 }
 
 /** Creates a new object in `calendar`; returns its id and ETag. */
@@ -99,7 +89,7 @@ export async function createObject(conn: NextcloudConnection, calendar: string, 
   const data = buildObject(kind, uid, fields);
   const res = await createCalendarObject({ calendar: { url: calendarUrl(conn, calendar) }, iCalString: data, filename: `${uid}.ics`, fetch: davFetch(conn) });
   await res.body?.cancel();
-  return { id: `${calendar}/${uid}.ics`, etag: stripQuotes(res.headers.get('etag') ?? undefined), info: componentsOf(data, kind)[0]! };
+  return { id: `${calendar}/${uid}.ics`, etag: stripQuotes(res.headers.get('etag')), info: componentsOf(data, kind)[0]! };
 }
 
 /** Changes only `fields`, with If-Match on the given ETag (or the one just read). */
@@ -111,7 +101,7 @@ export async function changeObject(conn: NextcloudConnection, objectId: string, 
     async () => (await getObject(conn, objectId)).etag,
   );
   await res.body?.cancel();
-  return { etag: stripQuotes(res.headers.get('etag') ?? undefined), info: updated.info };
+  return { etag: stripQuotes(res.headers.get('etag')), info: updated.info };
 }
 
 export async function removeObject(conn: NextcloudConnection, objectId: string, etag?: string): Promise<void> {

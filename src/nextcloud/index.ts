@@ -2,6 +2,7 @@
 // capabilities probe, the files resource and registration on an SDK McpServer.
 import { bindTool, type AnyToolSpec } from './define.js';
 import { calendarTools } from './tools/calendar.js';
+import { contactsTools } from './tools/contacts.js';
 import { filesDavTools } from './tools/files-dav.js';
 import { filesTools } from './tools/files.js';
 import { notesTools } from './tools/notes.js';
@@ -13,7 +14,7 @@ export { NEXTCLOUD_APPS, DEFAULT_MAX_READ_BYTES, DEFAULT_TIMEOUT_MS } from './ty
 export { NextcloudError, toolError } from './errors.js';
 export { closeNextcloudPools } from './pool.js';
 
-const ALL_SPECS: AnyToolSpec[] = [...filesTools, ...filesDavTools, ...notesTools, ...calendarTools, ...tasksTools];
+const ALL_SPECS: AnyToolSpec[] = [...filesTools, ...filesDavTools, ...notesTools, ...calendarTools, ...tasksTools, ...contactsTools];
 
 /** The tool definitions of the chosen families (all by default), bound to the options. */
 export function nextcloudTools(options: NextcloudToolOptions = {}): NextcloudTool[] {
