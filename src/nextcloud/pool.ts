@@ -33,5 +33,5 @@ export function pooledFetch(url: string, init: RequestInit): Promise<Response> {
 export async function closeNextcloudPools(): Promise<void> {
   const all = [...pools.values()];
   pools.clear();
-  await Promise.all(all.map((a) => a.close()));
+  await Promise.all(all.map((a) => a.destroy()));
 }
