@@ -9,6 +9,9 @@ import { DEFAULT_TIMEOUT_MS, type NextcloudCaller } from './types.js';
 /** Largest non-file answer read (a PROPFIND listing, a REPORT, a JSON list). */
 export const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 const ERROR_BODY_BYTES = 4096;
+const RETRIED_STATUS = new Set([500, 502, 503, 504]);
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PROPFIND', 'REPORT', 'SEARCH']); // reads only: a failed write may have half happened
+const RETRY_DELAY_MS = 300;
 
 export interface NcRequestInit extends RequestInit {
   /** Names the thing asked for in error messages (a file path, "note 12"). */
@@ -73,6 +76,12 @@ export class NextcloudConnection {
     let res: Response;
     try {
       res = await pooledFetch(url, { ...init, headers, signal, redirect: 'manual' });
+      if (RETRIED_STATUS.has(res.status) && IDEMPOTENT.has((init.method ?? 'GET').toUpperCase())) {
+        // One retry after a moment: a busy server (e.g. SQLite "database is locked") often recovers.
+        await res.body?.cancel();
+        await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
+        res = await pooledFetch(url, { ...init, headers, signal, redirect: 'manual' });
+      }
     } catch (err) {
       throw errorForNetwork(err, this.origin, this.timeoutMs, this.signal?.aborted === true);
     }

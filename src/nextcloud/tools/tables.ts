@@ -64,7 +64,7 @@ export const tablesTools: AnyToolSpec[] = [
     title: 'Read table rows',
     description: 'Read a table\'s rows one page at a time, each with its id and values by column title.',
     app: 'tables',
-    input: z.object({ tableId, cursor: cursorInput, limit: limitInput(500, 100) }),
+    input: z.object({ tableId, cursor: cursorInput, limit: limitInput(200, 100) }),
     output: z.object({ rows: z.array(row), nextCursor: z.string().optional() }),
     annotations: READ_ONLY,
     async run({ tableId: t, cursor, limit }, { conn }) {
