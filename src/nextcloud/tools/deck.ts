@@ -89,7 +89,7 @@ export const deckTools: AnyToolSpec[] = [
   defineTool({
     name: 'deck_create_board',
     title: 'Create a Deck board',
-    description: 'Create a Deck board.',
+    description: 'Create a Deck board owned by the user; add columns with deck_create_stack.',
     app: 'deck',
     input: z.object({ title: z.string().min(1).max(100), color: z.string().regex(/^[0-9a-fA-F]{6}$/).default('0082c9').describe('Hex color without "#".') }),
     output: board,
@@ -115,7 +115,7 @@ export const deckTools: AnyToolSpec[] = [
   defineTool({
     name: 'deck_create_card',
     title: 'Create a Deck card',
-    description: 'Add a card to a stack of a board.',
+    description: 'Add a card to a stack (column) of a board, with an optional Markdown description and due date.',
     app: 'deck',
     input: z.object({
       boardId: id('The board id.'),
@@ -170,7 +170,7 @@ export const deckTools: AnyToolSpec[] = [
   defineTool({
     name: 'deck_delete_card',
     title: 'Delete a Deck card',
-    description: 'Delete a card.',
+    description: 'Delete a card from a board (ids from deck_get_board).',
     app: 'deck',
     input: z.object({ boardId: id('The board id.'), stackId: id('The stack the card is in.'), cardId: id('The card id.') }),
     output: done,

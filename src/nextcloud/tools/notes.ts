@@ -152,7 +152,7 @@ export const notesTools: AnyToolSpec[] = [
   defineTool({
     name: 'notes_delete',
     title: 'Delete a note',
-    description: 'Delete a note.',
+    description: 'Delete a note for good (the Notes app has no trash bin); read it first if unsure.',
     app: 'notes',
     input: z.object({ id: noteId }),
     output: done,

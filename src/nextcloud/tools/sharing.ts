@@ -112,7 +112,7 @@ export const sharingTools: AnyToolSpec[] = [
   defineTool({
     name: 'shares_delete',
     title: 'Stop sharing',
-    description: 'Delete a share (the file itself stays).',
+    description: 'Stop a share: the user, group or link loses access; the file itself stays.',
     app: 'sharing',
     input: z.object({ shareId }),
     output: done,

@@ -104,7 +104,7 @@ export const tablesTools: AnyToolSpec[] = [
   defineTool({
     name: 'tables_delete_row',
     title: 'Delete a table row',
-    description: 'Delete a row.',
+    description: 'Delete a row of a table (row ids from tables_read_rows).',
     app: 'tables',
     input: z.object({ rowId }),
     output: done,
