@@ -1,41 +1,11 @@
-// The real Nextcloud test server (../shared/nextcloud, see its README): makes sure it runs (starts
-// it with start.sh when status.php does not answer), and hands out per-test app passwords for
+// Per-test Nextcloud app passwords on the real test server (helpers/nextcloud.ts starts it) for
 // alice and bob, minted with OCS getapppassword and deleted again by cleanup().
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { NextcloudCaller } from '../../src/nextcloud/index.js';
+import { ensureNextcloud, nextcloud } from './nextcloud.js';
 
-const run = promisify(execFile);
-const START = fileURLToPath(new URL('../../../shared/nextcloud/start.sh', import.meta.url));
-/** The apps every user of the shared instance starts it with (other values make it reinstall). */
-export const NC_APPS = 'notes deck tables oidc';
-
-export const NC_PORT = Number(process.env.NC_PORT ?? 18380);
-export const NC_URL = `http://127.0.0.1:${NC_PORT}`;
-export const NC_USERS = {
-  alice: process.env.NC_ALICE_PASS ?? 'Alice-Pass-2026!',
-  bob: process.env.NC_BOB_PASS ?? 'Bob-Pass-2026!',
-} as const;
+export const NC_URL = nextcloud.url;
+export const NC_USERS = { alice: nextcloud.alice.password, bob: nextcloud.bob.password } as const;
 export type FixtureUser = keyof typeof NC_USERS;
-
-async function answers(): Promise<boolean> {
-  try {
-    const res = await fetch(`${NC_URL}/status.php`, { signal: AbortSignal.timeout(3000) });
-    const body = (await res.json()) as { installed?: boolean };
-    return body.installed === true;
-  } catch {
-    return false;
-  }
-}
-
-/** Starts the fixture if it is not up (cold start takes about 30 s, a first install longer). */
-export async function ensureNextcloud(): Promise<string> {
-  if (await answers()) return NC_URL;
-  await run('bash', [START], { env: { ...process.env, NC_APPS, NC_PORT: String(NC_PORT) }, timeout: 600_000, maxBuffer: 16 * 1024 * 1024 });
-  if (!(await answers())) throw new Error(`the Nextcloud fixture did not come up at ${NC_URL}`);
-  return NC_URL;
-}
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
