@@ -24,7 +24,8 @@ Commands:
   token hash            print the config hash of a token read from standard input
   audit                 the audit trail, newest first (--user SUBJECT, --since 1h, --limit N)
   doctor URL            probe any MCP server's URL as Claude.ai and ChatGPT connect: a ✓/✗ checklist
-                        with fixes, exit 1 on any ✗ (--json, --register, --token T, --ca FILE, --timeout S)
+                        with fixes, exit 1 on any ✗ (--json, --register, --token T, --ca FILE,
+                        --timeout S, --skip CHECK: see docs/doctor.md)
 
 Options:
   -c, --config FILE     config file (YAML or JSON); also POSTERN_CONFIG
@@ -51,6 +52,7 @@ export async function main(argv: string[]): Promise<number> {
       ca: { type: 'string' },
       token: { type: 'string' },
       timeout: { type: 'string' },
+      skip: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -74,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
       return runAudit(config(), { user: values.user, since: values.since, limit: values.limit });
     case 'doctor':
       // Needs no configuration: it probes a URL.
-      return runDoctorCommand(rest, { json: values.json, register: values.register, ca: values.ca, token: values.token, timeout: values.timeout });
+      return runDoctorCommand(rest, { json: values.json, register: values.register, ca: values.ca, token: values.token, timeout: values.timeout, skip: values.skip });
     case 'keys':
       return runKeys(config(), rest);
     default:

@@ -11,6 +11,8 @@ export interface DoctorOptions {
   token?: string;
   /** Register a throwaway client, then remove it. */
   register: boolean;
+  /** Ids of checks whose failure is not counted. */
+  skip?: string[];
 }
 
 export interface DoctorContext {

@@ -18,7 +18,11 @@ export class Report {
   /** Remarks that are no check (e.g. an extra CA trusted), printed before the list. */
   readonly notes: string[] = [];
 
-  constructor(readonly url: string) {}
+  /** `ignore`: ids of checks whose failure is not counted (--skip), e.g. `port` on an intranet. */
+  constructor(
+    readonly url: string,
+    private readonly ignore: ReadonlySet<string> = new Set(),
+  ) {}
 
   pass(id: string, title: string, detail?: string): Check {
     return this.add({ id, title, status: 'pass', detail });
@@ -41,6 +45,9 @@ export class Report {
   }
 
   private add(check: Check): Check {
+    if (check.status === 'fail' && this.ignore.has(check.id)) {
+      check = { id: check.id, title: check.title, status: 'skip', detail: `not counted (--skip ${check.id}): ${check.detail}` };
+    }
     this.checks.push(check);
     return check;
   }

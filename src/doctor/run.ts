@@ -13,7 +13,7 @@ import { clockCheck, transportChecks } from './transport.js';
 export type { DoctorOptions } from './context.js';
 
 export async function runDoctor(target: URL, options: DoctorOptions): Promise<Report> {
-  const report = new Report(target.toString());
+  const report = new Report(target.toString(), new Set(options.skip ?? []));
   const prober = new Prober({ timeoutMs: options.timeoutMs, caFile: options.caFile });
   if (options.caFile) report.notes.push(`trusting the certificate authority in ${options.caFile} besides the system's`);
   const ctx: DoctorContext = { url: target, prober, report, options };

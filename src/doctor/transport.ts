@@ -61,7 +61,7 @@ async function certificateCheck(ctx: DoctorContext): Promise<void> {
       report.fail(
         'certificate',
         'certificate chain valid',
-        `${String(result.error)}${issuer ? ` (issuer: ${issuer})` : ''}`,
+        `the certificate does not verify: ${String(result.error)}${issuer ? ` (issuer: ${issuer})` : ''}`,
         'serve the full chain of a certificate from a public CA for this host name (Caddy does it by itself; with nginx use fullchain.pem); for an internal CA pass it with --ca FILE',
       );
     } else {
