@@ -8,7 +8,8 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hashStaticToken } from '../src/guard/static-tokens.js';
-import { ensureCaddy, freePort, startCaddy, type RunningCaddy } from './helpers/caddy.js';
+import { freePort } from './helpers/backends.js';
+import { ensureCaddy, startCaddy, type RunningCaddy } from './helpers/caddy.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
 
 const BIN = path.resolve(import.meta.dirname, '../bin/postern.js');

@@ -3,10 +3,10 @@
 // API off, nothing installed into the system trust store, everything kept in a temp dir.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect } from 'node:tls';
+import { freePort } from './backends.js';
 
 export const CADDY = process.env.CADDY ?? '/usr/bin/caddy';
 
@@ -18,15 +18,6 @@ export function ensureCaddy(): boolean {
   spawnSync('apt-get', ['update', '-q'], { stdio: 'ignore', env, timeout: 300_000 });
   spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'caddy'], { stdio: 'ignore', env, timeout: 300_000 });
   return existsSync(CADDY);
-}
-
-/** A free loopback port (bound, read, released). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export interface RunningCaddy {
