@@ -2,12 +2,11 @@
 // load generator (throughput, memory): `node bin/postern.js serve` with a temporary config file.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashStaticToken } from '../src/guard/static-tokens.js';
-import { startHttpEverything } from '../test/helpers/backends.js';
+import { freePort, startHttpEverything } from '../test/helpers/backends.js';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'postern.js');
 
@@ -21,14 +20,6 @@ export interface PosternProcess {
   stdout(): string;
   rssMb(): number;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 export async function startPosternProcess(config: Record<string, unknown>): Promise<PosternProcess> {

@@ -1,4 +1,4 @@
-// `postern` command line: serve, check, user add/passwd/list, keys rotate.
+// `postern` command line: serve, check, doctor, user add/passwd/list, keys rotate, token, audit.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { IdentityError } from '../identity/types.js';
@@ -7,6 +7,7 @@ import { runKeys } from './keys.js';
 import { runCheck } from './check.js';
 import { runToken } from './token.js';
 import { runAudit } from './audit.js';
+import { runDoctorCommand } from './doctor.js';
 
 const USAGE = `Usage: postern <command> [options]
 
@@ -22,6 +23,9 @@ Commands:
   token revoke NAME     delete a stored static token
   token hash            print the config hash of a token read from standard input
   audit                 the audit trail, newest first (--user SUBJECT, --since 1h, --limit N)
+  doctor URL            probe any MCP server's URL as Claude.ai and ChatGPT connect: a ✓/✗ checklist
+                        with fixes, exit 1 on any ✗ (--json, --register, --token T, --ca FILE,
+                        --timeout S, --skip CHECK: see docs/doctor.md)
 
 Options:
   -c, --config FILE     config file (YAML or JSON); also POSTERN_CONFIG
@@ -43,6 +47,12 @@ export async function main(argv: string[]): Promise<number> {
       user: { type: 'string' },
       since: { type: 'string' },
       limit: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      register: { type: 'boolean', default: false },
+      ca: { type: 'string' },
+      token: { type: 'string' },
+      timeout: { type: 'string' },
+      skip: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -64,6 +74,9 @@ export async function main(argv: string[]): Promise<number> {
       return runToken(config(), rest, { roles: values.role });
     case 'audit':
       return runAudit(config(), { user: values.user, since: values.since, limit: values.limit });
+    case 'doctor':
+      // Needs no configuration: it probes a URL.
+      return runDoctorCommand(rest, { json: values.json, register: values.register, ca: values.ca, token: values.token, timeout: values.timeout, skip: values.skip });
     case 'keys':
       return runKeys(config(), rest);
     default:
