@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { demoBackends } from '../../src/config/load.js';
 import { configSchema, type Config } from '../../src/config/schema.js';
-import { startPostern, type Postern } from '../../src/postern.js';
+import { startPostern, type Postern, type StartOptions } from '../../src/postern.js';
 
 export interface TestPostern extends Postern {
   config: Config;
@@ -21,7 +21,12 @@ export function tempDir(prefix = 'postern-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
-export async function startTestPostern(overrides: Record<string, unknown> = {}, password?: string): Promise<TestPostern> {
+/** `start` passes start options besides the log (e.g. the test CA for metadata documents). */
+export async function startTestPostern(
+  overrides: Record<string, unknown> = {},
+  password?: string,
+  start: Omit<StartOptions, 'log'> = {},
+): Promise<TestPostern> {
   const dataDir = (overrides.dataDir as string) ?? tempDir();
   const config = configSchema.parse({
     server: { port: 0 },
@@ -35,12 +40,12 @@ export async function startTestPostern(overrides: Record<string, unknown> = {}, 
   if (!(overrides.auth as { registration?: { rateLimit?: unknown } } | undefined)?.registration?.rateLimit) {
     config.auth.registration.rateLimit.perAddress = 1_000_000;
   }
-  return boot(config, password);
+  return boot(config, password, start);
 }
 
-async function boot(config: Config, knownPassword?: string): Promise<TestPostern> {
+async function boot(config: Config, knownPassword: string | undefined, start: Omit<StartOptions, 'log'>): Promise<TestPostern> {
   const log = pino({ level: config.log.level });
-  const postern = await startPostern(config, { log });
+  const postern = await startPostern(config, { ...start, log });
   const password = postern.initialPassword ?? knownPassword ?? '';
   const self: TestPostern = {
     ...postern,
@@ -49,7 +54,7 @@ async function boot(config: Config, knownPassword?: string): Promise<TestPostern
     password,
     async restart() {
       await postern.close();
-      return boot({ ...config, server: { ...config.server, port: postern.port } }, password);
+      return boot({ ...config, server: { ...config.server, port: postern.port } }, password, start);
     },
     async destroy() {
       await postern.close();
