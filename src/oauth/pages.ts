@@ -140,12 +140,12 @@ export function authorizationErrorPage(out: { error?: unknown; error_description
     return errorPage(
       'Unknown app',
       `The description of this app at ${host} could not be used (${description}).`,
-      'The app identifies itself by a document on its own web site; this server could not fetch it, does not accept that host, or found it invalid.',
+      'The app identifies itself by a document on its own web site; this server could not fetch it, does not accept that host, or found it invalid (invalid_client).',
     );
   }
   return errorPage(
     'Unknown app',
     'This app is not known to this server: it was never registered here, or its registration has expired or been removed.',
-    'Most apps register again by themselves when you connect them anew. An app set up by hand needs its client ID from the operator of this server.',
+    'Most apps register again by themselves when you connect them anew. An app set up by hand needs its client ID from the operator of this server (invalid_client).',
   );
 }
