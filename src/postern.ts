@@ -132,7 +132,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       // failure, for one), which the browser's error page does not show.
       provider.on('authorization.error', (ctx, err) => {
         const e = err as Error & { error_detail?: string; cause?: unknown };
-        log.info({ client: ctx.oidc?.params?.client_id, err: e.message, detail: e.error_detail, cause: (e.cause as Error | undefined)?.message }, 'authorization refused');
+        log.info({ client: ctx.oidc?.params?.client_id, err: e.message, detail: e.error_detail, cause: causeChain(e.cause) }, 'authorization refused');
       });
       const oauthEvent = (action: string, ok: boolean, ctx: { oidc?: { client?: { clientId?: string }; account?: { accountId?: string }; params?: Record<string, unknown> } } | undefined, detail?: string) =>
         audit.record({
@@ -254,6 +254,13 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     await runCleanup(cleanup);
     throw err;
   }
+}
+
+/** The messages of an error and of the errors that caused it, innermost last (at most 5). */
+function causeChain(err: unknown): string | undefined {
+  const messages: string[] = [];
+  for (let e = err; e instanceof Error && messages.length < 5; e = e.cause) messages.push(e.message);
+  return messages.length ? messages.join(': ') : undefined;
 }
 
 async function runCleanup(steps: Array<() => Promise<void> | void>): Promise<void> {

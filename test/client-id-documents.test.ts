@@ -1,5 +1,6 @@
 // Client ID metadata documents: the SDK v2 client's clientMetadataUrl against documents on a local
-// HTTPS server with a test CA, the consent page naming the document's host, and the attacks — a
+// HTTPS server with a test CA, the consent page naming the document's host, per-client
+// restrictions matching the document's metadata, and the attacks — a
 // private address with the switch off, a redirect, an oversize document, a client_id mismatch, a
 // slow answer, a secret-based or key-based auth method, plain http, a host off the allowlist.
 import assert from 'node:assert/strict';
@@ -56,7 +57,15 @@ describe('client ID metadata documents', () => {
     cert = makeCertificate();
     docs = await startDocumentServer(cert);
     const start = { documentCa: [cert.ca] };
-    p = await startTestPostern({ auth: { clientIdMetadataDocuments: { allowPrivateAddresses: true } } }, undefined, start);
+    p = await startTestPostern(
+      {
+        auth: { clientIdMetadataDocuments: { allowPrivateAddresses: true } },
+        // Per-client restrictions know a document client by its metadata too.
+        policy: { clients: [{ match: { name: 'Document client', redirectHost: '127.0.0.1' }, tools: ['everything__echo'] }] },
+      },
+      undefined,
+      start,
+    );
     strict = await startTestPostern({ mcpServers: {} }, undefined, start);
   });
   after(async () => {
@@ -89,7 +98,7 @@ describe('client ID metadata documents', () => {
       assert.match(consentHtml, /sends you back to a program on this computer/);
       assert.equal(decodeJwt(client.savedTokens!.access_token).client_id, url);
       const { tools } = await mcp.listTools();
-      assert.ok(tools.some((t) => t.name === 'everything__echo'));
+      assert.deepEqual(tools.map((t) => t.name), ['everything__echo'], 'policy.clients matched the document client');
     } finally {
       await mcp.close();
     }

@@ -15,10 +15,11 @@ type DocumentsConfig = Config['auth']['clientIdMetadataDocuments'];
 
 /** oidc-provider's name for the version of the draft it implements. */
 const DRAFT = 'draft-02';
-/** The most bytes of a document read (the draft suggests 5 KB); a longer one is refused. */
+/**
+ * The most bytes of a document read (the draft suggests 5 KB), and of a jwks_uri (private_key_jwt
+ * clients, with confidential clients allowed); a longer answer is refused as it streams in.
+ */
 export const DOCUMENT_MAX_BYTES = 5 * 1024;
-/** The most bytes of a jwks_uri read (private_key_jwt clients, with confidential clients allowed). */
-const JWKS_MAX_BYTES = 16 * 1024;
 /** The whole fetch, connection to last byte. oidc-provider gives up after 2.5 s on its own. */
 const FETCH_TIMEOUT_MS = 5000;
 /** Bounds on how long a fetched document is used, whatever its Cache-Control or Expires says. */
@@ -45,12 +46,13 @@ export function documentFetch(config: DocumentsConfig, ca?: string[]): GuardedFe
   return createGuardedFetch({
     allowPrivateAddresses: config.allowPrivateAddresses,
     timeoutMs: FETCH_TIMEOUT_MS,
-    maxBytes: JWKS_MAX_BYTES,
+    maxBytes: DOCUMENT_MAX_BYTES,
     ca,
   });
 }
 
-export const fetchLimits = { 'client_id metadata document': DOCUMENT_MAX_BYTES, jwks_uri: JWKS_MAX_BYTES, sector_identifier_uri: 0 };
+/** oidc-provider's own limits per purpose (the guard's cut-off comes first and says why). */
+export const fetchLimits = { 'client_id metadata document': DOCUMENT_MAX_BYTES, jwks_uri: DOCUMENT_MAX_BYTES, sector_identifier_uri: 0 };
 
 /** The document URLs fetched while handling a request. */
 const fetchedIn = new WeakMap<object, Set<string>>();
