@@ -138,7 +138,10 @@ const clientIdMetadataDocumentsSchema = z.preprocess(
 const preregisteredClientSchema = z
   .object({
     /** Its client_id: letters, digits, ".", "_", "~", "-" (never a URL: those are metadata documents). */
-    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/, 'use 1 to 128 letters, digits, ".", "_", "~" or "-", e.g. "mistral"'),
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/, 'use 1 to 128 letters, digits, ".", "_", "~" or "-", e.g. "mistral"')
+      .refine((id) => !id.startsWith('postern-'), 'ids starting with "postern-" are Postern\'s own; choose another'),
     /** Shown on the consent page. */
     name: z.string().min(1).max(200),
     redirectUris: z
