@@ -1,7 +1,7 @@
 // The configuration's shape: every key Postern reads, its default, and the rule it must obey.
 // Validated once at start (see load.ts); everything downstream receives a typed `Config`.
 import { z } from 'zod';
-import { redirectUriProblem } from '../net/redirect-uris.js';
+import { clientIdMetadataDocumentsSchema, preregisteredClientSchema, tokenHash } from './client-schemas.js';
 
 /** What every tool and prompt name Postern publishes matches (the model APIs' rule for tool names). */
 export const PUBLISHED_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -73,8 +73,6 @@ export const backendSchema = z.union([stdioBackendSchema, httpBackendSchema], {
 
 const duration = z.number().int().positive();
 
-/** A token known only by its hash, as `postern token hash` prints it. */
-const tokenHash = z.string().regex(/^sha256:[A-Za-z0-9_-]{43}$/, 'use the "sha256:…" value that `postern token hash` prints');
 
 /**
  * A redirect URI a registration may name: the exact URI, or a prefix ending in "*". An http(s)
@@ -110,51 +108,6 @@ const registrationSchema = z
     unfinishedClientTtl: duration.default(24 * 3600),
     /** A client with no token issued or refreshed for this many seconds is deleted; 0 keeps clients forever. */
     idleClientTtl: z.number().int().min(0).default(90 * 24 * 3600),
-  })
-  .strict();
-
-/**
- * Client ID metadata documents (draft-ietf-oauth-client-id-metadata-document): a client whose
- * client_id is an https URL is described by the JSON document at that URL, fetched with an SSRF
- * guard. `true` / `false` are accepted for `{ enabled: … }`.
- */
-const clientIdMetadataDocumentsSchema = z.preprocess(
-  (v) => (typeof v === 'boolean' ? { enabled: v } : v),
-  z
-    .object({
-      enabled: z.boolean().default(true),
-      /** Hosts whose documents are accepted: "*", an exact host, or "*.example.com" for its subdomains. */
-      allowedHosts: z
-        .array(z.string().regex(/^(?:\*|(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)$/, 'give a host name, "*.example.com" or "*"'))
-        .min(1, 'list at least one host, or set enabled: false')
-        .default(['*']),
-      /** Fetch documents from loopback, private, link-local and other non-public addresses (tests, intranets). */
-      allowPrivateAddresses: z.boolean().default(false),
-    })
-    .strict(),
-);
-
-/** A client that does not register itself, declared by the operator. */
-const preregisteredClientSchema = z
-  .object({
-    /** Its client_id: letters, digits, ".", "_", "~", "-" (never a URL: those are metadata documents). */
-    id: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/, 'use 1 to 128 letters, digits, ".", "_", "~" or "-", e.g. "mistral"')
-      .refine((id) => !id.startsWith('postern-'), 'ids starting with "postern-" are Postern\'s own; choose another'),
-    /** Shown on the consent page. */
-    name: z.string().min(1).max(200),
-    redirectUris: z
-      .array(z.string().superRefine((uri, ctx) => {
-        const problem = redirectUriProblem(uri);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      }))
-      .min(1, 'list the redirect URIs the client uses, e.g. ["https://app.example/callback"]')
-      .max(10),
-    /** Hash of its client secret ("sha256:…" from `postern token hash`); absent: a public client (PKCE only). */
-    secretHash: tokenHash.optional(),
-    /** The scopes it may ask for; absent: any. */
-    scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'a scope is one word, e.g. "mcp:tools"')).min(1).optional(),
   })
   .strict();
 
