@@ -29,8 +29,9 @@ import { LoginLimits } from './oauth/login-limits.js';
 import { followSigningKeys, loadSigningKeys } from './oauth/keys.js';
 import { createProvider } from './oauth/provider.js';
 import { LiveProvider } from './oauth/live-provider.js';
+import { anyClientSecret } from './oauth/preregistered-clients.js';
 import { DEFAULT_SCOPES, MCP_SCOPES } from './mcp/scopes.js';
-import { ClientRestrictions, storedClientLookup } from './mcp/client-restrictions.js';
+import { ClientRestrictions, clientLookup } from './mcp/client-restrictions.js';
 import { externalGuard } from './external/setup.js';
 import { deriveKey, loadSecret } from './oauth/secret.js';
 import { openStore } from './store/index.js';
@@ -55,6 +56,11 @@ export interface StartOptions {
   log: Logger;
   /** Wait this long for the backends' first connection before serving (default 10 s). */
   backendWaitMs?: number;
+  /**
+   * Certificates (PEM) trusted besides the system's when fetching client ID metadata documents.
+   * For tests, whose document servers use a test CA; never set from the configuration.
+   */
+  documentCa?: string[];
 }
 
 function urlHost(host: string): string {
@@ -116,8 +122,18 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
         ...upstreams,
         ...(trustedHeader ? [trustedHeader] : []),
       ]);
-      provider = new LiveProvider((keys) => createProvider({ config, issuer, mcpUrl, store, keys, secret, identity }), keys);
+      const clientSecrets = await anyClientSecret(config, store);
+      provider = new LiveProvider(
+        (keys) => createProvider({ config, issuer, mcpUrl, store, keys, secret, identity, clientSecrets, fetchCa: opts.documentCa }),
+        keys,
+      );
       provider.on('server_error', (_ctx, err) => log.error({ err }, 'authorization server error'));
+      // Why an authorization request was refused, with the cause (a metadata document's fetch
+      // failure, for one), which the browser's error page does not show.
+      provider.on('authorization.error', (ctx, err) => {
+        const e = err as Error & { error_detail?: string; cause?: unknown };
+        log.info({ client: ctx.oidc?.params?.client_id, err: e.message, detail: e.error_detail, cause: causeChain(e.cause) }, 'authorization refused');
+      });
       const oauthEvent = (action: string, ok: boolean, ctx: { oidc?: { client?: { clientId?: string }; account?: { accountId?: string }; params?: Record<string, unknown> } } | undefined, detail?: string) =>
         audit.record({
           kind: 'oauth',
@@ -178,7 +194,9 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       audit,
       restrictions: new ClientRestrictions(
         config.policy.clients,
-        ownAs ? storedClientLookup(async (id) => (await store.oidcFind('Client', id))?.payload) : async () => undefined,
+        // Every kind of client the authorization server knows: registered, pre-registered, and
+        // metadata-document clients (fetched, or from the provider's cache).
+        provider ? clientLookup(async (id) => (await provider.current.Client.find(id).catch(() => undefined))?.metadata()) : async () => undefined,
       ),
       insufficientScope: guard && ((needed, granted) => guard!.insufficientScope(needed, granted)),
       maxBody: config.server.mcpBodyLimit,
@@ -239,6 +257,13 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     await runCleanup(cleanup);
     throw err;
   }
+}
+
+/** The messages of an error and of the errors that caused it, innermost last (at most 5). */
+function causeChain(err: unknown): string | undefined {
+  const messages: string[] = [];
+  for (let e = err; e instanceof Error && messages.length < 5; e = e.cause) messages.push(e.message);
+  return messages.length ? messages.join(': ') : undefined;
 }
 
 async function runCleanup(steps: Array<() => Promise<void> | void>): Promise<void> {

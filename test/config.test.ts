@@ -314,3 +314,44 @@ describe('postern CLI', () => {
     assert.match(res.stderr, /Usage: postern/);
   });
 });
+
+describe('client keys', () => {
+  it('clientIdMetadataDocuments is on by default, takes a boolean, and checks its hosts', () => {
+    assert.deepEqual(loadConfig({ env: {} }).auth.clientIdMetadataDocuments, { enabled: true, allowedHosts: ['*'], allowPrivateAddresses: false });
+    const off = loadConfig({ env: {}, file: file('cimd-off.yaml', 'auth:\n  clientIdMetadataDocuments: false\n') });
+    assert.equal(off.auth.clientIdMetadataDocuments.enabled, false);
+    const text = problems(() =>
+      loadConfig({ env: {}, file: file('cimd-bad.yaml', 'auth:\n  clientIdMetadataDocuments:\n    allowedHosts: ["https://claude.ai/"]\n') }),
+    );
+    assert.match(text, /auth\.clientIdMetadataDocuments\.allowedHosts\.0: give a host name, "\*\.example\.com" or "\*"/);
+  });
+
+  it('pre-registered clients name the bad key: id, redirect URI, secret hash, duplicates', () => {
+    const text = problems(() =>
+      loadConfig({
+        env: {},
+        file: file(
+          'clients-bad.yaml',
+          `auth:
+  clients:
+    - { id: "https://x.example/c", name: A, redirectUris: ["https://a.example/cb"] }
+    - { id: b, name: B, redirectUris: ["http://evil.example/cb"] }
+    - { id: c, name: C, redirectUris: ["https://c.example/cb"], secretHash: "plain-secret" }
+    - { id: postern-account, name: D, redirectUris: ["https://d.example/cb"] }
+`,
+        ),
+      }),
+    );
+    assert.match(text, /auth\.clients\.0\.id: use 1 to 128 letters/);
+    assert.match(text, /auth\.clients\.1\.redirectUris\.0: redirect URI "http:\/\/evil\.example\/cb" uses http on a non-loopback host/);
+    assert.match(text, /auth\.clients\.2\.secretHash: use the "sha256:…" value/);
+    assert.match(text, /auth\.clients\.3\.id: ids starting with "postern-" are Postern's own/);
+    const dup = problems(() =>
+      loadConfig({
+        env: {},
+        file: file('clients-dup.yaml', 'auth:\n  clients:\n    - { id: a, name: A, redirectUris: ["https://a.example/cb"] }\n    - { id: a, name: B, redirectUris: ["https://b.example/cb"] }\n'),
+      }),
+    );
+    assert.match(dup, /auth\.clients: give each client its own id/);
+  });
+});

@@ -65,7 +65,7 @@ describe('bad input never yields a 5xx', () => {
 
   before(async () => {
     console.error = (...args: unknown[]) => void consoleErrors.push(args);
-    p = await startTestPostern({}, undefined, log);
+    p = await startTestPostern({}, undefined, { capture: log });
     token = (await fullFlow(p.issuer, p.mcpUrl, p.password)).tokens.body.access_token;
     const init = await mcpInitialize(p.mcpUrl, token);
     session = init.headers.get('mcp-session-id')!;

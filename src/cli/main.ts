@@ -1,4 +1,4 @@
-// `postern` command line: serve, check, doctor, user add/passwd/list, keys rotate, token, audit.
+// `postern` command line: serve, check, doctor, user, client, token, audit, keys.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { IdentityError } from '../identity/types.js';
@@ -8,6 +8,7 @@ import { runCheck } from './check.js';
 import { runToken } from './token.js';
 import { runAudit } from './audit.js';
 import { runDoctorCommand } from './doctor.js';
+import { runClient } from './client.js';
 
 const USAGE = `Usage: postern <command> [options]
 
@@ -17,6 +18,10 @@ Commands:
   user add NAME         create a local user (password generated, or read with --password-stdin)
   user passwd NAME      set a local user's password
   user list             list local users
+  client add ID         pre-register a client that cannot register itself (--name, --redirect-uri,
+                        --scope, --secret: a secret is made and printed once)
+  client list           list pre-registered clients (store and config)
+  client remove ID      delete a pre-registered client from the store
   keys rotate           make a new token signing key (old tokens stay valid until they expire)
   token create NAME     make a static bearer token for CI/scripts (printed once; --role R)
   token list            list static tokens
@@ -32,6 +37,10 @@ Options:
       --insecure        allow a non-loopback bind without an https issuer
       --password-stdin  read the password from standard input
       --role ROLE       role for "user add" / "token create" (repeatable)
+      --name NAME       the name "client add" shows on the consent page
+      --redirect-uri U  a redirect URI of "client add" (repeatable)
+      --scope SCOPE     a scope "client add" may ask for (repeatable; default: any)
+      --secret          "client add": make a client secret (default: a public client)
   -h, --help            show this help
 `;
 
@@ -44,6 +53,10 @@ export async function main(argv: string[]): Promise<number> {
       insecure: { type: 'boolean', default: false },
       'password-stdin': { type: 'boolean', default: false },
       role: { type: 'string', multiple: true },
+      name: { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true },
+      scope: { type: 'string', multiple: true },
+      secret: { type: 'boolean', default: false },
       user: { type: 'string' },
       since: { type: 'string' },
       limit: { type: 'string' },
@@ -72,6 +85,8 @@ export async function main(argv: string[]): Promise<number> {
       return runUser(config(), rest, { passwordStdin: values['password-stdin'], roles: values.role });
     case 'token':
       return runToken(config(), rest, { roles: values.role });
+    case 'client':
+      return runClient(config(), rest, { name: values.name, redirectUris: values['redirect-uri'], scopes: values.scope, secret: values.secret });
     case 'audit':
       return runAudit(config(), { user: values.user, since: values.since, limit: values.limit });
     case 'doctor':

@@ -2,6 +2,7 @@
 // Validated once at start (see load.ts); everything downstream receives a typed `Config`.
 import { z } from 'zod';
 import { DEFAULT_MCP_BODY_LIMIT, DEFAULT_TIMEOUTS } from './limits.js';
+import { clientIdMetadataDocumentsSchema, preregisteredClientSchema, tokenHash } from './client-schemas.js';
 
 const KIB = 1024;
 
@@ -75,8 +76,6 @@ export const backendSchema = z.union([stdioBackendSchema, httpBackendSchema], {
 
 const duration = z.number().int().positive();
 
-/** A token known only by its hash, as `postern token hash` prints it. */
-const tokenHash = z.string().regex(/^sha256:[A-Za-z0-9_-]{43}$/, 'use the "sha256:…" value that `postern token hash` prints');
 
 /**
  * A redirect URI a registration may name: the exact URI, or a prefix ending in "*". An http(s)
@@ -161,8 +160,12 @@ export const configSchema = z
         authorizationCodeTtl: duration.default(60),
         sessionTtl: duration.default(14 * 24 * 3600),
         registration: registrationSchema.prefault({}),
-        /** Accept client ID metadata documents (https URLs as client_id) besides registration. */
-        clientIdMetadataDocuments: z.boolean().default(false),
+        clientIdMetadataDocuments: clientIdMetadataDocumentsSchema.prefault({}),
+        /** Clients that do not register themselves (`postern client add` keeps more in the store). */
+        clients: z
+          .array(preregisteredClientSchema)
+          .refine((list) => new Set(list.map((c) => c.id)).size === list.length, 'give each client its own id')
+          .default([]),
         /**
          * Resource-server-only mode: trust this external authorization server instead of running
          * Postern's own (no sign-in pages, no token endpoint; /mcp verifies the AS's tokens).

@@ -10,7 +10,7 @@ const ANY = [/^/];
 
 type Entry = Config['policy']['clients'][number];
 
-/** What Postern knows of a client: registration metadata for its own clients, the ID alone otherwise. */
+/** What Postern knows of a client: its metadata for its own clients, the ID alone otherwise. */
 export interface ClientInfo {
   clientId: string;
   name?: string;
@@ -90,8 +90,8 @@ export class ClientRestrictions {
   }
 }
 
-/** Looks a client up in Postern's own registrations. */
-export function storedClientLookup(find: (clientId: string) => Promise<Record<string, unknown> | undefined>) {
+/** Looks a client up through its metadata (registration, pre-registration or metadata document). */
+export function clientLookup(find: (clientId: string) => Promise<Record<string, unknown> | undefined>) {
   return async (clientId: string): Promise<ClientInfo | undefined> => {
     const payload = await find(clientId);
     if (!payload) return undefined;

@@ -14,7 +14,8 @@ import { Csrf } from './csrf.js';
 import type { LoginLimits } from './login-limits.js';
 import type { Audit } from '../mcp/audit.js';
 import { FormError, readForm } from './forms.js';
-import { consentPage, errorPage, loginPage, nextcloudWaitPage, type ClientView } from './pages.js';
+import { consentPage, errorPage, loginPage, nextcloudWaitPage } from './pages.js';
+import { clientView } from './client-view.js';
 import { pageHeaders } from './page-headers.js';
 import { ACCOUNT_CLIENT_ID } from './account.js';
 import { nowSeconds } from '../store/types.js';
@@ -94,17 +95,6 @@ export function createInteractionHandler(deps: InteractionDeps) {
   const upstreams = deps.upstreams ?? [];
   const upstreamOrigins = upstreams.map((u) => new URL(u.config.issuer).origin);
 
-  async function clientView(details: Details): Promise<ClientView> {
-    const clientId = String(details.params.client_id ?? '');
-    const client = await provider.Client.find(clientId);
-    const redirect = URL.parse(String(details.params.redirect_uri ?? ''));
-    return {
-      name: (client?.clientName as string | undefined) ?? clientId,
-      clientId,
-      redirectHost: redirect ? (redirect.host || redirect.protocol) : 'unknown',
-    };
-  }
-
   function requestedScopes(details: Details): string[] {
     const d = details.prompt.details as {
       missingOIDCScope?: string[];
@@ -116,7 +106,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
   }
 
   async function show(req: IncomingMessage, res: ServerResponse, details: Details, error?: string, username?: string, status?: number) {
-    const client = await clientView(details);
+    const client = await clientView(provider, details.params);
     const base = `/interaction/${details.uid}`;
     const token = csrf.token(details.uid);
     const targets = formTarget(details.params.redirect_uri);
@@ -218,7 +208,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
     if (!started) return;
     const loginUrl = started.value;
     const waitUrl = `/interaction/${details.uid}/nextcloud-wait`;
-    send(res, 200, nextcloudWaitPage({ loginUrl, waitUrl, client: await clientView(details) }));
+    send(res, 200, nextcloudWaitPage({ loginUrl, waitUrl, client: await clientView(provider, details.params) }));
   }
 
   async function nextcloudWait(req: IncomingMessage, res: ServerResponse, details: Details) {
@@ -233,7 +223,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
       await show(req, res, details, 'The Nextcloud sign-in expired. Start it again.', undefined, 400);
     } else if (result.kind === 'pending') {
       const waitUrl = `/interaction/${details.uid}/nextcloud-wait`;
-      send(res, 200, nextcloudWaitPage({ loginUrl: result.login, waitUrl, client: await clientView(details) }));
+      send(res, 200, nextcloudWaitPage({ loginUrl: result.login, waitUrl, client: await clientView(provider, details.params) }));
     } else {
       event('login', true, { subject: result.principal.subject, client: details.params.client_id, detail: 'nextcloud-login-flow' });
       await provider.interactionFinished(req, res, { login: { accountId: result.principal.subject } }, { mergeWithLastSubmission: false });

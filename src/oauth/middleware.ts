@@ -1,7 +1,8 @@
 // Koa middleware in front of oidc-provider's routes for what it does not do by itself:
 // CORS on /register (browser-based clients register too), its rate limit and initial access token
 // (registration-gate.ts), a client's expiry moved on when it gets a token (client-expiry.ts), the
-// default scope for an authorization request that names none (RFC 6749 §3.3: the MCP scopes), and
+// default scope for an authorization request that names none (RFC 6749 §3.3: the MCP scopes),
+// offline_access granted exactly when a refresh token comes with it (offline.ts), and
 // revocation of JWT access tokens — they are not stored, so revoking one revokes its grant
 // (RFC 7009 §2.1 allows that), which the guard sees at once through the store's grant events.
 // (Oversize bodies: edge/body-limit.ts.)
@@ -10,6 +11,7 @@ import type Provider from 'oidc-provider';
 import type { Store } from '../store/types.js';
 import { DEFAULT_SCOPES } from '../mcp/scopes.js';
 import type { RegistrationGate } from './registration-gate.js';
+import { askConsentForOffline, withOfflineScope } from './offline.js';
 
 const GRANT_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode'];
 
@@ -31,8 +33,9 @@ export function installMiddleware(provider: Provider, deps: MiddlewareDeps): voi
   const keys = createLocalJWKSet(deps.jwks);
 
   provider.use(async (ctx, next) => {
-    if (ctx.path === '/authorize' && ctx.method === 'GET' && !ctx.query.scope && !ctx.query.request && !ctx.query.request_uri) {
-      ctx.query = { ...ctx.query, scope: DEFAULT_SCOPES.join(' ') };
+    if (ctx.path === '/authorize' && ctx.method === 'GET' && !ctx.query.request && !ctx.query.request_uri) {
+      if (!ctx.query.scope) ctx.query = { ...ctx.query, scope: DEFAULT_SCOPES.join(' ') };
+      else ctx.query = askConsentForOffline(ctx.query);
     }
     if (ctx.path === '/register') {
       ctx.set('access-control-allow-origin', '*');
@@ -53,7 +56,16 @@ export function installMiddleware(provider: Provider, deps: MiddlewareDeps): voi
     }
     await next();
     const tokenFor = ctx.path === '/token' && ctx.method === 'POST' && ctx.status === 200 ? ctx.oidc?.client?.clientId : undefined;
-    if (tokenFor) await deps.clientUsed(tokenFor);
+    // An unknown client (a metadata document that cannot be had, among others) is 401 at the
+    // token endpoint, as for a client that fails authentication: clients such as Claude.ai
+    // register again on 401 invalid_client, not on 400.
+    if (ctx.path === '/token' && ctx.status === 400 && (ctx.body as { error?: string } | undefined)?.error === 'invalid_client') {
+      ctx.status = 401;
+    }
+    if (tokenFor) {
+      await deps.clientUsed(tokenFor);
+      ctx.body = withOfflineScope(ctx.body, ctx.oidc?.entities.Grant);
+    }
     // oidc-provider answers a structured (JWT) token at /revoke with unsupported_token_type after
     // it has authenticated the client; take over from there.
     if (ctx.path === '/revoke' && ctx.method === 'POST' && ctx.status === 400) {

@@ -148,6 +148,9 @@ export class SqliteStore implements Store {
       grantsOf: this.db.prepare<[string, number], OidcRow>(
         `SELECT id, payload, expires_at FROM oidc WHERE model = 'Grant' AND json_extract(payload, '$.accountId') = ? AND ${live}`,
       ),
+      flagged: this.db.prepare<[string, string, number, number], OidcRow>(
+        `SELECT id, payload, expires_at FROM oidc WHERE model = ? AND json_extract(payload, ?) = 1 AND ${live} ORDER BY id LIMIT ?`,
+      ),
       count: this.db.prepare<[string, number], { n: number }>(`SELECT count(*) AS n FROM oidc WHERE model = ? AND ${live}`),
       sweep: this.db.prepare('DELETE FROM oidc WHERE expires_at IS NOT NULL AND expires_at <= ?'),
       getUser: this.db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?'),
@@ -268,6 +271,10 @@ export class SqliteStore implements Store {
 
   async oidcGrantsOf(accountId: string) {
     return this.q.grantsOf.all(accountId, nowSeconds()).map((row) => ({ id: row.id, record: toRecord(row) }));
+  }
+
+  async oidcFlagged(model: string, flag: string, limit: number) {
+    return this.q.flagged.all(model, `$.${flag}`, nowSeconds(), limit).map((row) => ({ id: row.id, record: toRecord(row) }));
   }
 
   async oidcCount(model: string): Promise<number> {

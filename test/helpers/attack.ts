@@ -20,7 +20,7 @@ export interface Target {
 export function usePostern(opts: { withBackends?: boolean; config?: Record<string, unknown>; log?: LogCapture } = {}): Target {
   const target = {} as Target;
   before(async () => {
-    target.p = await startTestPostern({ ...(opts.withBackends ? {} : { mcpServers: {} }), ...opts.config }, undefined, opts.log);
+    target.p = await startTestPostern({ ...(opts.withBackends ? {} : { mcpServers: {} }), ...opts.config }, undefined, { capture: opts.log });
   });
   after(() => target.p.destroy());
   return target;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { demoBackends } from '../../src/config/load.js';
 import { configSchema, type Config } from '../../src/config/schema.js';
-import { startPostern, type Postern } from '../../src/postern.js';
+import { startPostern, type Postern, type StartOptions } from '../../src/postern.js';
 
 export interface TestPostern extends Postern {
   config: Config;
@@ -33,7 +33,10 @@ export class LogCapture {
   }
 }
 
-export async function startTestPostern(overrides: Record<string, unknown> = {}, password?: string, capture?: LogCapture): Promise<TestPostern> {
+/** Start options for a test: Postern's own (e.g. the test CA for metadata documents) and a log capture. */
+export type TestStartOptions = Omit<StartOptions, 'log'> & { capture?: LogCapture };
+
+export async function startTestPostern(overrides: Record<string, unknown> = {}, password?: string, start: TestStartOptions = {}): Promise<TestPostern> {
   const dataDir = (overrides.dataDir as string) ?? tempDir();
   const config = configSchema.parse({
     server: { port: 0 },
@@ -47,12 +50,13 @@ export async function startTestPostern(overrides: Record<string, unknown> = {}, 
   if (!(overrides.auth as { registration?: { rateLimit?: unknown } } | undefined)?.registration?.rateLimit) {
     config.auth.registration.rateLimit.perAddress = 1_000_000;
   }
-  return boot(config, password, capture);
+  return boot(config, password, start);
 }
 
-async function boot(config: Config, knownPassword?: string, capture?: LogCapture): Promise<TestPostern> {
+async function boot(config: Config, knownPassword: string | undefined, start: TestStartOptions): Promise<TestPostern> {
+  const { capture, ...options } = start;
   const log = capture ? pino({ level: 'warn' }, capture) : pino({ level: config.log.level });
-  const postern = await startPostern(config, { log });
+  const postern = await startPostern(config, { ...options, log });
   const password = postern.initialPassword ?? knownPassword ?? '';
   const self: TestPostern = {
     ...postern,
@@ -61,7 +65,7 @@ async function boot(config: Config, knownPassword?: string, capture?: LogCapture
     password,
     async restart() {
       await postern.close();
-      return boot({ ...config, server: { ...config.server, port: postern.port } }, password, capture);
+      return boot({ ...config, server: { ...config.server, port: postern.port } }, password, start);
     },
     async destroy() {
       await postern.close();
