@@ -19,11 +19,9 @@ function sqliteOnly(config: Config, command: string): string {
   return sqlitePath(config);
 }
 
-const secretNote = (config: Config) =>
-  config.auth.secret
-    ? 'The instance secret (auth.secret in the configuration) is not in the copy; keep it with it.'
-    : `The instance secret ${path.join(config.dataDir, 'secret')} is not in the copy; keep a copy of it too ` +
-      '(without it, sign-in sessions end and stored upstream credentials cannot be read).';
+/** Where the instance secret is: the copy does not hold it, and without it sessions end and sealed credentials are lost. */
+const secretOf = (config: Config) => (config.auth.secret ? 'auth.secret (in the configuration)' : path.join(config.dataDir, 'secret'));
+const SECRET_WHY = 'without it, sign-in sessions end and stored upstream credentials cannot be read';
 
 async function guarded<T>(work: () => Promise<T>): Promise<T> {
   try {
@@ -40,7 +38,10 @@ export async function runBackup(config: Config, args: string[]): Promise<number>
   const db = sqliteOnly(config, 'backup');
   if (!existsSync(db)) throw new UsageError(`backup: there is no database at ${db} yet; check dataDir / store.path`);
   const { pages } = await guarded(() => backupSqlite(db, file));
-  process.stdout.write(`backup of ${db} written to ${file} (${pages} pages, mode 0600)\n${secretNote(config)}\n`);
+  process.stdout.write(
+    `backup of ${db} written to ${file} (${pages} pages, mode 0600)\n` +
+      `The instance secret ${secretOf(config)} is not in the copy; keep a copy of it with the backup (${SECRET_WHY}).\n`,
+  );
   return 0;
 }
 
@@ -61,7 +62,8 @@ export async function runRestore(config: Config, args: string[]): Promise<number
   process.stdout.write(
     `restored ${file} (schema version ${version}) into ${db}` +
       (saved ? `; the database it replaced is kept as ${saved}` : '') +
-      `\nStart Postern again. ${secretNote(config)}\n`,
+      `\nIf the backup comes from another installation, put its instance secret in place of ${secretOf(config)} ` +
+      `(${SECRET_WHY}). Then start Postern again.\n`,
   );
   return 0;
 }
