@@ -49,6 +49,7 @@ export async function runRestore(config: Config, args: string[]): Promise<number
   const [file] = args;
   if (!file || args.length > 1) throw new UsageError('usage: postern restore FILE   (with Postern stopped)');
   const db = sqliteOnly(config, 'restore');
+  if (path.resolve(file) === path.resolve(db)) throw new UsageError(`restore: ${file} is the store's own database; name a backup file`);
   const version = await guarded(async () => checkPosternDatabase(file));
   let saved: string | undefined;
   if (existsSync(db)) {

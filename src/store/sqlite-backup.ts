@@ -28,7 +28,7 @@ async function copyDatabase(from: string, to: string): Promise<number> {
 
 /**
  * Writes a consistent copy of the database `from` into the new file `to` (mode 0600: it holds
- * password and token hashes), while other connections may go on writing. The copy is one
+ * the token signing keys and password hashes), while other connections may go on writing. The copy is one
  * self-contained file (rollback journal, not WAL), written beside `to` and renamed into place.
  */
 export async function backupSqlite(from: string, to: string): Promise<{ pages: number }> {
