@@ -263,7 +263,7 @@ describe('environment', () => {
 });
 
 describe('postern CLI', () => {
-  const cli = path.resolve(import.meta.dirname, '../bin/postern.js');
+  const cli = path.resolve(import.meta.dirname, '../scripts/postern-from-source.js');
   const run = (args: string[], env: Record<string, string> = {}) =>
     spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 30_000 });
 

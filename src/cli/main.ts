@@ -1,4 +1,4 @@
-// `postern` command line: serve, check, doctor, user, client, token, audit, keys.
+// `postern` command line: serve, check, init, backup/restore, doctor, users, clients, keys, tokens, audit.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { IdentityError } from '../identity/types.js';
@@ -9,12 +9,19 @@ import { runToken } from './token.js';
 import { runAudit } from './audit.js';
 import { runDoctorCommand } from './doctor.js';
 import { runClient } from './client.js';
+import { runInit } from './init.js';
+import { runBackup, runRestore } from './backup.js';
+import { UsageError } from './usage-error.js';
 
 const USAGE = `Usage: postern <command> [options]
 
 Commands:
   serve                 start the gateway (default)
   check                 validate the configuration, list the tool names Postern changes, and exit
+  init SETUP            write a commented configuration: claude-local, nextcloud, trusted-proxy
+                        or resource-server (--issuer URL, --upstream URL, --output FILE)
+  backup FILE           copy the SQLite store into FILE, also while Postern runs
+  restore FILE          put a backup back into the store (stop Postern first)
   user add NAME         create a local user (password generated, or read with --password-stdin)
   user passwd NAME      set a local user's password
   user list             list local users
@@ -41,6 +48,9 @@ Options:
       --redirect-uri U  a redirect URI of "client add" (repeatable)
       --scope SCOPE     a scope "client add" may ask for (repeatable; default: any)
       --secret          "client add": make a client secret (default: a public client)
+  -o, --output FILE     where "init" writes (default: standard output)
+      --issuer URL      for "init": Postern's public https URL
+      --upstream URL    for "init": the Nextcloud URL or the external authorization server
   -h, --help            show this help
 `;
 
@@ -66,6 +76,9 @@ export async function main(argv: string[]): Promise<number> {
       token: { type: 'string' },
       timeout: { type: 'string' },
       skip: { type: 'string', multiple: true },
+      output: { type: 'string', short: 'o' },
+      issuer: { type: 'string' },
+      upstream: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -81,6 +94,12 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./serve.js')).runServe(config());
     case 'check':
       return runCheck(config());
+    case 'init':
+      return runInit(rest, { output: values.output, issuer: values.issuer, upstream: values.upstream });
+    case 'backup':
+      return runBackup(config(), rest);
+    case 'restore':
+      return runRestore(config(), rest);
     case 'user':
       return runUser(config(), rest, { passwordStdin: values['password-stdin'], roles: values.role });
     case 'token':
@@ -107,7 +126,7 @@ export async function run(argv: string[]): Promise<void> {
     if (err instanceof ConfigError) {
       process.stderr.write(`postern: ${err.message}\n`);
       process.exitCode = 2;
-    } else if (err instanceof IdentityError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    } else if (err instanceof UsageError || err instanceof IdentityError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`postern: ${(err as Error).message}\n`);
       process.exitCode = 2;
     } else if ((err as { code?: string }).code === 'EADDRINUSE') {
