@@ -27,6 +27,8 @@ const OAUTH_EVENTS: Record<string, string> = {
   'consent_denied:error': 'consent_denied',
 };
 
+const OTHER_EVENT = 'other';
+
 /** What is read at scrape time. */
 export interface ScrapeSources {
   backends(): Array<{ name: string; state: string }>;
@@ -92,12 +94,18 @@ export class Metrics {
   private sources?: ScrapeSources;
 
   constructor(version: string) {
-    this.verificationCounters = {
-      hit: this.verifications.labels('hit'),
-      miss: this.verifications.labels('miss'),
-      refused: this.verifications.labels('refused'),
+    // Every known label value is there from the start, at 0, so that rates and alerts see it.
+    const bound = <K extends string>(counter: Counter<K>, value: string) => {
+      const child = counter.labels(value);
+      child.inc(0);
+      return child;
     };
-    for (const event of [...Object.values(OAUTH_EVENTS), 'other']) this.oauthCounters.set(event, this.oauthEvents.labels(event));
+    this.verificationCounters = {
+      hit: bound(this.verifications, 'hit'),
+      miss: bound(this.verifications, 'miss'),
+      refused: bound(this.verifications, 'refused'),
+    };
+    for (const event of [...Object.values(OAUTH_EVENTS), OTHER_EVENT]) this.oauthCounters.set(event, bound(this.oauthEvents, event));
     const metrics = this;
     new Gauge({
       name: 'postern_backend_up',
@@ -131,7 +139,7 @@ export class Metrics {
   }
 
   oauthEvent(action: string, outcome: 'ok' | 'error'): void {
-    (this.oauthCounters.get(OAUTH_EVENTS[`${action}:${outcome}`] ?? 'other') ?? this.oauthCounters.get('other')!).inc();
+    this.oauthCounters.get(OAUTH_EVENTS[`${action}:${outcome}`] ?? OTHER_EVENT)!.inc();
   }
 
   storeOperation(operation: string, seconds: number): void {
