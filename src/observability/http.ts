@@ -42,7 +42,7 @@ export function observeHttp(handler: Handler, opts: HttpObservation): Handler {
   const cells = new Map<string, RouteCells>();
   const cellsOf = (route: string): RouteCells => {
     let found = cells.get(route);
-    if (!found) cells.set(route, (found = { duration: metrics!.httpDuration.labels(route), byStatus: new Map() }));
+    if (!found) cells.set(route, (found = { duration: metrics!.httpDuration.cell(route), byStatus: new Map() }));
     return found;
   };
   // One listener function for all responses: nothing allocated per request for it.
@@ -53,7 +53,7 @@ export function observeHttp(handler: Handler, opts: HttpObservation): Handler {
     if (metrics) {
       const route = cellsOf(timing.route);
       let count = route.byStatus.get(status);
-      if (!count) route.byStatus.set(status, (count = metrics.httpRequests.labels(timing.route, String(status))));
+      if (!count) route.byStatus.set(status, (count = metrics.httpRequests.cell(timing.route, String(status))));
       count.inc();
       route.duration.observe(ms / 1000);
     }

@@ -2,7 +2,8 @@
 // record (HTTP requests, tool calls, token verifications, OAuth events, store operations, backend
 // restarts) and what is read at scrape time (backends up, open sessions, process metrics). Label
 // values come from small fixed sets or from the backends' own lists, never from raw input.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { CellCounter, CellHistogram, type CountCell, type HistogramCell } from './cells.js';
 
 /** Seconds; from a cached verification's microseconds to a slow backend's tens of seconds. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -37,33 +38,33 @@ export interface ScrapeSources {
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly httpRequests = new Counter({
+  readonly httpRequests = new CellCounter({
     name: 'postern_http_requests_total',
     help: 'HTTP requests answered, by route and status',
     labelNames: ['route', 'status'] as const,
     registers: [this.registry],
   });
-  readonly httpDuration = new Histogram({
+  readonly httpDuration = new CellHistogram({
     name: 'postern_http_request_duration_seconds',
     help: 'Time from a request\'s arrival to the end of its response, by route',
     labelNames: ['route'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
-  readonly toolCalls = new Counter({
+  readonly toolCalls = new CellCounter({
     name: 'postern_mcp_tool_calls_total',
     help: 'MCP tools/call requests, by backend, tool and outcome (ok, error, denied)',
     labelNames: ['backend', 'tool', 'outcome'] as const,
     registers: [this.registry],
   });
-  readonly toolDuration = new Histogram({
+  readonly toolDuration = new CellHistogram({
     name: 'postern_mcp_tool_call_duration_seconds',
     help: 'Time a tool call took at its backend, by backend and tool',
     labelNames: ['backend', 'tool'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
-  private readonly verifications = new Counter({
+  private readonly verifications = new CellCounter({
     name: 'postern_token_verifications_total',
     help: 'Bearer tokens checked at /mcp: hit (accepted from cache), miss (accepted after a full verification), refused',
     labelNames: ['result'] as const,
@@ -75,7 +76,7 @@ export class Metrics {
     labelNames: ['event'] as const,
     registers: [this.registry],
   });
-  private readonly storeDuration = new Histogram({
+  private readonly storeDuration = new CellHistogram({
     name: 'postern_store_operation_duration_seconds',
     help: 'Time of store operations, by operation',
     labelNames: ['operation'] as const,
@@ -88,24 +89,23 @@ export class Metrics {
     labelNames: ['backend'] as const,
     registers: [this.registry],
   });
-  private readonly verificationCounters: Record<VerificationResult, { inc(): void }>;
+  private readonly verificationCounters: Record<VerificationResult, CountCell>;
   private readonly oauthCounters = new Map<string, { inc(): void }>();
-  private readonly storeTimers = new Map<string, { observe(seconds: number): void }>();
+  private readonly storeTimers = new Map<string, HistogramCell>();
   private sources?: ScrapeSources;
 
   constructor(version: string) {
     // Every known label value is there from the start, at 0, so that rates and alerts see it.
-    const bound = <K extends string>(counter: Counter<K>, value: string) => {
-      const child = counter.labels(value);
-      child.inc(0);
-      return child;
-    };
     this.verificationCounters = {
-      hit: bound(this.verifications, 'hit'),
-      miss: bound(this.verifications, 'miss'),
-      refused: bound(this.verifications, 'refused'),
+      hit: this.verifications.cell('hit'),
+      miss: this.verifications.cell('miss'),
+      refused: this.verifications.cell('refused'),
     };
-    for (const event of [...Object.values(OAUTH_EVENTS), OTHER_EVENT]) this.oauthCounters.set(event, bound(this.oauthEvents, event));
+    for (const event of [...Object.values(OAUTH_EVENTS), OTHER_EVENT]) {
+      const counter = this.oauthEvents.labels(event);
+      counter.inc(0);
+      this.oauthCounters.set(event, counter);
+    }
     const metrics = this;
     new Gauge({
       name: 'postern_backend_up',
@@ -144,7 +144,7 @@ export class Metrics {
 
   storeOperation(operation: string, seconds: number): void {
     let timer = this.storeTimers.get(operation);
-    if (!timer) this.storeTimers.set(operation, (timer = this.storeDuration.labels(operation)));
+    if (!timer) this.storeTimers.set(operation, (timer = this.storeDuration.cell(operation)));
     timer.observe(seconds);
   }
 

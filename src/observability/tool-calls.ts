@@ -28,10 +28,10 @@ class Probe implements ToolCallProbe {
   private readonly attributes: Record<string, string>;
 
   constructor(metrics: Metrics | undefined, backend: string, tool: string) {
-    this.ok = metrics?.toolCalls.labels(backend, tool, 'ok');
-    this.error = metrics?.toolCalls.labels(backend, tool, 'error');
-    this.denied = metrics?.toolCalls.labels(backend, tool, 'denied');
-    this.duration = metrics?.toolDuration.labels(backend, tool);
+    this.ok = metrics?.toolCalls.cell(backend, tool, 'ok');
+    this.error = metrics?.toolCalls.cell(backend, tool, 'error');
+    this.denied = metrics?.toolCalls.cell(backend, tool, 'denied');
+    this.duration = metrics?.toolDuration.cell(backend, tool);
     this.attributes = { 'postern.backend': backend, 'mcp.tool.name': tool };
   }
 
