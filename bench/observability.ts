@@ -55,6 +55,7 @@ const handler = () => undefined;
 
 async function hooks(label: string, metrics: Metrics | undefined, tracing: boolean) {
   const calls = metrics || tracing ? new ToolCalls(metrics, () => true) : undefined;
+  const plain = fakeGuard();
   const guard = fakeGuard();
   if (metrics || tracing) instrumentGuard(guard, metrics);
   const http = metrics || tracing ? observeHttp(handler, { metrics }) : handler;
@@ -64,7 +65,7 @@ async function hooks(label: string, metrics: Metrics | undefined, tracing: boole
     return probe.call(backendCall);
   };
   print(`tool-call hook, ${label}`, await compare(100_000, { 'without the hook': async () => backendCall(), 'with the hook': toolCall }));
-  print(`guard wrapper, ${label}`, await compare(100_000, { 'without the wrapper': () => fakeGuard().check('Bearer t'), 'with the wrapper': () => guard.check('Bearer t') }));
+  print(`guard wrapper, ${label}`, await compare(100_000, { 'without the wrapper': () => plain.check('Bearer t'), 'with the wrapper': () => guard.check('Bearer t') }));
   print(
     `HTTP wrapper, ${label}`,
     await compare(100_000, {

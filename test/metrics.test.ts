@@ -3,7 +3,7 @@
 // open door (the main port refuses /metrics without a static token with the "metrics" role), and
 // nothing is served or recorded unless configured.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
@@ -124,6 +124,15 @@ describe('/metrics on its own listener', () => {
     const after = await scrape(metricsUrl);
     assert.equal(valueOf(after, 'postern_backend_restarts_total', { backend: 'everything' }), 1);
     assert.equal(valueOf(after, 'postern_backend_up', { backend: 'everything' }), 1);
+  });
+
+  it('exposes every metric that the docs, the Grafana dashboard and the alert rules name', async () => {
+    const docs = ['observability.md', 'grafana-dashboard.json'].map((f) => readFileSync(path.join(import.meta.dirname, '../docs', f), 'utf8')).join('\n');
+    const named = new Set([...docs.matchAll(/\b(?:postern|process|nodejs)_[a-z0-9_]*[a-z0-9]\b/g)].map((m) => m[0]));
+    assert.ok(named.size >= 15, [...named].join(' '));
+    const exposed = new Set((await scrape(metricsUrl)).map((s) => s.name));
+    const missing = [...named].filter((n) => !exposed.has(n) && ![...exposed].some((e) => e.startsWith(`${n}_`)));
+    assert.deepEqual(missing, []);
   });
 
   it('is not served on the main port', async () => {

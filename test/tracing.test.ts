@@ -95,19 +95,24 @@ describe('tracing', () => {
     await receiver?.close();
   });
 
-  it('exports the edge, guard, policy and backend-call spans of a tool call, and sends traceparent to HTTP backends', async () => {
-    const p: TestPostern = await startTestPostern({ ...config(), tracing: { enabled: true, endpoint: receiver.url } });
+  /** Starts Postern with `extra` config, calls a tool of each backend, and stops it (which flushes spans). */
+  async function callBothBackends(extra: Record<string, unknown>): Promise<void> {
+    const p: TestPostern = await startTestPostern({ ...config(), ...extra });
     try {
       await p.registry.waitReady(15_000);
       everythingProxy.seen.length = 0;
       modernProxy.seen.length = 0;
       const client = await connectClient(p.mcpUrl, TOKEN, { era: 'legacy' });
-      await client.callTool({ name: 'everything__echo', arguments: { message: 'traced' } });
+      await client.callTool({ name: 'everything__echo', arguments: { message: 'hello' } });
       await client.callTool({ name: 'modern__ping', arguments: {} });
       await client.close();
     } finally {
-      await p.destroy(); // flushes the spans to the receiver
+      await p.destroy();
     }
+  }
+
+  it('exports the edge, guard, policy and backend-call spans of a tool call, and sends traceparent to HTTP backends', async () => {
+    await callBothBackends({ tracing: { enabled: true, endpoint: receiver.url } });
 
     const calls = receiver.spans.filter((s) => s.name === 'postern.backend.call');
     for (const [backend, tool, proxy] of [['everything', 'echo', everythingProxy], ['modern', 'ping', modernProxy]] as const) {
@@ -136,18 +141,7 @@ describe('tracing', () => {
   });
 
   it('is off by default: no traceparent reaches a backend', async () => {
-    const p = await startTestPostern(config());
-    try {
-      await p.registry.waitReady(15_000);
-      everythingProxy.seen.length = 0;
-      modernProxy.seen.length = 0;
-      const client = await connectClient(p.mcpUrl, TOKEN, { era: 'legacy' });
-      await client.callTool({ name: 'everything__echo', arguments: { message: 'untraced' } });
-      await client.callTool({ name: 'modern__ping', arguments: {} });
-      await client.close();
-    } finally {
-      await p.destroy();
-    }
+    await callBothBackends({});
     const seen = [...toolCallsSeen(everythingProxy), ...toolCallsSeen(modernProxy)];
     assert.ok(seen.length >= 2);
     assert.ok(seen.every((r) => r.headers.traceparent === undefined));
