@@ -38,6 +38,7 @@ import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import { VERSION } from './version.js';
 import { isLoopbackHost } from './net/loopback.js';
+import { startObservability } from './observability/index.js';
 
 export interface Postern {
   issuer: string;
@@ -45,6 +46,8 @@ export interface Postern {
   port: number;
   store: Store;
   registry: BackendRegistry;
+  /** The port of metrics.listen, when it is set. */
+  metricsPort?: number;
   /** The /mcp token gate; absent when auth is disabled. */
   guard?: Guard;
   /** Set when the user table was empty and the initial user was created. */
@@ -61,6 +64,8 @@ export interface StartOptions {
    * For tests, whose document servers use a test CA; never set from the configuration.
    */
   documentCa?: string[];
+  /** Replaces the OTLP trace exporter (tests). */
+  spanExporter?: unknown;
 }
 
 function urlHost(host: string): string {
@@ -72,6 +77,8 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
   const store = openStore(config, { onCommitError: (err) => log.error({ err }, 'store commit failed') });
   const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
   try {
+    const observability = await startObservability(config, store, log, { version: VERSION, spanExporter: opts.spanExporter });
+    cleanup.push(() => observability.close());
     const users = new LocalUsers(store);
     const ownAs = config.auth.enabled && !config.auth.external;
     const initialPassword = ownAs && config.identity.local.enabled
@@ -200,8 +207,10 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       ),
       insufficientScope: guard && ((needed, granted) => guard!.insufficientScope(needed, granted)),
       maxBody: config.server.mcpBodyLimit,
+      toolCalls: observability.toolCalls(registry),
     });
     cleanup.push(() => endpoint.close());
+    observability.attach({ registry, guard, audit, sessions: () => endpoint.sessionCount });
 
     const app = createApp({
       issuer,
@@ -236,7 +245,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       },
       log,
     );
-    serveWith(server, commitBeforeResponse(store, dispatch, (err) => log.error({ err }, 'store commit failed; the response was dropped')));
+    serveWith(server, observability.http(commitBeforeResponse(store, dispatch, (err) => log.error({ err }, 'store commit failed; the response was dropped'))));
 
     const sweeper = setInterval(() => void store.sweepExpired().catch((err) => log.warn({ err }, 'sweep failed')), 600_000);
     sweeper.unref();
@@ -249,6 +258,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       port,
       store,
       registry,
+      metricsPort: observability.metricsPort,
       guard,
       initialPassword,
       close: () => runCleanup(cleanup),

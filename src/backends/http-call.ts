@@ -17,6 +17,7 @@ import { ProtocolError, ProtocolErrorCode, SdkError, SdkErrorCode } from '@model
 import type { JSONRPCMessage } from '@modelcontextprotocol/client';
 import { currentCall, inCallContext, type Downstream } from './call-context.js';
 import { answerBody, type AnswerBody } from './answer-body.js';
+import { injectTraceContext } from '../observability/tracing.js';
 
 /** What the SDK client's transport tells us about the live session. */
 export interface SessionView {
@@ -132,6 +133,7 @@ export class HttpCaller {
     if (session.protocolVersion) headers['mcp-protocol-version'] = session.protocolVersion;
     const token = this.forwardUserToken ? currentCall()?.userToken : undefined;
     if (token) headers.authorization = `Bearer ${token}`;
+    injectTraceContext(headers);
     return headers;
   }
 

@@ -5,6 +5,7 @@ import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotoc
 import type { Logger } from 'pino';
 import type { BackendConfig } from '../config/schema.js';
 import { userTokenFetch } from './call-context.js';
+import { tracedFetch } from '../observability/tracing.js';
 
 export function isStdio(config: BackendConfig): config is Extract<BackendConfig, { command: string }> {
   return 'command' in config;
@@ -28,6 +29,6 @@ export function createTransport(name: string, config: BackendConfig, log: Logger
   }
   return new StreamableHTTPClientTransport(new URL(config.url), {
     requestInit: { headers: config.headers },
-    ...(config.forwardUserToken ? { fetch: userTokenFetch() } : {}),
+    fetch: tracedFetch(config.forwardUserToken ? userTokenFetch() : undefined),
   });
 }

@@ -11,6 +11,7 @@ import { applyEnv } from './env.js';
 import { ConfigError } from './errors.js';
 import { parseCidr } from './cidr.js';
 import { isLoopbackHost } from '../net/loopback.js';
+import { observabilityChecks } from '../observability/config.js';
 
 export { ConfigError };
 
@@ -99,7 +100,7 @@ function crossChecks(config: Config, insecure: boolean): string[] {
   th.trustedSourceCidrs.forEach((cidr, i) => {
     if (!parseCidr(cidr)) problems.push(`identity.trustedHeader.trustedSourceCidrs.${i}: "${cidr}" is not a CIDR; use e.g. "10.0.0.0/8" or "::1/128"`);
   });
-  problems.push(...externalChecks(config), ...prefixChecks(config));
+  problems.push(...externalChecks(config), ...prefixChecks(config), ...observabilityChecks(config));
   if (issuer && new URL(issuer).pathname !== '/' && issuer.endsWith('/')) {
     problems.push(`server.issuer: "${issuer}" ends with "/"; remove the trailing slash`);
   }

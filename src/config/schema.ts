@@ -1,6 +1,7 @@
 // The configuration's shape: every key Postern reads, its default, and the rule it must obey.
 // Validated once at start (see load.ts); everything downstream receives a typed `Config`.
 import { z } from 'zod';
+import { metricsSchema, tracingSchema } from '../observability/config.js';
 import { DEFAULT_MCP_BODY_LIMIT, DEFAULT_TIMEOUTS } from './limits.js';
 import { clientIdMetadataDocumentsSchema, preregisteredClientSchema, tokenHash } from './client-schemas.js';
 
@@ -381,9 +382,13 @@ export const configSchema = z
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /** One log line per HTTP request (route, status, duration). */
+        access: z.boolean().default(false),
       })
       .strict()
       .prefault({}),
+    metrics: metricsSchema,
+    tracing: tracingSchema,
   })
   .strict();
 

@@ -19,6 +19,7 @@ import { ParkedCalls } from './parked-calls.js';
 import { SessionTable, type SessionCaps } from './session-table.js';
 import { paramHeaderRejection } from './param-headers.js';
 import { DEFAULT_MCP_BODY_LIMIT } from '../config/limits.js';
+import type { ToolCalls } from '../observability/tool-calls.js';
 
 interface Session {
   transport: SessionTransport;
@@ -47,6 +48,8 @@ export interface McpEndpointOptions {
   insufficientScope?: (needed: string[], granted: string[]) => Response;
   /** Largest request body in bytes (server.mcpBodyLimit; the edge refuses larger ones first). */
   maxBody?: number;
+  /** Metrics and spans of tool calls; absent when neither is on. */
+  toolCalls?: ToolCalls;
 }
 
 export function jsonRpcError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
@@ -94,7 +97,7 @@ export class McpEndpoint {
     const roles = (authInfo?.extra?.roles as string[] | undefined) ?? [];
     const subject = authInfo?.extra?.subject as string | undefined;
     const restriction = authInfo?.extra?.restriction as Restriction | undefined;
-    return { policy: this.opts.policy, audit: this.opts.audit, restriction, parked: this.parked, caller: { roles, clientId: authInfo?.clientId ?? '', subject } };
+    return { policy: this.opts.policy, audit: this.opts.audit, restriction, parked: this.parked, caller: { roles, clientId: authInfo?.clientId ?? '', subject }, toolCalls: this.opts.toolCalls };
   }
 
   get sessionCount(): number {
