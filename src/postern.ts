@@ -13,7 +13,7 @@ import { Guard } from './guard/guard.js';
 import { JwtVerifier } from './guard/jwt-verifier.js';
 import { StaticTokenVerifier } from './guard/static-tokens.js';
 import { ToolPolicy } from './mcp/policy.js';
-import { Audit } from './mcp/audit.js';
+import { Audit } from './audit/trail.js';
 import { LocalUsers } from './identity/local.js';
 import { IdentitySources } from './identity/sources.js';
 import { TrustedHeaderSource } from './identity/trusted-header.js';
@@ -29,7 +29,7 @@ import { LoginLimits } from './oauth/login-limits.js';
 import { followSigningKeys, loadSigningKeys } from './oauth/keys.js';
 import { createProvider } from './oauth/provider.js';
 import { LiveProvider } from './oauth/live-provider.js';
-import { DEFAULT_SCOPES, MCP_SCOPES } from './mcp/scopes.js';
+import { DEFAULT_SCOPES, MCP_SCOPES } from './protocol/scopes.js';
 import { ClientRestrictions, storedClientLookup } from './mcp/client-restrictions.js';
 import { externalGuard } from './external/setup.js';
 import { deriveKey, loadSecret } from './oauth/secret.js';
@@ -118,16 +118,9 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       ]);
       provider = new LiveProvider((keys) => createProvider({ config, issuer, mcpUrl, store, keys, secret, identity }), keys);
       provider.on('server_error', (_ctx, err) => log.error({ err }, 'authorization server error'));
-      const oauthEvent = (action: string, ok: boolean, ctx: { oidc?: { client?: { clientId?: string }; account?: { accountId?: string }; params?: Record<string, unknown> } } | undefined, detail?: string) =>
-        audit.record({
-          kind: 'oauth',
-          action,
-          subject: ctx?.oidc?.account?.accountId,
-          client: ctx?.oidc?.client?.clientId,
-          decision: ok ? 'allow' : 'deny',
-          outcome: ok ? 'ok' : 'error',
-          detail,
-        });
+      type EventContext = { oidc?: { client?: { clientId?: string }; account?: { accountId?: string } } } | undefined;
+      const oauthEvent = (action: string, ok: boolean, ctx: EventContext, detail?: string) =>
+        audit.oauth(action, ok, { subject: ctx?.oidc?.account?.accountId, client: ctx?.oidc?.client?.clientId, detail });
       provider.on('grant.revoked', (ctx, grantId) => oauthEvent('revoke', true, ctx, `grant ${grantId}`));
       provider.on('registration_create.success', (ctx) => oauthEvent('register', true, ctx));
       provider.on('grant.success', (ctx) => oauthEvent(ctx.oidc.params?.grant_type === 'refresh_token' ? 'refresh' : 'token', true, ctx));

@@ -14,6 +14,7 @@ import { BackendUnavailable } from './errors.js';
 import { createTransport, isStdio } from './transports.js';
 import { InFlightCalls, outsideCall, type Call, type Downstream } from './call-context.js';
 import { HttpCaller, type SessionView } from './http-call.js';
+import { SESSION_ERA } from '../protocol/eras.js';
 
 export type BackendState = 'connecting' | 'ready' | 'down' | 'stopped';
 
@@ -26,8 +27,6 @@ export interface BackendLists {
 
 const EMPTY: BackendLists = { tools: [], resources: [], resourceTemplates: [], prompts: [] };
 const BACKOFF_MIN_MS = 500;
-/** Protocol revisions with 2025-era sessions, the ones the lean HTTP path speaks. */
-export const SESSION_ERA = new Set(['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25']);
 const BACKOFF_MAX_MS = 30_000;
 /** Set by a 2026-era server on its results; the gateway answers as itself, so it is dropped. */
 const SERVER_INFO_META_KEY = 'io.modelcontextprotocol/serverInfo';

@@ -1,5 +1,5 @@
 // The page at "/": tells a person who opens Postern in a browser what to paste into their client.
-import { esc, page } from '../oauth/html.js';
+import { esc, page } from '../pages/html.js';
 
 export function landingPage(mcpUrl: string, backends: Array<{ name: string; state: string; tools: number }>): string {
   const rows = backends

@@ -6,16 +6,7 @@ import * as oidc from 'openid-client';
 import type { Logger } from 'pino';
 import type { Sealer } from '../identity/sealed.js';
 import type { Store } from '../store/types.js';
-import { AuthorizationServerUnavailable, discoveryOptions, type Discovered, type ExternalConfig } from './authorization-server.js';
-
-export interface Credentials {
-  clientId: string;
-  clientSecret?: string;
-  /** Epoch seconds after which the secret is no longer valid; absent: never. */
-  expiresAt?: number;
-  /** Registered by Postern (and so replaceable), not configured. */
-  registered?: boolean;
-}
+import { AuthorizationServerUnavailable, discoveryOptions, type CredentialSource, type Credentials, type Discovered, type ExternalConfig } from './authorization-server.js';
 
 interface StoredCredentials {
   clientId: string;
@@ -26,7 +17,7 @@ interface StoredCredentials {
 /** Re-register this long before the AS says the secret expires. */
 const EXPIRY_MARGIN_S = 60;
 
-export class ClientCredentials {
+export class ClientCredentials implements CredentialSource {
   private current?: Credentials;
   private registering?: Promise<Credentials>;
   private readonly key: string;

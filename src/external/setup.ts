@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
 import { Guard } from '../guard/guard.js';
 import { StaticTokenVerifier } from '../guard/static-tokens.js';
 import type { Sealer } from '../identity/sealed.js';
-import { DEFAULT_SCOPES, MCP_SCOPES } from '../mcp/scopes.js';
+import { DEFAULT_SCOPES, MCP_SCOPES } from '../protocol/scopes.js';
 import type { Store } from '../store/types.js';
 import { ExternalAuthorizationServer } from './authorization-server.js';
 import { ClientCredentials } from './client-credentials.js';

@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { Store } from '../store/types.js';
 import { TokenCache } from './token-cache.js';
 import type { Caller, TokenVerifier } from './types.js';
-import { DEFAULT_SCOPES } from '../mcp/scopes.js';
+import { DEFAULT_SCOPES } from '../protocol/scopes.js';
 
 export const STATIC_PREFIX = 'pst_';
 /**

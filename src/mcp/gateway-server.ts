@@ -17,9 +17,9 @@ import { forwarder } from './rounds.js';
 import type { ParkedCalls } from './parked-calls.js';
 import { addUtilityHandlers } from './utility-handlers.js';
 import type { ToolPolicy } from './policy.js';
-import type { Audit } from './audit.js';
+import type { Audit } from '../audit/trail.js';
 import type { Restriction } from './client-restrictions.js';
-import { toolReach } from './scopes.js';
+import { toolReach } from '../protocol/scopes.js';
 
 /** Who is calling, as far as the policy needs to know. */
 export interface Access {

@@ -32,7 +32,7 @@ import {
   type RequestMethod,
   type Server,
 } from '@modelcontextprotocol/server';
-import { SESSION_ERA } from '../backends/connection.js';
+import { SESSION_ERA } from '../protocol/eras.js';
 import type { HandlerContext } from './downstream.js';
 import type { ToolCallHandler } from './gateway-server.js';
 import type { LaneSink, SessionTransport } from './session-transport.js';

@@ -9,10 +9,10 @@ import type { Store } from '../store/types.js';
 import { hashId } from './adapter.js';
 import type { Csrf } from './csrf.js';
 import { readForm, FormError } from './forms.js';
-import { esc, page } from './html.js';
+import { esc, page } from '../pages/html.js';
 import { revokeGrant } from './middleware.js';
 import { errorPage } from './pages.js';
-import { pageHeaders } from './page-headers.js';
+import { pageHeaders } from '../pages/headers.js';
 
 export const ACCOUNT_CLIENT_ID = 'postern-account';
 const ACCOUNT_CLIENT_NAME = 'Postern account page';

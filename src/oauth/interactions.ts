@@ -12,10 +12,10 @@ import type { NextcloudLoginFlow } from '../identity/nextcloud-login-flow.js';
 import type { OidcUpstream } from '../identity/oidc-upstream.js';
 import { Csrf } from './csrf.js';
 import type { LoginLimits } from './login-limits.js';
-import type { Audit } from '../mcp/audit.js';
+import type { Audit } from '../audit/trail.js';
 import { FormError, readForm } from './forms.js';
 import { consentPage, errorPage, loginPage, nextcloudWaitPage, type ClientView } from './pages.js';
-import { pageHeaders } from './page-headers.js';
+import { pageHeaders } from '../pages/headers.js';
 import { ACCOUNT_CLIENT_ID } from './account.js';
 import { nowSeconds } from '../store/types.js';
 
@@ -81,16 +81,7 @@ function formTarget(redirectUri: unknown): string[] {
 export function createInteractionHandler(deps: InteractionDeps) {
   const { provider, identity, csrf, log, trustedHeader, limits, nextcloudFlow, audit } = deps;
   /** Records an OAuth event in the audit trail (which also logs it). */
-  const event = (action: string, ok: boolean, fields: { subject?: string; client?: unknown; detail?: string }) =>
-    audit.record({
-      kind: 'oauth',
-      action,
-      subject: fields.subject,
-      client: typeof fields.client === 'string' ? fields.client : undefined,
-      decision: ok ? 'allow' : 'deny',
-      outcome: ok ? 'ok' : 'error',
-      detail: fields.detail,
-    });
+  const event = audit.oauth.bind(audit);
   const upstreams = deps.upstreams ?? [];
   const upstreamOrigins = upstreams.map((u) => new URL(u.config.issuer).origin);
 

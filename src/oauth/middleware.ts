@@ -8,7 +8,7 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Store } from '../store/types.js';
-import { DEFAULT_SCOPES } from '../mcp/scopes.js';
+import { DEFAULT_SCOPES } from '../protocol/scopes.js';
 import type { RegistrationGate } from './registration-gate.js';
 
 const GRANT_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode'];

@@ -1,5 +1,5 @@
 // The server-rendered pages of the authorization flow: sign-in, consent and errors.
-import { esc, page } from './html.js';
+import { esc, page } from '../pages/html.js';
 
 const SCOPE_TEXT: Record<string, string> = {
   'mcp:tools': 'List and call the tools of your MCP servers',

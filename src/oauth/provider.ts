@@ -8,7 +8,7 @@ import type { IdentitySources } from '../identity/sources.js';
 import { createAdapterClass } from './adapter.js';
 import { SIGNING_ALG, type SigningKeys } from './keys.js';
 import { errorPage } from './pages.js';
-import { pageHeaders } from './page-headers.js';
+import { pageHeaders } from '../pages/headers.js';
 import { installMiddleware } from './middleware.js';
 import { keepRecentAuthorizations } from './session-authorizations.js';
 import { createInteractionPolicy } from './interaction-policy.js';
@@ -18,7 +18,7 @@ import { CookieKeys } from './cookie-keys.js';
 import { checkClientMetadata, clientAuthMethods } from './registration-policy.js';
 import { RegistrationGate } from './registration-gate.js';
 import { createClientExpiry } from './client-expiry.js';
-import { MCP_SCOPES, TOOLS, TOOLS_READ } from '../mcp/scopes.js';
+import { MCP_SCOPES, TOOLS, TOOLS_READ } from '../protocol/scopes.js';
 
 export interface ProviderDeps {
   config: Config;

@@ -16,6 +16,19 @@ export class Audit {
     void this.store.addAudit(line).catch((err) => this.log.error({ err }, 'audit write failed'));
   }
 
+  /** Records an OAuth event (login, consent, token, revoke, …): allowed and ok, or denied and failed. */
+  oauth(action: string, ok: boolean, fields: { subject?: string; client?: unknown; detail?: string } = {}): void {
+    this.record({
+      kind: 'oauth',
+      action,
+      subject: fields.subject,
+      client: typeof fields.client === 'string' ? fields.client : undefined,
+      decision: ok ? 'allow' : 'deny',
+      outcome: ok ? 'ok' : 'error',
+      detail: fields.detail,
+    });
+  }
+
   /** Times `run`, records its outcome, and passes its result or error through. */
   async timed<T>(entry: Omit<AuditEntry, 'time' | 'outcome' | 'latencyMs' | 'decision'>, run: () => Promise<T>): Promise<T> {
     const started = performance.now();
