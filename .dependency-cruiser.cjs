@@ -27,12 +27,21 @@ const MAY_IMPORT = {
 /** A part's path: its folder, or for the composition root its one file. */
 const part = (name) => (name === 'postern' ? 'postern\\.ts$' : `${name}/`);
 
+/**
+ * The plug-ins' own config schemas (an identity source's, a backend kind's): config/schema.ts
+ * assembles the configuration from them, so they import nothing from src/ but config/fields.ts.
+ */
+const PLUGIN_SCHEMA = '^src/(identity|backends)/.+/schema\\.ts$';
+
 const layering = Object.entries(MAY_IMPORT).map(([from, allowed]) => ({
   name: `layer-${from}`,
   comment: `src/${from}/ imports only ${allowed.length ? allowed.join(', ') : 'itself'} (docs/architecture.md, "Layers")`,
   severity: 'error',
   from: { path: `^src/${part(from)}` },
-  to: { path: '^src/', pathNot: `^src/(${[from, ...allowed].map(part).join('|')}|log\\.ts$|version\\.ts$)` },
+  to: {
+    path: '^src/',
+    pathNot: [`^src/(${[from, ...allowed].map(part).join('|')}|log\\.ts$|version\\.ts$)`, ...(from === 'config' ? [PLUGIN_SCHEMA] : [])],
+  },
 }));
 
 module.exports = {
@@ -57,6 +66,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/', pathNot: `^src/(${Object.keys(MAY_IMPORT).map(part).join('|')}|log\\.ts$|version\\.ts$)` },
       to: { path: '^src/' },
+    },
+    {
+      name: 'plugin-schema-leaf',
+      comment: "A plug-in's config schema imports only zod and config/fields.ts (config/schema.ts imports it).",
+      severity: 'error',
+      from: { path: PLUGIN_SCHEMA },
+      to: { path: '^src/', pathNot: ['^src/config/fields\\.ts$', PLUGIN_SCHEMA] },
     },
     {
       name: 'not-to-unresolvable',

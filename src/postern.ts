@@ -14,17 +14,13 @@ import { JwtVerifier } from './guard/jwt-verifier.js';
 import { StaticTokenVerifier } from './guard/static-tokens.js';
 import { ToolPolicy } from './mcp/policy.js';
 import { Audit } from './audit/trail.js';
-import { LocalUsers } from './identity/local.js';
-import { IdentitySources } from './identity/sources.js';
-import { TrustedHeaderSource } from './identity/trusted-header.js';
-import { NextcloudPasswordSource } from './identity/nextcloud-password.js';
-import { NextcloudLoginFlow } from './identity/nextcloud-login-flow.js';
+import { LocalUsers } from './identity/local/users.js';
 import { Sealer } from './identity/sealed.js';
 import { McpEndpoint } from './mcp/endpoint.js';
 import { Csrf } from './oauth/csrf.js';
-import { createInteractionHandler, OIDC_CALLBACK } from './oauth/interactions.js';
+import { createInteractionHandler } from './oauth/interactions.js';
+import { identityFromConfig } from './identity/from-config.js';
 import { createAccountHandler } from './oauth/account.js';
-import { OidcUpstream } from './identity/oidc-upstream.js';
 import { LoginLimits } from './oauth/login-limits.js';
 import { followSigningKeys, loadSigningKeys } from './oauth/keys.js';
 import { createProvider } from './oauth/provider.js';
@@ -96,26 +92,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     } else if (config.auth.enabled) {
       const keepKeysFor = config.auth.accessTokenTtl + 300;
       const keys = await loadSigningKeys(store, keepKeysFor);
-      const trustedHeader = config.identity.trustedHeader.enabled
-        ? new TrustedHeaderSource(config.identity.trustedHeader, config.identity.groupRoles, store)
-        : undefined;
-      const nextcloud = config.identity.nextcloud?.passwordLogin
-        ? new NextcloudPasswordSource(config.identity.nextcloud, config.identity.groupRoles, store)
-        : undefined;
-      const sealer = new Sealer(secret);
-      const nextcloudFlow = config.identity.nextcloud?.loginFlow
-        ? new NextcloudLoginFlow(config.identity.nextcloud, config.identity.groupRoles, store, sealer)
-        : undefined;
-      const upstreams = config.identity.oidc.map(
-        (u) => new OidcUpstream(u, `${issuer}${OIDC_CALLBACK}`, config.identity.groupRoles, store, sealer),
-      );
-      const identity = new IdentitySources([
-        ...(config.identity.local.enabled ? [users] : []),
-        ...(nextcloud ? [nextcloud] : []),
-        ...(nextcloudFlow ? [nextcloudFlow] : []),
-        ...upstreams,
-        ...(trustedHeader ? [trustedHeader] : []),
-      ]);
+      const identity = identityFromConfig(config.identity, { issuer, store, sealer: new Sealer(secret) });
       provider = new LiveProvider((keys) => createProvider({ config, issuer, mcpUrl, store, keys, secret, identity }), keys);
       provider.on('server_error', (_ctx, err) => log.error({ err }, 'authorization server error'));
       type EventContext = { oidc?: { client?: { clientId?: string }; account?: { accountId?: string } } } | undefined;
@@ -132,9 +109,6 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       const pages = provider.perInstance((current) => createInteractionHandler({
         provider: current,
         identity,
-        trustedHeader,
-        nextcloudFlow,
-        upstreams,
         audit,
         limits: new LoginLimits({ trustProxy: config.server.trustProxy }),
         csrf,

@@ -7,7 +7,7 @@
 // the other ends in a hash of its own `<backend>__<name>`. All of it depends on the names alone,
 // so a tool keeps its published name across restarts and replicas.
 import { createHash } from 'node:crypto';
-import { PUBLISHED_NAME } from '../config/schema.js';
+import { PUBLISHED_NAME } from '../config/fields.js';
 
 export { PUBLISHED_NAME };
 export const SEPARATOR = '__';

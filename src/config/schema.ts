@@ -1,14 +1,11 @@
 // The configuration's shape: every key Postern reads, its default, and the rule it must obey.
 // Validated once at start (see load.ts); everything downstream receives a typed `Config`.
 import { z } from 'zod';
-
-/** What every tool and prompt name Postern publishes matches (the model APIs' rule for tool names). */
-export const PUBLISHED_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
-
-const name = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'use letters, digits, "-" and "_" only')
-  .refine((s) => !s.includes('__'), 'must not contain "__" (it separates backend and tool names)');
+import { name, PUBLISHED_NAME } from './fields.js';
+import { localSchema } from '../identity/local/schema.js';
+import { nextcloudSchema } from '../identity/nextcloud/schema.js';
+import { oidcUpstreamSchema } from '../identity/oidc/schema.js';
+import { trustedHeaderSchema } from '../identity/trusted-header/schema.js';
 
 const common = {
   /** Set to true to keep the entry in the file but not start it. */
@@ -182,69 +179,13 @@ export const configSchema = z
       .prefault({}),
     identity: z
       .object({
-        local: z
-          .object({
-            enabled: z.boolean().default(true),
-            /** Created with a random password (printed once) when the user table is empty. */
-            initialUser: name.default('admin'),
-          })
-          .strict()
-          .prefault({}),
+        local: localSchema.prefault({}),
         /** Nextcloud as an identity source: users sign in with their Nextcloud name and an app password. */
-        nextcloud: z
-          .object({
-            url: z
-              .url({ protocol: /^https?$/, error: 'give the Nextcloud base URL, e.g. "https://cloud.example.com"' })
-              .transform((u) => u.replace(/\/+$/, '')),
-            /** Check name + app password against the OCS user endpoint on the login form. */
-            passwordLogin: z.boolean().default(true),
-            /** Offer "Sign in with Nextcloud" (Login Flow v2): no password typed into Postern. */
-            loginFlow: z.boolean().default(false),
-            timeoutMs: z.number().int().positive().default(10_000),
-          })
-          .strict()
-          .optional(),
+        nextcloud: nextcloudSchema.optional(),
         /** Upstream OpenID Connect providers (Keycloak, Google, Entra, Authentik, Nextcloud oidc, …). */
-        oidc: z
-          .array(
-            z
-              .object({
-                /** Short name: the subject becomes "oidc:<id>:<upstream sub>". */
-                id: name,
-                /** Button text: "Sign in with <label>". */
-                label: z.string().min(1),
-                issuer: z.url({ protocol: /^https?$/, error: 'give the upstream issuer URL (its discovery document lives below it)' }),
-                clientId: z.string().min(1),
-                clientSecret: z.string().min(1).optional(),
-                scopes: z.string().default('openid profile email offline_access'),
-                /** Which claims carry what. */
-                claims: z
-                  .object({
-                    email: z.string().default('email'),
-                    name: z.string().default('name'),
-                    groups: z.string().default('groups'),
-                  })
-                  .strict()
-                  .prefault({}),
-                timeoutMs: z.number().int().positive().default(10_000),
-              })
-              .strict(),
-          )
-          .default([]),
+        oidc: z.array(oidcUpstreamSchema).default([]),
         /** Users signed in by a trusted reverse proxy's headers (e.g. oauth2-proxy, Authelia). */
-        trustedHeader: z
-          .object({
-            enabled: z.boolean().default(false),
-            userHeader: z.string().min(1).default('X-Forwarded-User'),
-            groupsHeader: z.string().min(1).default('X-Forwarded-Groups'),
-            emailHeader: z.string().min(1).default('X-Forwarded-Email'),
-            /** Peer addresses allowed to assert the headers, e.g. ["127.0.0.1/32"]. */
-            trustedSourceCidrs: z.array(z.string()).default([]),
-            /** Roles added to every token issued through this source. */
-            injectedRoles: z.array(z.string().min(1)).default([]),
-          })
-          .strict()
-          .prefault({}),
+        trustedHeader: trustedHeaderSchema.prefault({}),
         /** Upstream group → Postern roles, applied to every source that reports groups. */
         groupRoles: z.record(z.string(), z.array(z.string().min(1))).default({}),
         /** Bearer tokens for CI and scripts: name → { hash, roles }. `postern token create` makes them. */

@@ -1,7 +1,7 @@
 // Local users: accounts kept in the store with scrypt password hashes, managed by `postern user`.
-import type { Store, UserRecord } from '../store/types.js';
+import type { Store, UserRecord } from '../../store/types.js';
 import { generatePassword, hashPassword, verifyPassword } from './passwords.js';
-import { IdentityError, type PasswordIdentitySource, type Principal } from './types.js';
+import { IdentityError, type PasswordIdentitySource, type Principal } from '../types.js';
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 export const MIN_PASSWORD_LENGTH = 8;
