@@ -8,6 +8,7 @@ import type { CallToolResult, GetPromptResult, ReadResourceResult, Tool } from '
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { BackendConnection, type ConnectionOptions } from './connection.js';
+import { backendKinds, kindOf, type KindOptions } from './kinds/index.js';
 import type { Call } from './call-context.js';
 import { UnknownTarget } from './errors.js';
 import { buildIndexes, prefixOf, type Aggregate, type Indexes, type Named, type NameNote } from './indexes.js';
@@ -53,12 +54,13 @@ export class BackendRegistry {
 
   constructor(
     backends: NonNullable<Config['mcpServers']>,
-    opts: Omit<ConnectionOptions, 'onListsChanged' | 'onResourceUpdated'> & { log: Logger },
+    opts: Omit<ConnectionOptions, 'onListsChanged' | 'onResourceUpdated'> & KindOptions & { log: Logger },
   ) {
     this.log = opts.log;
+    const kinds = backendKinds(opts);
     for (const [name, config] of Object.entries(backends)) {
       if (config.disabled) continue;
-      const backend = new BackendConnection(name, config, {
+      const backend = new BackendConnection(name, config, kindOf(kinds, config), {
         ...opts,
         onListsChanged: () => this.rebuild(),
         onResourceUpdated: (uri) => {

@@ -1,71 +1,12 @@
 // The configuration's shape: every key Postern reads, its default, and the rule it must obey.
 // Validated once at start (see load.ts); everything downstream receives a typed `Config`.
 import { z } from 'zod';
-import { name, PUBLISHED_NAME } from './fields.js';
+import { name } from './fields.js';
+import { backendSchema } from '../backends/kinds/schema.js';
 import { localSchema } from '../identity/local/schema.js';
 import { nextcloudSchema } from '../identity/nextcloud/schema.js';
 import { oidcUpstreamSchema } from '../identity/oidc/schema.js';
 import { trustedHeaderSchema } from '../identity/trusted-header/schema.js';
-
-const common = {
-  /** Set to true to keep the entry in the file but not start it. */
-  disabled: z.boolean().default(false),
-  /** How long one request to this backend may take before it fails, in milliseconds. */
-  timeoutMs: z.number().int().positive().default(60_000),
-  /**
-   * What comes before "__" in the names of this backend's tools and prompts: true (its own
-   * name), a string (a custom prefix, e.g. "gh"), or false (their own names, no prefix).
-   */
-  prefix: z.union([z.boolean(), name]).default(true),
-  /** Tools and prompts listed under another name: { "<backend's name>": "<name to list>" }. */
-  rename: z
-    .record(z.string().min(1), z.string().regex(PUBLISHED_NAME, 'use 1 to 64 letters, digits, "_" or "-", e.g. "put_file"'))
-    .refine((r) => new Set(Object.values(r)).size === Object.values(r).length, 'give each tool its own new name (two entries rename to the same one)')
-    .default({}),
-  /** Record tool-call arguments in the audit trail for this backend (off: arguments are never logged). */
-  auditArguments: z.boolean().default(false),
-};
-
-/**
- * Which protocol era the connection to a backend speaks: `legacy` always opens a 2025-era session
- * (initialize); `auto` asks with server/discover first and takes 2026-07-28 when the backend
- * offers it, a 2025-era session otherwise; `2026-07-28` requires it. Over stdio, `auto` runs the
- * backend once more, briefly, to ask.
- */
-const protocol = z.enum(['legacy', 'auto', '2026-07-28']);
-
-/** A stdio backend, in the shape of Claude Desktop's `mcpServers` entries. */
-export const stdioBackendSchema = z
-  .object({
-    type: z.literal('stdio').optional(),
-    command: z.string().min(1, 'give the program to run, e.g. "npx"'),
-    args: z.array(z.string()).default([]),
-    env: z.record(z.string(), z.string()).default({}),
-    cwd: z.string().optional(),
-    protocol: protocol.default('legacy'),
-    ...common,
-  })
-  .strict();
-
-/** A streamable-HTTP backend, in the shape of Claude Desktop / VS Code remote entries. */
-export const httpBackendSchema = z
-  .object({
-    type: z.enum(['http', 'streamable-http', 'streamableHttp']).optional(),
-    url: z.url({ protocol: /^https?$/, error: 'give an http(s) URL, e.g. "http://127.0.0.1:3001/mcp"' }),
-    headers: z.record(z.string(), z.string()).default({}),
-    /**
-     * Send each call with the caller's own bearer token instead of the configured Authorization
-     * header. Only for a backend that is the same service as auth.external (e.g. Nextcloud).
-     */
-    forwardUserToken: z.boolean().default(false),
-    protocol: protocol.default('auto'),
-    ...common,
-  })
-  .strict();
-
-export const backendSchema = z.union([stdioBackendSchema, httpBackendSchema], {
-  error: 'a backend needs either "command" (stdio) or "url" (streamable HTTP)',
-});
 
 const duration = z.number().int().positive();
 
@@ -298,6 +239,4 @@ export const configSchema = z
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
-export type BackendConfig = z.infer<typeof backendSchema>;
-export type StdioBackendConfig = z.infer<typeof stdioBackendSchema>;
-export type HttpBackendConfig = z.infer<typeof httpBackendSchema>;
+export type { BackendConfig } from '../backends/kinds/schema.js';

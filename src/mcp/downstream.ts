@@ -22,7 +22,7 @@ export interface HandlerContext {
     notify(n: { method: string; params?: Record<string, unknown> }): Promise<void>;
     send(r: { method: string; params?: Record<string, unknown> }): Promise<unknown>;
   };
-  http?: { authInfo?: { token: string; scopes: string[] } };
+  http?: { authInfo?: { token: string; clientId?: string; scopes: string[]; extra?: Record<string, unknown> } };
 }
 
 /** Does a message at `level` pass `threshold`? Levels the spec does not name always pass. */
@@ -84,5 +84,11 @@ export function downstreamOf(ctx: HandlerContext, level: LogLevel): Downstream {
 
 /** The call context for a backend call made on behalf of `ctx`, relaying to `downstream`. */
 export function callContextOf(ctx: HandlerContext, downstream: Downstream): CallContext {
-  return { userToken: ctx.http?.authInfo?.token, downstream };
+  const auth = ctx.http?.authInfo;
+  const subject = auth?.extra?.subject;
+  const caller =
+    auth && typeof subject === 'string'
+      ? { subject, clientId: auth.clientId, roles: (auth.extra?.roles as string[] | undefined) ?? [], scopes: auth.scopes }
+      : undefined;
+  return { userToken: auth?.token, caller, downstream };
 }
