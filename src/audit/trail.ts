@@ -2,11 +2,11 @@
 // (queryable with `postern audit`) and written to the JSON log. Call arguments are never
 // recorded. Writing is fire-and-forget: an audit failure is logged, never fails the request.
 import type { Logger } from 'pino';
-import type { AuditEntry, Store } from '../store/types.js';
+import type { AuditEntry, AuditStore } from '../store/types.js';
 
 export class Audit {
   constructor(
-    private readonly store: Store,
+    private readonly store: AuditStore,
     private readonly log: Logger,
   ) {}
 

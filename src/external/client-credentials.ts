@@ -5,7 +5,7 @@
 import * as oidc from 'openid-client';
 import type { Logger } from 'pino';
 import type { Sealer } from '../identity/sealed.js';
-import type { Store } from '../store/types.js';
+import type { SettingStore } from '../store/types.js';
 import { AuthorizationServerUnavailable, discoveryOptions, type CredentialSource, type Credentials, type Discovered, type ExternalConfig } from './authorization-server.js';
 
 interface StoredCredentials {
@@ -24,7 +24,7 @@ export class ClientCredentials implements CredentialSource {
 
   constructor(
     private readonly cfg: ExternalConfig,
-    private readonly store: Store,
+    private readonly store: SettingStore,
     private readonly sealer: Sealer,
     /** Redirect URI to register; Postern never sends a browser there, but servers insist on one. */
     private readonly redirectUri: string,

@@ -6,7 +6,7 @@ import { Guard } from '../guard/guard.js';
 import { StaticTokenVerifier } from '../guard/static-tokens.js';
 import type { Sealer } from '../identity/sealed.js';
 import { DEFAULT_SCOPES, MCP_SCOPES } from '../protocol/scopes.js';
-import type { Store } from '../store/types.js';
+import type { SettingStore, StaticTokenStore, ChangeSignal } from '../store/types.js';
 import { ExternalAuthorizationServer } from './authorization-server.js';
 import { ClientCredentials } from './client-credentials.js';
 import { ExternalTokenVerifier } from './token-verifier.js';
@@ -22,7 +22,7 @@ export async function externalGuard(deps: {
   config: Config;
   issuer: string;
   mcpUrl: string;
-  store: Store;
+  store: SettingStore & StaticTokenStore & ChangeSignal;
   sealer: Sealer;
   log: Logger;
 }): Promise<ExternalSetup> {

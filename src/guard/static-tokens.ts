@@ -5,7 +5,7 @@
 // another on the same store) empties the cache, so a revoked token is refused within a second.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import type { Store } from '../store/types.js';
+import type { StaticTokenStore, ChangeSignal } from '../store/types.js';
 import { TokenCache } from './token-cache.js';
 import type { Caller, TokenVerifier } from './types.js';
 import { DEFAULT_SCOPES } from '../protocol/scopes.js';
@@ -24,7 +24,7 @@ export function generateStaticToken(): string {
 }
 
 /** Creates (or replaces) a named token in the store; returns the token, shown only this once. */
-export async function createStaticToken(store: Store, name: string, roles: string[]): Promise<string> {
+export async function createStaticToken(store: StaticTokenStore & ChangeSignal, name: string, roles: string[]): Promise<string> {
   const token = generateStaticToken();
   await store.putStaticToken({ name, hash: hashStaticToken(token), roles, createdAt: Math.floor(Date.now() / 1000) });
   return token;
@@ -39,7 +39,7 @@ export class StaticTokenVerifier implements TokenVerifier {
   private generation = 0;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: StaticTokenStore & ChangeSignal,
     tokens: Config['identity']['staticTokens'],
   ) {
     this.configured = new Map(Object.entries(tokens).map(([name, t]) => [t.hash, { name, roles: t.roles }]));

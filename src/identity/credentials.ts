@@ -1,12 +1,12 @@
 // Upstream credentials of a user (a Nextcloud app password, an upstream refresh token), kept in
 // the store sealed (sealed.ts) for the subject they belong to, one per source. Sources put them at
 // sign-in; whatever acts for the user later (a backend) looks them up.
-import type { Store } from '../store/types.js';
+import type { AccountStore } from '../store/types.js';
 import type { Sealer } from './sealed.js';
 
 export class UpstreamCredentials {
   constructor(
-    private readonly store: Store,
+    private readonly store: AccountStore,
     private readonly sealer: Sealer,
   ) {}
 

@@ -2,7 +2,7 @@
 // local users, Nextcloud (password form, Login Flow v2), upstream OpenID providers, a trusted
 // proxy's headers.
 import type { Config } from '../config/schema.js';
-import type { Store } from '../store/types.js';
+import type { UserStore, AccountStore } from '../store/types.js';
 import { LocalUsers } from './local/users.js';
 import { NextcloudLoginFlow } from './nextcloud/login-flow/source.js';
 import { NextcloudPasswordSource } from './nextcloud/password/source.js';
@@ -13,7 +13,7 @@ import { IdentitySources } from './sources.js';
 import { TrustedHeaderSource } from './trusted-header/source.js';
 import type { IdentitySource } from './types.js';
 
-export function identityFromConfig(config: Config['identity'], deps: { issuer: string; store: Store; sealer: Sealer }): IdentitySources {
+export function identityFromConfig(config: Config['identity'], deps: { issuer: string; store: UserStore & AccountStore; sealer: Sealer }): IdentitySources {
   const { store, sealer } = deps;
   const { groupRoles, nextcloud } = config;
   const sources: IdentitySource[] = [];

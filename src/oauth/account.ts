@@ -5,7 +5,7 @@
 // keeps a short-lived, signed, path-scoped cookie.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Store } from '../store/types.js';
+import type { OidcArtifacts } from '../store/types.js';
 import { hashId } from './adapter.js';
 import type { Csrf } from './csrf.js';
 import { readForm, FormError } from './forms.js';
@@ -41,7 +41,7 @@ export function accountClient(issuer: string) {
   };
 }
 
-export function createAccountHandler(deps: { issuer: string; store: Store; csrf: Csrf; key: string }) {
+export function createAccountHandler(deps: { issuer: string; store: OidcArtifacts; csrf: Csrf; key: string }) {
   const { issuer, store, csrf, key } = deps;
   const pending = new Map<string, Pending>();
 

@@ -3,11 +3,11 @@
 // idleClientTtl from now (none when that is 0). The expiry is rewritten only when it would move
 // by more than a tenth of idleClientTtl (at most a day), so an active client costs one store
 // write a day, not one per token; /mcp calls never write. The store's sweep deletes expired clients.
-import type { Store } from '../store/types.js';
+import type { OidcArtifacts } from '../store/types.js';
 import { nowSeconds } from '../store/types.js';
 import type { RegistrationPolicy } from './registration-policy.js';
 
-export function createClientExpiry(store: Store, policy: RegistrationPolicy): (clientId: string) => Promise<void> {
+export function createClientExpiry(store: OidcArtifacts, policy: RegistrationPolicy): (clientId: string) => Promise<void> {
   const idle = policy.idleClientTtl;
   const slack = Math.min(86_400, Math.floor(idle / 10));
   return async function clientUsed(clientId: string): Promise<void> {

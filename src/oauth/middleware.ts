@@ -7,7 +7,7 @@
 // (RFC 7009 §2.1 allows that), which the guard sees at once through the store's grant events.
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import type Provider from 'oidc-provider';
-import type { Store } from '../store/types.js';
+import type { OidcArtifacts } from '../store/types.js';
 import { DEFAULT_SCOPES } from '../protocol/scopes.js';
 import type { RegistrationGate } from './registration-gate.js';
 
@@ -15,13 +15,13 @@ const GRANT_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode'];
 /** oidc-provider's own body limit; it reports a larger body as "failed to parse the request body". */
 const REGISTRATION_BODY_LIMIT = 56 * 1024;
 
-export async function revokeGrant(store: Store, grantId: string): Promise<void> {
+export async function revokeGrant(store: OidcArtifacts, grantId: string): Promise<void> {
   for (const model of GRANT_MODELS) await store.oidcRevokeByGrantId(model, grantId);
   await store.oidcDestroy('Grant', grantId);
 }
 
 export interface MiddlewareDeps {
-  store: Store;
+  store: OidcArtifacts;
   issuer: string;
   jwks: JSONWebKeySet;
   gate: RegistrationGate;

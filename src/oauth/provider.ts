@@ -3,7 +3,7 @@
 // access tokens for it are RS256 JWTs; refresh tokens rotate and their reuse revokes the grant.
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.js';
-import type { Store } from '../store/types.js';
+import type { OidcArtifacts } from '../store/types.js';
 import type { IdentitySources } from '../identity/sources.js';
 import { createAdapterClass } from './adapter.js';
 import { SIGNING_ALG, type SigningKeys } from './keys.js';
@@ -24,7 +24,7 @@ export interface ProviderDeps {
   config: Config;
   issuer: string;
   mcpUrl: string;
-  store: Store;
+  store: OidcArtifacts;
   keys: SigningKeys;
   secret: string;
   identity: IdentitySources;

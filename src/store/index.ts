@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { MemoryStore } from './memory.js';
-import { SqliteStore } from './sqlite.js';
+import { SqliteStore } from './sqlite/store.js';
 import type { Store } from './types.js';
 
 export type { Store, UserRecord, OidcRecord } from './types.js';

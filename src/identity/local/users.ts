@@ -1,5 +1,5 @@
 // Local users: accounts kept in the store with scrypt password hashes, managed by `postern user`.
-import type { Store, UserRecord } from '../../store/types.js';
+import type { UserRecord, UserStore } from '../../store/types.js';
 import { generatePassword, hashPassword, verifyPassword } from './passwords.js';
 import { IdentityError, type PasswordIdentitySource, type Principal } from '../types.js';
 
@@ -12,7 +12,7 @@ export class LocalUsers implements PasswordIdentitySource {
   readonly id = 'local';
   readonly label = 'Postern account';
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: UserStore) {}
 
   private toPrincipal(user: UserRecord): Principal {
     return {

@@ -4,7 +4,7 @@
 // needing the upstream access token get a fresh one. Postern's own tokens are never the
 // upstream's: clients only ever see tokens Postern issued.
 import * as oidc from 'openid-client';
-import type { Store } from '../../store/types.js';
+import type { AccountStore } from '../../store/types.js';
 import { findRememberedAccount, rememberAccount } from '../accounts.js';
 import { rolesFor } from '../roles.js';
 import { UpstreamCredentials } from '../credentials.js';
@@ -32,7 +32,7 @@ export class OidcUpstream implements IdentitySource {
     readonly config: OidcUpstreamConfig,
     private readonly redirectUri: string,
     private readonly groupRoles: Record<string, string[]>,
-    private readonly store: Store,
+    private readonly store: AccountStore,
     sealer: Sealer,
   ) {
     this.credentials = new UpstreamCredentials(store, sealer);

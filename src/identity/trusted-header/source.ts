@@ -3,7 +3,7 @@
 // believed only from peers inside trustedSourceCidrs; from anywhere else it is refused.
 import type { IncomingMessage } from 'node:http';
 import { cidrList } from '../../config/cidr.js';
-import type { Store } from '../../store/types.js';
+import type { AccountStore } from '../../store/types.js';
 import { findRememberedAccount, rememberAccount } from '../accounts.js';
 import { rolesFor } from '../roles.js';
 import type { InteractiveSource, StepContext } from '../sign-in.js';
@@ -25,7 +25,7 @@ export class TrustedHeaderSource implements InteractiveSource {
   constructor(
     private readonly config: TrustedHeaderConfig,
     private readonly groupRoles: Record<string, string[]>,
-    private readonly store: Store,
+    private readonly store: AccountStore,
   ) {
     this.trusted = cidrList(config.trustedSourceCidrs);
   }

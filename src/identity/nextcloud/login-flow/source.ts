@@ -2,7 +2,7 @@
 // the user signs in and grants access on Nextcloud's own page, and Postern polls until Nextcloud
 // hands over a per-user app password (which the user can see and revoke in Nextcloud's security
 // settings). The password is kept only sealed (AES-256-GCM) for backends acting for that user.
-import type { Store } from '../../../store/types.js';
+import type { AccountStore } from '../../../store/types.js';
 import { findRememberedAccount, rememberAccount } from '../../accounts.js';
 import { UpstreamCredentials } from '../../credentials.js';
 import { fetchNextcloudUser, NEXTCLOUD_PREFIX } from '../ocs.js';
@@ -31,7 +31,7 @@ export class NextcloudLoginFlow implements InteractiveSource, LoginFlow {
   constructor(
     private readonly config: NextcloudConfig,
     private readonly groupRoles: Record<string, string[]>,
-    private readonly store: Store,
+    private readonly store: AccountStore,
     sealer: Sealer,
   ) {
     this.credentials = new UpstreamCredentials(store, sealer);

@@ -1,7 +1,7 @@
 // Nextcloud, password form: the login page's name and app password are checked against
 // Nextcloud's OCS user endpoint. The password is never stored; the account (name, email,
 // groups) is.
-import type { Store } from '../../../store/types.js';
+import type { AccountStore } from '../../../store/types.js';
 import { findRememberedAccount, rememberAccount } from '../../accounts.js';
 import { fetchNextcloudUser, NEXTCLOUD_PREFIX } from '../ocs.js';
 import type { NextcloudConfig } from '../schema.js';
@@ -14,7 +14,7 @@ export class NextcloudPasswordSource implements PasswordIdentitySource {
   constructor(
     private readonly config: NextcloudConfig,
     private readonly groupRoles: Record<string, string[]>,
-    private readonly store: Store,
+    private readonly store: AccountStore,
   ) {}
 
   async verifyPassword(username: string, password: string): Promise<Principal | undefined> {
