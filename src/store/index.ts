@@ -12,3 +12,10 @@ export function openStore(config: Config, opts: { onCommitError?: (err: unknown)
   if (config.store.driver === 'memory') return new MemoryStore();
   return new SqliteStore(config.store.path ?? path.join(config.dataDir, 'postern.db'), opts);
 }
+
+/** Deletes expired artifacts every 10 minutes; returns the stop. */
+export function sweepPeriodically(store: Store, onError: (err: unknown) => void): () => void {
+  const sweeper = setInterval(() => void store.sweepExpired().catch(onError), 600_000);
+  sweeper.unref();
+  return () => clearInterval(sweeper);
+}

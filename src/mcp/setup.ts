@@ -1,0 +1,36 @@
+// The MCP endpoint, built from the configuration: the tool policy, the per-client limits (judged
+// by the registered client, looked up with `findClient`), session caps and the audit trail.
+import type { Logger } from 'pino';
+import type { Audit } from '../audit/trail.js';
+import type { BackendRegistry } from '../backends/registry.js';
+import type { Config } from '../config/schema.js';
+import { ClientRestrictions, storedClientLookup } from './client-restrictions.js';
+import { McpEndpoint, type McpEndpointOptions } from './endpoint.js';
+import { ToolPolicy } from './policy.js';
+
+export function mcpEndpoint(deps: {
+  config: Config;
+  registry: BackendRegistry;
+  info: McpEndpointOptions['info'];
+  audit: Audit;
+  log: Logger;
+  /** A registered client's stored metadata (absent: clients are not Postern's own). */
+  findClient?: (clientId: string) => Promise<Record<string, unknown> | undefined>;
+  insufficientScope?: McpEndpointOptions['insufficientScope'];
+}): McpEndpoint {
+  const { config, log, findClient } = deps;
+  const policy = new ToolPolicy(config.policy.rules);
+  if (!policy.hasRules) log.warn('no policy rules configured: every signed-in caller may use every tool');
+  const { idleTtl, ...sessionCaps } = config.mcp.sessions;
+  return new McpEndpoint({
+    registry: deps.registry,
+    info: deps.info,
+    log,
+    sessionCaps,
+    sessionIdleMs: idleTtl * 1000,
+    policy,
+    audit: deps.audit,
+    restrictions: new ClientRestrictions(config.policy.clients, findClient ? storedClientLookup(findClient) : async () => undefined),
+    insufficientScope: deps.insufficientScope,
+  });
+}
