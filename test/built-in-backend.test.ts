@@ -10,8 +10,8 @@ import { BackendRegistry } from '../src/backends/registry.js';
 import { withCallContext, type CallerIdentity } from '../src/backends/call-context.js';
 import type { BuiltInToolset } from '../src/backends/kinds/built-in/toolset.js';
 import { builtInBackendSchema } from '../src/backends/kinds/built-in/schema.js';
+import { text } from './helpers/results.js';
 
-const text = (r: { content?: unknown }) => ((r.content as Array<{ text?: string }>) ?? []).map((c) => c.text ?? '').join('');
 const caller = (subject: string): CallerIdentity => ({ subject, clientId: 'c', roles: [], scopes: ['mcp:tools'] });
 
 /** A toolset whose one tool says who it serves, with what credential, and asks the caller for a word. */
