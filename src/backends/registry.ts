@@ -29,7 +29,7 @@ function resourceNames(backend: BackendConnection, uri: string): PolicyNames {
   return prefix === undefined || prefix === backend.name ? { qualified } : { qualified, alias: `${prefix}${SEPARATOR}${uri}` };
 }
 
-export function splitName(prefixed: string): [string, string] | undefined {
+function splitName(prefixed: string): [string, string] | undefined {
   const i = prefixed.indexOf(SEPARATOR);
   if (i <= 0 || i + SEPARATOR.length >= prefixed.length) return undefined;
   return [prefixed.slice(0, i), prefixed.slice(i + SEPARATOR.length)];

@@ -10,7 +10,7 @@ import { TokenCache } from './token-cache.js';
 import type { Caller, TokenVerifier } from './types.js';
 import { DEFAULT_SCOPES } from '../protocol/scopes.js';
 
-export const STATIC_PREFIX = 'pst_';
+const STATIC_PREFIX = 'pst_';
 /**
  * Store lookups are cached this long at most. Revocation does not wait for it: the store's change
  * signal empties the cache; this only bounds how long an answer lives if a signal were ever lost.
@@ -19,7 +19,7 @@ const CACHE_SECONDS = 60;
 
 export const hashStaticToken = (token: string): string => `sha256:${createHash('sha256').update(token).digest('base64url')}`;
 
-export function generateStaticToken(): string {
+function generateStaticToken(): string {
   return STATIC_PREFIX + randomBytes(32).toString('base64url');
 }
 

@@ -26,7 +26,7 @@ export interface HandlerContext {
 }
 
 /** Does a message at `level` pass `threshold`? Levels the spec does not name always pass. */
-export function admits(threshold: string, level: unknown): boolean {
+function admits(threshold: string, level: unknown): boolean {
   const i = LEVELS.indexOf(String(level));
   return i < 0 || i >= LEVELS.indexOf(threshold);
 }

@@ -67,7 +67,7 @@ function notAllowed(kind: string, name: string, access: Access, action = name): 
 /** The tools/call handler; a session's lean path (session-lane.ts) also calls it directly. */
 export type ToolCallHandler = (request: Pick<CallToolRequest, 'params'>, ctx: HandlerContext) => Promise<CallToolResult>;
 
-export interface Gateway {
+interface Gateway {
   server: Server;
   callTool: ToolCallHandler;
 }

@@ -9,7 +9,7 @@ import { nowSeconds } from '../store/types.js';
 const SETTING = 'signing_keys';
 export const SIGNING_ALG = 'RS256';
 
-export interface StoredKey {
+interface StoredKey {
   /** Private JWK with kid, alg and use. */
   jwk: JWK & { kid: string };
   createdAt: number;

@@ -9,5 +9,3 @@ export const localSchema = z
     initialUser: name.default('admin'),
   })
   .strict();
-
-export type LocalConfig = z.infer<typeof localSchema>;

@@ -4,7 +4,7 @@ import { generatePassword, hashPassword, verifyPassword } from './passwords.js';
 import { IdentityError, type PasswordIdentitySource, type Principal } from '../types.js';
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
-export const MIN_PASSWORD_LENGTH = 8;
+const MIN_PASSWORD_LENGTH = 8;
 /** Compared against when the user does not exist, so both paths cost one scrypt. */
 let dummyHash: Promise<string> | undefined;
 
