@@ -14,7 +14,9 @@ const MAY_IMPORT = {
   external: ['guard', 'identity', 'protocol', 'store', 'config', 'net'],
   guard: ['mcp', 'protocol', 'store', 'config', 'net'],
   mcp: ['backends', 'audit', 'protocol', 'config', 'net'],
-  backends: ['protocol', 'config', 'net'],
+  backends: ['nextcloud', 'protocol', 'config', 'net'],
+  /** Built-in toolsets (src/nextcloud/, served by the built-in backend kind, listed in backends/kinds/built-in/). */
+  nextcloud: ['backends', 'identity', 'protocol', 'config', 'net'],
   identity: ['audit', 'pages', 'protocol', 'store', 'config', 'net'],
   audit: ['store'],
   pages: [],
@@ -28,10 +30,10 @@ const MAY_IMPORT = {
 const part = (name) => (name === 'postern' ? 'postern\\.ts$' : `${name}/`);
 
 /**
- * The plug-ins' own config schemas (an identity source's, a backend kind's): config/schema.ts
+ * The plug-ins' own config schemas (an identity source's, a backend kind's, a toolset's): config/schema.ts
  * assembles the configuration from them, so they import nothing from src/ but config/fields.ts.
  */
-const PLUGIN_SCHEMA = '^src/(identity|backends)/.+/schema\\.ts$';
+const PLUGIN_SCHEMA = '^src/(?!config/).+/schema\\.ts$';
 
 const layering = Object.entries(MAY_IMPORT).map(([from, allowed]) => ({
   name: `layer-${from}`,
