@@ -2,19 +2,24 @@
 // imports only itself and the parts listed for it, which sit below it; no import cycles at all.
 // A request flows edge → guard → mcp → backends; oauth and external sit beside guard as the two
 // ways tokens are issued or trusted, identity below oauth; store, config and the shared pieces
-// (protocol, audit, pages, net) are below everything.
+// (protocol, audit, pages, net, telemetry) are below everything. observability hooks telemetry's
+// instruments into the built parts from above them; doctor checks a deployment from outside.
 
 /** Part → the parts it may import (besides itself, src/log.ts and src/version.ts). */
 const MAY_IMPORT = {
   /** The composition root (src/postern.ts): every part, each of which builds itself. */
-  postern: ['edge', 'oauth', 'external', 'guard', 'identity', 'mcp', 'backends', 'audit', 'pages', 'protocol', 'store', 'config', 'net'],
-  cli: ['postern', 'edge', 'oauth', 'external', 'guard', 'identity', 'mcp', 'backends', 'audit', 'pages', 'protocol', 'store', 'config', 'net'],
+  postern: ['observability', 'edge', 'oauth', 'external', 'guard', 'identity', 'mcp', 'backends', 'audit', 'pages', 'protocol', 'store', 'config', 'net', 'telemetry'],
+  cli: ['postern', 'doctor', 'edge', 'oauth', 'external', 'guard', 'identity', 'mcp', 'backends', 'audit', 'pages', 'protocol', 'store', 'config', 'net'],
+  /** `postern doctor`: checks any MCP deployment over HTTP, as an outside client; none of Postern's parts. */
+  doctor: ['net'],
+  /** Metrics, traces and the access log hooked into the built parts (wrappers; the parts stay unaware). */
+  observability: ['guard', 'backends', 'audit', 'store', 'config', 'net', 'telemetry'],
   edge: ['guard', 'mcp', 'backends', 'audit', 'pages', 'protocol', 'store', 'config', 'net'],
   oauth: ['identity', 'guard', 'audit', 'pages', 'protocol', 'store', 'config', 'net'],
   external: ['guard', 'identity', 'protocol', 'store', 'config', 'net'],
   guard: ['mcp', 'protocol', 'store', 'config', 'net'],
-  mcp: ['backends', 'audit', 'protocol', 'config', 'net'],
-  backends: ['nextcloud', 'protocol', 'config', 'net'],
+  mcp: ['backends', 'audit', 'protocol', 'config', 'net', 'telemetry'],
+  backends: ['nextcloud', 'protocol', 'config', 'net', 'telemetry'],
   /** Built-in toolsets (src/nextcloud/, served by the built-in backend kind, listed in backends/kinds/built-in/). */
   nextcloud: ['backends', 'identity', 'protocol', 'config', 'net'],
   identity: ['audit', 'pages', 'protocol', 'store', 'config', 'net'],
@@ -24,6 +29,8 @@ const MAY_IMPORT = {
   store: ['config'],
   config: ['net'],
   net: [],
+  /** The instruments: Prometheus metrics, OpenTelemetry traces and their config schema (telemetry/schema.ts). */
+  telemetry: [],
 };
 
 /** A part's path: its folder, or for the composition root its one file. */

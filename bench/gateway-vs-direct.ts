@@ -7,9 +7,9 @@ import { startGatewayToEverything } from './postern-process.js';
 import { fmt, percentile, seconds, signed, type Row } from './table.js';
 
 const TOKEN = 'pst_bench-token-0123456789abcdefghijklmnopqrstu';
-const ACCEPT = 'application/json, text/event-stream';
+export const ACCEPT = 'application/json, text/event-stream';
 
-async function openSession(url: string, headers: Record<string, string>): Promise<Record<string, string>> {
+export async function openSession(url: string, headers: Record<string, string>): Promise<Record<string, string>> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { ...headers, 'content-type': 'application/json', accept: ACCEPT },
@@ -22,7 +22,7 @@ async function openSession(url: string, headers: Record<string, string>): Promis
   return session;
 }
 
-const call = (tool: string, id = 1) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: tool, arguments: { message: 'x'.repeat(200) } } });
+export const call = (tool: string, id = 1) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: tool, arguments: { message: 'x'.repeat(200) } } });
 let nextId = 1;
 
 async function throughput(url: string, headers: Record<string, string>, tool: string, duration: number) {

@@ -1,15 +1,19 @@
 // Runs Postern as its own process for the benchmarks that must not share a CPU or a heap with the
-// load generator (throughput, memory): `node bin/postern.js serve` with a temporary config file.
+// load generator (throughput, memory): `node bin/postern.js serve` (the compiled dist/, built by
+// `npm run bench`'s prebench step) with a temporary config file.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashStaticToken } from '../src/guard/static-tokens.js';
-import { startHttpEverything } from '../test/helpers/backends.js';
+import { freePort, startHttpEverything } from '../test/helpers/backends.js';
 
-const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'postern.js');
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The `postern` command as installed: the compiled JavaScript. */
+export const BIN = path.join(ROOT, 'bin', 'postern.js');
+/** The same command from the TypeScript sources through tsx (what `bin/postern.js` was before the build). */
+export const FROM_SOURCE = path.join(ROOT, 'scripts', 'postern-from-source.js');
 
 export interface PosternProcess {
   base: string;
@@ -20,26 +24,23 @@ export interface PosternProcess {
   /** What the process printed so far (the first user's password, for one). */
   stdout(): string;
   rssMb(): number;
+  /** CPU time (user + system) the process has used so far, in milliseconds. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-export async function startPosternProcess(config: Record<string, unknown>): Promise<PosternProcess> {
+export async function startPosternProcess(config: Record<string, unknown>, entry = BIN): Promise<PosternProcess> {
   const dir = mkdtempSync(path.join(tmpdir(), 'postern-bench-'));
   const port = await freePort();
   const file = path.join(dir, 'postern.json');
-  writeFileSync(file, JSON.stringify({ server: { port }, log: { level: 'error' }, dataDir: path.join(dir, 'data'), ...config }));
+  // publicStatus: the benchmarks read the session count from /healthz. BENCH_CONFIG (JSON) adds or
+  // replaces top-level keys, to compare settings (e.g. '{"tracing":{"enabled":true}}').
+  const extra = JSON.parse(process.env.BENCH_CONFIG ?? '{}') as Record<string, unknown>;
+  writeFileSync(file, JSON.stringify({ server: { port, publicStatus: true }, log: { level: 'error' }, dataDir: path.join(dir, 'data'), ...config, ...extra }));
   const started = performance.now();
   // BENCH_CPU_PROF=<dir> writes a CPU profile of every Postern process into <dir> when it stops.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, BIN, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...profile, entry, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const take = (chunk: Buffer) => (out += chunk.toString('utf8'));
   child.stdout!.on('data', take);
@@ -58,6 +59,11 @@ export async function startPosternProcess(config: Record<string, unknown>): Prom
     startupMs,
     child,
     stdout: () => out,
+    cpuMs: () => {
+      // /proc/<pid>/stat: utime and stime are fields 14 and 15, in clock ticks (100 per second on Linux).
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+    },
     rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
     stop: async () => {
       child.kill('SIGTERM');
@@ -68,12 +74,15 @@ export async function startPosternProcess(config: Record<string, unknown>): Prom
 }
 
 /** The reference "everything" server over streamable HTTP, and a Postern process in front of it that accepts `token`. */
-export async function startGatewayToEverything(token: string) {
+export async function startGatewayToEverything(token: string, entry = BIN) {
   const backend = await startHttpEverything();
-  const postern = await startPosternProcess({
-    identity: { local: { enabled: false }, staticTokens: { bench: { hash: hashStaticToken(token) } } },
-    mcpServers: { everything: { url: backend.url } },
-  });
+  const postern = await startPosternProcess(
+    {
+      identity: { local: { enabled: false }, staticTokens: { bench: { hash: hashStaticToken(token) } } },
+      mcpServers: { everything: { url: backend.url } },
+    },
+    entry,
+  );
   return {
     backend,
     postern,

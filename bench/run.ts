@@ -6,6 +6,7 @@ import { verification } from './verification.js';
 import { flows } from './flows.js';
 import { sessionsMemory } from './sessions-memory.js';
 import { grantsScale } from './grants-scale.js';
+import { compiledVsSource } from './compiled-vs-source.js';
 import { printTable, type Row } from './table.js';
 
 const rows: Row[] = [];
@@ -15,6 +16,7 @@ const benches: Array<[string, () => Promise<Row[]>]> = [
   ['OAuth flows', flows],
   ['sessions and start-up', sessionsMemory],
   ['grants at scale', grantsScale],
+  ['compiled vs source', compiledVsSource],
 ];
 const only = process.env.BENCH_ONLY;
 for (const [name, bench] of benches) {

@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// Entry point of the `postern` command: loads the TypeScript sources through tsx.
-import { register } from 'tsx/esm/api';
-
-register();
-const { run } = await import('../src/cli/main.ts');
-await run(process.argv.slice(2));
+// Entry point of the `postern` command: runs the compiled JavaScript in dist/ (`npm run build`).
+let cli;
+try {
+  cli = await import('../dist/cli/main.js');
+} catch (err) {
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND' || !String(err.message).includes('dist/cli/main.js')) throw err;
+  process.stderr.write('postern: dist/ is missing; run `npm run build` first (`npm install` in a clone does it)\n');
+  process.exit(1);
+}
+await cli.run(process.argv.slice(2));

@@ -24,7 +24,7 @@ curl -m 10 -fsS "$base/.well-known/oauth-protected-resource/mcp" | grep -q "\"re
 status=$(curl -m 10 -s -o /dev/null -w '%{http_code}' -X POST "$base/mcp")
 [ "$status" = 401 ] || fail "/mcp without a token answered $status, expected 401"
 grep -q 'password:' "$work/out.log" || fail "the first start did not print the initial password"
-curl -m 10 -fsS "$base/healthz" | grep -q '"state":"ready"' || fail "the demo backend is not ready"
+curl -m 10 -fsS "$base/healthz" | grep -q '"ready":1' || fail "the demo backend is not ready"
 kill -TERM -- "-$pid"
 for _ in $(seq 1 20); do pgrep -g "$pid" > /dev/null || break; sleep 0.5; done
 pgrep -g "$pid" > /dev/null && fail "postern did not stop on SIGTERM"

@@ -1,6 +1,7 @@
 // The composition root: opens the store, starts the backends, listens, builds the authorization
 // server (or, in resource-server-only mode, the link to an external one) with its guard, then the
-// MCP endpoint, and serves them on one HTTP listener. Each part builds itself (its setup.ts).
+// MCP endpoint, and serves them on one HTTP listener, observed as config `metrics`, `tracing` and
+// `log.access` ask. Each part builds itself (its setup.ts).
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Audit } from './audit/trail.js';
@@ -13,6 +14,7 @@ import type { Guard } from './guard/guard.js';
 import { UpstreamCredentials } from './identity/credentials.js';
 import { Sealer } from './identity/sealed.js';
 import { mcpEndpoint } from './mcp/setup.js';
+import { startObservability } from './observability/index.js';
 import { loadSecret } from './oauth/secret.js';
 import { ownAuthorizationServer } from './oauth/setup.js';
 import { openStore, sweepPeriodically } from './store/index.js';
@@ -25,6 +27,8 @@ export interface Postern {
   port: number;
   store: Store;
   registry: BackendRegistry;
+  /** The port of metrics.listen, when it is set. */
+  metricsPort?: number;
   /** The /mcp token gate; absent when auth is disabled. */
   guard?: Guard;
   /** Set when the user table was empty and the initial user was created. */
@@ -36,6 +40,13 @@ export interface StartOptions {
   log: Logger;
   /** Wait this long for the backends' first connection before serving (default 10 s). */
   backendWaitMs?: number;
+  /**
+   * Certificates (PEM) trusted besides the system's when fetching client ID metadata documents.
+   * For tests, whose document servers use a test CA; never set from the configuration.
+   */
+  documentCa?: string[];
+  /** Replaces the OTLP trace exporter (tests). */
+  spanExporter?: unknown;
 }
 
 export async function startPostern(config: Config, opts: StartOptions): Promise<Postern> {
@@ -43,6 +54,8 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
   const store = openStore(config, { onCommitError: (err) => log.error({ err }, 'store commit failed') });
   const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
   try {
+    const observability = await startObservability(config, store, log, { version: VERSION, spanExporter: opts.spanExporter });
+    cleanup.push(() => observability.close());
     const secret = loadSecret(config);
     const sealer = new Sealer(secret);
     const credentials = new UpstreamCredentials(store, sealer);
@@ -55,18 +68,17 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     registry.start();
     await registry.waitReady(opts.backendWaitMs ?? 10_000);
 
-    const { server, port } = await listen(config.server.host, config.server.port);
+    const { server, port } = await listen(config.server.host, config.server.port, config.server.timeouts);
     cleanup.push(() => closeServer(server));
     const issuer = config.server.issuer?.replace(/\/$/, '') ?? `http://${urlHost(config.server.host)}:${port}`;
     const mcpUrl = `${issuer}/mcp`;
 
     const audit = new Audit(store, log);
-    const ownAs = config.auth.enabled && !config.auth.external;
-    const auth: (GatewayAuth & { initialPassword?: string; stop?: () => void }) | undefined = !config.auth.enabled
+    const auth: (GatewayAuth & { initialPassword?: string; stop?: () => void; findClient?: (id: string) => Promise<Record<string, unknown> | undefined> }) | undefined = !config.auth.enabled
       ? undefined
       : config.auth.external
         ? await externalGuard({ config, issuer, mcpUrl, store, sealer, log })
-        : await ownAuthorizationServer({ config, issuer, mcpUrl, store, secret, sealer, audit, log });
+        : await ownAuthorizationServer({ config, issuer, mcpUrl, store, secret, sealer, audit, log, documentCa: opts.documentCa });
     if (auth?.stop) cleanup.push(auth.stop);
     const guard = auth?.guard;
 
@@ -76,15 +88,17 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       info: { name: 'postern', version: VERSION },
       audit,
       log,
-      findClient: ownAs ? async (id) => (await store.oidcFind('Client', id))?.payload : undefined,
+      findClient: auth?.findClient,
+      toolCalls: observability.toolCalls(registry),
       insufficientScope: guard && ((needed, granted) => guard.insufficientScope(needed, granted)),
     });
     cleanup.push(() => endpoint.close());
-    serveGateway(server, { config, issuer, mcpUrl, version: VERSION, endpoint, registry, store, log, auth });
+    observability.attach({ registry, guard, audit, sessions: () => endpoint.sessionCount });
+    serveGateway(server, { config, issuer, mcpUrl, version: VERSION, endpoint, registry, store, log, auth, observe: (handler) => observability.http(handler) });
     cleanup.push(sweepPeriodically(store, (err) => log.warn({ err }, 'sweep failed')));
 
     log.info({ issuer, mcpUrl, auth: config.auth.enabled, store: store.kind, backends: registry.status() }, 'postern started');
-    return { issuer, mcpUrl, port, store, registry, guard, initialPassword: auth?.initialPassword, close: () => runCleanup(cleanup) };
+    return { issuer, mcpUrl, port, store, registry, metricsPort: observability.metricsPort, guard, initialPassword: auth?.initialPassword, close: () => runCleanup(cleanup) };
   } catch (err) {
     await runCleanup(cleanup);
     throw err;

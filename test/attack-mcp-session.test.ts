@@ -114,7 +114,7 @@ describe('attacks on the session caps', () => {
   let token: (user: string, client: string) => Promise<string>;
 
   before(async () => {
-    p = await startTestPostern({ mcpServers: {}, mcp: { sessions: caps } });
+    p = await startTestPostern({ mcpServers: {}, mcp: { sessions: caps }, server: { port: 0, publicStatus: true } });
     const forger = await tokenForger(p);
     token = (user, client) => forger.sign({ sub: `local:${user}`, client_id: client, exp: Math.floor(Date.now() / 1000) + 600 });
   });

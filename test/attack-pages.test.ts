@@ -60,3 +60,26 @@ describe('attacks on the pages: framing and leaks', () => {
     await res.body?.cancel();
   });
 });
+
+describe('attacks on the status pages: what anyone may learn', () => {
+  const backends = { 'internal-billing': { command: '/nonexistent/postern-secret-path' } };
+  const closed = usePostern({ config: { mcpServers: backends } });
+  const open = usePostern({ config: { mcpServers: backends, server: { port: 0, publicStatus: true } } });
+
+  it('the landing page and /healthz name no backend, state, error or version by default', async () => {
+    const landing = await (await fetch(`${closed.p.issuer}/`)).text();
+    assert.match(landing, /Postern is running/);
+    assert.ok(landing.includes(closed.p.mcpUrl), 'still says what to paste into a client');
+    assert.doesNotMatch(landing, /internal-billing|Backends/);
+    const health = await fetch(`${closed.p.issuer}/healthz`);
+    assert.equal(health.status, 200);
+    assert.deepEqual(await health.json(), { status: 'ok', backends: { total: 1, ready: 0 } });
+  });
+
+  it('server.publicStatus: true shows them', async () => {
+    assert.match(await (await fetch(`${open.p.issuer}/`)).text(), /internal-billing/);
+    const health = await (await fetch(`${open.p.issuer}/healthz`)).json();
+    assert.equal(health.backends[0].name, 'internal-billing');
+    assert.equal(typeof health.version, 'string');
+  });
+});

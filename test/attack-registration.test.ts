@@ -87,7 +87,7 @@ describe('attacks on client registration', () => {
       },
     });
     const res = await post(stream, 'application/json', { duplex: 'half' } as RequestInit);
-    assertOAuthError(res, 400, 'invalid_request', /parse the request body/);
+    assertOAuthError(res, 413, 'invalid_request', /larger than/);
   });
 
   it('malformed registration bodies get exact OAuth errors, never a client', async () => {

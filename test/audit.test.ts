@@ -68,7 +68,7 @@ describe('audit trail', () => {
   });
 
   it('answers `postern audit --user … --since …`', () => {
-    const cli = path.resolve(import.meta.dirname, '../bin/postern.js');
+    const cli = path.resolve(import.meta.dirname, '../scripts/postern-from-source.js');
     const res = spawnSync(process.execPath, [cli, 'audit', '--user', 'static:ci', '--since', '1h'], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH, POSTERN_DATA_DIR: p.dataDir },

@@ -27,6 +27,7 @@ describe('backend aggregation and resilience', () => {
   before(async () => {
     http = await startHttpEverything();
     postern = await startTestPostern({
+      server: { port: 0, publicStatus: true },
       auth: { enabled: false },
       mcpServers: {
         local: { command: process.execPath, args: [fixture, pidFile] },

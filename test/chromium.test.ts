@@ -2,19 +2,18 @@
 // signs in and consents on Postern's pages (screenshots in test-results/), then the code is
 // exchanged and the SDK client lists tools with the token.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { pkce, tokenRequest } from './helpers/flow.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { chromiumMissing, launchChromium } from './helpers/chromium.js';
 const shots = path.resolve(import.meta.dirname, '../test-results');
 
-describe('authorization in Chromium', { skip: !existsSync(CHROMIUM) && !process.env.CI ? `${CHROMIUM} missing` : false }, () => {
+describe('authorization in Chromium', { skip: chromiumMissing }, () => {
   let postern: TestPostern;
   let browser: Browser;
   let callbackServer: Server;
@@ -26,10 +25,7 @@ describe('authorization in Chromium', { skip: !existsSync(CHROMIUM) && !process.
     callbackServer = createServer((_req, res) => res.end('<!doctype html><title>Client</title><p>Signed in.</p>'));
     await new Promise<void>((r) => callbackServer.listen(0, '127.0.0.1', () => r()));
     redirectUri = `http://127.0.0.1:${(callbackServer.address() as { port: number }).port}/callback`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

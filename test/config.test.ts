@@ -80,6 +80,16 @@ mcpServers:
     assert.match(text, /^server\.port: /m);
   });
 
+  it('reads the edge limits with their defaults, and names the key of a bad one', () => {
+    const config = loadConfig({ env: {}, file: file('limits-default.yaml', 'server:\n  port: 8080\n') });
+    assert.equal(config.server.mcpBodyLimit, 4 * 1024 * 1024);
+    assert.deepEqual(config.server.timeouts, { headersMs: 20_000, requestMs: 60_000, keepAliveMs: 65_000 });
+    assert.equal(config.server.publicStatus, false);
+    const text = problems(() => loadConfig({ env: {}, file: file('limits.yaml', 'server:\n  mcpBodyLimit: 10\n  timeouts: { headersMs: 70000 }\n') }));
+    assert.match(text, /^server\.mcpBodyLimit: use at least 1024 bytes/m);
+    assert.match(text, /^server\.timeouts\.headersMs: must not be larger than server\.timeouts\.requestMs/m);
+  });
+
   it('names unknown keys', () => {
     const text = problems(() => loadConfig({ env: {}, file: file('typo.yaml', 'server:\n  prot: 80\n') }));
     assert.match(text, /server\.prot: unknown key/);
@@ -210,6 +220,15 @@ mcpServers:
     assert.match(text, /auth\.external\.clientSecret: given without auth\.external\.clientId/);
   });
 
+  it('refuses userinfo verification unless the audience check is knowingly off, and audienceCheck "introspection" without introspection', () => {
+    const base = 'auth:\n  external:\n    issuer: https://cloud.example.com\n';
+    assert.match(problems(() => yaml(`${base}    verify: userinfo\n`)), /auth\.external\.verify: "userinfo" cannot tell which service a token was issued for.*audienceCheck: none/);
+    assert.equal(yaml(`${base}    verify: userinfo\n    audienceCheck: none\n`).auth.external?.audienceCheck, 'none');
+    assert.match(problems(() => yaml(`${base}    verify: jwt\n    audienceCheck: introspection\n`)), /auth\.external\.audienceCheck: "introspection" needs introspection, but verify is "jwt"; set auth\.external\.verify: auto/);
+    assert.equal(yaml(`${base}    audienceCheck: introspection\n`).auth.external?.audienceCheck, 'introspection');
+    assert.match(problems(() => yaml(`${base}    audienceCheck: aud\n`)), /auth\.external\.audienceCheck/);
+  });
+
   it('refuses a per-client restriction that matches nothing', () => {
     assert.match(problems(() => yaml(`policy:\n  clients:\n    - readOnly: true\n      match: {}\n`)), /policy\.clients\.0\.match: give name, redirectHost or clientId/);
   });
@@ -244,7 +263,7 @@ describe('environment', () => {
 });
 
 describe('postern CLI', () => {
-  const cli = path.resolve(import.meta.dirname, '../bin/postern.js');
+  const cli = path.resolve(import.meta.dirname, '../scripts/postern-from-source.js');
   const run = (args: string[], env: Record<string, string> = {}) =>
     spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 30_000 });
 
@@ -255,7 +274,7 @@ describe('postern CLI', () => {
     assert.match(res.stdout, /127\.0\.0\.1:9999/);
     assert.match(res.stdout, /backends: everything \(stdio, protocol legacy\)/);
     const external = run(['check', '--config', file('cli-ext.yaml', 'auth:\n  external:\n    issuer: https://sso.example.com\n')]);
-    assert.match(external.stdout, /auth: +external authorization server https:\/\/sso\.example\.com \(verify: auto\)/);
+    assert.match(external.stdout, /auth: +external authorization server https:\/\/sso\.example\.com \(verify: auto, audienceCheck: claim\)/);
   });
 
   it('serve exits non-zero naming the key on a bad config, without starting', () => {
@@ -293,5 +312,46 @@ describe('postern CLI', () => {
     const res = run(['frobnicate']);
     assert.equal(res.status, 2);
     assert.match(res.stderr, /Usage: postern/);
+  });
+});
+
+describe('client keys', () => {
+  it('clientIdMetadataDocuments is on by default, takes a boolean, and checks its hosts', () => {
+    assert.deepEqual(loadConfig({ env: {} }).auth.clientIdMetadataDocuments, { enabled: true, allowedHosts: ['*'], allowPrivateAddresses: false });
+    const off = loadConfig({ env: {}, file: file('cimd-off.yaml', 'auth:\n  clientIdMetadataDocuments: false\n') });
+    assert.equal(off.auth.clientIdMetadataDocuments.enabled, false);
+    const text = problems(() =>
+      loadConfig({ env: {}, file: file('cimd-bad.yaml', 'auth:\n  clientIdMetadataDocuments:\n    allowedHosts: ["https://claude.ai/"]\n') }),
+    );
+    assert.match(text, /auth\.clientIdMetadataDocuments\.allowedHosts\.0: give a host name, "\*\.example\.com" or "\*"/);
+  });
+
+  it('pre-registered clients name the bad key: id, redirect URI, secret hash, duplicates', () => {
+    const text = problems(() =>
+      loadConfig({
+        env: {},
+        file: file(
+          'clients-bad.yaml',
+          `auth:
+  clients:
+    - { id: "https://x.example/c", name: A, redirectUris: ["https://a.example/cb"] }
+    - { id: b, name: B, redirectUris: ["http://evil.example/cb"] }
+    - { id: c, name: C, redirectUris: ["https://c.example/cb"], secretHash: "plain-secret" }
+    - { id: postern-account, name: D, redirectUris: ["https://d.example/cb"] }
+`,
+        ),
+      }),
+    );
+    assert.match(text, /auth\.clients\.0\.id: use 1 to 128 letters/);
+    assert.match(text, /auth\.clients\.1\.redirectUris\.0: redirect URI "http:\/\/evil\.example\/cb" uses http on a non-loopback host/);
+    assert.match(text, /auth\.clients\.2\.secretHash: use the "sha256:…" value/);
+    assert.match(text, /auth\.clients\.3\.id: ids starting with "postern-" are Postern's own/);
+    const dup = problems(() =>
+      loadConfig({
+        env: {},
+        file: file('clients-dup.yaml', 'auth:\n  clients:\n    - { id: a, name: A, redirectUris: ["https://a.example/cb"] }\n    - { id: a, name: B, redirectUris: ["https://b.example/cb"] }\n'),
+      }),
+    );
+    assert.match(dup, /auth\.clients: give each client its own id/);
   });
 });

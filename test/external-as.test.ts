@@ -4,17 +4,22 @@
 // at the external AS while calling tools on Postern, and the caller's token forwarded only to the
 // backend that is the same service as the AS.
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { getRequestListener } from '@hono/node-server';
 import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
 import { errors } from 'oidc-provider';
+import { pino } from 'pino';
 import { freePort } from './helpers/backends.js';
 import { TestBrowser } from './helpers/browser.js';
 import { pkce } from './helpers/flow.js';
 import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
 import { MapAdapter, signInAtIdp, startIdp, type Idp } from './helpers/oidc-idp.js';
-import { startTestPostern, type TestPostern } from './helpers/postern.js';
+import { startTestPostern, tempDir, type TestPostern } from './helpers/postern.js';
+import { configSchema } from '../src/config/schema.js';
+import { startPostern } from '../src/postern.js';
 import { discoveryWarnings } from '../src/external/authorization-server.js';
 
 const CALLBACK = 'http://127.0.0.1:53111/cb';
@@ -157,12 +162,14 @@ describe('resource-server-only mode with an external authorization server', () =
     assert.deepEqual(prm.authorization_servers, [idp.issuer]);
     assert.equal(prm.resource, mcpUrl);
     assert.ok((prm.scopes_supported as string[]).includes('mcp:tools:read'));
+    assert.equal((prm.scopes_supported as string[])[0], 'openid', 'openid is asked for by default (consent at some servers loops without it)');
     for (const path of ['/.well-known/oauth-authorization-server', '/register', '/authorize', '/token', '/login']) {
       assert.equal((await fetch(`${p.issuer}${path}`, { redirect: 'manual' })).status, 404, path);
     }
     const challenge = await fetch(mcpUrl, { method: 'POST' });
     assert.equal(challenge.status, 401);
     assert.match(challenge.headers.get('www-authenticate') ?? '', /resource_metadata="[^"]+\/\.well-known\/oauth-protected-resource\/mcp"/);
+    assert.match(challenge.headers.get('www-authenticate') ?? '', /scope="openid mcp:tools mcp:resources mcp:prompts"/);
     assert.equal(p.initialPassword, undefined, 'no local user is created in this mode');
   });
 
@@ -342,7 +349,7 @@ describe('resource-server-only mode verifying by userinfo (as for Nextcloud\'s o
       clients: [{ client_id: 'app', redirect_uris: [CALLBACK], token_endpoint_auth_method: 'none' }],
     });
     p = await startTestPostern({
-      auth: { external: { issuer: idp.issuer, verify: 'userinfo' } },
+      auth: { external: { issuer: idp.issuer, verify: 'userinfo', audienceCheck: 'none' } },
       identity: { groupRoles: { admin: ['admin'] } },
       policy: { rules: [{ roles: ['admin'], tools: ['*'], policy: 'allow' }] },
     });
@@ -370,6 +377,23 @@ describe('resource-server-only mode verifying by userinfo (as for Nextcloud\'s o
     const bad = await p.guard!.check('Bearer forged-opaque-token');
     assert.equal(bad.ok, false);
     assert.equal(!bad.ok && bad.status, 401);
+  });
+
+  it('says at start when the audience is not checked by the token\'s own aud, and what that risks', async () => {
+    async function startLogs(external: Record<string, unknown>): Promise<string> {
+      const lines: string[] = [];
+      const log = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
+      const dataDir = tempDir();
+      const postern = await startPostern(configSchema.parse({ server: { port: 0 }, dataDir, auth: { external: { issuer: idp.issuer, ...external } }, mcpServers: {} }), { log });
+      await postern.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      return lines.join('');
+    }
+    assert.match(await startLogs({ verify: 'userinfo', audienceCheck: 'none' }), /"level":40.*audienceCheck is \\"none\\": a token the authorization server issued for any of its clients, for another service, is accepted here/);
+    assert.match(await startLogs({ audienceCheck: 'introspection' }), /audienceCheck is \\"introspection\\": an opaque token counts as issued for Postern when the authorization server answers its introspection as active/);
+    const strict = await startLogs({});
+    assert.doesNotMatch(strict, /audienceCheck is \\"(none|introspection)\\":/);
+    assert.match(strict, /no introspection_endpoint, and userinfo cannot tell whom a token was issued for: only JWTs are accepted/);
   });
 });
 
@@ -400,5 +424,11 @@ describe('discovery warnings for an external authorization server', () => {
     const meta = { ...base, code_challenge_methods_supported: ['S256'], registration_endpoint: 'https://as.example/reg' };
     assert.match(discoveryWarnings(meta, { verify: 'introspection' } as typeof cfg).join(), /publishes no introspection_endpoint/);
     assert.match(discoveryWarnings(meta, cfg).join(), /no token can be verified/);
+  });
+
+  it('warns that userinfo alone verifies nothing unless the audience check is off', () => {
+    const meta = { ...base, code_challenge_methods_supported: ['S256'], registration_endpoint: 'https://as.example/reg', userinfo_endpoint: 'https://as.example/me' };
+    assert.match(discoveryWarnings(meta, { verify: 'auto', audienceCheck: 'claim' } as typeof cfg).join(), /userinfo cannot tell whom a token was issued for: only JWTs \(and it publishes no jwks_uri\) are accepted/);
+    assert.deepEqual(discoveryWarnings(meta, { verify: 'auto', audienceCheck: 'none' } as typeof cfg), []);
   });
 });

@@ -1,12 +1,19 @@
 // Property-based bad input (fast-check) against every endpoint: random methods, paths, queries,
-// headers and bodies, and random JSON-RPC on /mcp with a valid token, with and without an
-// established session (whose plain requests take the lean path). Postern must never answer 5xx,
-// never crash, and must still serve a normal flow afterwards.
+// headers and bodies; random JSON-RPC on /mcp with a valid token, with and without an
+// established session (whose plain requests take the lean path); and random values of every
+// header and cookie Postern or oidc-provider parses, on every route family. Postern must never
+// answer 5xx, never log at error level, never crash, and must still serve a normal flow afterwards.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { fullFlow, mcpInitialize } from './helpers/flow.js';
-import { startTestPostern, type TestPostern } from './helpers/postern.js';
+import { fullFlow, mcpInitialize, register } from './helpers/flow.js';
+import { LogCapture, startTestPostern, type TestPostern } from './helpers/postern.js';
+import { COOKIE_NAMES, openLogin } from './helpers/attack.js';
+import { send } from './helpers/http.js';
+import { TestBrowser } from './helpers/browser.js';
+import { deriveKey, loadSecret } from '../src/oauth/secret.js';
+import { CookieKeys } from '../src/oauth/cookie-keys.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 
@@ -51,9 +58,14 @@ describe('bad input never yields a 5xx', () => {
   let token: string;
   let session: string;
   const seen5xx: string[] = [];
+  const log = new LogCapture();
+  /** What reaches console.error (libraries that do not log through pino) during the run. */
+  const consoleErrors: unknown[][] = [];
+  const consoleError = console.error;
 
   before(async () => {
-    p = await startTestPostern();
+    console.error = (...args: unknown[]) => void consoleErrors.push(args);
+    p = await startTestPostern({}, undefined, { capture: log });
     token = (await fullFlow(p.issuer, p.mcpUrl, p.password)).tokens.body.access_token;
     const init = await mcpInitialize(p.mcpUrl, token);
     session = init.headers.get('mcp-session-id')!;
@@ -65,7 +77,10 @@ describe('bad input never yields a 5xx', () => {
     });
     assert.equal(initialized.status, 202);
   });
-  after(() => p.destroy());
+  after(async () => {
+    console.error = consoleError;
+    await p.destroy();
+  });
 
   it('random requests to every endpoint', async () => {
     await fc.assert(
@@ -145,6 +160,104 @@ describe('bad input never yields a 5xx', () => {
       { numRuns: RUNS },
     );
     assert.deepEqual(seen5xx, []);
+  });
+
+  it('random values of every header and cookie Postern parses, on every route family', async () => {
+    // Real state to start from, so that cookies and headers reach the code that reads them: an
+    // interaction with its cookies, a signed-in /account, a registered client.
+    const clientId = (await register(p.issuer)).body.client_id as string;
+    const { browser, page } = await openLogin(p, clientId);
+    const uid = new URL(page.url).pathname;
+    const accountBrowser = new TestBrowser();
+    const login = await accountBrowser.go(`${p.issuer}/account`);
+    await accountBrowser.submit(login, '/login', { username: 'admin', password: p.password });
+    const realCookies = [browser.jar.header(page.url), accountBrowser.jar.header(`${p.issuer}/account`)];
+    const secret = loadSecret(p.config);
+    const cookieKeys = new CookieKeys([deriveKey(secret, 'cookies')]);
+    const accountKey = deriveKey(secret, 'account');
+    const host = new URL(p.issuer).host;
+
+    const routes: Array<[string, string]> = [
+      ['POST', '/mcp'],
+      ['GET', '/mcp'],
+      ['DELETE', '/mcp'],
+      ['GET', '/.well-known/oauth-authorization-server'],
+      ['GET', '/.well-known/openid-configuration'],
+      ['GET', '/.well-known/oauth-protected-resource/mcp'],
+      ['GET', `/authorize?client_id=${clientId}&response_type=code&redirect_uri=${encodeURIComponent('http://127.0.0.1:53999/cb')}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256&resource=${encodeURIComponent(p.mcpUrl)}`],
+      ['POST', '/token'],
+      ['POST', '/register'],
+      ['POST', '/revoke'],
+      ['GET', '/jwks'],
+      ['GET', '/userinfo'],
+      ['GET', uid],
+      ['POST', `${uid}/login`],
+      ['POST', `${uid}/confirm`],
+      ['POST', `${uid}/abort`],
+      ['GET', '/account'],
+      ['POST', '/account/withdraw'],
+      ['GET', '/account/callback?state=x&code=y'],
+      ['GET', '/healthz'],
+      ['GET', '/'],
+    ];
+    const chars = fc.constantFrom(...'%=;,. "\\/+:@?#[]{}*|-_aZ09\t\u00e9\u00ff'.split(''));
+    const junk = fc.oneof(fc.string({ unit: chars, maxLength: 40 }), fc.constantFrom('', '%', '%zz', '%E0%A4%A', '=?base64?!!?=', '=?base64?', 'null', 'a'.repeat(5000)));
+    const cookieValue = fc.string({ unit: fc.constantFrom(...'abcXYZ019-_.|%:'.split('')), maxLength: 30 });
+    const cookie = fc.oneof(
+      // any name, any value
+      fc.array(fc.tuple(fc.oneof(fc.constantFrom(...COOKIE_NAMES), junk), junk).map(([n, v]) => `${n}=${v}`), { maxLength: 4 }).map((pairs) => pairs.join('; ')),
+      // oidc-provider cookies with a valid signature over a value it did not make
+      fc.tuple(fc.constantFrom('_session', '_interaction', '_interaction_resume'), cookieValue).map(([n, v]) => `${n}=${v}; ${n}.sig=${cookieKeys.sign(`${n}=${v}`)}`),
+      // the account cookie, validly signed over an odd account id or expiry
+      fc.tuple(cookieValue, fc.oneof(fc.integer(), fc.constantFrom('x', '', '1e999'))).map(([id, exp]) => {
+        const value = `${id}|${exp}`;
+        return `postern_account=${encodeURIComponent(`${value}.${createHmac('sha256', accountKey).update(value).digest('base64url')}`)}`;
+      }),
+      // the real cookies of a flow, damaged
+      fc.tuple(fc.constantFrom(...realCookies), junk).map(([real, extra]) => `${real}${extra}`),
+      fc.constantFrom(...realCookies),
+    );
+    const headers = fc.record(
+      {
+        cookie,
+        authorization: fc.oneof(junk, junk.map((j) => `Bearer ${j}`), junk.map((j) => `Basic ${j}`), fc.constant(`Bearer ${token}`), fc.constant(`Bearer ${token}x`), fc.constant(`bearer  ${token}`)),
+        'mcp-session-id': fc.oneof(junk, fc.constant(session), fc.uuid()),
+        'mcp-protocol-version': fc.oneof(junk, fc.constantFrom('2025-11-25', '2026-07-28', '2025-06-18')),
+        'mcp-param-message': junk,
+        'mcp-param-a': junk,
+        'x-forwarded-for': junk,
+        'x-forwarded-host': junk,
+        'x-forwarded-proto': junk,
+        'x-forwarded-port': junk,
+        'x-forwarded-prefix': junk,
+        'x-forwarded-user': junk,
+        origin: fc.oneof(junk, fc.constantFrom('null', 'https://evil.example', p.issuer)),
+        host: fc.oneof(fc.constant(host), junk.filter((j) => j.length > 0 && !/[\t]/.test(j)), fc.constantFrom('localhost', `[::1]:${new URL(p.issuer).port}`, 'evil.example', `${host}.`, `a@${host}`)),
+        'last-event-id': junk,
+        accept: fc.constantFrom('application/json, text/event-stream', 'text/html', '*/*', ''),
+      },
+      { requiredKeys: [] },
+    );
+    const bodyFor = (path: string) =>
+      path === '/mcp'
+        ? JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'everything__echo', arguments: { message: 'hi' } } })
+        : path === '/register'
+          ? JSON.stringify({ redirect_uris: ['http://127.0.0.1:53999/cb'] })
+          : 'csrf=x&username=admin&password=wrong&grant=x&token=x&grant_type=authorization_code&code=x&client_id=x';
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes), headers, async ([method, path], sent) => {
+        const post = method === 'POST';
+        const all: Record<string, string> = { ...sent };
+        if (post) all['content-type'] = path === '/mcp' || path === '/register' ? 'application/json' : 'application/x-www-form-urlencoded';
+        const res = await send(`${p.issuer}${path}`, { method, headers: all, body: post ? bodyFor(path) : undefined });
+        if (res.status >= 500) seen5xx.push(`${method} ${path} ${JSON.stringify(sent).slice(0, 300)} → ${res.status}`);
+        return res.status < 500;
+      }),
+      { numRuns: RUNS * 2 },
+    );
+    assert.deepEqual(seen5xx, []);
+    assert.deepEqual(log.errors, []);
+    assert.deepEqual(consoleErrors, []);
   });
 
   it('still serves a normal flow afterwards', async () => {

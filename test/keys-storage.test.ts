@@ -15,7 +15,7 @@ import { mcpInitialize } from './helpers/flow.js';
 import { until } from './helpers/until.js';
 import { CHANGE_POLL_MS } from '../src/store/changes.js';
 
-const cli = path.resolve(import.meta.dirname, '../bin/postern.js');
+const cli = path.resolve(import.meta.dirname, '../scripts/postern-from-source.js');
 
 async function publishedKids(issuer: string): Promise<string[]> {
   const jwks = await (await fetch(`${issuer}/jwks`)).json();

@@ -14,7 +14,7 @@ import { until } from './helpers/until.js';
 import { mcpStatus } from './helpers/attack.js';
 import { CHANGE_POLL_MS } from '../src/store/changes.js';
 
-const cli = path.resolve(import.meta.dirname, '../bin/postern.js');
+const cli = path.resolve(import.meta.dirname, '../scripts/postern-from-source.js');
 const run = (dataDir: string, args: string[], input?: string) =>
   spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', input, env: { PATH: process.env.PATH, POSTERN_DATA_DIR: dataDir } });
 

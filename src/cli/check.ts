@@ -57,7 +57,7 @@ export async function runCheck(config: Config): Promise<number> {
       'configuration OK',
       `  listen:   ${config.server.host}:${config.server.port}`,
       `  issuer:   ${config.server.issuer ?? '(derived from the listen address)'}`,
-      `  auth:     ${!config.auth.enabled ? 'DISABLED' : config.auth.external ? `external authorization server ${config.auth.external.issuer} (verify: ${config.auth.external.verify})` : 'enabled'}`,
+      `  auth:     ${!config.auth.enabled ? 'DISABLED' : config.auth.external ? `external authorization server ${config.auth.external.issuer} (verify: ${config.auth.external.verify}, audienceCheck: ${config.auth.external.audienceCheck})` : 'enabled'}`,
       `  store:    ${config.store.driver} (data in ${config.dataDir})`,
       `  backends: ${backends || 'none'}`,
       names.length ? 'published names that differ from <backend>__<name>:' : 'published names: every tool and prompt as <backend>__<name>',

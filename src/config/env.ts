@@ -19,6 +19,8 @@ const variables: Array<[string, string[], Kind]> = [
   ['POSTERN_DATA_DIR', ['dataDir'], 'string'],
   ['POSTERN_STORE', ['store', 'driver'], 'string'],
   ['POSTERN_LOG_LEVEL', ['log', 'level'], 'string'],
+  ['POSTERN_METRICS_LISTEN', ['metrics', 'listen'], 'string'],
+  ['POSTERN_TRACING_ENABLED', ['tracing', 'enabled'], 'boolean'],
 ];
 
 function convert(name: string, value: string, kind: Kind): unknown {

@@ -12,6 +12,7 @@ import { applyEnv } from './env.js';
 import { ConfigError } from './errors.js';
 import { parseCidr } from './cidr.js';
 import { isLoopbackHost } from '../net/loopback.js';
+import { observabilityChecks } from '../telemetry/schema.js';
 
 export { ConfigError };
 
@@ -100,7 +101,7 @@ function crossChecks(config: Config, insecure: boolean): string[] {
   th.trustedSourceCidrs.forEach((cidr, i) => {
     if (!parseCidr(cidr)) problems.push(`identity.trustedHeader.trustedSourceCidrs.${i}: "${cidr}" is not a CIDR; use e.g. "10.0.0.0/8" or "::1/128"`);
   });
-  problems.push(...externalChecks(config), ...prefixChecks(config));
+  problems.push(...externalChecks(config), ...prefixChecks(config), ...observabilityChecks(config));
   if (issuer && new URL(issuer).pathname !== '/' && issuer.endsWith('/')) {
     problems.push(`server.issuer: "${issuer}" ends with "/"; remove the trailing slash`);
   }
@@ -137,6 +138,15 @@ function externalChecks(config: Config): string[] {
       'auth.external.scopes: lists no mcp:* scope, so no token could carry one; add "mcp:tools" (and its siblings) ' +
         'to the list and the authorization server, or set auth.external.enforceScopes: false',
     );
+  }
+  if (external?.verify === 'userinfo' && external.audienceCheck !== 'none') {
+    problems.push(
+      'auth.external.verify: "userinfo" cannot tell which service a token was issued for; verify by introspection ' +
+        '(verify: auto) or accept that a token issued for another service is taken here with auth.external.audienceCheck: none',
+    );
+  }
+  if (external?.audienceCheck === 'introspection' && (external.verify === 'jwt' || external.verify === 'userinfo')) {
+    problems.push(`auth.external.audienceCheck: "introspection" needs introspection, but verify is "${external.verify}"; set auth.external.verify: auto`);
   }
   for (const [name, backend] of Object.entries(config.mcpServers ?? {})) {
     if (!('url' in backend) || !backend.forwardUserToken) continue;

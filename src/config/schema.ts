@@ -7,11 +7,14 @@ import { localSchema } from '../identity/local/schema.js';
 import { nextcloudSchema } from '../identity/nextcloud/schema.js';
 import { oidcUpstreamSchema } from '../identity/oidc/schema.js';
 import { trustedHeaderSchema } from '../identity/trusted-header/schema.js';
+import { metricsSchema, tracingSchema } from '../telemetry/schema.js';
+import { DEFAULT_MCP_BODY_LIMIT, DEFAULT_TIMEOUTS } from './limits.js';
+import { clientIdMetadataDocumentsSchema, preregisteredClientSchema, tokenHash } from './client-schemas.js';
+
+const KIB = 1024;
 
 const duration = z.number().int().positive();
 
-/** A token known only by its hash, as `postern token hash` prints it. */
-const tokenHash = z.string().regex(/^sha256:[A-Za-z0-9_-]{43}$/, 'use the "sha256:…" value that `postern token hash` prints');
 
 /**
  * A redirect URI a registration may name: the exact URI, or a prefix ending in "*". An http(s)
@@ -65,6 +68,23 @@ export const configSchema = z
         trustProxy: z.boolean().default(false),
         /** Origins allowed to call /mcp from a browser; "*" allows any (tokens still required). */
         corsOrigins: z.array(z.string()).default(['*']),
+        /** Show backend names, states and errors on "/" and /healthz to anyone (off: counts only). */
+        publicStatus: z.boolean().default(false),
+        /** Largest POST /mcp body in bytes; a larger one is refused with 413 while it is read. */
+        mcpBodyLimit: z.number().int().min(KIB, 'use at least 1024 bytes').max(256 * KIB * KIB, 'use at most 268435456 bytes (256 MiB)').default(DEFAULT_MCP_BODY_LIMIT),
+        /** How long clients may take to send a request, and how long idle connections stay open. */
+        timeouts: z
+          .object({
+            headersMs: duration.default(DEFAULT_TIMEOUTS.headersMs),
+            requestMs: duration.default(DEFAULT_TIMEOUTS.requestMs),
+            keepAliveMs: duration.default(DEFAULT_TIMEOUTS.keepAliveMs),
+          })
+          .strict()
+          .prefault({})
+          .refine((t) => t.headersMs <= t.requestMs, {
+            path: ['headersMs'],
+            error: 'must not be larger than server.timeouts.requestMs (the whole request includes its headers)',
+          }),
       })
       .strict()
       .prefault({}),
@@ -79,8 +99,12 @@ export const configSchema = z
         authorizationCodeTtl: duration.default(60),
         sessionTtl: duration.default(14 * 24 * 3600),
         registration: registrationSchema.prefault({}),
-        /** Accept client ID metadata documents (https URLs as client_id) besides registration. */
-        clientIdMetadataDocuments: z.boolean().default(false),
+        clientIdMetadataDocuments: clientIdMetadataDocumentsSchema.prefault({}),
+        /** Clients that do not register themselves (`postern client add` keeps more in the store). */
+        clients: z
+          .array(preregisteredClientSchema)
+          .refine((list) => new Set(list.map((c) => c.id)).size === list.length, 'give each client its own id')
+          .default([]),
         /**
          * Resource-server-only mode: trust this external authorization server instead of running
          * Postern's own (no sign-in pages, no token endpoint; /mcp verifies the AS's tokens).
@@ -95,6 +119,14 @@ export const configSchema = z
             verify: z.enum(['auto', 'jwt', 'introspection', 'userinfo']).default('auto'),
             /** Accepted "aud" values when a token carries one. Default: the /mcp URL and the public base URL. */
             audience: z.array(z.string().min(1)).optional(),
+            /**
+             * How a token is known to be issued for Postern. "claim": its aud must name Postern.
+             * "introspection": the AS answers introspection `active` only for tokens issued for
+             * Postern's resource (Nextcloud's oidc app, Postern's client registered with resource_url);
+             * the answer's aud is not checked (JWTs still are). "none": no check — a token the AS issued
+             * for another service is accepted here.
+             */
+            audienceCheck: z.enum(['claim', 'introspection', 'none']).default('claim'),
             /** Postern's own client at the AS (for introspection). Absent: registered dynamically and kept. */
             clientId: z.string().min(1).optional(),
             clientSecret: z.string().min(1).optional(),
@@ -232,9 +264,13 @@ export const configSchema = z
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /** One log line per HTTP request (route, status, duration). */
+        access: z.boolean().default(false),
       })
       .strict()
       .prefault({}),
+    metrics: metricsSchema,
+    tracing: tracingSchema,
   })
   .strict();
 

@@ -1,8 +1,10 @@
 // The HTTP routes Postern serves itself (everything else is the authorization server's):
 // protected-resource metadata, /mcp behind the guard, the stylesheet, /healthz and a landing page.
 // Hono was picked by measurement: see docs/performance.md ("HTTP layer").
+import type { IncomingMessage } from 'node:http';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Guard } from '../guard/guard.js';
 import type { McpEndpoint } from '../mcp/endpoint.js';
 import type { BackendRegistry } from '../backends/registry.js';
@@ -10,6 +12,7 @@ import { stylesheet } from '../pages/html.js';
 import { landingPage } from './landing.js';
 import { pageHeaders } from '../pages/headers.js';
 import { ANONYMOUS, authInfoOf } from './auth-info.js';
+import { bodyRefused } from './body-limit.js';
 
 export interface AppDeps {
   issuer: string;
@@ -21,6 +24,8 @@ export interface AppDeps {
   registry: BackendRegistry;
   corsOrigins: string[];
   version: string;
+  /** Show backend names and states on "/" and /healthz (server.publicStatus); off: counts only. */
+  publicStatus: boolean;
 }
 
 export const PRM_PATHS = ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp'];
@@ -81,10 +86,20 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get('/healthz', (c) => {
     const backends = deps.registry.status();
+    if (!deps.publicStatus) {
+      return c.json({ status: 'ok', backends: { total: backends.length, ready: backends.filter((b) => b.state === 'ready').length } });
+    }
     return c.json({ status: 'ok', version: deps.version, sessions: deps.endpoint.sessionCount, backends });
   });
 
-  app.get('/', (c) => c.html(landingPage(deps.mcpUrl, deps.registry.status()), 200, pageHeaders()));
+  app.get('/', (c) => c.html(landingPage(deps.mcpUrl, deps.publicStatus ? deps.registry.status() : undefined), 200, pageHeaders()));
+
+  app.onError((err, c) => {
+    // A body refused by body-limit.ts was answered there; the route only learnt that it is gone.
+    // @hono/node-server passes the node request as env.incoming.
+    if (bodyRefused((c.env as { incoming: IncomingMessage }).incoming)) return RESPONSE_ALREADY_SENT;
+    throw err;
+  });
 
   return app;
 }

@@ -4,46 +4,50 @@
 // /mcp route of app.ts with the body already read, and is answered there.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Guard } from '../guard/guard.js';
-import { MAX_BODY, type McpEndpoint } from '../mcp/endpoint.js';
+import type { McpEndpoint } from '../mcp/endpoint.js';
 import { ANONYMOUS, authInfoOf } from './auth-info.js';
 
 export type McpLane = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
-/** Reads the body, stopping once it is over MAX_BODY (the full route then answers 413). */
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * Reads the body. edge/body-limit.ts has already bounded it (a larger one is answered with 413 and
+ * never ends here); `limit` keeps this read bounded on its own.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const done = () => {
-      req.off('data', onData).off('end', done).off('error', reject);
+      req.off('data', onData).off('end', done).off('error', reject).off('close', closed);
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     };
     const onData = (chunk: Buffer) => {
       chunks.push(chunk);
       size += chunk.length;
-      if (size > MAX_BODY) done();
+      if (size > limit) done();
     };
-    req.on('data', onData).on('end', done).on('error', reject);
+    const closed = () => reject(new Error('the connection closed before the body ended'));
+    req.on('data', onData).on('end', done).on('error', reject).on('close', closed);
   });
 }
 
-export function createMcpLane(deps: { guard?: Guard; endpoint: McpEndpoint; mcpUrl: string }): McpLane {
+export function createMcpLane(deps: { guard?: Guard; endpoint: McpEndpoint; mcpUrl: string; maxBody: number }): McpLane {
   const resource = new URL(deps.mcpUrl);
   return async (req, res) => {
     // Browsers (Origin) need the route's CORS answer; a query string may carry a token it refuses.
     if (req.method !== 'POST' || req.url !== '/mcp' || req.headers.origin !== undefined || req.headers['mcp-session-id'] === undefined) {
       return false;
     }
-    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) return false;
+    if (Number(req.headers['content-length'] ?? 0) > deps.maxBody) return false;
     let body: Buffer;
     try {
-      body = await readBody(req);
+      body = await readBody(req, deps.maxBody);
     } catch {
       return true; // the client went away in the middle of its body: nothing is left to answer
     }
     // @hono/node-server builds the route's Request body from rawBody when the stream is consumed.
     (req as IncomingMessage & { rawBody?: Buffer }).rawBody = body;
-    if (body.length > MAX_BODY) return false;
+    if (body.length > deps.maxBody) return false;
     let message: unknown;
     try {
       message = JSON.parse(body.toString('utf8'));

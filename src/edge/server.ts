@@ -6,9 +6,11 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
+import { DEFAULT_TIMEOUTS } from '../config/limits.js';
 import { APP_PATHS } from './app.js';
 import type { McpLane } from './mcp-lane.js';
 import { isLoopbackHost } from '../net/loopback.js';
+import { bodyRefused, limitBody } from './body-limit.js';
 
 export interface Routes {
   app: Hono;
@@ -23,6 +25,8 @@ export interface Routes {
   trustProxy: boolean;
   /** The lean path for POST /mcp on an established session; what it does not take goes to `app`. */
   mcpLane?: McpLane;
+  /** Largest /mcp request body (server.mcpBodyLimit); other routes' limits are fixed (body-limit.ts). */
+  mcpBodyLimit: number;
 }
 
 /** A Host header is a host name or address and an optional port, nothing else (no userinfo, path). */
@@ -83,6 +87,7 @@ export function createDispatcher(routes: Routes, log: Logger) {
       req.headers['x-forwarded-host'] = routes.issuer.host;
       req.headers['x-forwarded-proto'] = routes.issuer.protocol.slice(0, -1);
       if (!routes.trustProxy) delete req.headers['x-forwarded-for'];
+      if (!limitBody(req, res, pathname, routes.mcpBodyLimit)) return;
 
       if (pathname === '/mcp' && routes.mcpLane && (await routes.mcpLane(req, res))) return;
       if (APP_PATHS.has(pathname) || !routes.authorizationServer) {
@@ -92,6 +97,7 @@ export function createDispatcher(routes: Routes, log: Logger) {
       if (routes.interactions && (await routes.interactions(req, res, pathname))) return;
       routes.authorizationServer(req, res);
     } catch (err) {
+      if (bodyRefused(req)) return; // answered with 413; the route only learnt that its body is gone
       log.error({ err }, 'request failed');
       fail(res, 500, 'internal error');
     }
@@ -110,9 +116,29 @@ export function serveWith(server: HttpServer, handler: (req: IncomingMessage, re
   server.on('request', handler);
 }
 
-export async function listen(host: string, port: number): Promise<{ server: HttpServer; port: number }> {
-  const server = createServer(starting);
-  server.keepAliveTimeout = 65_000;
+/**
+ * Limits on slow clients (server.timeouts): the request head and the whole request must arrive in
+ * time, or Node answers 408 and closes the connection; an idle keep-alive connection is closed.
+ * Responses have no time limit: /mcp streams and long tool calls run as long as they need.
+ */
+export interface Timeouts {
+  headersMs: number;
+  requestMs: number;
+  keepAliveMs: number;
+}
+
+export async function listen(host: string, port: number, timeouts: Timeouts = DEFAULT_TIMEOUTS): Promise<{ server: HttpServer; port: number }> {
+  const server = createServer(
+    {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      // How often Node checks the two above; a slow request is cut at most this much late.
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(timeouts.headersMs / 4)),
+    },
+    starting,
+  );
+  server.keepAliveTimeout = timeouts.keepAliveMs;
+  // No socket inactivity timeout (server.timeout stays 0): it would also cut quiet /mcp streams.
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

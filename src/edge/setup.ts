@@ -1,6 +1,6 @@
 // The HTTP face on the listening server: the Hono app (metadata, /mcp, /healthz, pages' assets),
-// the lean /mcp lane, the authorization server's routes, Host checks, and a commit of the store's
-// writes before every response.
+// the lean /mcp lane, the authorization server's routes, Host checks, counted request bodies, a
+// commit of the store's writes before every response, and whatever observes the requests.
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { BackendRegistry } from '../backends/registry.js';
@@ -13,6 +13,8 @@ import { createApp } from './app.js';
 import { commitBeforeResponse } from './commit-before-response.js';
 import { createMcpLane } from './mcp-lane.js';
 import { createDispatcher, serveWith } from './server.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 /** A host as it appears in a URL (IPv6 in brackets). */
 export function urlHost(host: string): string {
@@ -44,6 +46,8 @@ export function serveGateway(
     log: Logger;
     /** Absent when auth is disabled. */
     auth?: GatewayAuth;
+    /** Wraps the request handler (metrics, traces, the access log); absent: none. */
+    observe?: (handler: Handler) => Handler;
   },
 ): void {
   const { config, issuer, mcpUrl, endpoint, auth, log } = deps;
@@ -63,6 +67,7 @@ export function serveGateway(
     registry: deps.registry,
     corsOrigins: config.server.corsOrigins,
     version: deps.version,
+    publicStatus: config.server.publicStatus,
   });
   // Loopback names (net/loopback.ts) are served besides these.
   const allowedHosts = new Set([new URL(issuer).hostname.toLowerCase()]);
@@ -75,9 +80,11 @@ export function serveGateway(
       allowedHosts,
       issuer: new URL(issuer),
       trustProxy: config.server.trustProxy,
-      mcpLane: createMcpLane({ guard, endpoint, mcpUrl }),
+      mcpLane: createMcpLane({ guard, endpoint, mcpUrl, maxBody: config.server.mcpBodyLimit }),
+      mcpBodyLimit: config.server.mcpBodyLimit,
     },
     log,
   );
-  serveWith(server, commitBeforeResponse(deps.store, dispatch, (err) => log.error({ err }, 'store commit failed; the response was dropped')));
+  const handler = commitBeforeResponse(deps.store, dispatch, (err) => log.error({ err }, 'store commit failed; the response was dropped'));
+  serveWith(server, deps.observe ? deps.observe(handler) : handler);
 }

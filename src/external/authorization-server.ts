@@ -80,6 +80,11 @@ export function discoveryWarnings(meta: oidc.ServerMetadata, cfg: ExternalConfig
   if (mode !== 'auto' && !meta[NEEDS[mode]]) warnings.push(`auth.external.verify is "${mode}" but it publishes no ${NEEDS[mode]}`);
   if (mode === 'auto' && !meta.jwks_uri && !meta.introspection_endpoint && !meta.userinfo_endpoint) {
     warnings.push('it publishes no jwks_uri, introspection_endpoint or userinfo_endpoint: no token can be verified');
+  } else if (mode === 'auto' && !meta.introspection_endpoint && meta.userinfo_endpoint && cfg.audienceCheck !== 'none') {
+    warnings.push(
+      `it publishes no introspection_endpoint, and userinfo cannot tell whom a token was issued for: only JWTs${meta.jwks_uri ? '' : ' (and it publishes no jwks_uri)'} are accepted ` +
+        'unless auth.external.audienceCheck is "none" (accepting tokens issued for other services)',
+    );
   }
   return warnings;
 }

@@ -1,7 +1,8 @@
 // Postern's own client at the external authorization server, which introspection needs. A client
 // ID and secret from the config win; otherwise Postern registers itself once (RFC 7591) as a
 // confidential client, keeps the credentials in the store with the secret sealed, and registers
-// again when they expire or the AS stops accepting them.
+// again when they expire or the AS stops accepting them. The registration names Postern's /mcp URL
+// as `resource_url` (Nextcloud's oidc app answers introspection only for tokens issued for it).
 import * as oidc from 'openid-client';
 import type { Logger } from 'pino';
 import type { Sealer } from '../identity/sealed.js';
@@ -12,6 +13,8 @@ interface StoredCredentials {
   clientId: string;
   sealedSecret?: string;
   expiresAt?: number;
+  /** The resource_url it was registered with; another one (or none) means registering again. */
+  resourceUrl?: string;
 }
 
 /** Re-register this long before the AS says the secret expires. */
@@ -28,6 +31,8 @@ export class ClientCredentials implements CredentialSource {
     private readonly sealer: Sealer,
     /** Redirect URI to register; Postern never sends a browser there, but servers insist on one. */
     private readonly redirectUri: string,
+    /** Postern's /mcp URL: the resource whose tokens this client introspects. */
+    private readonly resourceUrl: string,
     private readonly log: Logger,
   ) {
     this.key = `external-client:${cfg.issuer}`;
@@ -59,7 +64,7 @@ export class ClientCredentials implements CredentialSource {
     if (!raw) return undefined;
     try {
       const s = JSON.parse(raw) as StoredCredentials;
-      if (!s.clientId) return undefined;
+      if (!s.clientId || s.resourceUrl !== this.resourceUrl) return undefined;
       const clientSecret = s.sealedSecret ? this.sealer.open(s.sealedSecret, this.key) : undefined;
       return { clientId: s.clientId, clientSecret, expiresAt: s.expiresAt, registered: true };
     } catch (err) {
@@ -87,6 +92,8 @@ export class ClientCredentials implements CredentialSource {
           grant_types: ['authorization_code'],
           response_types: ['code'],
           token_endpoint_auth_method: 'client_secret_basic',
+          // Not RFC 7591; servers that do not know it ignore it.
+          resource_url: this.resourceUrl,
         },
         undefined,
         discoveryOptions(this.cfg, algorithm),
@@ -95,12 +102,20 @@ export class ClientCredentials implements CredentialSource {
       throw new AuthorizationServerUnavailable(`registering Postern at ${this.cfg.issuer} failed: ${(err as Error).message}`);
     }
     const m = registered.clientMetadata();
+    if (this.cfg.audienceCheck === 'introspection' && m.resource_url !== this.resourceUrl) {
+      throw new AuthorizationServerUnavailable(
+        `${this.cfg.issuer} registered Postern without resource_url ${this.resourceUrl}, so its introspection answers do not show ` +
+          'that a token was issued for Postern; auth.external.audienceCheck "introspection" needs an authorization server that keeps it ' +
+          '(Nextcloud\'s oidc app), or register Postern there by hand with that resource URL and set auth.external.clientId and clientSecret',
+      );
+    }
     const expires = typeof m.client_secret_expires_at === 'number' && m.client_secret_expires_at > 0 ? m.client_secret_expires_at : undefined;
     const credentials: Credentials = { clientId: m.client_id, clientSecret: m.client_secret, expiresAt: expires, registered: true };
     const stored: StoredCredentials = {
       clientId: m.client_id,
       sealedSecret: m.client_secret ? this.sealer.seal(m.client_secret, this.key) : undefined,
       expiresAt: expires,
+      resourceUrl: this.resourceUrl,
     };
     await this.store.putSetting(this.key, JSON.stringify(stored));
     this.log.info({ clientId: m.client_id, expiresAt: expires }, 'registered Postern at the external authorization server');

@@ -1,13 +1,16 @@
 // Verifies access tokens an external authorization server issued: JWTs by its JWKS (jose), other
-// tokens by RFC 7662 introspection or, for servers that offer neither (Nextcloud's oidc app), by
-// calling its userinfo endpoint. The audience is checked whenever the token carries one. Results
-// are cached until the token expires, at most auth.external.cacheTtl; refusals for 30 s, so a
-// flood of bad tokens does not become a flood of calls to the AS.
+// tokens by RFC 7662 introspection or, when the operator accepts that it cannot tell a token's
+// audience, by calling the userinfo endpoint. How a token is known to be for Postern follows
+// auth.external.audienceCheck. An introspection answer without the groups claim gets the groups
+// from userinfo when groups map to roles. Results are cached until the token expires, at most
+// auth.external.cacheTtl; refusals for 30 s, so a flood of bad tokens does not become a flood of
+// calls to the AS.
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import * as oidc from 'openid-client';
 import { describeJwtError } from '../guard/jwt-verifier.js';
 import { TokenCache } from '../guard/token-cache.js';
 import { TokenRejected, type Caller, type TokenVerifier } from '../guard/types.js';
+import { describeRefusal, isRefusal, statusOf } from './answers.js';
 import { AuthorizationServerUnavailable, type ExternalAuthorizationServer, type ExternalConfig } from './authorization-server.js';
 import { callerFromClaims, type ClaimMapping } from './claims.js';
 
@@ -64,15 +67,19 @@ export class ExternalTokenVerifier implements TokenVerifier {
 
   private async check(token: string): Promise<Caller> {
     const meta = await this.opts.as.serverMetadata();
-    const mode = this.cfg.verify === 'auto' ? autoMode(token, meta) : this.cfg.verify;
+    const mode = this.cfg.verify === 'auto' ? autoMode(token, meta, this.cfg.audienceCheck) : this.cfg.verify;
     if (mode === 'jwt') return this.viaJwks(token, meta);
-    if (mode === 'introspection') return this.viaIntrospection(token);
+    if (mode === 'introspection') return this.viaIntrospection(token, meta);
     if (mode === 'userinfo') return this.viaUserinfo(token);
-    throw new AuthorizationServerUnavailable(`${this.cfg.issuer} publishes no jwks_uri, introspection_endpoint or userinfo_endpoint`);
+    throw new AuthorizationServerUnavailable(
+      meta.userinfo_endpoint
+        ? `${this.cfg.issuer} offers only userinfo for this token, which cannot tell whom it was issued for; see auth.external.audienceCheck`
+        : `${this.cfg.issuer} publishes no jwks_uri, introspection_endpoint or userinfo_endpoint`,
+    );
   }
 
   private checkAudience(aud: unknown): void {
-    if (aud === undefined) return;
+    if (aud === undefined || this.cfg.audienceCheck === 'none') return;
     const values = (Array.isArray(aud) ? aud : [aud]).map(String);
     if (!values.some((v) => this.opts.audience.includes(v))) throw new TokenRejected('the access token is for another audience');
   }
@@ -95,20 +102,16 @@ export class ExternalTokenVerifier implements TokenVerifier {
     return callerFromClaims(payload, this.opts.mapping, this.name, { scopesFromToken: true });
   }
 
-  private async viaIntrospection(token: string, retried = false): Promise<Caller> {
+  private async viaIntrospection(token: string, meta: oidc.ServerMetadata, retried = false): Promise<Caller> {
     const { config, credentials } = await this.opts.as.withClient();
     let answer: oidc.IntrospectionResponse;
     try {
       answer = await oidc.tokenIntrospection(config, token, { token_type_hint: 'access_token' });
     } catch (err) {
-      const refused =
-        (err instanceof oidc.ResponseBodyError && (err.status === 401 || err.error === 'invalid_client')) ||
-        (err instanceof oidc.WWWAuthenticateChallengeError && err.status === 401);
-      if (refused && !retried && (await this.opts.as.credentialsRejected(credentials))) return this.viaIntrospection(token, true);
-      // A 400 about the token itself (not about Postern's client) is a refusal of the token.
-      if (!refused && err instanceof oidc.ResponseBodyError && err.status === 400) {
-        throw new TokenRejected(`the authorization server refused the access token (${err.error})`);
-      }
+      // Postern's own client refused: not the user's fault, so an outage to fix (or a new registration), never a 401.
+      const clientRefused = statusOf(err) === 401 || (err instanceof oidc.ResponseBodyError && err.error === 'invalid_client');
+      if (clientRefused && !retried && (await this.opts.as.credentialsRejected(credentials))) return this.viaIntrospection(token, meta, true);
+      if (!clientRefused && isRefusal(err)) throw new TokenRejected(`the authorization server refused the access token (${describeRefusal(err)})`);
       throw new AuthorizationServerUnavailable(`introspection at ${this.cfg.issuer} failed: ${(err as Error).message}`);
     }
     if (!answer.active) throw new TokenRejected('the access token is not active');
@@ -118,29 +121,40 @@ export class ExternalTokenVerifier implements TokenVerifier {
       throw new TokenRejected('the access token is from another issuer');
     }
     if (typeof answer.exp === 'number' && answer.exp <= Date.now() / 1000) throw new TokenRejected('the access token expired');
-    this.checkAudience(answer.aud);
-    return callerFromClaims(answer as JWTPayload, this.opts.mapping, this.name, { scopesFromToken: true });
+    // With "introspection", the AS answering `active` to Postern's client is the proof; its aud names the client.
+    if (this.cfg.audienceCheck === 'claim') this.checkAudience(answer.aud);
+    const claims = await this.withGroups(token, answer as JWTPayload, meta);
+    return callerFromClaims(claims, this.opts.mapping, this.name, { scopesFromToken: true });
+  }
+
+  /** Adds the groups from userinfo when the introspection answer has none and groups map to roles. */
+  private async withGroups(token: string, claims: JWTPayload, meta: oidc.ServerMetadata): Promise<JWTPayload> {
+    const { groupsClaim, subjectClaim, groupRoles } = this.opts.mapping;
+    if (claims[groupsClaim] !== undefined || Object.keys(groupRoles).length === 0 || !meta.userinfo_endpoint) return claims;
+    const info = await this.userinfo(token);
+    if (info[subjectClaim] !== claims[subjectClaim]) throw new TokenRejected('userinfo names another user than introspection');
+    return { ...claims, [groupsClaim]: info[groupsClaim] };
   }
 
   private async viaUserinfo(token: string): Promise<Caller> {
-    const config = await this.opts.as.anonymous();
-    let claims: oidc.UserInfoResponse;
+    // userinfo says who the token belongs to but not its scopes or expiry.
+    return callerFromClaims((await this.userinfo(token)) as JWTPayload, this.opts.mapping, this.name, { scopesFromToken: false });
+  }
+
+  private async userinfo(token: string): Promise<oidc.UserInfoResponse> {
     try {
-      claims = await oidc.fetchUserInfo(config, token, oidc.skipSubjectCheck);
+      return await oidc.fetchUserInfo(await this.opts.as.anonymous(), token, oidc.skipSubjectCheck);
     } catch (err) {
-      if (err instanceof oidc.WWWAuthenticateChallengeError || (err instanceof oidc.ResponseBodyError && err.status < 500)) {
-        throw new TokenRejected('the authorization server does not accept this access token');
-      }
+      if (isRefusal(err)) throw new TokenRejected(`the authorization server does not accept this access token (${describeRefusal(err)})`);
       throw new AuthorizationServerUnavailable(`userinfo at ${this.cfg.issuer} failed: ${(err as Error).message}`);
     }
-    // userinfo says who the token belongs to but not its scopes or expiry.
-    return callerFromClaims(claims as JWTPayload, this.opts.mapping, this.name, { scopesFromToken: false });
   }
 }
 
-function autoMode(token: string, meta: oidc.ServerMetadata): 'jwt' | 'introspection' | 'userinfo' | undefined {
+function autoMode(token: string, meta: oidc.ServerMetadata, audienceCheck: ExternalConfig['audienceCheck']): 'jwt' | 'introspection' | 'userinfo' | undefined {
   if (JWT_SHAPE.test(token) && meta.jwks_uri) return 'jwt';
   if (meta.introspection_endpoint) return 'introspection';
-  if (meta.userinfo_endpoint) return 'userinfo';
+  // userinfo cannot tell whom a token was issued for: only when the operator said the audience is not checked.
+  if (meta.userinfo_endpoint && audienceCheck === 'none') return 'userinfo';
   return undefined;
 }

@@ -3,7 +3,7 @@
 // create`). Second in the guard's verifier chain, after Postern's own JWTs. Verifications are
 // cached in memory; a change to the stored tokens (`postern token revoke`, in this process or
 // another on the same store) empties the cache, so a revoked token is refused within a second.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { StaticTokenStore, ChangeSignal } from '../store/types.js';
 import { TokenCache } from './token-cache.js';
@@ -18,6 +18,13 @@ const STATIC_PREFIX = 'pst_';
 const CACHE_SECONDS = 60;
 
 export const hashStaticToken = (token: string): string => `sha256:${createHash('sha256').update(token).digest('base64url')}`;
+
+/** Does `value` hash to `hash` (a "sha256:…" value)? Compared in constant time. */
+export function matchesHash(value: string, hash: string): boolean {
+  const given = Buffer.from(hashStaticToken(value));
+  const kept = Buffer.from(hash);
+  return given.length === kept.length && timingSafeEqual(given, kept);
+}
 
 function generateStaticToken(): string {
   return STATIC_PREFIX + randomBytes(32).toString('base64url');

@@ -34,7 +34,7 @@ export interface StepContext {
   page(status: number, html: string): Promise<void>;
   /** Answers with an error page. */
   fail(status: number, title: string, message: string, detail?: string): void;
-  /** The client's name, for a source's own pages. */
+  /** How pages name the client (a metadata-document client by its host first), for a source's own pages. */
   clientName(): Promise<string>;
 }
 

@@ -3,14 +3,15 @@
 // client ID. The first entry that matches applies: it can cut the caller's roles down, keep only
 // some tools and prompts, or keep only tools marked read-only.
 import type { Config } from '../config/schema.js';
-import { globToRegExp, patternsAdmit } from './policy.js';
+import { globToRegExp } from '../config/glob.js';
+import { patternsAdmit } from './policy.js';
 
 /** An entry without `tools` keeps every tool. */
 const ANY = [/^/];
 
 type Entry = Config['policy']['clients'][number];
 
-/** What Postern knows of a client: registration metadata for its own clients, the ID alone otherwise. */
+/** What Postern knows of a client: its metadata for its own clients, the ID alone otherwise. */
 export interface ClientInfo {
   clientId: string;
   name?: string;
@@ -90,8 +91,8 @@ export class ClientRestrictions {
   }
 }
 
-/** Looks a client up in Postern's own registrations. */
-export function storedClientLookup(find: (clientId: string) => Promise<Record<string, unknown> | undefined>) {
+/** Looks a client up through its metadata (registration, pre-registration or metadata document). */
+export function clientLookup(find: (clientId: string) => Promise<Record<string, unknown> | undefined>) {
   return async (clientId: string): Promise<ClientInfo | undefined> => {
     const payload = await find(clientId);
     if (!payload) return undefined;

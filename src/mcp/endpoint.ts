@@ -18,6 +18,8 @@ import { laneMessage, serveOnLane } from './session-lane.js';
 import { ParkedCalls } from './parked-calls.js';
 import { SessionTable, type SessionCaps } from './session-table.js';
 import { paramHeaderRejection } from './param-headers.js';
+import { DEFAULT_MCP_BODY_LIMIT } from '../config/limits.js';
+import type { ToolCalls } from '../telemetry/tool-calls.js';
 
 interface Session {
   transport: SessionTransport;
@@ -44,9 +46,11 @@ export interface McpEndpointOptions {
   restrictions?: ClientRestrictions;
   /** The 403 for a token that lacks a scope the request needs (absent: scopes are not checked). */
   insufficientScope?: (needed: string[], granted: string[]) => Response;
+  /** Largest request body in bytes (server.mcpBodyLimit; the edge refuses larger ones first). */
+  maxBody?: number;
+  /** Metrics and spans of tool calls; absent when neither is on. */
+  toolCalls?: ToolCalls;
 }
-
-export const MAX_BODY = 4 * 1024 * 1024;
 
 function jsonRpcError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }), {
@@ -70,6 +74,7 @@ export class McpEndpoint {
   private readonly idleMs: number;
   private readonly unsubscribe: () => void;
   private readonly parked = new ParkedCalls();
+  private readonly maxBody: number;
 
   constructor(private readonly opts: McpEndpointOptions) {
     this.idleMs = opts.sessionIdleMs ?? 30 * 60_000;
@@ -77,9 +82,10 @@ export class McpEndpoint {
       opts.log.debug({ subject: session.subject }, 'session closed to make room for a new one (mcp.sessions)');
       endSession(session);
     });
+    this.maxBody = opts.maxBody ?? DEFAULT_MCP_BODY_LIMIT;
     this.modern = createMcpHandler(({ authInfo }) => createGatewayServer(opts.registry, opts.info, this.access(authInfo)).server, {
       legacy: 'reject',
-      maxRequestBodySize: MAX_BODY,
+      maxRequestBodySize: this.maxBody,
       onerror: (err) => opts.log.debug({ err: err.message }, 'mcp request rejected'),
     });
     this.sweeper = setInterval(() => this.sweep(), Math.min(this.idleMs, 60_000));
@@ -91,7 +97,7 @@ export class McpEndpoint {
     const roles = (authInfo?.extra?.roles as string[] | undefined) ?? [];
     const subject = authInfo?.extra?.subject as string | undefined;
     const restriction = authInfo?.extra?.restriction as Restriction | undefined;
-    return { policy: this.opts.policy, audit: this.opts.audit, restriction, parked: this.parked, caller: { roles, clientId: authInfo?.clientId ?? '', subject } };
+    return { policy: this.opts.policy, audit: this.opts.audit, restriction, parked: this.parked, caller: { roles, clientId: authInfo?.clientId ?? '', subject }, toolCalls: this.opts.toolCalls };
   }
 
   get sessionCount(): number {
@@ -102,9 +108,9 @@ export class McpEndpoint {
     let parsedBody: unknown;
     if (request.method === 'POST') {
       const length = Number(request.headers.get('content-length') ?? 0);
-      if (length > MAX_BODY) return jsonRpcError(413, -32600, 'request body too large');
+      if (length > this.maxBody) return jsonRpcError(413, -32600, 'request body too large');
       const text = await request.text();
-      if (text.length > MAX_BODY) return jsonRpcError(413, -32600, 'request body too large');
+      if (text.length > this.maxBody) return jsonRpcError(413, -32600, 'request body too large');
       try {
         parsedBody = JSON.parse(text);
       } catch {

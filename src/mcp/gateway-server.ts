@@ -20,6 +20,7 @@ import type { ToolPolicy } from './policy.js';
 import type { Audit } from '../audit/trail.js';
 import type { Restriction } from './client-restrictions.js';
 import { toolReach } from '../protocol/scopes.js';
+import { UNOBSERVED, type ToolCalls } from '../telemetry/tool-calls.js';
 
 /** Who is calling, as far as the policy needs to know. */
 export interface Access {
@@ -30,6 +31,8 @@ export interface Access {
   audit?: Audit;
   /** Calls to 2025-era backends waiting for a 2026-era caller's input (parked-calls.ts). */
   parked: ParkedCalls;
+  /** Metrics and spans of tool calls, when on. */
+  toolCalls?: ToolCalls;
 }
 
 type Ctx = HandlerContext;
@@ -126,10 +129,11 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
     const { name, arguments: args } = request.params;
     const named = registry.resolve('tool', name);
     const action = named?.qualified ?? name;
-    if (!mayTool(name, ctx, named)) notAllowed('tool', name, { ...access, caller }, action);
+    const probe = access.toolCalls?.probe(named, name) ?? UNOBSERVED;
+    if (!probe.judge(() => mayTool(name, ctx, named))) notAllowed('tool', name, { ...access, caller }, action);
     const logged = named?.backend.config.auditArguments ? { arguments: JSON.stringify(args ?? {}).slice(0, MAX_LOGGED_ARGUMENTS) } : {};
     try {
-      return await audited(action, () => forward(ctx, (call) => registry.callTool(name, args, call)), logged);
+      return await audited(action, () => forward(ctx, (call) => probe.call(() => registry.callTool(name, args, call))), logged);
     } catch (err) {
       toProtocolError(err);
     }

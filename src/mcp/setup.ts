@@ -1,10 +1,11 @@
 // The MCP endpoint, built from the configuration: the tool policy, the per-client limits (judged
-// by the registered client, looked up with `findClient`), session caps and the audit trail.
+// by the client's metadata, looked up with `findClient`), session caps, the body limit, the audit
+// trail and the tool-call probes of metrics and traces.
 import type { Logger } from 'pino';
 import type { Audit } from '../audit/trail.js';
 import type { BackendRegistry } from '../backends/registry.js';
 import type { Config } from '../config/schema.js';
-import { ClientRestrictions, storedClientLookup } from './client-restrictions.js';
+import { ClientRestrictions, clientLookup } from './client-restrictions.js';
 import { McpEndpoint, type McpEndpointOptions } from './endpoint.js';
 import { ToolPolicy } from './policy.js';
 
@@ -14,9 +15,13 @@ export function mcpEndpoint(deps: {
   info: McpEndpointOptions['info'];
   audit: Audit;
   log: Logger;
-  /** A registered client's stored metadata (absent: clients are not Postern's own). */
+  /**
+   * A client's metadata as Postern's authorization server knows it: registered, pre-registered or
+   * from its metadata document (absent: clients are not Postern's own).
+   */
   findClient?: (clientId: string) => Promise<Record<string, unknown> | undefined>;
   insufficientScope?: McpEndpointOptions['insufficientScope'];
+  toolCalls?: McpEndpointOptions['toolCalls'];
 }): McpEndpoint {
   const { config, log, findClient } = deps;
   const policy = new ToolPolicy(config.policy.rules);
@@ -30,7 +35,9 @@ export function mcpEndpoint(deps: {
     sessionIdleMs: idleTtl * 1000,
     policy,
     audit: deps.audit,
-    restrictions: new ClientRestrictions(config.policy.clients, findClient ? storedClientLookup(findClient) : async () => undefined),
+    restrictions: new ClientRestrictions(config.policy.clients, findClient ? clientLookup(findClient) : async () => undefined),
     insufficientScope: deps.insufficientScope,
+    maxBody: config.server.mcpBodyLimit,
+    toolCalls: deps.toolCalls,
   });
 }

@@ -10,7 +10,7 @@ const IPV4_LOOPBACK = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 const IPV6_LOOPBACK = /^(?:::1|::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4})$/;
 
 /** The host as a browser would use it (lower case, IP addresses in their canonical form), or undefined. */
-function canonicalHost(host: string): string | undefined {
+export function canonicalHost(host: string): string | undefined {
   if (!host || /[\s/?#@\\]/.test(host)) return undefined;
   const bracketed = !host.startsWith('[') && host.includes(':') ? `[${host}]` : host;
   const url = URL.parse(`http://${bracketed}/`);

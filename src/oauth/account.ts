@@ -5,13 +5,14 @@
 // keeps a short-lived, signed, path-scoped cookie.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseCookie } from 'hono/utils/cookie';
 import type { OidcArtifacts } from '../store/types.js';
 import { hashId } from './adapter.js';
 import type { Csrf } from './csrf.js';
 import { readForm, FormError } from './forms.js';
 import { esc, page } from '../pages/html.js';
 import { revokeGrant } from './middleware.js';
-import { errorPage } from './pages.js';
+import { errorPage } from '../pages/html.js';
 import { pageHeaders } from '../pages/headers.js';
 
 export const ACCOUNT_CLIENT_ID = 'postern-account';
@@ -47,12 +48,12 @@ export function createAccountHandler(deps: { issuer: string; store: OidcArtifact
 
   const sign = (value: string) => `${value}.${createHmac('sha256', key).update(value).digest('base64url')}`;
   function session(req: IncomingMessage): string | undefined {
-    const raw = /(?:^|;\s*)postern_account=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
-    if (!raw) return undefined;
-    const i = raw.lastIndexOf('.');
-    const value = decodeURIComponent(raw.slice(0, i));
+    // A value that does not decode is kept as sent, and so fails the signature check below.
+    const cookie = parseCookie(req.headers.cookie ?? '', COOKIE)[COOKIE];
+    if (!cookie) return undefined;
+    const value = cookie.slice(0, cookie.lastIndexOf('.'));
     const expected = Buffer.from(sign(value));
-    const given = Buffer.from(decodeURIComponent(raw));
+    const given = Buffer.from(cookie);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
     const [accountId, exp] = [value.slice(0, value.lastIndexOf('|')), Number(value.slice(value.lastIndexOf('|') + 1))];
     return exp > Date.now() / 1000 ? accountId : undefined;

@@ -14,7 +14,9 @@ import { Csrf } from './csrf.js';
 import type { LoginLimits } from './login-limits.js';
 import type { Audit } from '../audit/trail.js';
 import { FormError, readForm } from './forms.js';
-import { consentPage, errorPage, loginPage, type ClientView } from './pages.js';
+import { consentPage, loginPage } from './pages.js';
+import { errorPage } from '../pages/html.js';
+import { clientTitle, clientView } from './client-view.js';
 import { pageHeaders } from '../pages/headers.js';
 import { ACCOUNT_CLIENT_ID } from './account.js';
 import { nowSeconds } from '../store/types.js';
@@ -79,17 +81,6 @@ export function createInteractionHandler(deps: InteractionDeps) {
   const fail = (res: ServerResponse) => (status: number, title: string, message: string, detail?: string) =>
     send(res, status, errorPage(title, message, detail));
 
-  async function clientView(details: Details): Promise<ClientView> {
-    const clientId = String(details.params.client_id ?? '');
-    const client = await provider.Client.find(clientId);
-    const redirect = URL.parse(String(details.params.redirect_uri ?? ''));
-    return {
-      name: (client?.clientName as string | undefined) ?? clientId,
-      clientId,
-      redirectHost: redirect ? (redirect.host || redirect.protocol) : 'unknown',
-    };
-  }
-
   function requestedScopes(details: Details): string[] {
     const d = details.prompt.details as {
       missingOIDCScope?: string[];
@@ -101,7 +92,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
   }
 
   async function show(req: IncomingMessage, res: ServerResponse, details: Details, error?: string, username?: string, status?: number) {
-    const client = await clientView(details);
+    const client = await clientView(provider, details.params);
     const base = `/interaction/${details.uid}`;
     const token = csrf.token(details.uid);
     const targets = formTarget(details.params.redirect_uri);
@@ -204,7 +195,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
       attempt: (call) => fromSource(req, res, details, call),
       page: async (status, html) => send(res, status, html),
       fail: fail(res),
-      clientName: async () => (await clientView(details)).name,
+      clientName: async () => clientTitle(await clientView(provider, details.params)),
     };
   }
 
@@ -294,7 +285,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
       else await abort(req, res, details);
     } catch (err) {
       if (res.headersSent) {
-        log.error({ err }, 'interaction failed after the response started');
+        if (!(err instanceof FormError)) log.error({ err }, 'interaction failed after the response started');
         res.destroy();
       } else if (err instanceof FormError) {
         send(res, err.status, errorPage('Bad request', err.message));

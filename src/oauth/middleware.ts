@@ -1,19 +1,19 @@
 // Koa middleware in front of oidc-provider's routes for what it does not do by itself:
-// CORS on /register (browser-based clients register too), 413 for an oversize registration, its
-// rate limit and initial access token (registration-gate.ts), a client's expiry moved on when it
-// gets a token (client-expiry.ts), the
-// default scope for an authorization request that names none (RFC 6749 §3.3: the MCP scopes), and
+// CORS on /register (browser-based clients register too), its rate limit and initial access token
+// (registration-gate.ts), a client's expiry moved on when it gets a token (client-expiry.ts), the
+// default scope for an authorization request that names none (RFC 6749 §3.3: the MCP scopes),
+// offline_access granted exactly when a refresh token comes with it (offline.ts), and
 // revocation of JWT access tokens — they are not stored, so revoking one revokes its grant
 // (RFC 7009 §2.1 allows that), which the guard sees at once through the store's grant events.
+// (Oversize bodies: edge/body-limit.ts.)
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import type Provider from 'oidc-provider';
 import type { OidcArtifacts } from '../store/types.js';
 import { DEFAULT_SCOPES } from '../protocol/scopes.js';
 import type { RegistrationGate } from './registration-gate.js';
+import { askConsentForOffline, withOfflineScope } from './offline.js';
 
 const GRANT_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode'];
-/** oidc-provider's own body limit; it reports a larger body as "failed to parse the request body". */
-const REGISTRATION_BODY_LIMIT = 56 * 1024;
 
 export async function revokeGrant(store: OidcArtifacts, grantId: string): Promise<void> {
   for (const model of GRANT_MODELS) await store.oidcRevokeByGrantId(model, grantId);
@@ -33,8 +33,9 @@ export function installMiddleware(provider: Provider, deps: MiddlewareDeps): voi
   const keys = createLocalJWKSet(deps.jwks);
 
   provider.use(async (ctx, next) => {
-    if (ctx.path === '/authorize' && ctx.method === 'GET' && !ctx.query.scope && !ctx.query.request && !ctx.query.request_uri) {
-      ctx.query = { ...ctx.query, scope: DEFAULT_SCOPES.join(' ') };
+    if (ctx.path === '/authorize' && ctx.method === 'GET' && !ctx.query.request && !ctx.query.request_uri) {
+      if (!ctx.query.scope) ctx.query = { ...ctx.query, scope: DEFAULT_SCOPES.join(' ') };
+      else ctx.query = askConsentForOffline(ctx.query);
     }
     if (ctx.path === '/register') {
       ctx.set('access-control-allow-origin', '*');
@@ -43,12 +44,6 @@ export function installMiddleware(provider: Provider, deps: MiddlewareDeps): voi
         ctx.set('access-control-allow-headers', 'content-type, authorization');
         ctx.set('access-control-max-age', '600');
         ctx.status = 204;
-        return;
-      }
-      if (ctx.method === 'POST' && (ctx.request.length ?? 0) > REGISTRATION_BODY_LIMIT) {
-        ctx.status = 413;
-        ctx.set('cache-control', 'no-store');
-        ctx.body = { error: 'invalid_request', error_description: `the registration request is larger than ${REGISTRATION_BODY_LIMIT} bytes` };
         return;
       }
       const refusal = ctx.method === 'POST' ? await deps.gate.refusal(ctx.req) : undefined;
@@ -61,7 +56,16 @@ export function installMiddleware(provider: Provider, deps: MiddlewareDeps): voi
     }
     await next();
     const tokenFor = ctx.path === '/token' && ctx.method === 'POST' && ctx.status === 200 ? ctx.oidc?.client?.clientId : undefined;
-    if (tokenFor) await deps.clientUsed(tokenFor);
+    // An unknown client (a metadata document that cannot be had, among others) is 401 at the
+    // token endpoint, as for a client that fails authentication: clients such as Claude.ai
+    // register again on 401 invalid_client, not on 400.
+    if (ctx.path === '/token' && ctx.status === 400 && (ctx.body as { error?: string } | undefined)?.error === 'invalid_client') {
+      ctx.status = 401;
+    }
+    if (tokenFor) {
+      await deps.clientUsed(tokenFor);
+      ctx.body = withOfflineScope(ctx.body, ctx.oidc?.entities.Grant);
+    }
     // oidc-provider answers a structured (JWT) token at /revoke with unsupported_token_type after
     // it has authenticated the client; take over from there.
     if (ctx.path === '/revoke' && ctx.method === 'POST' && ctx.status === 400) {

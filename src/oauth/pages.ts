@@ -1,5 +1,8 @@
-// The server-rendered pages of the authorization flow: sign-in, consent and errors.
-import { esc, page } from '../pages/html.js';
+// The server-rendered pages of the authorization flow: sign-in, consent, and the errors of an
+// authorization request (the plain error page is pages/html.ts's).
+import { errorPage, esc, page } from '../pages/html.js';
+import { clientTitle, type ClientView } from './client-view.js';
+import { documentHost } from './client-id-documents.js';
 
 const SCOPE_TEXT: Record<string, string> = {
   'mcp:tools': 'List and call the tools of your MCP servers',
@@ -11,10 +14,23 @@ const SCOPE_TEXT: Record<string, string> = {
   offline_access: 'Stay connected when you are away (refresh tokens)',
 };
 
-export interface ClientView {
-  name: string;
-  clientId: string;
-  redirectHost: string;
+
+/** The client box of the consent page. */
+function clientBox(c: ClientView): string {
+  if (!c.documentHost) {
+    return `<div class="client">
+<strong>${esc(c.name)}</strong>
+<span class="muted">will be sent back to <code>${esc(c.redirectHost)}</code></span>
+</div>`;
+  }
+  const warning = c.loopbackWarning
+    ? `<p class="error" role="alert">This app is published by <strong>${esc(c.documentHost)}</strong> but sends you back to a program on this computer (<code>${esc(c.redirectHost)}</code>). Anyone can publish such a description. Allow only if you started this sign-in yourself, from a program on this computer that you trust.</p>`
+    : '';
+  return `<div class="client">
+<strong class="host">${esc(c.documentHost)}</strong>
+<span class="muted">calls itself “${esc(c.name)}” and will be sent back to <code>${esc(c.redirectHost)}</code></span>
+</div>
+${warning}`;
 }
 
 export function loginPage(v: {
@@ -33,7 +49,7 @@ export function loginPage(v: {
   return page(
     'Sign in',
     `<h1>Sign in</h1>
-<p class="muted"><strong>${esc(v.client.name)}</strong> wants to use your MCP tools through this gateway.</p>
+<p class="muted"><strong>${esc(clientTitle(v.client))}</strong> wants to use your MCP tools through this gateway.</p>
 ${v.accepts && v.accepts.length > 1 ? `<p class="muted">Sign in with: ${v.accepts.map(esc).join(' · ')}</p>` : ''}
 ${v.error ? `<p class="error" role="alert">${esc(v.error)}</p>` : ''}
 ${buttons}
@@ -46,7 +62,7 @@ ${v.passwordForm === false ? '' : `${buttons ? '<p class="muted">or with a passw
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <div class="actions"><button type="submit">Sign in</button></div>
 </form>`}
-<footer>Signing in to ${esc(v.client.name)} · redirects to <code>${esc(v.client.redirectHost)}</code></footer>`,
+<footer>Signing in to ${esc(clientTitle(v.client))} · redirects to <code>${esc(v.client.redirectHost)}</code></footer>`,
   );
 }
 
@@ -64,10 +80,7 @@ export function consentPage(v: {
     'Allow access',
     `<h1>Allow access?</h1>
 <p class="muted">Signed in as <strong>${esc(v.user)}</strong></p>
-<div class="client">
-<strong>${esc(v.client.name)}</strong>
-<span class="muted">will be sent back to <code>${esc(v.client.redirectHost)}</code></span>
-</div>
+${clientBox(v.client)}
 <p>It asks to:</p>
 <ul class="scopes">${items || '<li>Use this gateway on your behalf</li>'}</ul>
 ${v.resource ? `<p class="muted">Resource: <code>${esc(v.resource)}</code></p>` : ''}
@@ -79,12 +92,25 @@ ${v.resource ? `<p class="muted">Resource: <code>${esc(v.resource)}</code></p>` 
   );
 }
 
-export function errorPage(title: string, message: string, detail?: string) {
-  return page(
-    title,
-    `<h1>${esc(title)}</h1>
-<p class="error" role="alert">${esc(message)}</p>
-${detail ? `<p class="muted">${esc(detail)}</p>` : ''}
-<p class="muted">Close this window and start again from your app.</p>`,
+/**
+ * The page for an authorization request that cannot go on (oidc-provider's renderError). An
+ * unknown client gets its own explanation: the browser is never sent to a redirect URI that no
+ * known client registered.
+ */
+export function authorizationErrorPage(out: { error?: unknown; error_description?: unknown }, clientId: unknown): string {
+  const description = String(out.error_description ?? out.error);
+  if (out.error !== 'invalid_client') return errorPage('Sign-in failed', description, String(out.error));
+  const host = documentHost(clientId);
+  if (host) {
+    return errorPage(
+      'Unknown app',
+      `The description of this app at ${host} could not be used (${description}).`,
+      'The app identifies itself by a document on its own web site; this server could not fetch it, does not accept that host, or found it invalid (invalid_client).',
+    );
+  }
+  return errorPage(
+    'Unknown app',
+    'This app is not known to this server: it was never registered here, or its registration has expired or been removed.',
+    'Most apps register again by themselves when you connect them anew. An app set up by hand needs its client ID from the operator of this server (invalid_client).',
   );
 }

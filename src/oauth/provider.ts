@@ -1,13 +1,14 @@
 // The authorization server: oidc-provider configured for MCP clients. Public clients register
-// dynamically (RFC 7591), PKCE S256 is required, the `resource` is the /mcp URL (RFC 8707) and
-// access tokens for it are RS256 JWTs; refresh tokens rotate and their reuse revokes the grant.
+// dynamically (RFC 7591), identify themselves by a client ID metadata document URL, or are
+// pre-registered by the operator; PKCE S256 is required, the `resource` is the /mcp URL (RFC 8707)
+// and access tokens for it are RS256 JWTs; refresh tokens rotate and their reuse revokes the grant.
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.js';
 import type { OidcArtifacts } from '../store/types.js';
 import type { IdentitySources } from '../identity/sources.js';
 import { createAdapterClass } from './adapter.js';
 import { SIGNING_ALG, type SigningKeys } from './keys.js';
-import { errorPage } from './pages.js';
+import { authorizationErrorPage } from './pages.js';
 import { pageHeaders } from '../pages/headers.js';
 import { installMiddleware } from './middleware.js';
 import { keepRecentAuthorizations } from './session-authorizations.js';
@@ -16,6 +17,8 @@ import { accountClient } from './account.js';
 import { deriveKey } from './secret.js';
 import { CookieKeys } from './cookie-keys.js';
 import { checkClientMetadata, clientAuthMethods } from './registration-policy.js';
+import { documentFetch, documentsFeature, fetchLimits, isDocumentClientId } from './client-id-documents.js';
+import { acceptHashedSecrets, preregisteredMetadata } from './preregistered-clients.js';
 import { RegistrationGate } from './registration-gate.js';
 import { createClientExpiry } from './client-expiry.js';
 import { MCP_SCOPES, TOOLS, TOOLS_READ } from '../protocol/scopes.js';
@@ -28,10 +31,15 @@ export interface ProviderDeps {
   keys: SigningKeys;
   secret: string;
   identity: IdentitySources;
+  /** A pre-registered client has a secret: /token accepts client_secret_basic and _post. */
+  clientSecrets?: boolean;
+  /** Certificates trusted besides the system's when fetching metadata documents (tests only). */
+  fetchCa?: string[];
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, issuer, mcpUrl, store, keys, secret, identity } = deps;
+  const documents = config.auth.clientIdMetadataDocuments;
   const ttl = config.auth;
   const acceptedResources = new Set([mcpUrl, `${mcpUrl}/`, issuer, `${issuer}/`]);
   // Postern's own clients (the account page) ask for what their page needs and never for a
@@ -43,14 +51,18 @@ export function createProvider(deps: ProviderDeps): Provider {
   const configuration: Configuration = {
     // A registered client is deleted when it gets no token in time (client-expiry.ts extends it).
     adapter: createAdapterClass(store, { Client: config.auth.registration.unfinishedClientTtl }),
-    clients: ownClients,
+    clients: [...ownClients, ...config.auth.clients.map(preregisteredMetadata)],
     // Exactly what /token and /revoke accept, and what discovery advertises.
-    clientAuthMethods: clientAuthMethods(config.auth.registration),
-    // The authorization server fetches nothing (jwks_uri, sector_identifier_uri and the like are
-    // refused at registration); should any path still try, it gets no request out.
-    fetch: async (url) => {
-      throw new Error(`outbound fetch of ${String(url)} refused`);
-    },
+    clientAuthMethods: clientAuthMethods(config.auth.registration, !!deps.clientSecrets),
+    // The authorization server fetches only client ID metadata documents (and, with confidential
+    // clients allowed, their jwks_uri), through the SSRF guard; jwks_uri and sector_identifier_uri
+    // are refused at registration. With documents off, nothing gets a request out.
+    fetch: documents.enabled
+      ? (documentFetch(documents, deps.fetchCa) as unknown as NonNullable<Configuration['fetch']>)
+      : async (url) => {
+          throw new Error(`outbound fetch of ${String(url)} refused`);
+        },
+    fetchResponseBodyLimits: fetchLimits,
     jwks: { keys: keys.all.map((k) => k.jwk) as never },
     cookies: {
       keys: new CookieKeys([deriveKey(secret, 'cookies')]),
@@ -86,7 +98,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       validator(ctx, key, _value, metadata) {
         if (key !== 'software_id' || ownClientIds.has(String(metadata.client_id))) return;
         const registering = (ctx as KoaContextWithOIDC | undefined)?.oidc?.route === 'registration';
-        checkClientMetadata(metadata, config.auth.registration, registering);
+        const source = registering ? 'registration' : isDocumentClientId(metadata.client_id) ? 'document' : 'stored';
+        checkClientMetadata(metadata, config.auth.registration, source);
         // A client registered for mcp:tools may also ask for the narrower mcp:tools:read.
         if (typeof metadata.scope === 'string') {
           const scopes = metadata.scope.split(' ');
@@ -100,6 +113,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       // use it), so it would be a stored bearer credential for nothing, written on every registration.
       registration: { enabled: true, issueRegistrationAccessToken: false },
       revocation: { enabled: true },
+      clientIdMetadataDocument: documentsFeature(documents),
       userinfo: { enabled: true },
       rpInitiatedLogout: { enabled: false },
       resourceIndicators: {
@@ -172,11 +186,13 @@ export function createProvider(deps: ProviderDeps): Provider {
     async renderError(ctx: KoaContextWithOIDC, out) {
       ctx.set(pageHeaders());
       ctx.type = 'html';
-      ctx.body = errorPage('Sign-in failed', String(out.error_description ?? out.error), String(out.error));
+      // With documents off, a URL client_id is just an id nobody registered.
+      ctx.body = authorizationErrorPage(out, documents.enabled ? ctx.oidc?.params?.client_id : undefined);
     },
   };
 
   const provider = new Provider(issuer, configuration);
+  acceptHashedSecrets(provider);
   // edge/server.ts sets X-Forwarded-Host/-Proto from the issuer on every request it passes on.
   provider.proxy = true;
   installMiddleware(provider, {

@@ -2,10 +2,9 @@
 // when auth.registration.initialAccessToken is set, and a per-address rate limit
 // (rate-limiter-flexible; the address as server.trustProxy says, like sign-in limits). Every
 // POST counts, accepted or not; past the limit the answer is 429 with Retry-After.
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { hashStaticToken } from '../guard/static-tokens.js';
+import { matchesHash } from '../guard/static-tokens.js';
 import { clientAddress } from '../net/client-address.js';
 import type { RegistrationPolicy } from './registration-policy.js';
 
@@ -17,11 +16,11 @@ export interface Refusal {
 
 export class RegistrationGate {
   private readonly limiter: RateLimiterMemory;
-  private readonly tokenHash?: Buffer;
+  private readonly tokenHash?: string;
 
   constructor(policy: RegistrationPolicy, private readonly trustProxy: boolean) {
     this.limiter = new RateLimiterMemory({ keyPrefix: 'register', points: policy.rateLimit.perAddress, duration: policy.rateLimit.windowSeconds });
-    this.tokenHash = policy.initialAccessToken ? Buffer.from(policy.initialAccessToken) : undefined;
+    this.tokenHash = policy.initialAccessToken;
   }
 
   /** Why the registration request is refused, or undefined when it may go on. */
@@ -49,8 +48,6 @@ export class RegistrationGate {
 
   private tokenAccepted(authorization: string | undefined): boolean {
     const token = /^Bearer +([^\s]+)$/i.exec(authorization ?? '')?.[1];
-    if (!token) return false;
-    const given = Buffer.from(hashStaticToken(token));
-    return given.length === this.tokenHash!.length && timingSafeEqual(given, this.tokenHash!);
+    return !!token && matchesHash(token, this.tokenHash!);
   }
 }

@@ -1,7 +1,8 @@
 // Postern's own authorization server, built from the configuration: the initial local user,
 // signing keys (followed when `postern keys rotate` runs), the identity sources, oidc-provider
-// with its events in the audit trail, the sign-in and account pages, and the guard for /mcp
-// that trusts its tokens and the static tokens.
+// with its events in the audit trail (and refused authorizations in the log), pre-registered
+// clients, the sign-in and account pages, and the guard for /mcp that trusts its tokens and the
+// static tokens.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Audit } from '../audit/trail.js';
@@ -20,6 +21,7 @@ import { createInteractionHandler } from './interactions.js';
 import { followSigningKeys, loadSigningKeys } from './keys.js';
 import { LiveProvider } from './live-provider.js';
 import { LoginLimits } from './login-limits.js';
+import { anyClientSecret } from './preregistered-clients.js';
 import { createProvider } from './provider.js';
 import { deriveKey } from './secret.js';
 
@@ -35,6 +37,11 @@ export interface OwnAuthorizationServer {
   interactions(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean>;
   /** Set when the user table was empty and the initial user was created. */
   initialPassword?: string;
+  /**
+   * A client's metadata, for every kind of client the authorization server knows: registered,
+   * pre-registered, and metadata-document clients (fetched, or from the provider's cache).
+   */
+  findClient(clientId: string): Promise<Record<string, unknown> | undefined>;
   /** Stops following key rotations. */
   stop(): void;
 }
@@ -48,6 +55,8 @@ export async function ownAuthorizationServer(deps: {
   sealer: Sealer;
   audit: Audit;
   log: Logger;
+  /** Certificates (PEM) trusted besides the system's when fetching client ID metadata documents (tests). */
+  documentCa?: string[];
 }): Promise<OwnAuthorizationServer> {
   const { config, issuer, mcpUrl, store, secret, audit, log } = deps;
   const initialPassword = config.identity.local.enabled
@@ -56,7 +65,11 @@ export async function ownAuthorizationServer(deps: {
   const keepKeysFor = config.auth.accessTokenTtl + 300;
   const keys = await loadSigningKeys(store, keepKeysFor);
   const identity = identityFromConfig(config.identity, { issuer, store, sealer: deps.sealer });
-  const provider = new LiveProvider((keys) => createProvider({ config, issuer, mcpUrl, store, keys, secret, identity }), keys);
+  const clientSecrets = await anyClientSecret(config, store);
+  const provider = new LiveProvider(
+    (keys) => createProvider({ config, issuer, mcpUrl, store, keys, secret, identity, clientSecrets, fetchCa: deps.documentCa }),
+    keys,
+  );
   auditProviderEvents(provider, audit, log);
   const csrf = new Csrf(deriveKey(secret, 'csrf'));
   const account = createAccountHandler({ issuer, store, csrf, key: deriveKey(secret, 'account') });
@@ -82,6 +95,7 @@ export async function ownAuthorizationServer(deps: {
     callback: provider.callback(),
     interactions: async (req, res, pathname) => (await pages()(req, res, pathname)) || account(req, res, pathname),
     initialPassword,
+    findClient: async (id) => (await provider.current.Client.find(id).catch(() => undefined))?.metadata(),
     stop,
   };
 }
@@ -93,10 +107,23 @@ function auditProviderEvents(provider: LiveProvider, audit: Audit, log: Logger):
   const event = (action: string, ok: boolean, ctx: EventContext, detail?: string) =>
     audit.oauth(action, ok, { subject: ctx?.oidc?.account?.accountId, client: ctx?.oidc?.client?.clientId, detail });
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'authorization server error'));
+  // Why an authorization request was refused, with the cause (a metadata document's fetch
+  // failure, for one), which the browser's error page does not show.
+  provider.on('authorization.error', (ctx, err) => {
+    const e = err as Error & { error_detail?: string; cause?: unknown };
+    log.info({ client: ctx.oidc?.params?.client_id, err: e.message, detail: e.error_detail, cause: causeChain(e.cause) }, 'authorization refused');
+  });
   provider.on('grant.revoked', (ctx, grantId) => event('revoke', true, ctx, `grant ${grantId}`));
   provider.on('registration_create.success', (ctx) => event('register', true, ctx));
   provider.on('grant.success', (ctx) => event(ctx.oidc.params?.grant_type === 'refresh_token' ? 'refresh' : 'token', true, ctx));
   provider.on('grant.error', (ctx, err) =>
     event(/already (consumed|used)/.test(String((err as Error & { error_detail?: string }).error_detail ?? err.message)) ? 'reuse_detected' : 'token', false, ctx, (err as Error).message),
   );
+}
+
+/** The messages of an error and of the errors that caused it, innermost last (at most 5). */
+function causeChain(err: unknown): string | undefined {
+  const messages: string[] = [];
+  for (let e = err; e instanceof Error && messages.length < 5; e = e.cause) messages.push(e.message);
+  return messages.length ? messages.join(': ') : undefined;
 }

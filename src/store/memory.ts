@@ -79,6 +79,14 @@ export class MemoryStore implements Store {
       .map(([id, e]) => ({ id, record: this.copy(e) }));
   }
 
+  async oidcFlagged(model: string, flag: string, limit: number) {
+    return [...this.table(model)]
+      .filter(([, e]) => this.live(e) && e.payload[flag] === true)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .slice(0, limit)
+      .map(([id, e]) => ({ id, record: this.copy(e) }));
+  }
+
   async oidcCount(model: string) {
     let n = 0;
     for (const entry of this.table(model).values()) if (this.live(entry)) n++;

@@ -74,6 +74,8 @@ export interface OidcArtifacts {
   oidcRevokeByGrantId(model: string, grantId: string): Promise<void>;
   /** Unexpired grants of an account (the "connected apps" of a user). */
   oidcGrantsOf(accountId: string): Promise<Array<{ id: string; record: OidcRecord }>>;
+  /** Unexpired records of a model whose payload has `flag` set to true (pre-registered clients), by id, at most `limit`. */
+  oidcFlagged(model: string, flag: string, limit: number): Promise<Array<{ id: string; record: OidcRecord }>>;
   /** Counts records of a model (diagnostics, tests). */
   oidcCount(model: string): Promise<number>;
   /** Deletes expired artifacts; returns how many. */

@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { after, before } from 'node:test';
 import { TestBrowser, type Page } from './browser.js';
 import { authorizeUrl, mcpInitialize, REDIRECT } from './flow.js';
-import { startTestPostern, type TestPostern } from './postern.js';
+import { startTestPostern, type LogCapture, type TestPostern } from './postern.js';
 
 export interface Target {
   p: TestPostern;
@@ -14,16 +14,20 @@ export interface Target {
 
 /**
  * One Postern for the enclosing describe block: started before its tests, removed after them.
- * Without MCP backends (faster to start) unless `withBackends` asks for the demo ones.
+ * Without MCP backends (faster to start) unless `withBackends` asks for the demo ones; `config`
+ * adds keys to the test configuration, `log` collects the log lines at warn level and above.
  */
-export function usePostern(opts: { withBackends?: boolean } = {}): Target {
+export function usePostern(opts: { withBackends?: boolean; config?: Record<string, unknown>; log?: LogCapture } = {}): Target {
   const target = {} as Target;
   before(async () => {
-    target.p = await startTestPostern(opts.withBackends ? {} : { mcpServers: {} });
+    target.p = await startTestPostern({ ...(opts.withBackends ? {} : { mcpServers: {} }), ...opts.config }, undefined, { capture: opts.log });
   });
   after(() => target.p.destroy());
   return target;
 }
+
+/** Every cookie name Postern (postern_account) and oidc-provider (_session, _interaction, _interaction_resume, and their .sig) use. */
+export const COOKIE_NAMES = ['postern_account', '_session', '_session.sig', '_interaction', '_interaction.sig', '_interaction_resume', '_interaction_resume.sig'];
 
 const TOKEN_FIELDS = ['access_token', 'refresh_token', 'id_token', 'code', 'client_id'];
 

@@ -49,6 +49,7 @@ export async function connectClient(url: string, token: string, opts: ClientOpti
 
 export interface RawAnswer {
   status: number;
+  headers: Headers;
   /** Every JSON-RPC message of the answer, in order (one for a JSON body, each event of a stream). */
   messages: Array<Record<string, any>>;
   /** The answer to the request itself. */
@@ -100,5 +101,5 @@ export async function modernRequest(
   } else if (body) {
     messages.push(JSON.parse(body));
   }
-  return { status: res.status, messages, final: messages.find((m) => m.id === id) };
+  return { status: res.status, headers: res.headers, messages, final: messages.find((m) => m.id === id) };
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { demoBackends } from '../../src/config/load.js';
 import { configSchema, type Config } from '../../src/config/schema.js';
-import { startPostern, type Postern } from '../../src/postern.js';
+import { startPostern, type Postern, type StartOptions } from '../../src/postern.js';
 
 export interface TestPostern extends Postern {
   config: Config;
@@ -21,7 +21,22 @@ export function tempDir(prefix = 'postern-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
-export async function startTestPostern(overrides: Record<string, unknown> = {}, password?: string): Promise<TestPostern> {
+/** Collects Postern's log lines at warn level and above, for tests that assert what was (not) logged. */
+export class LogCapture {
+  readonly lines: Array<{ level: number; msg?: string; [key: string]: unknown }> = [];
+  write(line: string): void {
+    this.lines.push(JSON.parse(line));
+  }
+  /** Lines at error level or above (pino: error = 50, fatal = 60). */
+  get errors() {
+    return this.lines.filter((l) => l.level >= 50);
+  }
+}
+
+/** Start options for a test: Postern's own (e.g. the test CA for metadata documents) and a log capture. */
+export type TestStartOptions = Omit<StartOptions, 'log'> & { capture?: LogCapture };
+
+export async function startTestPostern(overrides: Record<string, unknown> = {}, password?: string, start: TestStartOptions = {}): Promise<TestPostern> {
   const dataDir = (overrides.dataDir as string) ?? tempDir();
   const config = configSchema.parse({
     server: { port: 0 },
@@ -35,12 +50,13 @@ export async function startTestPostern(overrides: Record<string, unknown> = {}, 
   if (!(overrides.auth as { registration?: { rateLimit?: unknown } } | undefined)?.registration?.rateLimit) {
     config.auth.registration.rateLimit.perAddress = 1_000_000;
   }
-  return boot(config, password);
+  return boot(config, password, start);
 }
 
-async function boot(config: Config, knownPassword?: string): Promise<TestPostern> {
-  const log = pino({ level: config.log.level });
-  const postern = await startPostern(config, { log });
+async function boot(config: Config, knownPassword: string | undefined, start: TestStartOptions): Promise<TestPostern> {
+  const { capture, ...options } = start;
+  const log = capture ? pino({ level: 'warn' }, capture) : pino({ level: config.log.level });
+  const postern = await startPostern(config, { ...options, log });
   const password = postern.initialPassword ?? knownPassword ?? '';
   const self: TestPostern = {
     ...postern,
@@ -49,7 +65,7 @@ async function boot(config: Config, knownPassword?: string): Promise<TestPostern
     password,
     async restart() {
       await postern.close();
-      return boot({ ...config, server: { ...config.server, port: postern.port } }, password);
+      return boot({ ...config, server: { ...config.server, port: postern.port } }, password, start);
     },
     async destroy() {
       await postern.close();

@@ -1,5 +1,5 @@
-// A Nextcloud stand-in for tests (no Nextcloud server can run here). It answers the endpoints
-// Postern uses exactly as Nextcloud documents them:
+// A Nextcloud stand-in for what the real test server cannot do on demand. It answers the endpoints
+// Postern uses exactly as Nextcloud documents them (plus any `routes` a test adds):
 //   GET /ocs/v2.php/cloud/user?format=json  (Basic auth with an app password, OCS-APIRequest: true)
 //   POST /index.php/login/v2 → {poll:{token,endpoint},login}; POST /login/v2/poll (token=…) →
 //   404 until the user granted access on the login page, then {server,loginName,appPassword} once
@@ -18,7 +18,7 @@ export interface EmulatedUser {
   enabled?: boolean;
 }
 
-function ocs(res: ServerResponse, http: number, meta: { status: string; statuscode: number; message: string }, data: unknown) {
+export function ocs(res: ServerResponse, http: number, meta: { status: string; statuscode: number; message: string }, data: unknown) {
   const failure = meta.status === 'failure';
   const body = { ocs: { meta: failure ? { ...meta, totalitems: '', itemsperpage: '' } : meta, data } };
   res.writeHead(http, { 'content-type': 'application/json; charset=utf-8' });
@@ -39,6 +39,8 @@ export class NextcloudEmulator {
   private readonly flows = new Map<string, Flow>();
   readonly users = new Map<string, EmulatedUser>();
   readonly requests: Array<{ path: string; ocsHeader: boolean; user?: string }> = [];
+  /** Extra answers by "METHOD /path" (checked first): failures the real server cannot be made to give on demand, or apps it lacks. */
+  readonly routes = new Map<string, (req: IncomingMessage, res: ServerResponse, user?: EmulatedUser) => void>();
   private server?: Server;
   url = '';
 
@@ -60,6 +62,8 @@ export class NextcloudEmulator {
     const ocsHeader = req.headers['ocs-apirequest'] === 'true';
     const user = this.authenticate(req);
     this.requests.push({ path: url.pathname, ocsHeader, user: user?.id });
+    const route = this.routes.get(`${req.method} ${url.pathname}`);
+    if (route) return route(req, res, user);
     // Login Flow v2: https://docs.nextcloud.com/server/latest/developer_manual/client_apis/LoginFlow/
     if (url.pathname === '/index.php/login/v2' && req.method === 'POST') {
       const flowToken = randomBytes(32).toString('hex');
@@ -147,6 +151,7 @@ export class NextcloudEmulator {
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }
 }

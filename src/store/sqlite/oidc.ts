@@ -29,6 +29,9 @@ export class SqliteOidc implements OidcArtifacts {
       grantsOf: db.prepare<[string, number], OidcRow>(
         `SELECT id, payload, expires_at FROM oidc WHERE model = 'Grant' AND json_extract(payload, '$.accountId') = ? AND ${live}`,
       ),
+      flagged: db.prepare<[string, string, number, number], OidcRow>(
+        `SELECT id, payload, expires_at FROM oidc WHERE model = ? AND json_extract(payload, ?) = 1 AND ${live} ORDER BY id LIMIT ?`,
+      ),
       count: db.prepare<[string, number], { n: number }>(`SELECT count(*) AS n FROM oidc WHERE model = ? AND ${live}`),
       sweep: db.prepare('DELETE FROM oidc WHERE expires_at IS NOT NULL AND expires_at <= ?'),
     };
@@ -75,6 +78,10 @@ export class SqliteOidc implements OidcArtifacts {
 
   async oidcGrantsOf(accountId: string) {
     return this.q.grantsOf.all(accountId, nowSeconds()).map((row) => ({ id: row.id, record: toRecord(row) }));
+  }
+
+  async oidcFlagged(model: string, flag: string, limit: number) {
+    return this.q.flagged.all(model, `$.${flag}`, nowSeconds(), limit).map((row) => ({ id: row.id, record: toRecord(row) }));
   }
 
   async oidcCount(model: string): Promise<number> {

@@ -57,6 +57,9 @@ export class SqliteStore implements Store {
   oidcGrantsOf(accountId: string) {
     return this.oidc.oidcGrantsOf(accountId);
   }
+  oidcFlagged(model: string, flag: string, limit: number) {
+    return this.oidc.oidcFlagged(model, flag, limit);
+  }
   oidcCount(model: string) {
     return this.oidc.oidcCount(model);
   }

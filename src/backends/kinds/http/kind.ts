@@ -4,6 +4,7 @@
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { SESSION_ERA } from '../../../protocol/eras.js';
 import { userTokenFetch } from '../../call-context.js';
+import { tracedFetch } from '../../../telemetry/tracing.js';
 import type { BackendKind } from '../kind.js';
 import { HttpCaller, type SessionView } from './lean-call.js';
 import type { HttpBackendConfig } from './schema.js';
@@ -15,7 +16,7 @@ export const httpKind: BackendKind<HttpBackendConfig> = {
   connect(_name, config) {
     return new StreamableHTTPClientTransport(new URL(config.url), {
       requestInit: { headers: config.headers },
-      ...(config.forwardUserToken ? { fetch: userTokenFetch() } : {}),
+      fetch: tracedFetch(config.forwardUserToken ? userTokenFetch() : undefined),
     });
   },
   fastPath(config, transport, client) {

@@ -18,6 +18,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/client';
 import { currentCall, inCallContext } from '../../call-context.js';
 import { answerBody, type AnswerBody } from './answer-body.js';
 import type { FastCallOptions } from '../kind.js';
+import { injectTraceContext } from '../../../telemetry/tracing.js';
 
 /** What the SDK client's transport tells us about the live session. */
 export interface SessionView {
@@ -126,6 +127,7 @@ export class HttpCaller {
     if (session.protocolVersion) headers['mcp-protocol-version'] = session.protocolVersion;
     const token = this.forwardUserToken ? currentCall()?.userToken : undefined;
     if (token) headers.authorization = `Bearer ${token}`;
+    injectTraceContext(headers);
     return headers;
   }
 
