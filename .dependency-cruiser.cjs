@@ -9,7 +9,7 @@
 const MAY_IMPORT = {
   /** The composition root (src/postern.ts): every part, each of which builds itself. */
   postern: ['observability', 'edge', 'oauth', 'external', 'guard', 'identity', 'mcp', 'backends', 'audit', 'pages', 'protocol', 'store', 'config', 'net', 'telemetry'],
-  cli: ['postern', 'doctor', 'edge', 'oauth', 'external', 'guard', 'identity', 'mcp', 'backends', 'audit', 'pages', 'protocol', 'store', 'config', 'net'],
+  cli: ['postern', 'doctor', 'observability', 'edge', 'oauth', 'external', 'guard', 'identity', 'mcp', 'backends', 'nextcloud', 'audit', 'pages', 'protocol', 'store', 'config', 'net', 'telemetry'],
   /** `postern doctor`: checks any MCP deployment over HTTP, as an outside client; none of Postern's parts. */
   doctor: ['net'],
   /** Metrics, traces and the access log hooked into the built parts (wrappers; the parts stay unaware). */
