@@ -155,7 +155,7 @@ export class BackendConnection {
 
   /**
    * Forwards one request on behalf of a caller: over the lean HTTP path where the backend allows
-   * it (http-call.ts), otherwise through the SDK client with `viaClient`, which sends `params`.
+   * it (kinds/http/lean-call.ts), otherwise through the SDK client with `viaClient`, which sends `params`.
    * On a 2026-era connection the request carries the caller's round (capabilities, log level,
    * inputResponses, requestState) and may come back `input_required`; towards a 2025-era backend
    * the caller's round decides how the backend's own mid-call requests are answered.
