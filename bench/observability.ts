@@ -13,10 +13,10 @@ import type { Guard } from '../src/guard/guard.js';
 import type { Named } from '../src/backends/indexes.js';
 import { instrumentGuard } from '../src/observability/guard.js';
 import { observeHttp } from '../src/observability/http.js';
-import { Metrics } from '../src/observability/metrics.js';
-import { ToolCalls, UNOBSERVED } from '../src/observability/tool-calls.js';
-import { startTracing } from '../src/observability/tracing.js';
-import { tracingSchema } from '../src/observability/config.js';
+import { Metrics } from '../src/telemetry/metrics.js';
+import { ToolCalls, UNOBSERVED } from '../src/telemetry/tool-calls.js';
+import { startTracing } from '../src/telemetry/tracing.js';
+import { tracingSchema } from '../src/telemetry/schema.js';
 
 const ROUNDS = 7;
 const silent = pino({ level: 'silent' });

@@ -1,44 +1,25 @@
-// The composition root: opens the store, loads keys and users, starts the backends, builds the
-// authorization server (or, in resource-server-only mode, the link to an external one), the
-// guard and the MCP endpoint, and serves them on one HTTP listener.
-import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
+// The composition root: opens the store, starts the backends, listens, builds the authorization
+// server (or, in resource-server-only mode, the link to an external one) with its guard, then the
+// MCP endpoint, and serves them on one HTTP listener, observed as config `metrics`, `tracing` and
+// `log.access` ask. Each part builds itself (its setup.ts).
+import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
+import { Audit } from './audit/trail.js';
 import { BackendRegistry } from './backends/registry.js';
 import type { Config } from './config/schema.js';
-import { createApp } from './edge/app.js';
-import { createDispatcher, listen, serveWith } from './edge/server.js';
-import { createMcpLane } from './edge/mcp-lane.js';
-import { commitBeforeResponse } from './edge/commit-before-response.js';
-import { Guard } from './guard/guard.js';
-import { JwtVerifier } from './guard/jwt-verifier.js';
-import { StaticTokenVerifier } from './guard/static-tokens.js';
-import { ToolPolicy } from './mcp/policy.js';
-import { Audit } from './mcp/audit.js';
-import { LocalUsers } from './identity/local.js';
-import { IdentitySources } from './identity/sources.js';
-import { TrustedHeaderSource } from './identity/trusted-header.js';
-import { NextcloudPasswordSource } from './identity/nextcloud-password.js';
-import { NextcloudLoginFlow } from './identity/nextcloud-login-flow.js';
-import { Sealer } from './identity/sealed.js';
-import { McpEndpoint } from './mcp/endpoint.js';
-import { Csrf } from './oauth/csrf.js';
-import { createInteractionHandler, OIDC_CALLBACK } from './oauth/interactions.js';
-import { createAccountHandler } from './oauth/account.js';
-import { OidcUpstream } from './identity/oidc-upstream.js';
-import { LoginLimits } from './oauth/login-limits.js';
-import { followSigningKeys, loadSigningKeys } from './oauth/keys.js';
-import { createProvider } from './oauth/provider.js';
-import { LiveProvider } from './oauth/live-provider.js';
-import { anyClientSecret } from './oauth/preregistered-clients.js';
-import { DEFAULT_SCOPES, MCP_SCOPES } from './mcp/scopes.js';
-import { ClientRestrictions, clientLookup } from './mcp/client-restrictions.js';
+import { serveGateway, urlHost, type GatewayAuth } from './edge/setup.js';
+import { listen } from './edge/server.js';
 import { externalGuard } from './external/setup.js';
-import { deriveKey, loadSecret } from './oauth/secret.js';
-import { openStore } from './store/index.js';
+import type { Guard } from './guard/guard.js';
+import { UpstreamCredentials } from './identity/credentials.js';
+import { Sealer } from './identity/sealed.js';
+import { mcpEndpoint } from './mcp/setup.js';
+import { startObservability } from './observability/index.js';
+import { loadSecret } from './oauth/secret.js';
+import { ownAuthorizationServer } from './oauth/setup.js';
+import { openStore, sweepPeriodically } from './store/index.js';
 import type { Store } from './store/types.js';
 import { VERSION } from './version.js';
-import { isLoopbackHost } from './net/loopback.js';
-import { startObservability } from './observability/index.js';
 
 export interface Postern {
   issuer: string;
@@ -68,10 +49,6 @@ export interface StartOptions {
   spanExporter?: unknown;
 }
 
-function urlHost(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-}
-
 export async function startPostern(config: Config, opts: StartOptions): Promise<Postern> {
   const { log } = opts;
   const store = openStore(config, { onCommitError: (err) => log.error({ err }, 'store commit failed') });
@@ -79,14 +56,14 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
   try {
     const observability = await startObservability(config, store, log, { version: VERSION, spanExporter: opts.spanExporter });
     cleanup.push(() => observability.close());
-    const users = new LocalUsers(store);
-    const ownAs = config.auth.enabled && !config.auth.external;
-    const initialPassword = ownAs && config.identity.local.enabled
-      ? await users.ensureInitialUser(config.identity.local.initialUser)
-      : undefined;
     const secret = loadSecret(config);
-
-    const registry = new BackendRegistry(config.mcpServers ?? {}, { version: VERSION, log });
+    const sealer = new Sealer(secret);
+    const credentials = new UpstreamCredentials(store, sealer);
+    const registry = new BackendRegistry(config.mcpServers ?? {}, {
+      version: VERSION,
+      log,
+      credentials: (subject, source) => credentials.get(subject, source),
+    });
     cleanup.push(() => registry.stop());
     registry.start();
     await registry.waitReady(opts.backendWaitMs ?? 10_000);
@@ -95,185 +72,37 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     cleanup.push(() => closeServer(server));
     const issuer = config.server.issuer?.replace(/\/$/, '') ?? `http://${urlHost(config.server.host)}:${port}`;
     const mcpUrl = `${issuer}/mcp`;
-    const info = { name: 'postern', version: VERSION };
 
     const audit = new Audit(store, log);
-    let guard: Guard | undefined;
-    let provider;
-    let interactions;
-    let authorizationServer = issuer;
-    let scopesSupported: string[] = [...MCP_SCOPES];
-    if (config.auth.enabled && config.auth.external) {
-      const external = await externalGuard({ config, issuer, mcpUrl, store, sealer: new Sealer(secret), log });
-      ({ guard, authorizationServer, scopesSupported } = external);
-    } else if (config.auth.enabled) {
-      const keepKeysFor = config.auth.accessTokenTtl + 300;
-      const keys = await loadSigningKeys(store, keepKeysFor);
-      const trustedHeader = config.identity.trustedHeader.enabled
-        ? new TrustedHeaderSource(config.identity.trustedHeader, config.identity.groupRoles, store)
-        : undefined;
-      const nextcloud = config.identity.nextcloud?.passwordLogin
-        ? new NextcloudPasswordSource(config.identity.nextcloud, config.identity.groupRoles, store)
-        : undefined;
-      const sealer = new Sealer(secret);
-      const nextcloudFlow = config.identity.nextcloud?.loginFlow
-        ? new NextcloudLoginFlow(config.identity.nextcloud, config.identity.groupRoles, store, sealer)
-        : undefined;
-      const upstreams = config.identity.oidc.map(
-        (u) => new OidcUpstream(u, `${issuer}${OIDC_CALLBACK}`, config.identity.groupRoles, store, sealer),
-      );
-      const identity = new IdentitySources([
-        ...(config.identity.local.enabled ? [users] : []),
-        ...(nextcloud ? [nextcloud] : []),
-        ...(nextcloudFlow ? [nextcloudFlow] : []),
-        ...upstreams,
-        ...(trustedHeader ? [trustedHeader] : []),
-      ]);
-      const clientSecrets = await anyClientSecret(config, store);
-      provider = new LiveProvider(
-        (keys) => createProvider({ config, issuer, mcpUrl, store, keys, secret, identity, clientSecrets, fetchCa: opts.documentCa }),
-        keys,
-      );
-      provider.on('server_error', (_ctx, err) => log.error({ err }, 'authorization server error'));
-      // Why an authorization request was refused, with the cause (a metadata document's fetch
-      // failure, for one), which the browser's error page does not show.
-      provider.on('authorization.error', (ctx, err) => {
-        const e = err as Error & { error_detail?: string; cause?: unknown };
-        log.info({ client: ctx.oidc?.params?.client_id, err: e.message, detail: e.error_detail, cause: causeChain(e.cause) }, 'authorization refused');
-      });
-      const oauthEvent = (action: string, ok: boolean, ctx: { oidc?: { client?: { clientId?: string }; account?: { accountId?: string }; params?: Record<string, unknown> } } | undefined, detail?: string) =>
-        audit.record({
-          kind: 'oauth',
-          action,
-          subject: ctx?.oidc?.account?.accountId,
-          client: ctx?.oidc?.client?.clientId,
-          decision: ok ? 'allow' : 'deny',
-          outcome: ok ? 'ok' : 'error',
-          detail,
-        });
-      provider.on('grant.revoked', (ctx, grantId) => oauthEvent('revoke', true, ctx, `grant ${grantId}`));
-      provider.on('registration_create.success', (ctx) => oauthEvent('register', true, ctx));
-      provider.on('grant.success', (ctx) => oauthEvent(ctx.oidc.params?.grant_type === 'refresh_token' ? 'refresh' : 'token', true, ctx));
-      provider.on('grant.error', (ctx, err) =>
-        oauthEvent(/already (consumed|used)/.test(String((err as Error & { error_detail?: string }).error_detail ?? err.message)) ? 'reuse_detected' : 'token', false, ctx, (err as Error).message),
-      );
-      const csrf = new Csrf(deriveKey(secret, 'csrf'));
-      const account = createAccountHandler({ issuer, store, csrf, key: deriveKey(secret, 'account') });
-      const pages = provider.perInstance((current) => createInteractionHandler({
-        provider: current,
-        identity,
-        trustedHeader,
-        nextcloudFlow,
-        upstreams,
-        audit,
-        limits: new LoginLimits({ trustProxy: config.server.trustProxy }),
-        csrf,
-        log,
-      }));
-      interactions = async (req: IncomingMessage, res: ServerResponse, pathname: string) =>
-        (await pages()(req, res, pathname)) || account(req, res, pathname);
-      const verifier = new JwtVerifier({ issuer, audience: mcpUrl, jwks: keys.publicJwks, store });
-      // `postern keys rotate` on a running server: the guard trusts the new key first, then the
-      // authorization server is rebuilt to sign with it (and publish both at /jwks).
-      const live = provider;
-      cleanup.push(followSigningKeys(store, keepKeysFor, keys, (rotated) => {
-        verifier.useKeys(rotated.publicJwks);
-        live.useKeys(rotated);
-        log.info({ kid: rotated.active.jwk.kid }, 'signing key rotated');
-      }, (err) => log.error({ err }, 'loading the rotated signing keys failed')));
-      guard = new Guard({
-        verifiers: [verifier, new StaticTokenVerifier(store, config.identity.staticTokens)],
-        resourceMetadataUrl: `${issuer}/.well-known/oauth-protected-resource/mcp`,
-        scopes: DEFAULT_SCOPES,
-      });
-    }
+    const auth: (GatewayAuth & { initialPassword?: string; stop?: () => void; findClient?: (id: string) => Promise<Record<string, unknown> | undefined> }) | undefined = !config.auth.enabled
+      ? undefined
+      : config.auth.external
+        ? await externalGuard({ config, issuer, mcpUrl, store, sealer, log })
+        : await ownAuthorizationServer({ config, issuer, mcpUrl, store, secret, sealer, audit, log, documentCa: opts.documentCa });
+    if (auth?.stop) cleanup.push(auth.stop);
+    const guard = auth?.guard;
 
-    const policy = new ToolPolicy(config.policy.rules);
-    if (!policy.hasRules) log.warn('no policy rules configured: every signed-in caller may use every tool');
-    const { idleTtl, ...sessionCaps } = config.mcp.sessions;
-    const endpoint = new McpEndpoint({
+    const endpoint = mcpEndpoint({
+      config,
       registry,
-      info,
-      log,
-      sessionCaps,
-      sessionIdleMs: idleTtl * 1000,
-      policy,
+      info: { name: 'postern', version: VERSION },
       audit,
-      restrictions: new ClientRestrictions(
-        config.policy.clients,
-        // Every kind of client the authorization server knows: registered, pre-registered, and
-        // metadata-document clients (fetched, or from the provider's cache).
-        provider ? clientLookup(async (id) => (await provider.current.Client.find(id).catch(() => undefined))?.metadata()) : async () => undefined,
-      ),
-      insufficientScope: guard && ((needed, granted) => guard!.insufficientScope(needed, granted)),
-      maxBody: config.server.mcpBodyLimit,
+      log,
+      findClient: auth?.findClient,
       toolCalls: observability.toolCalls(registry),
+      insufficientScope: guard && ((needed, granted) => guard.insufficientScope(needed, granted)),
     });
     cleanup.push(() => endpoint.close());
     observability.attach({ registry, guard, audit, sessions: () => endpoint.sessionCount });
-
-    const app = createApp({
-      issuer,
-      mcpUrl,
-      guard,
-      protectedResourceMetadata: guard && {
-        resource: mcpUrl,
-        authorization_servers: [authorizationServer],
-        scopes_supported: scopesSupported,
-        bearer_methods_supported: ['header'],
-        resource_name: 'Postern MCP gateway',
-      },
-      endpoint,
-      registry,
-      corsOrigins: config.server.corsOrigins,
-      version: VERSION,
-      publicStatus: config.server.publicStatus,
-    });
-    // Loopback names (net/loopback.ts) are served besides these.
-    const allowedHosts = new Set([new URL(issuer).hostname.toLowerCase()]);
-    if (!isLoopbackHost(config.server.host)) allowedHosts.add(urlHost(config.server.host).toLowerCase());
-    const dispatch = createDispatcher(
-      {
-        app,
-        authorizationServer: provider?.callback(),
-        interactions,
-        allowedHosts,
-        issuer: new URL(issuer),
-        trustProxy: config.server.trustProxy,
-        mcpLane: createMcpLane({ guard, endpoint, mcpUrl, maxBody: config.server.mcpBodyLimit }),
-        mcpBodyLimit: config.server.mcpBodyLimit,
-      },
-      log,
-    );
-    serveWith(server, observability.http(commitBeforeResponse(store, dispatch, (err) => log.error({ err }, 'store commit failed; the response was dropped'))));
-
-    const sweeper = setInterval(() => void store.sweepExpired().catch((err) => log.warn({ err }, 'sweep failed')), 600_000);
-    sweeper.unref();
-    cleanup.push(() => clearInterval(sweeper));
+    serveGateway(server, { config, issuer, mcpUrl, version: VERSION, endpoint, registry, store, log, auth, observe: (handler) => observability.http(handler) });
+    cleanup.push(sweepPeriodically(store, (err) => log.warn({ err }, 'sweep failed')));
 
     log.info({ issuer, mcpUrl, auth: config.auth.enabled, store: store.kind, backends: registry.status() }, 'postern started');
-    return {
-      issuer,
-      mcpUrl,
-      port,
-      store,
-      registry,
-      metricsPort: observability.metricsPort,
-      guard,
-      initialPassword,
-      close: () => runCleanup(cleanup),
-    };
+    return { issuer, mcpUrl, port, store, registry, metricsPort: observability.metricsPort, guard, initialPassword: auth?.initialPassword, close: () => runCleanup(cleanup) };
   } catch (err) {
     await runCleanup(cleanup);
     throw err;
   }
-}
-
-/** The messages of an error and of the errors that caused it, innermost last (at most 5). */
-function causeChain(err: unknown): string | undefined {
-  const messages: string[] = [];
-  for (let e = err; e instanceof Error && messages.length < 5; e = e.cause) messages.push(e.message);
-  return messages.length ? messages.join(': ') : undefined;
 }
 
 async function runCleanup(steps: Array<() => Promise<void> | void>): Promise<void> {

@@ -1,7 +1,7 @@
 // Attack family: the sign-in and consent forms — CSRF on login and consent, posts from another browser, skipped steps, malformed posts, brute force.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { LocalUsers } from '../src/identity/local.js';
+import { LocalUsers } from '../src/identity/local/users.js';
 import { TestBrowser } from './helpers/browser.js';
 import { register, REDIRECT } from './helpers/flow.js';
 import { assertRefusedPage, openConsent, openLogin, usePostern } from './helpers/attack.js';

@@ -9,9 +9,9 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { startHttpEverything, everythingEntry } from './helpers/backends.js';
 import { startTestPostern, tempDir, type TestPostern } from './helpers/postern.js';
 import { until } from './helpers/until.js';
+import { text } from './helpers/results.js';
 
 const fixture = path.resolve(import.meta.dirname, 'fixtures/pid-backend.mjs');
-const text = (r: { content?: unknown }) => ((r.content as Array<{ text?: string }>) ?? []).map((c) => c.text ?? '').join('');
 
 async function connect(url: string): Promise<Client> {
   const client = new Client({ name: 'backend-test', version: '1' });

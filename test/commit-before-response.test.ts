@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { commitBeforeResponse } from '../src/edge/commit-before-response.js';
-import { SqliteStore } from '../src/store/sqlite.js';
+import { SqliteStore } from '../src/store/sqlite/store.js';
 import { send } from './helpers/http.js';
 import { register } from './helpers/flow.js';
 import { startTestPostern, tempDir } from './helpers/postern.js';

@@ -5,9 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connectWithOAuth, MemoryOAuthProvider, type Era } from './helpers/oauth-client.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
-
-const text = (result: { content?: unknown }) =>
-  ((result.content as Array<{ type: string; text?: string }>) ?? []).map((c) => c.text ?? '').join('');
+import { text } from './helpers/results.js';
 
 for (const era of ['legacy', 'modern'] as Era[]) {
   describe(`OAuth flow with the SDK client (${era === 'legacy' ? '2025-11-25 sessions' : '2026-07-28 stateless'})`, () => {

@@ -1,5 +1,5 @@
 // Calls forwarded to a streamable-HTTP backend on a 2025-era session take the gateway's lean HTTP
-// path (src/backends/http-call.ts). Against the reference "everything" server from npm, through
+// path (src/backends/kinds/http/lean-call.ts). Against the reference "everything" server from npm, through
 // the SDK client: answers equal the backend's own, concurrent calls never get each other's
 // answers, progress, sampling and elicitation still reach the caller (a 2026-era caller in
 // input_required rounds), errors keep their codes,

@@ -12,6 +12,7 @@ import { hashStaticToken } from '../src/guard/static-tokens.js';
 import { connectClient, modernRequest, serveMcp } from './helpers/mcp-http.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
 import { until } from './helpers/until.js';
+import { text } from './helpers/results.js';
 
 const ADMIN = 'pst_mrtr-admin-token-0123456789abcdefghijklmnopq';
 const VIEWER = 'pst_mrtr-viewer-token-0123456789abcdefghijklmnop';
@@ -26,7 +27,6 @@ interface Seen {
   envelope?: Record<string, unknown>;
 }
 
-const text = (result: { content?: unknown }) => ((result.content as Array<{ text?: string }>) ?? []).map((c) => c.text ?? '').join('');
 const confirmRequest = inputRequired.elicit({ message: 'Really?', requestedSchema: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] } as never });
 
 function backend(seen: Seen[]): Server {

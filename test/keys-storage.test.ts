@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
 import { rotateSigningKey } from '../src/oauth/keys.js';
-import { SqliteStore } from '../src/store/sqlite.js';
+import { SqliteStore } from '../src/store/sqlite/store.js';
 import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
 import { mcpInitialize } from './helpers/flow.js';

@@ -12,7 +12,7 @@ import { TestBrowser } from './helpers/browser.js';
 import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
 import { authorizeUrl, pkce, REDIRECT, register, tokenRequest } from './helpers/flow.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
-import { OidcUpstream } from '../src/identity/oidc-upstream.js';
+import { OidcUpstream } from '../src/identity/oidc/upstream.js';
 import { Sealer } from '../src/identity/sealed.js';
 import { readFileSync } from 'node:fs';
 

@@ -14,11 +14,11 @@ import { ParkedCalls } from '../src/mcp/parked-calls.js';
 import { connectClient, modernRequest } from './helpers/mcp-http.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
 import { until } from './helpers/until.js';
+import { text } from './helpers/results.js';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'conformance', 'fixture-server.ts');
 const ALICE = 'pst_parked-alice-token-0123456789abcdefghijklmn';
 const BOB = 'pst_parked-bob-token-0123456789abcdefghijklmnopq';
-const text = (result: { content?: unknown }) => ((result.content as Array<{ text?: string }>) ?? []).map((c) => c.text ?? '').join('');
 
 describe('2026-era callers of a 2025-era backend that asks during a call', () => {
   let p: TestPostern;

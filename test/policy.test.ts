@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
 import { demoBackends } from '../src/config/load.js';
 import { ClientRestrictions, type ClientInfo } from '../src/mcp/client-restrictions.js';
-import { missingScopes } from '../src/mcp/scopes.js';
+import { missingScopes } from '../src/protocol/scopes.js';
 import { authorizeInBrowser } from './helpers/browser.js';
 import { ToolPolicy } from '../src/mcp/policy.js';
 import { hashStaticToken } from '../src/guard/static-tokens.js';

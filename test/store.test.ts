@@ -1,11 +1,12 @@
-// The Store contract, run against both implementations (memory and SQLite): artifacts with
-// expiry, consume, lookups by uid, revocation by grant (with its event), users and settings.
+// The Store contract, run against every driver (memory and SQLite; a new driver adds itself to
+// `stores`): artifacts with expiry, consume, lookups by uid, revocation by grant (with its event),
+// users, accounts and credentials, static tokens, the audit trail, settings and the change signal.
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { MemoryStore } from '../src/store/memory.js';
-import { SqliteStore } from '../src/store/sqlite.js';
+import { SqliteStore } from '../src/store/sqlite/store.js';
 import type { Store } from '../src/store/types.js';
 import { createAdapterClass, hashId } from '../src/oauth/adapter.js';
 import { tempDir } from './helpers/postern.js';
@@ -73,6 +74,29 @@ for (const [kind, open] of stores) {
       await store.putSetting('k', 'v1');
       await store.putSetting('k', 'v2');
       assert.equal(await store.getSetting('k'), 'v2');
+    });
+
+    it('keeps accounts, credentials per source, static tokens by name and hash, and audit lines newest first', async () => {
+      await store.putAccount({ subject: 'header:ann', displayName: 'Ann', groups: ['g'], roles: ['r'], updatedAt: 1 });
+      assert.equal((await store.getAccount('header:ann'))?.displayName, 'Ann');
+      assert.equal(await store.getAccount('header:nobody'), undefined);
+      await store.putCredential('header:ann', 'nextcloud', 'v1.a');
+      await store.putCredential('header:ann', 'nextcloud', 'v1.b');
+      await store.putCredential('header:ann', 'oidc:corp', 'v1.c');
+      assert.equal(await store.getCredential('header:ann', 'nextcloud'), 'v1.b', 'replaced');
+      assert.equal(await store.getCredential('header:bob', 'nextcloud'), undefined);
+      await store.putStaticToken({ name: 'ci', hash: 'sha256:ci', roles: ['dev'], createdAt: 1 });
+      await store.putStaticToken({ name: 'bot', hash: 'sha256:bot', roles: [], createdAt: 2 });
+      assert.deepEqual((await store.findStaticToken('sha256:ci'))?.roles, ['dev']);
+      assert.deepEqual((await store.listStaticTokens()).map((t) => t.name), ['bot', 'ci']);
+      const line = { kind: 'mcp' as const, action: 'a__b', decision: 'allow' as const, outcome: 'ok' as const };
+      await store.addAudit({ ...line, time: 10, subject: 'local:ann' });
+      await store.addAudit({ ...line, time: 20, subject: 'local:bob' });
+      await store.addAudit({ ...line, time: 30, subject: 'local:ann', detail: 'x' });
+      const ann = await store.queryAudit({ subject: 'local:ann' });
+      assert.deepEqual(ann.map((e) => e.time), [30, 10]);
+      assert.equal(ann[0].detail, 'x');
+      assert.deepEqual((await store.queryAudit({ sinceMs: 15, limit: 1 })).map((e) => e.time), [30]);
     });
 
     it('tells its own watchers of a change at once, by topic; static tokens announce themselves', async () => {

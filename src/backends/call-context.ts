@@ -1,10 +1,10 @@
-// What a backend call carries on its way through the gateway, with AsyncLocalStorage: the caller's
-// own bearer token (sent only to backends with `forwardUserToken`, the same service as the
-// external authorization server) and the downstream request, so that what a backend sends while
-// it works on the call — log messages, sampling and elicitation requests — reaches the client
-// whose call it is. HTTP backends answer on the call's own response stream, so the context is
-// exact; stdio backends share one pipe, so their messages are routed only while exactly one call
-// is in flight and dropped (or refused) when that would be a guess.
+// What a backend call carries on its way through the gateway, with AsyncLocalStorage: who the
+// caller is, the caller's own bearer token (sent only to backends with `forwardUserToken`, the
+// same service as the external authorization server) and the downstream request, so that what a
+// backend sends while it works on the call — log messages, sampling and elicitation requests —
+// reaches the client whose call it is. HTTP backends answer on the call's own response stream, so
+// the context is exact; stdio backends share one pipe, so their messages are routed only while
+// exactly one call is in flight and dropped (or refused) when that would be a guess.
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 /** The client side of the call being served: where relayed messages go. */
@@ -39,8 +39,18 @@ export interface Call {
   round?: Round;
 }
 
+/** Who a call is made for, as the guard accepted the caller's token. */
+export interface CallerIdentity {
+  subject: string;
+  clientId?: string;
+  roles: string[];
+  scopes: string[];
+}
+
 export interface CallContext {
   userToken?: string;
+  /** The calling user (built-in backends serve each user with a server of their own). */
+  caller?: CallerIdentity;
   downstream?: Downstream;
 }
 

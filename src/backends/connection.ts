@@ -6,14 +6,13 @@
 // 2026-07-28 era, where calls carry the caller's own capabilities and log level, an
 // `input_required` answer is handed back as it is and a retry's inputResponses and requestState
 // go to the backend untouched (multi-round-trip requests, SEP-2322).
-import { Client, ProtocolError, ProtocolErrorCode, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import type { McpSubscription, Prompt, Resource, ResourceTemplateType as ResourceTemplate, Tool, Transport } from '@modelcontextprotocol/client';
+import { Client, ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/client';
+import type { McpSubscription, Prompt, Resource, ResourceTemplateType as ResourceTemplate, Tool } from '@modelcontextprotocol/client';
 import type { Logger } from 'pino';
-import type { BackendConfig } from '../config/schema.js';
 import { BackendUnavailable } from './errors.js';
-import { createTransport, isStdio } from './transports.js';
 import { InFlightCalls, outsideCall, type Call, type Downstream } from './call-context.js';
-import { HttpCaller, type SessionView } from './http-call.js';
+import type { BackendKind, FastPath } from './kinds/kind.js';
+import type { BackendConfig } from './kinds/schema.js';
 
 export type BackendState = 'connecting' | 'ready' | 'down' | 'stopped';
 
@@ -26,8 +25,6 @@ export interface BackendLists {
 
 const EMPTY: BackendLists = { tools: [], resources: [], resourceTemplates: [], prompts: [] };
 const BACKOFF_MIN_MS = 500;
-/** Protocol revisions with 2025-era sessions, the ones the lean HTTP path speaks. */
-export const SESSION_ERA = new Set(['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25']);
 const BACKOFF_MAX_MS = 30_000;
 /** Set by a 2026-era server on its results; the gateway answers as itself, so it is dropped. */
 const SERVER_INFO_META_KEY = 'io.modelcontextprotocol/serverInfo';
@@ -43,8 +40,6 @@ export interface ConnectionOptions {
   onListsChanged?: () => void;
   /** Called when the backend says a subscribed resource changed. */
   onResourceUpdated?: (uri: string) => void;
-  /** Builds the transport; tests substitute their own. */
-  transportFactory?: (name: string, config: BackendConfig, log: Logger) => Transport;
 }
 
 export class BackendConnection {
@@ -57,18 +52,19 @@ export class BackendConnection {
   private timer?: NodeJS.Timeout;
   private readyWaiters: Array<() => void> = [];
   private readonly calls = new InFlightCalls();
-  /** The lean path for forwarded requests, on HTTP backends with a 2025-era session. */
-  private fast?: { caller: HttpCaller; session: SessionView };
+  /** The kind's fast path for forwarded requests (HTTP backends with a 2025-era session). */
+  private fast?: FastPath;
   /** Resource subscriptions on a 2026-era connection: one subscriptions/listen stream per URI. */
   private readonly listening = new Map<string, McpSubscription>();
 
   constructor(
     readonly name: string,
     readonly config: BackendConfig,
+    private readonly backendKind: BackendKind,
     private readonly opts: ConnectionOptions,
   ) {}
 
-  /** Are forwarded requests taking the lean HTTP path (http-call.ts)? */
+  /** Are forwarded requests taking the kind's fast path (the lean HTTP path, kinds/http/lean-call.ts)? */
   get leanPath(): boolean {
     return this.fast !== undefined;
   }
@@ -88,8 +84,8 @@ export class BackendConnection {
     return !!this.client?.getServerCapabilities()?.completions;
   }
 
-  get kind(): 'stdio' | 'http' {
-    return isStdio(this.config) ? 'stdio' : 'http';
+  get kind(): string {
+    return this.backendKind.name;
   }
 
   start(): void {
@@ -114,7 +110,7 @@ export class BackendConnection {
     if (this.state === 'stopped') return;
     this.state = 'connecting';
     const log = this.opts.log;
-    const transport = (this.opts.transportFactory ?? createTransport)(this.name, this.config, log);
+    const transport = this.backendKind.connect(this.name, this.config, log);
     const client = new Client(
       { name: 'postern', version: this.opts.version },
       {
@@ -143,7 +139,7 @@ export class BackendConnection {
         return;
       }
       this.client = client;
-      this.fast = this.openLeanPath(client, transport);
+      this.fast = this.backendKind.fastPath?.(this.config, transport, client);
       this.lists = await this.fetchLists(client);
       this.state = 'ready';
       this.attempt = 0;
@@ -157,24 +153,9 @@ export class BackendConnection {
     }
   }
 
-  private openLeanPath(client: Client, transport: Transport): BackendConnection['fast'] {
-    if (isStdio(this.config) || !(transport instanceof StreamableHTTPClientTransport)) return undefined;
-    if (!SESSION_ERA.has(client.getNegotiatedProtocolVersion() ?? '')) return undefined;
-    const session: SessionView = {
-      get sessionId() {
-        return transport.sessionId;
-      },
-      get protocolVersion() {
-        return transport.protocolVersion;
-      },
-      deliver: (message) => transport.onmessage?.(message),
-    };
-    return { caller: new HttpCaller(new URL(this.config.url), this.config.headers ?? {}, !!this.config.forwardUserToken), session };
-  }
-
   /**
    * Forwards one request on behalf of a caller: over the lean HTTP path where the backend allows
-   * it (http-call.ts), otherwise through the SDK client with `viaClient`, which sends `params`.
+   * it (kinds/http/lean-call.ts), otherwise through the SDK client with `viaClient`, which sends `params`.
    * On a 2026-era connection the request carries the caller's round (capabilities, log level,
    * inputResponses, requestState) and may come back `input_required`; towards a 2025-era backend
    * the caller's round decides how the backend's own mid-call requests are answered.
@@ -197,7 +178,7 @@ export class BackendConnection {
         const fast = this.fast;
         if (!fast) return viaClient(client, opts, params);
         const { downstream, progressToken, signal } = call;
-        return fast.caller.request(method, params, fast.session, { timeoutMs: opts.timeout, signal, downstream, progressToken }) as Promise<T>;
+        return fast.request(method, params, { timeoutMs: opts.timeout, signal, downstream, progressToken }) as Promise<T>;
       }, call.downstream);
     if (!call.round) return start();
     return call.round.legacy(`${this.name}\n${method}\n${String(params.name ?? params.uri ?? '')}`, start);
@@ -291,7 +272,7 @@ export class BackendConnection {
       return await this.calls.track(downstream, () => fn(client, { timeout: this.config.timeoutMs }));
     } catch (err) {
       // An HTTP backend that stopped answering shows up only as failed requests.
-      if (this.kind === 'http' && isConnectionFailure(err) && this.client === client) {
+      if (this.backendKind.failsOnRequest && isConnectionFailure(err) && this.client === client) {
         this.down(errorText(err));
         await client.close().catch(() => {});
         throw new BackendUnavailable(this.name, errorText(err));
@@ -302,7 +283,7 @@ export class BackendConnection {
   }
 
   private dropLeanPath(): void {
-    void this.fast?.caller.close();
+    this.fast?.close();
     this.fast = undefined;
   }
 

@@ -28,7 +28,7 @@ export interface Named {
   args?: Map<string, string>;
 }
 
-export interface NamedTool extends Named {
+interface NamedTool extends Named {
   tool: Tool;
   readOnly: boolean;
 }

@@ -7,11 +7,11 @@
 // the other ends in a hash of its own `<backend>__<name>`. All of it depends on the names alone,
 // so a tool keeps its published name across restarts and replicas.
 import { createHash } from 'node:crypto';
-import { PUBLISHED_NAME } from '../config/schema.js';
+import { PUBLISHED_NAME } from '../config/fields.js';
 
 export { PUBLISHED_NAME };
 export const SEPARATOR = '__';
-export const MAX_NAME_LENGTH = 64;
+const MAX_NAME_LENGTH = 64;
 const HASH_LENGTH = 8;
 /** Tries at most this many hashes for a name that collides again (it never does in practice). */
 const MAX_TRIES = 16;
@@ -32,7 +32,7 @@ export interface NameRequest {
   changes: NameChange[];
 }
 
-export interface PublishedName {
+interface PublishedName {
   name: string;
   changes: NameChange[];
   /** The `qualified` name of the one that kept the name this one wanted. */
@@ -45,7 +45,7 @@ const hash = (text: string) => createHash('sha256').update(text).digest('hex').s
 const withHash = (head: string, text: string) => `${head.slice(0, MAX_NAME_LENGTH - HASH_LENGTH - 1)}_${hash(text)}`;
 
 /** Replaces every character (code point) outside `[a-zA-Z0-9_-]` with "_". */
-export function sanitise(name: string): string {
+function sanitise(name: string): string {
   return name.replace(/[^a-zA-Z0-9_-]/gu, '_');
 }
 

@@ -8,6 +8,7 @@ import type { CallToolResult, GetPromptResult, ReadResourceResult, Tool } from '
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { BackendConnection, type ConnectionOptions } from './connection.js';
+import { backendKinds, kindOf, type KindOptions } from './kinds/index.js';
 import type { Call } from './call-context.js';
 import { UnknownTarget } from './errors.js';
 import { buildIndexes, prefixOf, type Aggregate, type Indexes, type Named, type NameNote } from './indexes.js';
@@ -28,7 +29,7 @@ function resourceNames(backend: BackendConnection, uri: string): PolicyNames {
   return prefix === undefined || prefix === backend.name ? { qualified } : { qualified, alias: `${prefix}${SEPARATOR}${uri}` };
 }
 
-export function splitName(prefixed: string): [string, string] | undefined {
+function splitName(prefixed: string): [string, string] | undefined {
   const i = prefixed.indexOf(SEPARATOR);
   if (i <= 0 || i + SEPARATOR.length >= prefixed.length) return undefined;
   return [prefixed.slice(0, i), prefixed.slice(i + SEPARATOR.length)];
@@ -53,12 +54,13 @@ export class BackendRegistry {
 
   constructor(
     backends: NonNullable<Config['mcpServers']>,
-    opts: Omit<ConnectionOptions, 'onListsChanged' | 'onResourceUpdated'> & { log: Logger },
+    opts: Omit<ConnectionOptions, 'onListsChanged' | 'onResourceUpdated'> & KindOptions & { log: Logger },
   ) {
     this.log = opts.log;
+    const kinds = backendKinds(opts);
     for (const [name, config] of Object.entries(backends)) {
       if (config.disabled) continue;
-      const backend = new BackendConnection(name, config, {
+      const backend = new BackendConnection(name, config, kindOf(kinds, config), {
         ...opts,
         onListsChanged: () => this.rebuild(),
         onResourceUpdated: (uri) => {

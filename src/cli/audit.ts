@@ -5,7 +5,7 @@ import { openStore } from '../store/index.js';
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-export function parseSince(since: string | undefined): number {
+function parseSince(since: string | undefined): number {
   if (!since) return 0;
   const m = /^(\d+)([smhd])$/.exec(since);
   if (!m) throw new IdentityError(`--since "${since}": use a number and a unit, e.g. 30m, 1h or 7d`);

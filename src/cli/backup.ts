@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { sqlitePath } from '../store/index.js';
-import { BackupError, backupSqlite, checkPosternDatabase, restoreSqlite, sqliteInUse } from '../store/sqlite-backup.js';
+import { BackupError, backupSqlite, checkPosternDatabase, restoreSqlite, sqliteInUse } from '../store/sqlite/backup.js';
 import { UsageError } from './usage-error.js';
 
 function sqliteOnly(config: Config, command: string): string {

@@ -1,6 +1,6 @@
 // `postern user add|passwd|list`: manages local users in the store.
 import type { Config } from '../config/schema.js';
-import { LocalUsers } from '../identity/local.js';
+import { LocalUsers } from '../identity/local/users.js';
 import { IdentityError } from '../identity/types.js';
 import { openStore } from '../store/index.js';
 import { readStdin } from './stdin.js';

@@ -6,12 +6,13 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { configSchema, stdioBackendSchema, type Config } from './schema.js';
+import { configSchema, type Config } from './schema.js';
+import { stdioBackendSchema } from '../backends/kinds/stdio/schema.js';
 import { applyEnv } from './env.js';
 import { ConfigError } from './errors.js';
 import { parseCidr } from './cidr.js';
 import { isLoopbackHost } from '../net/loopback.js';
-import { observabilityChecks } from '../observability/config.js';
+import { observabilityChecks } from '../telemetry/schema.js';
 
 export { ConfigError };
 

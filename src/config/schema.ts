@@ -1,79 +1,17 @@
 // The configuration's shape: every key Postern reads, its default, and the rule it must obey.
 // Validated once at start (see load.ts); everything downstream receives a typed `Config`.
 import { z } from 'zod';
-import { metricsSchema, tracingSchema } from '../observability/config.js';
+import { name } from './fields.js';
+import { backendSchema } from '../backends/kinds/schema.js';
+import { localSchema } from '../identity/local/schema.js';
+import { nextcloudSchema } from '../identity/nextcloud/schema.js';
+import { oidcUpstreamSchema } from '../identity/oidc/schema.js';
+import { trustedHeaderSchema } from '../identity/trusted-header/schema.js';
+import { metricsSchema, tracingSchema } from '../telemetry/schema.js';
 import { DEFAULT_MCP_BODY_LIMIT, DEFAULT_TIMEOUTS } from './limits.js';
 import { clientIdMetadataDocumentsSchema, preregisteredClientSchema, tokenHash } from './client-schemas.js';
 
 const KIB = 1024;
-
-/** What every tool and prompt name Postern publishes matches (the model APIs' rule for tool names). */
-export const PUBLISHED_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
-
-const name = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'use letters, digits, "-" and "_" only')
-  .refine((s) => !s.includes('__'), 'must not contain "__" (it separates backend and tool names)');
-
-const common = {
-  /** Set to true to keep the entry in the file but not start it. */
-  disabled: z.boolean().default(false),
-  /** How long one request to this backend may take before it fails, in milliseconds. */
-  timeoutMs: z.number().int().positive().default(60_000),
-  /**
-   * What comes before "__" in the names of this backend's tools and prompts: true (its own
-   * name), a string (a custom prefix, e.g. "gh"), or false (their own names, no prefix).
-   */
-  prefix: z.union([z.boolean(), name]).default(true),
-  /** Tools and prompts listed under another name: { "<backend's name>": "<name to list>" }. */
-  rename: z
-    .record(z.string().min(1), z.string().regex(PUBLISHED_NAME, 'use 1 to 64 letters, digits, "_" or "-", e.g. "put_file"'))
-    .refine((r) => new Set(Object.values(r)).size === Object.values(r).length, 'give each tool its own new name (two entries rename to the same one)')
-    .default({}),
-  /** Record tool-call arguments in the audit trail for this backend (off: arguments are never logged). */
-  auditArguments: z.boolean().default(false),
-};
-
-/**
- * Which protocol era the connection to a backend speaks: `legacy` always opens a 2025-era session
- * (initialize); `auto` asks with server/discover first and takes 2026-07-28 when the backend
- * offers it, a 2025-era session otherwise; `2026-07-28` requires it. Over stdio, `auto` runs the
- * backend once more, briefly, to ask.
- */
-const protocol = z.enum(['legacy', 'auto', '2026-07-28']);
-
-/** A stdio backend, in the shape of Claude Desktop's `mcpServers` entries. */
-export const stdioBackendSchema = z
-  .object({
-    type: z.literal('stdio').optional(),
-    command: z.string().min(1, 'give the program to run, e.g. "npx"'),
-    args: z.array(z.string()).default([]),
-    env: z.record(z.string(), z.string()).default({}),
-    cwd: z.string().optional(),
-    protocol: protocol.default('legacy'),
-    ...common,
-  })
-  .strict();
-
-/** A streamable-HTTP backend, in the shape of Claude Desktop / VS Code remote entries. */
-export const httpBackendSchema = z
-  .object({
-    type: z.enum(['http', 'streamable-http', 'streamableHttp']).optional(),
-    url: z.url({ protocol: /^https?$/, error: 'give an http(s) URL, e.g. "http://127.0.0.1:3001/mcp"' }),
-    headers: z.record(z.string(), z.string()).default({}),
-    /**
-     * Send each call with the caller's own bearer token instead of the configured Authorization
-     * header. Only for a backend that is the same service as auth.external (e.g. Nextcloud).
-     */
-    forwardUserToken: z.boolean().default(false),
-    protocol: protocol.default('auto'),
-    ...common,
-  })
-  .strict();
-
-export const backendSchema = z.union([stdioBackendSchema, httpBackendSchema], {
-  error: 'a backend needs either "command" (stdio) or "url" (streamable HTTP)',
-});
 
 const duration = z.number().int().positive();
 
@@ -214,69 +152,13 @@ export const configSchema = z
       .prefault({}),
     identity: z
       .object({
-        local: z
-          .object({
-            enabled: z.boolean().default(true),
-            /** Created with a random password (printed once) when the user table is empty. */
-            initialUser: name.default('admin'),
-          })
-          .strict()
-          .prefault({}),
+        local: localSchema.prefault({}),
         /** Nextcloud as an identity source: users sign in with their Nextcloud name and an app password. */
-        nextcloud: z
-          .object({
-            url: z
-              .url({ protocol: /^https?$/, error: 'give the Nextcloud base URL, e.g. "https://cloud.example.com"' })
-              .transform((u) => u.replace(/\/+$/, '')),
-            /** Check name + app password against the OCS user endpoint on the login form. */
-            passwordLogin: z.boolean().default(true),
-            /** Offer "Sign in with Nextcloud" (Login Flow v2): no password typed into Postern. */
-            loginFlow: z.boolean().default(false),
-            timeoutMs: z.number().int().positive().default(10_000),
-          })
-          .strict()
-          .optional(),
+        nextcloud: nextcloudSchema.optional(),
         /** Upstream OpenID Connect providers (Keycloak, Google, Entra, Authentik, Nextcloud oidc, …). */
-        oidc: z
-          .array(
-            z
-              .object({
-                /** Short name: the subject becomes "oidc:<id>:<upstream sub>". */
-                id: name,
-                /** Button text: "Sign in with <label>". */
-                label: z.string().min(1),
-                issuer: z.url({ protocol: /^https?$/, error: 'give the upstream issuer URL (its discovery document lives below it)' }),
-                clientId: z.string().min(1),
-                clientSecret: z.string().min(1).optional(),
-                scopes: z.string().default('openid profile email offline_access'),
-                /** Which claims carry what. */
-                claims: z
-                  .object({
-                    email: z.string().default('email'),
-                    name: z.string().default('name'),
-                    groups: z.string().default('groups'),
-                  })
-                  .strict()
-                  .prefault({}),
-                timeoutMs: z.number().int().positive().default(10_000),
-              })
-              .strict(),
-          )
-          .default([]),
+        oidc: z.array(oidcUpstreamSchema).default([]),
         /** Users signed in by a trusted reverse proxy's headers (e.g. oauth2-proxy, Authelia). */
-        trustedHeader: z
-          .object({
-            enabled: z.boolean().default(false),
-            userHeader: z.string().min(1).default('X-Forwarded-User'),
-            groupsHeader: z.string().min(1).default('X-Forwarded-Groups'),
-            emailHeader: z.string().min(1).default('X-Forwarded-Email'),
-            /** Peer addresses allowed to assert the headers, e.g. ["127.0.0.1/32"]. */
-            trustedSourceCidrs: z.array(z.string()).default([]),
-            /** Roles added to every token issued through this source. */
-            injectedRoles: z.array(z.string().min(1)).default([]),
-          })
-          .strict()
-          .prefault({}),
+        trustedHeader: trustedHeaderSchema.prefault({}),
         /** Upstream group → Postern roles, applied to every source that reports groups. */
         groupRoles: z.record(z.string(), z.array(z.string().min(1))).default({}),
         /** Bearer tokens for CI and scripts: name → { hash, roles }. `postern token create` makes them. */
@@ -393,6 +275,4 @@ export const configSchema = z
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
-export type BackendConfig = z.infer<typeof backendSchema>;
-export type StdioBackendConfig = z.infer<typeof stdioBackendSchema>;
-export type HttpBackendConfig = z.infer<typeof httpBackendSchema>;
+export type { BackendConfig } from '../backends/kinds/schema.js';

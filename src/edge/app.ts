@@ -8,9 +8,9 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Guard } from '../guard/guard.js';
 import type { McpEndpoint } from '../mcp/endpoint.js';
 import type { BackendRegistry } from '../backends/registry.js';
-import { stylesheet } from '../oauth/html.js';
+import { stylesheet } from '../pages/html.js';
 import { landingPage } from './landing.js';
-import { pageHeaders } from '../oauth/page-headers.js';
+import { pageHeaders } from '../pages/headers.js';
 import { ANONYMOUS, authInfoOf } from './auth-info.js';
 import { bodyRefused } from './body-limit.js';
 

@@ -6,8 +6,8 @@
 // the answer is out (after LINGER_MS). Limits per route family are in config/limits.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AUTHORIZATION_SERVER_BODY_LIMIT, FORM_BODY_LIMIT } from '../config/limits.js';
-import { errorPage } from '../oauth/pages.js';
-import { pageHeaders } from '../oauth/page-headers.js';
+import { errorPage } from '../pages/html.js';
+import { pageHeaders } from '../pages/headers.js';
 
 type Style = 'json-rpc' | 'page' | 'oauth';
 

@@ -1,5 +1,5 @@
 // Every response waits for the store's writes: the store may hold a turn's writes in one
-// transaction (store/sqlite.ts), and a client must never receive a code or a token that a crash
+// transaction (store/sqlite/database.ts), and a client must never receive a code or a token that a crash
 // could still take back. The headers are the first thing a response sends, so the store commits
 // when they are written; if it cannot, the connection is dropped instead of the response going out.
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -1,6 +1,6 @@
 // The page at "/": tells a person who opens Postern in a browser what to paste into their client.
 // Backend names and states are shown only when the operator makes them public (server.publicStatus).
-import { esc, page } from '../oauth/html.js';
+import { esc, page } from '../pages/html.js';
 
 export function landingPage(mcpUrl: string, backends?: Array<{ name: string; state: string; tools: number }>): string {
   const rows = (backends ?? [])

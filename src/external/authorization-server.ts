@@ -6,7 +6,23 @@ import * as oidc from 'openid-client';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { VerifierUnavailable } from '../guard/types.js';
-import type { ClientCredentials, Credentials } from './client-credentials.js';
+
+/** Postern's own client at the AS: configured, or registered by client-credentials.ts. */
+export interface Credentials {
+  clientId: string;
+  clientSecret?: string;
+  /** Epoch seconds after which the secret is no longer valid; absent: never. */
+  expiresAt?: number;
+  /** Registered by Postern (and so replaceable), not configured. */
+  registered?: boolean;
+}
+
+/** Where the credentials come from (client-credentials.ts). */
+export interface CredentialSource {
+  get(discovered: Discovered): Promise<Credentials>;
+  /** The AS refused these credentials: forget them when Postern registered them (true: try again). */
+  rejected(credentials: Credentials): Promise<boolean>;
+}
 
 export type ExternalConfig = NonNullable<Config['auth']['external']>;
 
@@ -78,7 +94,7 @@ export class ExternalAuthorizationServer {
 
   constructor(
     readonly cfg: ExternalConfig,
-    private readonly credentials: ClientCredentials,
+    private readonly credentials: CredentialSource,
     private readonly log: Logger,
   ) {}
 

@@ -6,17 +6,8 @@
 import * as oidc from 'openid-client';
 import type { Logger } from 'pino';
 import type { Sealer } from '../identity/sealed.js';
-import type { Store } from '../store/types.js';
-import { AuthorizationServerUnavailable, discoveryOptions, type Discovered, type ExternalConfig } from './authorization-server.js';
-
-export interface Credentials {
-  clientId: string;
-  clientSecret?: string;
-  /** Epoch seconds after which the secret is no longer valid; absent: never. */
-  expiresAt?: number;
-  /** Registered by Postern (and so replaceable), not configured. */
-  registered?: boolean;
-}
+import type { SettingStore } from '../store/types.js';
+import { AuthorizationServerUnavailable, discoveryOptions, type CredentialSource, type Credentials, type Discovered, type ExternalConfig } from './authorization-server.js';
 
 interface StoredCredentials {
   clientId: string;
@@ -29,14 +20,14 @@ interface StoredCredentials {
 /** Re-register this long before the AS says the secret expires. */
 const EXPIRY_MARGIN_S = 60;
 
-export class ClientCredentials {
+export class ClientCredentials implements CredentialSource {
   private current?: Credentials;
   private registering?: Promise<Credentials>;
   private readonly key: string;
 
   constructor(
     private readonly cfg: ExternalConfig,
-    private readonly store: Store,
+    private readonly store: SettingStore,
     private readonly sealer: Sealer,
     /** Redirect URI to register; Postern never sends a browser there, but servers insist on one. */
     private readonly redirectUri: string,

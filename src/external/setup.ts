@@ -7,8 +7,8 @@ import type { Config } from '../config/schema.js';
 import { Guard } from '../guard/guard.js';
 import { StaticTokenVerifier } from '../guard/static-tokens.js';
 import type { Sealer } from '../identity/sealed.js';
-import { DEFAULT_SCOPES, MCP_SCOPES } from '../mcp/scopes.js';
-import type { Store } from '../store/types.js';
+import { DEFAULT_SCOPES, MCP_SCOPES } from '../protocol/scopes.js';
+import type { SettingStore, StaticTokenStore, ChangeSignal } from '../store/types.js';
 import { ExternalAuthorizationServer, type ExternalConfig } from './authorization-server.js';
 import { ClientCredentials } from './client-credentials.js';
 import { ExternalTokenVerifier } from './token-verifier.js';
@@ -24,7 +24,7 @@ export async function externalGuard(deps: {
   config: Config;
   issuer: string;
   mcpUrl: string;
-  store: Store;
+  store: SettingStore & StaticTokenStore & ChangeSignal;
   sealer: Sealer;
   log: Logger;
 }): Promise<ExternalSetup> {

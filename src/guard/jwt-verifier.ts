@@ -2,7 +2,7 @@
 // URL, not expired, grant still alive. Accepted tokens are cached until they expire; a revoked
 // grant evicts its tokens at once. A rotated key set (useKeys) is trusted from the next token on.
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose';
-import type { Store } from '../store/types.js';
+import type { OidcArtifacts } from '../store/types.js';
 import { TokenCache } from './token-cache.js';
 import { TokenRejected, type Caller, type TokenVerifier } from './types.js';
 
@@ -10,7 +10,7 @@ export interface JwtVerifierOptions {
   issuer: string;
   audience: string;
   jwks: JSONWebKeySet;
-  store: Store;
+  store: OidcArtifacts;
   cacheSize?: number;
 }
 

@@ -5,12 +5,12 @@
 // another on the same store) empties the cache, so a revoked token is refused within a second.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import type { Store } from '../store/types.js';
+import type { StaticTokenStore, ChangeSignal } from '../store/types.js';
 import { TokenCache } from './token-cache.js';
 import type { Caller, TokenVerifier } from './types.js';
-import { DEFAULT_SCOPES } from '../mcp/scopes.js';
+import { DEFAULT_SCOPES } from '../protocol/scopes.js';
 
-export const STATIC_PREFIX = 'pst_';
+const STATIC_PREFIX = 'pst_';
 /**
  * Store lookups are cached this long at most. Revocation does not wait for it: the store's change
  * signal empties the cache; this only bounds how long an answer lives if a signal were ever lost.
@@ -26,12 +26,12 @@ export function matchesHash(value: string, hash: string): boolean {
   return given.length === kept.length && timingSafeEqual(given, kept);
 }
 
-export function generateStaticToken(): string {
+function generateStaticToken(): string {
   return STATIC_PREFIX + randomBytes(32).toString('base64url');
 }
 
 /** Creates (or replaces) a named token in the store; returns the token, shown only this once. */
-export async function createStaticToken(store: Store, name: string, roles: string[]): Promise<string> {
+export async function createStaticToken(store: StaticTokenStore & ChangeSignal, name: string, roles: string[]): Promise<string> {
   const token = generateStaticToken();
   await store.putStaticToken({ name, hash: hashStaticToken(token), roles, createdAt: Math.floor(Date.now() / 1000) });
   return token;
@@ -46,7 +46,7 @@ export class StaticTokenVerifier implements TokenVerifier {
   private generation = 0;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: StaticTokenStore & ChangeSignal,
     tokens: Config['identity']['staticTokens'],
   ) {
     this.configured = new Map(Object.entries(tokens).map(([name, t]) => [t.hash, { name, roles: t.roles }]));

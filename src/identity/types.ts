@@ -1,5 +1,5 @@
-// The identity seam: who the signed-in user is. Every source (local users today; Nextcloud,
-// upstream OIDC and trusted headers later) yields the same Principal and is looked up by the
+// The identity seam: who the signed-in user is. Every source (local users, Nextcloud,
+// upstream OIDC, trusted headers) yields the same Principal and is looked up by the
 // prefix of the account id it issued ("local:alice").
 
 export interface Principal {

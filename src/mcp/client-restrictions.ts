@@ -3,7 +3,8 @@
 // client ID. The first entry that matches applies: it can cut the caller's roles down, keep only
 // some tools and prompts, or keep only tools marked read-only.
 import type { Config } from '../config/schema.js';
-import { globToRegExp, patternsAdmit } from './policy.js';
+import { globToRegExp } from '../config/glob.js';
+import { patternsAdmit } from './policy.js';
 
 /** An entry without `tools` keeps every tool. */
 const ANY = [/^/];

@@ -22,11 +22,11 @@ export interface HandlerContext {
     notify(n: { method: string; params?: Record<string, unknown> }): Promise<void>;
     send(r: { method: string; params?: Record<string, unknown> }): Promise<unknown>;
   };
-  http?: { authInfo?: { token: string; scopes: string[] } };
+  http?: { authInfo?: { token: string; clientId?: string; scopes: string[]; extra?: Record<string, unknown> } };
 }
 
 /** Does a message at `level` pass `threshold`? Levels the spec does not name always pass. */
-export function admits(threshold: string, level: unknown): boolean {
+function admits(threshold: string, level: unknown): boolean {
   const i = LEVELS.indexOf(String(level));
   return i < 0 || i >= LEVELS.indexOf(threshold);
 }
@@ -84,5 +84,11 @@ export function downstreamOf(ctx: HandlerContext, level: LogLevel): Downstream {
 
 /** The call context for a backend call made on behalf of `ctx`, relaying to `downstream`. */
 export function callContextOf(ctx: HandlerContext, downstream: Downstream): CallContext {
-  return { userToken: ctx.http?.authInfo?.token, downstream };
+  const auth = ctx.http?.authInfo;
+  const subject = auth?.extra?.subject;
+  const caller =
+    auth && typeof subject === 'string'
+      ? { subject, clientId: auth.clientId, roles: (auth.extra?.roles as string[] | undefined) ?? [], scopes: auth.scopes }
+      : undefined;
+  return { userToken: auth?.token, caller, downstream };
 }

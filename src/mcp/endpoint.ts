@@ -10,16 +10,16 @@ import type { Logger } from 'pino';
 import type { BackendRegistry } from '../backends/registry.js';
 import { createGatewayServer, type Access, type GatewayInfo, type ToolCallHandler } from './gateway-server.js';
 import type { ToolPolicy } from './policy.js';
-import type { Audit } from './audit.js';
+import type { Audit } from '../audit/trail.js';
 import type { ClientRestrictions, Restriction } from './client-restrictions.js';
-import { missingScopes } from './scopes.js';
+import { missingScopes } from '../protocol/scopes.js';
 import { SessionTransport } from './session-transport.js';
 import { laneMessage, serveOnLane } from './session-lane.js';
 import { ParkedCalls } from './parked-calls.js';
 import { SessionTable, type SessionCaps } from './session-table.js';
 import { paramHeaderRejection } from './param-headers.js';
 import { DEFAULT_MCP_BODY_LIMIT } from '../config/limits.js';
-import type { ToolCalls } from '../observability/tool-calls.js';
+import type { ToolCalls } from '../telemetry/tool-calls.js';
 
 interface Session {
   transport: SessionTransport;
@@ -52,7 +52,7 @@ export interface McpEndpointOptions {
   toolCalls?: ToolCalls;
 }
 
-export function jsonRpcError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
+function jsonRpcError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }), {
     status,
     headers: { 'content-type': 'application/json', ...headers },

@@ -17,10 +17,10 @@ import { forwarder } from './rounds.js';
 import type { ParkedCalls } from './parked-calls.js';
 import { addUtilityHandlers } from './utility-handlers.js';
 import type { ToolPolicy } from './policy.js';
-import type { Audit } from './audit.js';
+import type { Audit } from '../audit/trail.js';
 import type { Restriction } from './client-restrictions.js';
-import { toolReach } from './scopes.js';
-import { UNOBSERVED, type ToolCalls } from '../observability/tool-calls.js';
+import { toolReach } from '../protocol/scopes.js';
+import { UNOBSERVED, type ToolCalls } from '../telemetry/tool-calls.js';
 
 /** Who is calling, as far as the policy needs to know. */
 export interface Access {
@@ -70,7 +70,7 @@ function notAllowed(kind: string, name: string, access: Access, action = name): 
 /** The tools/call handler; a session's lean path (session-lane.ts) also calls it directly. */
 export type ToolCallHandler = (request: Pick<CallToolRequest, 'params'>, ctx: HandlerContext) => Promise<CallToolResult>;
 
-export interface Gateway {
+interface Gateway {
   server: Server;
   callTool: ToolCallHandler;
 }

@@ -46,7 +46,7 @@ interface Asked {
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** The capabilities an input request needs that `declared` lacks (as -32021's data names them), if any. */
-export function missingCapabilities(method: string, params: Record<string, unknown> | undefined, declared: ClientCapabilities): ClientCapabilities | undefined {
+function missingCapabilities(method: string, params: Record<string, unknown> | undefined, declared: ClientCapabilities): ClientCapabilities | undefined {
   const has = declared as Record<string, Record<string, unknown> | undefined>;
   if (method === 'roots/list') return has.roots ? undefined : { roots: {} };
   if (method === 'sampling/createMessage') {
@@ -72,7 +72,7 @@ function invalidState(): ProtocolError {
  * messages and progress reach the current round's client; its requests become input requests),
  * and, once a backend asked, the parked call between rounds.
  */
-export class ParkedCall implements Downstream {
+class ParkedCall implements Downstream {
   private named?: string;
   /** Retries taken so far; the requestState names the current count, so each state is used once. */
   round = 0;

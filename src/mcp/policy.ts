@@ -5,13 +5,9 @@
 // face, which applies it to lists and calls; the guard only says who the caller is. A tool Postern
 // lists under another name than `<backend>__<name>` (names.ts) is judged by both names.
 import type { Config } from '../config/schema.js';
+import { globToRegExp } from '../config/glob.js';
 
 type Rule = Config['policy']['rules'][number];
-
-/** Glob with `*` (any run of characters); everything else literal. */
-export function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-}
 
 const matchesName = (patterns: RegExp[], name: string, alias: string | undefined) =>
   patterns.some((p) => p.test(name) || (alias !== undefined && p.test(alias)));

@@ -32,20 +32,20 @@ import {
   type RequestMethod,
   type Server,
 } from '@modelcontextprotocol/server';
-import { SESSION_ERA } from '../backends/connection.js';
+import { SESSION_ERA } from '../protocol/eras.js';
 import type { HandlerContext } from './downstream.js';
 import type { ToolCallHandler } from './gateway-server.js';
 import type { LaneSink, SessionTransport } from './session-transport.js';
 
 /** What the lean path needs of a session. */
-export interface LaneSession {
+interface LaneSession {
   transport: SessionTransport;
   server: Server;
   callTool: ToolCallHandler;
 }
 
 /** A tools/call answered by the handler directly, or any other message dispatched by the SDK. */
-export type LaneMessage = { direct: PlainToolCall } | { dispatched: JSONRPCRequest | JSONRPCNotification };
+type LaneMessage = { direct: PlainToolCall } | { dispatched: JSONRPCRequest | JSONRPCNotification };
 
 interface PlainToolCall {
   id: string | number;
@@ -53,7 +53,7 @@ interface PlainToolCall {
 }
 
 /** The SDK's keep-alive period for its own SSE streams. */
-export const KEEPALIVE_MS = 15_000;
+const KEEPALIVE_MS = 15_000;
 
 const header = (headers: IncomingHttpHeaders, name: string): string | undefined => {
   const value = headers[name];

@@ -13,7 +13,7 @@ export interface SessionCaps {
   perClient: number;
 }
 
-export interface TableEntry {
+interface TableEntry {
   /** The user (subject) the session belongs to. */
   subject: string;
   /** The user and the client: sessions of one owner count against the per-client cap. */

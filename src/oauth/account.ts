@@ -6,14 +6,14 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseCookie } from 'hono/utils/cookie';
-import type { Store } from '../store/types.js';
+import type { OidcArtifacts } from '../store/types.js';
 import { hashId } from './adapter.js';
 import type { Csrf } from './csrf.js';
 import { readForm, FormError } from './forms.js';
-import { esc, page } from './html.js';
+import { esc, page } from '../pages/html.js';
 import { revokeGrant } from './middleware.js';
-import { errorPage } from './pages.js';
-import { pageHeaders } from './page-headers.js';
+import { errorPage } from '../pages/html.js';
+import { pageHeaders } from '../pages/headers.js';
 
 export const ACCOUNT_CLIENT_ID = 'postern-account';
 const ACCOUNT_CLIENT_NAME = 'Postern account page';
@@ -42,7 +42,7 @@ export function accountClient(issuer: string) {
   };
 }
 
-export function createAccountHandler(deps: { issuer: string; store: Store; csrf: Csrf; key: string }) {
+export function createAccountHandler(deps: { issuer: string; store: OidcArtifacts; csrf: Csrf; key: string }) {
   const { issuer, store, csrf, key } = deps;
   const pending = new Map<string, Pending>();
 

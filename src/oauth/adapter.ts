@@ -4,7 +4,7 @@
 // registered Client) can be given one.
 import { createHash } from 'node:crypto';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { Store } from '../store/types.js';
+import type { OidcArtifacts } from '../store/types.js';
 import { nowSeconds } from '../store/types.js';
 
 /** Models whose id is itself a credential. */
@@ -25,7 +25,7 @@ export const hashId = (value: string): string => createHash('sha256').update(val
 /** Lifetime in seconds, per model, of records oidc-provider stores without one. */
 export type DefaultLifetimes = Partial<Record<string, number>>;
 
-export function createAdapterClass(store: Store, lifetimes: DefaultLifetimes = {}): new (model: string) => Adapter {
+export function createAdapterClass(store: OidcArtifacts, lifetimes: DefaultLifetimes = {}): new (model: string) => Adapter {
   return class StoreAdapter implements Adapter {
     private readonly hashed: boolean;
 

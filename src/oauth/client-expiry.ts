@@ -4,12 +4,12 @@
 // by more than a tenth of idleClientTtl (at most a day), so an active client costs one store
 // write a day, not one per token; /mcp calls never write. The store's sweep deletes expired clients.
 // Pre-registered clients (preregistered-clients.ts) never expire.
-import type { Store } from '../store/types.js';
+import type { OidcArtifacts } from '../store/types.js';
 import { nowSeconds } from '../store/types.js';
 import type { RegistrationPolicy } from './registration-policy.js';
 import { PREREGISTERED } from './preregistered-clients.js';
 
-export function createClientExpiry(store: Store, policy: RegistrationPolicy): (clientId: string) => Promise<void> {
+export function createClientExpiry(store: OidcArtifacts, policy: RegistrationPolicy): (clientId: string) => Promise<void> {
   const idle = policy.idleClientTtl;
   const slack = Math.min(86_400, Math.floor(idle / 10));
   return async function clientUsed(clientId: string): Promise<void> {

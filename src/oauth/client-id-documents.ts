@@ -8,7 +8,7 @@
 // also meets registration-policy.ts's limits, as a "document" source.
 import type { Configuration } from 'oidc-provider';
 import type { Config } from '../config/schema.js';
-import { globToRegExp } from '../mcp/policy.js';
+import { globToRegExp } from '../config/glob.js';
 import { createGuardedFetch, type GuardedFetch } from '../net/guarded-fetch.js';
 
 type DocumentsConfig = Config['auth']['clientIdMetadataDocuments'];

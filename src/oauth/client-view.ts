@@ -18,6 +18,9 @@ export interface ClientView {
   loopbackWarning: boolean;
 }
 
+/** How a page names the client: a metadata-document client by its host first (the name is only its claim). */
+export const clientTitle = (c: ClientView) => (c.documentHost ? `${c.documentHost} ("${c.name}")` : c.name);
+
 export async function clientView(provider: Provider, params: Record<string, unknown>): Promise<ClientView> {
   const clientId = String(params.client_id ?? '');
   const client = await provider.Client.find(clientId).catch(() => undefined);

@@ -1,22 +1,23 @@
 // The login and consent steps of /authorize ("interactions" in oidc-provider's words):
 // GET /interaction/:uid shows the page for the current prompt; POST …/login signs in, POST
 // …/confirm grants the requested scopes, POST …/abort denies. Every form carries a CSRF token.
+// The identity sources bring their own steps, buttons and routes (identity/sign-in.ts); this
+// router knows none of them by name.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { errors, type InteractionResults } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { IdentitySources } from '../identity/sources.js';
-import { IdentityError } from '../identity/types.js';
-import type { TrustedHeaderSource } from '../identity/trusted-header.js';
-import type { NextcloudLoginFlow } from '../identity/nextcloud-login-flow.js';
-import type { OidcUpstream } from '../identity/oidc-upstream.js';
+import { isInteractive, type InteractiveSource, type SignInRoute, type StepContext } from '../identity/sign-in.js';
+import { IdentityError, type Principal } from '../identity/types.js';
 import { Csrf } from './csrf.js';
 import type { LoginLimits } from './login-limits.js';
-import type { Audit } from '../mcp/audit.js';
+import type { Audit } from '../audit/trail.js';
 import { FormError, readForm } from './forms.js';
-import { consentPage, errorPage, loginPage, nextcloudWaitPage } from './pages.js';
-import { clientView } from './client-view.js';
-import { pageHeaders } from './page-headers.js';
+import { consentPage, loginPage } from './pages.js';
+import { errorPage } from '../pages/html.js';
+import { clientTitle, clientView } from './client-view.js';
+import { pageHeaders } from '../pages/headers.js';
 import { ACCOUNT_CLIENT_ID } from './account.js';
 import { nowSeconds } from '../store/types.js';
 
@@ -25,31 +26,19 @@ type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 export interface InteractionDeps {
   provider: Provider;
   identity: IdentitySources;
-  /** Signs users in from a trusted proxy's headers before any form is shown. */
-  trustedHeader?: TrustedHeaderSource;
   limits: LoginLimits;
   audit: Audit;
-  /** Offers "Sign in with Nextcloud" (Login Flow v2). */
-  nextcloudFlow?: NextcloudLoginFlow;
-  /** Upstream OpenID providers, offered as "Sign in with <label>". */
-  upstreams?: OidcUpstream[];
   csrf: Csrf;
   log: Logger;
 }
 
-const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort|nextcloud|nextcloud-wait|oidc|oidc-done))?$/;
-/** Where upstream OpenID providers send the browser back to (register it there). */
-export const OIDC_CALLBACK = '/oidc/callback';
-/** The method each step answers to; the page itself is GET. */
+const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/([a-z-]{1,32}))?$/;
+/** The method each of the router's own steps answers to; the page itself is GET. */
 const METHODS: Record<string, string> = {
   '': 'GET',
   login: 'POST',
   confirm: 'POST',
   abort: 'POST',
-  nextcloud: 'POST',
-  'nextcloud-wait': 'GET',
-  oidc: 'POST',
-  'oidc-done': 'GET',
 };
 
 /**
@@ -80,20 +69,17 @@ function formTarget(redirectUri: unknown): string[] {
 }
 
 export function createInteractionHandler(deps: InteractionDeps) {
-  const { provider, identity, csrf, log, trustedHeader, limits, nextcloudFlow, audit } = deps;
+  const { provider, identity, csrf, log, limits, audit } = deps;
   /** Records an OAuth event in the audit trail (which also logs it). */
-  const event = (action: string, ok: boolean, fields: { subject?: string; client?: unknown; detail?: string }) =>
-    audit.record({
-      kind: 'oauth',
-      action,
-      subject: fields.subject,
-      client: typeof fields.client === 'string' ? fields.client : undefined,
-      decision: ok ? 'allow' : 'deny',
-      outcome: ok ? 'ok' : 'error',
-      detail: fields.detail,
-    });
-  const upstreams = deps.upstreams ?? [];
-  const upstreamOrigins = upstreams.map((u) => new URL(u.config.issuer).origin);
+  const event = audit.oauth.bind(audit);
+  const interactive = identity.sources.filter(isInteractive);
+  const steps = new Map(interactive.flatMap((source) => (source.steps ?? []).map((step) => [step.name, { ...step, source }] as const)));
+  const routes = new Map<string, SignInRoute>(interactive.flatMap((s) => s.routes ?? []).map((route) => [route.path, route]));
+  const loginFormTargets = interactive.flatMap((s) => s.formTargets ?? []);
+  /** Is there a way in besides `source`: a password form or another source's button? */
+  const otherWaysIn = (source: InteractiveSource) => identity.hasPasswordSources || interactive.some((s) => s !== source && s.loginButtons);
+  const fail = (res: ServerResponse) => (status: number, title: string, message: string, detail?: string) =>
+    send(res, status, errorPage(title, message, detail));
 
   function requestedScopes(details: Details): string[] {
     const d = details.prompt.details as {
@@ -111,7 +97,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
     const token = csrf.token(details.uid);
     const targets = formTarget(details.params.redirect_uri);
     if (details.prompt.name === 'login') {
-      targets.push(...upstreamOrigins);
+      targets.push(...loginFormTargets);
       send(res, status ?? (error ? 401 : 200), loginPage({
           action: `${base}/login`,
           csrf: token,
@@ -119,8 +105,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
           error,
           username,
           accepts: identity.passwordLabels,
-          nextcloudAction: nextcloudFlow ? `${base}/nextcloud` : undefined,
-          upstreams: upstreams.map((u) => ({ id: u.config.id, label: u.config.label, action: `${base}/oidc` })),
+          buttons: interactive.flatMap((s) => s.loginButtons?.(base, token) ?? []),
           passwordForm: identity.hasPasswordSources,
         }), targets);
       return;
@@ -152,10 +137,6 @@ export function createInteractionHandler(deps: InteractionDeps) {
   }
 
   async function login(req: IncomingMessage, res: ServerResponse, details: Details, form: URLSearchParams) {
-    if (details.prompt.name !== 'login') {
-      send(res, 400, errorPage('Already signed in', 'This step of the sign-in is already done.'));
-      return;
-    }
     const username = (form.get('username') ?? '').trim();
     const password = form.get('password') ?? '';
     if (!username || !password) {
@@ -175,8 +156,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
     const principal = verified.value;
     if (principal) {
       await limits.succeeded(username);
-      event('login', true, { subject: principal.subject, client: details.params.client_id, detail: 'password' });
-      await provider.interactionFinished(req, res, { login: { accountId: principal.subject } }, { mergeWithLastSubmission: false });
+      await signedIn(req, res, details, principal, 'password');
       return;
     }
     await limits.failed(username, address);
@@ -199,60 +179,37 @@ export function createInteractionHandler(deps: InteractionDeps) {
     }
   }
 
-  async function nextcloudStart(req: IncomingMessage, res: ServerResponse, details: Details) {
-    if (details.prompt.name !== 'login') {
-      send(res, 400, errorPage('Already signed in', 'This step of the sign-in is already done.'));
-      return;
-    }
-    const started = await fromSource(req, res, details, () => nextcloudFlow!.start(details.uid));
-    if (!started) return;
-    const loginUrl = started.value;
-    const waitUrl = `/interaction/${details.uid}/nextcloud-wait`;
-    send(res, 200, nextcloudWaitPage({ loginUrl, waitUrl, client: await clientView(provider, details.params) }));
-  }
-
-  async function nextcloudWait(req: IncomingMessage, res: ServerResponse, details: Details) {
-    if (details.prompt.name !== 'login') {
-      send(res, 400, errorPage('Already signed in', 'This step of the sign-in is already done.'));
-      return;
-    }
-    const polled = await fromSource(req, res, details, () => nextcloudFlow!.poll(details.uid));
-    if (!polled) return;
-    const result = polled.value;
-    if (result.kind === 'expired') {
-      await show(req, res, details, 'The Nextcloud sign-in expired. Start it again.', undefined, 400);
-    } else if (result.kind === 'pending') {
-      const waitUrl = `/interaction/${details.uid}/nextcloud-wait`;
-      send(res, 200, nextcloudWaitPage({ loginUrl: result.login, waitUrl, client: await clientView(provider, details.params) }));
-    } else {
-      event('login', true, { subject: result.principal.subject, client: details.params.client_id, detail: 'nextcloud-login-flow' });
-      await provider.interactionFinished(req, res, { login: { accountId: result.principal.subject } }, { mergeWithLastSubmission: false });
-    }
-  }
-
-  /** Returns true when it answered the request (signed in, or refused). */
-  async function headerLogin(req: IncomingMessage, res: ServerResponse, details: Details): Promise<boolean> {
-    const result = await trustedHeader!.fromRequest(req);
-    if (result.kind === 'ok') {
-      event('login', true, { subject: result.principal.subject, client: details.params.client_id, detail: 'trusted-header' });
-      await provider.interactionFinished(req, res, { login: { accountId: result.principal.subject } }, { mergeWithLastSubmission: false });
-      return true;
-    }
-    const otherWaysIn = identity.hasPasswordSources || !!nextcloudFlow || upstreams.length > 0;
-    const refuse = result.kind === 'untrusted' || !otherWaysIn;
-    if (!refuse) return false;
-    event('login_failed', false, { client: details.params.client_id, detail: `trusted-header from ${req.socket.remoteAddress}` });
-    send(
+  /** What a source's step or look at the request works with (identity/sign-in.ts). */
+  function stepContext(req: IncomingMessage, res: ServerResponse, details: Details, source: InteractiveSource, form?: URLSearchParams): StepContext {
+    const clientId = details.params.client_id;
+    return {
+      req,
       res,
-      403,
-      errorPage(
-        'Not allowed',
-        result.kind === 'untrusted'
-          ? 'This server does not accept identity headers from your address.'
-          : 'Sign-in here goes through the reverse proxy in front of this server.',
-      ),
-    );
-    return true;
+      uid: details.uid,
+      clientId: typeof clientId === 'string' ? clientId : undefined,
+      form,
+      otherWaysIn: otherWaysIn(source),
+      signedIn: (principal: Principal, via: string) => signedIn(req, res, details, principal, via),
+      refused: (detail) => event('login_failed', false, { client: clientId, detail }),
+      showLogin: (error, status = 401) => show(req, res, details, error, undefined, status),
+      attempt: (call) => fromSource(req, res, details, call),
+      page: async (status, html) => send(res, status, html),
+      fail: fail(res),
+      clientName: async () => clientTitle(await clientView(provider, details.params)),
+    };
+  }
+
+  async function signedIn(req: IncomingMessage, res: ServerResponse, details: Details, principal: Principal, via: string) {
+    event('login', true, { subject: principal.subject, client: details.params.client_id, detail: via });
+    await provider.interactionFinished(req, res, { login: { accountId: principal.subject } }, { mergeWithLastSubmission: false });
+  }
+
+  /** The login page, unless a source answers first (a trusted proxy's headers). */
+  async function loginPrompt(req: IncomingMessage, res: ServerResponse, details: Details) {
+    for (const source of interactive) {
+      if (source.beforeLoginPage && (await source.beforeLoginPage(stepContext(req, res, details, source)))) return;
+    }
+    await show(req, res, details);
   }
 
   async function confirm(req: IncomingMessage, res: ServerResponse, details: Details) {
@@ -288,60 +245,21 @@ export function createInteractionHandler(deps: InteractionDeps) {
     await finish(res, details, { error: 'access_denied', error_description: 'The user denied the request.' }, false);
   }
 
-  async function oidcStart(req: IncomingMessage, res: ServerResponse, details: Details, form: URLSearchParams) {
-    const upstream = upstreams.find((u) => u.config.id === form.get('provider'));
-    if (!upstream || details.prompt.name !== 'login') {
-      send(res, 400, errorPage('Bad request', 'Unknown sign-in provider.'));
-      return;
-    }
-    const started = await fromSource(req, res, details, () => upstream.start(details.uid));
-    if (!started) return;
-    res.writeHead(303, { location: started.value, 'cache-control': 'no-store' });
-    res.end();
-  }
-
-  /** The upstream's redirect lands outside the interaction's cookie path; send it on there. */
-  function oidcCallback(req: IncomingMessage, res: ServerResponse): void {
-    const query = new URL(req.url ?? '/', 'http://x').searchParams;
-    const uid = upstreams.map((u) => u.interactionOf(query.get('state'))).find(Boolean);
-    if (!uid) {
-      send(res, 400, errorPage('Sign-in expired', 'This sign-in is unknown or expired.', 'Start again from your app.'));
-      return;
-    }
-    res.writeHead(303, { location: `/interaction/${uid}/oidc-done?${query}`, 'cache-control': 'no-store' });
-    res.end();
-  }
-
-  async function oidcDone(req: IncomingMessage, res: ServerResponse, details: Details) {
-    const query = new URL(req.url ?? '/', 'http://x').searchParams;
-    const upstream = upstreams.find((u) => u.interactionOf(query.get('state')) === details.uid);
-    if (!upstream || details.prompt.name !== 'login') {
-      send(res, 400, errorPage('Sign-in expired', 'This sign-in is unknown or expired.', 'Start again from your app.'));
-      return;
-    }
-    try {
-      const principal = await upstream.finish(details.uid, query);
-      event('login', true, { subject: principal.subject, client: details.params.client_id, detail: upstream.id });
-      await provider.interactionFinished(req, res, { login: { accountId: principal.subject } }, { mergeWithLastSubmission: false });
-    } catch (err) {
-      if (!(err instanceof IdentityError)) throw err;
-      event('login_failed', false, { client: details.params.client_id, detail: `${upstream.id}: ${err.message}` });
-      await show(req, res, details, err.message, undefined, 401);
-    }
-  }
-
   /** Handles the request when it belongs to the interaction routes; returns false otherwise. */
   return async function handleInteraction(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> {
-    if (pathname === OIDC_CALLBACK && upstreams.length) {
-      oidcCallback(req, res);
+    const route = routes.get(pathname);
+    if (route) {
+      route.handle(req, res, fail(res));
       return true;
     }
     const match = ROUTE.exec(pathname);
     if (!match) return false;
     const [, uid, action = ''] = match;
+    const step = steps.get(action);
+    const expected = METHODS[action] ?? step?.method;
+    if (!expected) return false;
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
-    const expected = METHODS[action];
-    if (method !== expected || (action.startsWith('nextcloud') && !nextcloudFlow) || (action.startsWith('oidc') && !upstreams.length)) {
+    if (method !== expected) {
       res.setHeader('allow', expected);
       send(res, 405, errorPage('Method not allowed', `Use ${expected} here.`));
       return true;
@@ -350,26 +268,19 @@ export function createInteractionHandler(deps: InteractionDeps) {
       const details = await provider.interactionDetails(req, res);
       if (details.uid !== uid) throw new errors.SessionNotFound('interaction mismatch');
       if (!action) {
-        if (details.prompt.name === 'login' && trustedHeader && (await headerLogin(req, res, details))) return true;
-        await show(req, res, details);
+        if (details.prompt.name === 'login') await loginPrompt(req, res, details);
+        else await show(req, res, details);
         return true;
       }
-      if (action === 'nextcloud-wait') {
-        await nextcloudWait(req, res, details);
-        return true;
-      }
-      if (action === 'oidc-done') {
-        await oidcDone(req, res, details);
-        return true;
-      }
-      const form = await readForm(req);
-      if (!csrf.check(uid, form.get('csrf'))) {
+      const form = expected === 'POST' ? await readForm(req) : undefined;
+      if (form && !csrf.check(uid, form.get('csrf'))) {
         send(res, 403, errorPage('Form expired', 'This form is not valid any more (CSRF check failed).'));
         return true;
       }
-      if (action === 'login') await login(req, res, details, form);
-      else if (action === 'nextcloud') await nextcloudStart(req, res, details);
-      else if (action === 'oidc') await oidcStart(req, res, details, form);
+      if ((step || action === 'login') && details.prompt.name !== 'login') {
+        send(res, 400, errorPage('Already signed in', 'This step of the sign-in is already done.'));
+      } else if (step) await step.handle(stepContext(req, res, details, step.source, form));
+      else if (action === 'login') await login(req, res, details, form!);
       else if (action === 'confirm') await confirm(req, res, details);
       else await abort(req, res, details);
     } catch (err) {

@@ -3,13 +3,13 @@
 // signal, "signing_keys"). A rotated-out key stays published (and trusted) until every token it
 // signed has expired, then it is dropped.
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import type { Store } from '../store/types.js';
+import type { SettingStore, ChangeSignal } from '../store/types.js';
 import { nowSeconds } from '../store/types.js';
 
 const SETTING = 'signing_keys';
 export const SIGNING_ALG = 'RS256';
 
-export interface StoredKey {
+interface StoredKey {
   /** Private JWK with kid, alg and use. */
   jwk: JWK & { kid: string };
   createdAt: number;
@@ -39,13 +39,13 @@ function view(keys: StoredKey[]): SigningKeys {
   return { active: keys[0], all: keys, publicJwks: { keys: keys.map(toPublic) } };
 }
 
-async function read(store: Store): Promise<StoredKey[]> {
+async function read(store: SettingStore & ChangeSignal): Promise<StoredKey[]> {
   const raw = await store.getSetting(SETTING);
   return raw ? (JSON.parse(raw) as StoredKey[]) : [];
 }
 
 /** Loads the keys, creating the first one, and drops retired keys older than `keepFor` seconds. */
-export async function loadSigningKeys(store: Store, keepFor: number): Promise<SigningKeys> {
+export async function loadSigningKeys(store: SettingStore & ChangeSignal, keepFor: number): Promise<SigningKeys> {
   let keys = await read(store);
   const now = nowSeconds();
   const kept = keys.filter((k) => k.retiredAt === undefined || k.retiredAt + keepFor > now);
@@ -56,7 +56,7 @@ export async function loadSigningKeys(store: Store, keepFor: number): Promise<Si
 }
 
 /** Makes a fresh key the active one; the old ones keep verifying until their tokens expire. */
-export async function rotateSigningKey(store: Store): Promise<SigningKeys> {
+export async function rotateSigningKey(store: SettingStore & ChangeSignal): Promise<SigningKeys> {
   const keys = await read(store);
   const now = nowSeconds();
   const next = [await newKey(), ...keys.map((k) => ({ ...k, retiredAt: k.retiredAt ?? now }))];
@@ -70,7 +70,7 @@ export async function rotateSigningKey(store: Store): Promise<SigningKeys> {
  * this process or in another on the same store). Reloads run one after the other.
  */
 export function followSigningKeys(
-  store: Store,
+  store: SettingStore & ChangeSignal,
   keepFor: number,
   current: SigningKeys,
   apply: (keys: SigningKeys) => void,

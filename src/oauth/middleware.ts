@@ -8,20 +8,20 @@
 // (Oversize bodies: edge/body-limit.ts.)
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import type Provider from 'oidc-provider';
-import type { Store } from '../store/types.js';
-import { DEFAULT_SCOPES } from '../mcp/scopes.js';
+import type { OidcArtifacts } from '../store/types.js';
+import { DEFAULT_SCOPES } from '../protocol/scopes.js';
 import type { RegistrationGate } from './registration-gate.js';
 import { askConsentForOffline, withOfflineScope } from './offline.js';
 
 const GRANT_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode'];
 
-export async function revokeGrant(store: Store, grantId: string): Promise<void> {
+export async function revokeGrant(store: OidcArtifacts, grantId: string): Promise<void> {
   for (const model of GRANT_MODELS) await store.oidcRevokeByGrantId(model, grantId);
   await store.oidcDestroy('Grant', grantId);
 }
 
 export interface MiddlewareDeps {
-  store: Store;
+  store: OidcArtifacts;
   issuer: string;
   jwks: JSONWebKeySet;
   gate: RegistrationGate;

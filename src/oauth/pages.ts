@@ -1,6 +1,7 @@
-// The server-rendered pages of the authorization flow: sign-in, consent and errors.
-import { esc, page } from './html.js';
-import type { ClientView } from './client-view.js';
+// The server-rendered pages of the authorization flow: sign-in, consent, and the errors of an
+// authorization request (the plain error page is pages/html.ts's).
+import { errorPage, esc, page } from '../pages/html.js';
+import { clientTitle, type ClientView } from './client-view.js';
 import { documentHost } from './client-id-documents.js';
 
 const SCOPE_TEXT: Record<string, string> = {
@@ -13,8 +14,6 @@ const SCOPE_TEXT: Record<string, string> = {
   offline_access: 'Stay connected when you are away (refresh tokens)',
 };
 
-/** How a page names the client: a metadata-document client by its host first (the name is only its claim). */
-const clientTitle = (c: ClientView) => (c.documentHost ? `${c.documentHost} ("${c.name}")` : c.name);
 
 /** The client box of the consent page. */
 function clientBox(c: ClientView): string {
@@ -41,31 +40,20 @@ export function loginPage(v: {
   error?: string;
   username?: string;
   accepts?: string[];
-  /** Form target of "Sign in with Nextcloud" (Login Flow v2), when offered. */
-  nextcloudAction?: string;
+  /** The identity sources' sign-in buttons (HTML forms), in the order of the sources. */
+  buttons?: string[];
   /** false: no password form at all (only other ways in). */
   passwordForm?: boolean;
-  /** Upstream OpenID providers: one "Sign in with <label>" button each. */
-  upstreams?: Array<{ id: string; label: string; action: string }>;
 }) {
-  const upstreams = (v.upstreams ?? [])
-    .map(
-      (u) =>
-        `<form method="post" action="${esc(u.action)}" class="actions"><input type="hidden" name="csrf" value="${esc(v.csrf)}"><input type="hidden" name="provider" value="${esc(u.id)}"><button type="submit">Sign in with ${esc(u.label)}</button></form>`,
-    )
-    .join('\n');
-  const nextcloud =
-    (v.nextcloudAction
-      ? `<form method="post" action="${esc(v.nextcloudAction)}" class="actions"><input type="hidden" name="csrf" value="${esc(v.csrf)}"><button type="submit">Sign in with Nextcloud</button></form>`
-      : '') + upstreams;
+  const buttons = (v.buttons ?? []).join('\n');
   return page(
     'Sign in',
     `<h1>Sign in</h1>
 <p class="muted"><strong>${esc(clientTitle(v.client))}</strong> wants to use your MCP tools through this gateway.</p>
 ${v.accepts && v.accepts.length > 1 ? `<p class="muted">Sign in with: ${v.accepts.map(esc).join(' · ')}</p>` : ''}
 ${v.error ? `<p class="error" role="alert">${esc(v.error)}</p>` : ''}
-${nextcloud}
-${v.passwordForm === false ? '' : `${nextcloud ? '<p class="muted">or with a password:</p>' : ''}
+${buttons}
+${v.passwordForm === false ? '' : `${buttons ? '<p class="muted">or with a password:</p>' : ''}
 <form method="post" action="${esc(v.action)}" autocomplete="on">
 <input type="hidden" name="csrf" value="${esc(v.csrf)}">
 <label for="username">Username</label>
@@ -101,29 +89,6 @@ ${v.resource ? `<p class="muted">Resource: <code>${esc(v.resource)}</code></p>` 
 <form method="post" action="${esc(v.action)}"><input type="hidden" name="csrf" value="${esc(v.csrf)}"><button type="submit">Allow</button></form>
 </div>
 <footer>Client id <code>${esc(v.client.clientId)}</code></footer>`,
-  );
-}
-
-export function nextcloudWaitPage(v: { loginUrl: string; waitUrl: string; client: ClientView }) {
-  return page(
-    'Continue in Nextcloud',
-    `<h1>Continue in Nextcloud</h1>
-<p>Open Nextcloud, sign in there and grant access to <strong>Postern</strong>. This page moves on by
-itself once you have.</p>
-<div class="actions"><a class="button" href="${esc(v.loginUrl)}" target="_blank" rel="noopener noreferrer">Open Nextcloud</a></div>
-<p class="muted">Waiting for Nextcloud… <a href="${esc(v.waitUrl)}">check now</a></p>
-<footer>Signing in to ${esc(clientTitle(v.client))}</footer>`,
-    `<meta http-equiv="refresh" content="3;url=${esc(v.waitUrl)}">`,
-  );
-}
-
-export function errorPage(title: string, message: string, detail?: string) {
-  return page(
-    title,
-    `<h1>${esc(title)}</h1>
-<p class="error" role="alert">${esc(message)}</p>
-${detail ? `<p class="muted">${esc(detail)}</p>` : ''}
-<p class="muted">Close this window and start again from your app.</p>`,
   );
 }
 

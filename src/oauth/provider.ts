@@ -4,12 +4,12 @@
 // and access tokens for it are RS256 JWTs; refresh tokens rotate and their reuse revokes the grant.
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.js';
-import type { Store } from '../store/types.js';
+import type { OidcArtifacts } from '../store/types.js';
 import type { IdentitySources } from '../identity/sources.js';
 import { createAdapterClass } from './adapter.js';
 import { SIGNING_ALG, type SigningKeys } from './keys.js';
 import { authorizationErrorPage } from './pages.js';
-import { pageHeaders } from './page-headers.js';
+import { pageHeaders } from '../pages/headers.js';
 import { installMiddleware } from './middleware.js';
 import { keepRecentAuthorizations } from './session-authorizations.js';
 import { createInteractionPolicy } from './interaction-policy.js';
@@ -21,13 +21,13 @@ import { documentFetch, documentsFeature, fetchLimits, isDocumentClientId } from
 import { acceptHashedSecrets, preregisteredMetadata } from './preregistered-clients.js';
 import { RegistrationGate } from './registration-gate.js';
 import { createClientExpiry } from './client-expiry.js';
-import { MCP_SCOPES, TOOLS, TOOLS_READ } from '../mcp/scopes.js';
+import { MCP_SCOPES, TOOLS, TOOLS_READ } from '../protocol/scopes.js';
 
 export interface ProviderDeps {
   config: Config;
   issuer: string;
   mcpUrl: string;
-  store: Store;
+  store: OidcArtifacts;
   keys: SigningKeys;
   secret: string;
   identity: IdentitySources;

@@ -2,7 +2,7 @@
 // and when a ready one goes down): a backend that becomes ready again after it was ready once
 // has restarted. Up/down itself is read at scrape time (metrics.ts).
 import type { BackendRegistry } from '../backends/registry.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from '../telemetry/metrics.js';
 
 export function countRestarts(registry: BackendRegistry, metrics: Metrics): () => void {
   const wasReady = new Set<string>();

@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Guard } from '../guard/guard.js';
 import { isLoopbackHost } from '../net/loopback.js';
-import { parseHostPort } from './config.js';
-import type { Metrics } from './metrics.js';
+import { parseHostPort } from '../telemetry/schema.js';
+import type { Metrics } from '../telemetry/metrics.js';
 
 export const METRICS_PATH = '/metrics';
 /** The role a static token needs to read /metrics on the main port. */

@@ -4,8 +4,8 @@
 // for a token again, while a full verification makes a new one.
 import type { Guard } from '../guard/guard.js';
 import type { Caller } from '../guard/types.js';
-import type { Metrics, VerificationResult } from './metrics.js';
-import { tracer } from './tracing.js';
+import type { Metrics, VerificationResult } from '../telemetry/metrics.js';
+import { tracer } from '../telemetry/tracing.js';
 
 export function instrumentGuard(guard: Guard, metrics: Metrics | undefined): void {
   const check = guard.check.bind(guard);

@@ -6,9 +6,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context, trace, SpanKind } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { clientAddress } from '../net/client-address.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from '../telemetry/metrics.js';
 import { routeOf } from './routes.js';
-import { incomingContext, tracer } from './tracing.js';
+import { incomingContext, tracer } from '../telemetry/tracing.js';
 import { isMetricsRequest } from './exposition.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;

@@ -6,16 +6,16 @@ import type { Logger } from 'pino';
 import type { BackendRegistry } from '../backends/registry.js';
 import type { Config } from '../config/schema.js';
 import type { Guard } from '../guard/guard.js';
-import type { Audit } from '../mcp/audit.js';
+import type { Audit } from '../audit/trail.js';
 import type { Store } from '../store/types.js';
 import { countRestarts } from './backends.js';
 import { metricsBehindToken, startMetricsListener } from './exposition.js';
 import { instrumentGuard } from './guard.js';
 import { observeHttp } from './http.js';
-import { Metrics } from './metrics.js';
+import { Metrics } from '../telemetry/metrics.js';
 import { instrumentStore } from './store.js';
-import { ToolCalls } from './tool-calls.js';
-import { startTracing } from './tracing.js';
+import { ToolCalls } from '../telemetry/tool-calls.js';
+import { startTracing } from '../telemetry/tracing.js';
 
 type Handler = Parameters<typeof observeHttp>[0];
 

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { MemoryStore } from './memory.js';
-import { SqliteStore } from './sqlite.js';
+import { SqliteStore } from './sqlite/store.js';
 import type { Store } from './types.js';
 
 export type { Store, UserRecord, OidcRecord } from './types.js';
@@ -16,4 +16,11 @@ export function sqlitePath(config: Config): string {
 export function openStore(config: Config, opts: { onCommitError?: (err: unknown) => void } = {}): Store {
   if (config.store.driver === 'memory') return new MemoryStore();
   return new SqliteStore(sqlitePath(config), opts);
+}
+
+/** Deletes expired artifacts every 10 minutes; returns the stop. */
+export function sweepPeriodically(store: Store, onError: (err: unknown) => void): () => void {
+  const sweeper = setInterval(() => void store.sweepExpired().catch(onError), 600_000);
+  sweeper.unref();
+  return () => clearInterval(sweeper);
 }

@@ -1,7 +1,6 @@
-// In-memory store: the same contract as sqlite.ts, for unit tests and throwaway runs.
+// In-memory store: the same contract as sqlite/, for unit tests and throwaway runs.
 import { ChangeListeners, type ChangeTopic } from './changes.js';
-import { GrantEvents } from './grant-events.js';
-import { grantIdOf } from './sqlite.js';
+import { GrantEvents, grantIdOf } from './grant-events.js';
 import { nowSeconds, type AccountRecord, type AuditEntry, type OidcRecord, type StaticTokenRecord, type Store, type UserRecord } from './types.js';
 
 interface Entry extends OidcRecord {

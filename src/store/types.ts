@@ -1,6 +1,8 @@
-// The one storage interface every part uses. Implementations: sqlite.ts (default, embedded) and
-// memory.ts (tests, throwaway runs). Ids handed to the store are already hashed where they are
-// secrets (see oauth/adapter.ts); the store keeps what it is given.
+// The storage seam, in small interfaces by area (OAuth artifacts, users, accounts and upstream
+// credentials, static tokens, audit, keys and settings); a caller depends only on the areas it
+// uses. Drivers: sqlite/ (default, embedded) and memory.ts (tests, throwaway runs). Ids handed
+// to the store are already hashed where they are secrets (see oauth/adapter.ts); the store keeps
+// what it is given.
 import type { ChangeTopic } from './changes.js';
 
 export type { ChangeTopic } from './changes.js';
@@ -58,9 +60,8 @@ export interface AuditEntry {
   arguments?: string;
 }
 
-export interface Store {
-  readonly kind: 'sqlite' | 'memory';
-
+/** oidc-provider's artifacts (oauth/adapter.ts): clients, grants, codes, tokens, sessions, interactions. */
+export interface OidcArtifacts {
   oidcUpsert(model: string, id: string, payload: Record<string, unknown>, expiresAt?: number): Promise<void>;
   /** Unexpired record or undefined. */
   oidcFind(model: string, id: string): Promise<OidcRecord | undefined>;
@@ -77,34 +78,52 @@ export interface Store {
   oidcFlagged(model: string, flag: string, limit: number): Promise<Array<{ id: string; record: OidcRecord }>>;
   /** Counts records of a model (diagnostics, tests). */
   oidcCount(model: string): Promise<number>;
+  /** Deletes expired artifacts; returns how many. */
+  sweepExpired(): Promise<number>;
+  /** Called with the grant id whenever a grant is revoked or destroyed. */
+  onGrantRevoked(listener: (grantId: string) => void): () => void;
+}
 
+/** Local users (identity/local). */
+export interface UserStore {
   getUser(username: string): Promise<UserRecord | undefined>;
   putUser(user: UserRecord): Promise<void>;
   listUsers(): Promise<UserRecord[]>;
+}
 
+/** Accounts of external identity sources and their sealed upstream credentials. */
+export interface AccountStore {
   putAccount(account: AccountRecord): Promise<void>;
   getAccount(subject: string): Promise<AccountRecord | undefined>;
-
   /** Sealed (encrypted) upstream credential of a subject, per source. */
   putCredential(subject: string, source: string, sealed: string): Promise<void>;
   getCredential(subject: string, source: string): Promise<string | undefined>;
+}
 
-  /** Creating, replacing or deleting a static token announces the change "static_tokens". */
+/** Static bearer tokens; creating, replacing or deleting one announces the change "static_tokens". */
+export interface StaticTokenStore {
   putStaticToken(token: StaticTokenRecord): Promise<void>;
   findStaticToken(hash: string): Promise<StaticTokenRecord | undefined>;
   listStaticTokens(): Promise<StaticTokenRecord[]>;
   /** Returns whether a token of that name existed. */
   deleteStaticToken(name: string): Promise<boolean>;
+}
 
+/** The audit trail. */
+export interface AuditStore {
   addAudit(entry: AuditEntry): Promise<void>;
   /** Newest first. */
   queryAudit(filter: { subject?: string; sinceMs?: number; limit?: number }): Promise<AuditEntry[]>;
+}
 
+/** Keys and settings: small named values (signing keys, registered external clients, revisions). */
+export interface SettingStore {
   getSetting(key: string): Promise<string | undefined>;
   putSetting(key: string, value: string): Promise<void>;
+}
 
-  /** Deletes expired artifacts; returns how many. */
-  sweepExpired(): Promise<number>;
+/** The change signal between the processes working on one store (changes.ts). */
+export interface ChangeSignal {
   /**
    * Tells every process working on this store that something of `topic` changed (changes.ts):
    * this process's watchers hear it at once, the others' within a second (sqlite: CHANGE_POLL_MS).
@@ -112,10 +131,13 @@ export interface Store {
   announceChange(topic: ChangeTopic): Promise<void>;
   /** Calls `listener` after each change of `topic`, announced here or by another process on the same store. */
   onChange(topic: ChangeTopic, listener: () => void): () => void;
-  /** Called with the grant id whenever a grant is revoked or destroyed. */
-  onGrantRevoked(listener: (grantId: string) => void): () => void;
+}
+
+/** Every area of one store, as a driver (memory.ts, sqlite/) provides them. */
+export interface Store extends OidcArtifacts, UserStore, AccountStore, StaticTokenStore, AuditStore, SettingStore, ChangeSignal {
+  readonly kind: 'sqlite' | 'memory';
   /**
-   * Makes the writes so far durable now. A store may hold writes back (sqlite.ts: one transaction
+   * Makes the writes so far durable now. A store may hold writes back (sqlite/: one transaction
    * per turn of the event loop); Postern calls this before it sends a response, so a client never
    * holds a code or token the store might still lose. Throws when the writes cannot be kept.
    */

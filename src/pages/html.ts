@@ -1,4 +1,5 @@
-// Tiny HTML helpers: escaping and the page frame shared by every server-rendered page.
+// Tiny HTML helpers: escaping, the page frame shared by every server-rendered page, and the
+// plain error page.
 import { readFileSync } from 'node:fs';
 
 export const stylesheet = readFileSync(new URL('./assets/postern.css', import.meta.url), 'utf8');
@@ -26,4 +27,15 @@ ${body}
 </main>
 </body>
 </html>`;
+}
+
+/** A page that says what went wrong; the user starts again from their app. */
+export function errorPage(title: string, message: string, detail?: string) {
+  return page(
+    title,
+    `<h1>${esc(title)}</h1>
+<p class="error" role="alert">${esc(message)}</p>
+${detail ? `<p class="muted">${esc(detail)}</p>` : ''}
+<p class="muted">Close this window and start again from your app.</p>`,
+  );
 }

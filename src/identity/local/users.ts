@@ -1,10 +1,10 @@
 // Local users: accounts kept in the store with scrypt password hashes, managed by `postern user`.
-import type { Store, UserRecord } from '../store/types.js';
+import type { UserRecord, UserStore } from '../../store/types.js';
 import { generatePassword, hashPassword, verifyPassword } from './passwords.js';
-import { IdentityError, type PasswordIdentitySource, type Principal } from './types.js';
+import { IdentityError, type PasswordIdentitySource, type Principal } from '../types.js';
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
-export const MIN_PASSWORD_LENGTH = 8;
+const MIN_PASSWORD_LENGTH = 8;
 /** Compared against when the user does not exist, so both paths cost one scrypt. */
 let dummyHash: Promise<string> | undefined;
 
@@ -12,7 +12,7 @@ export class LocalUsers implements PasswordIdentitySource {
   readonly id = 'local';
   readonly label = 'Postern account';
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: UserStore) {}
 
   private toPrincipal(user: UserRecord): Principal {
     return {

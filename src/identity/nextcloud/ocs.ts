@@ -1,7 +1,7 @@
 // Nextcloud's OCS user endpoint, shared by the Nextcloud identity sources: who does this user
 // name + app password belong to (id, display name, email, groups)?
-import { rolesFor } from './roles.js';
-import { IdentityError, type Principal } from './types.js';
+import { rolesFor } from '../roles.js';
+import { IdentityError, type Principal } from '../types.js';
 
 export const NEXTCLOUD_PREFIX = 'nextcloud:';
 

@@ -2,12 +2,15 @@
 // the user signs in and grants access on Nextcloud's own page, and Postern polls until Nextcloud
 // hands over a per-user app password (which the user can see and revoke in Nextcloud's security
 // settings). The password is kept only sealed (AES-256-GCM) for backends acting for that user.
-import type { Config } from '../config/schema.js';
-import type { Store } from '../store/types.js';
-import { findRememberedAccount, rememberAccount } from './accounts.js';
-import { fetchNextcloudUser, NEXTCLOUD_PREFIX } from './nextcloud-ocs.js';
-import type { Sealer } from './sealed.js';
-import { IdentityError, type IdentitySource, type Principal } from './types.js';
+import type { AccountStore } from '../../../store/types.js';
+import { findRememberedAccount, rememberAccount } from '../../accounts.js';
+import { UpstreamCredentials } from '../../credentials.js';
+import { fetchNextcloudUser, NEXTCLOUD_PREFIX } from '../ocs.js';
+import type { NextcloudConfig } from '../schema.js';
+import type { Sealer } from '../../sealed.js';
+import { signInButton, type InteractiveSource } from '../../sign-in.js';
+import { IdentityError, type Principal } from '../../types.js';
+import { loginFlowSteps, type LoginFlow, type PollResult } from './steps.js';
 
 const FLOW_LIFETIME_MS = 20 * 60_000; // Nextcloud's own limit for a login flow
 export const NEXTCLOUD_CREDENTIAL = 'nextcloud';
@@ -19,18 +22,24 @@ interface Pending {
   startedAt: number;
 }
 
-export type PollResult = { kind: 'pending'; login: string } | { kind: 'expired' } | { kind: 'ok'; principal: Principal };
-
-export class NextcloudLoginFlow implements IdentitySource {
+export class NextcloudLoginFlow implements InteractiveSource, LoginFlow {
   readonly id = 'nextcloud-login-flow';
+  readonly steps = loginFlowSteps(this);
   private readonly pending = new Map<string, Pending>();
+  private readonly credentials: UpstreamCredentials;
 
   constructor(
-    private readonly config: NonNullable<Config['identity']['nextcloud']>,
+    private readonly config: NextcloudConfig,
     private readonly groupRoles: Record<string, string[]>,
-    private readonly store: Store,
-    private readonly sealer: Sealer,
-  ) {}
+    private readonly store: AccountStore,
+    sealer: Sealer,
+  ) {
+    this.credentials = new UpstreamCredentials(store, sealer);
+  }
+
+  loginButtons(base: string, csrf: string): string[] {
+    return [signInButton(`${base}/nextcloud`, csrf, 'Sign in with Nextcloud')];
+  }
 
   private async call(url: string, init: RequestInit): Promise<Response> {
     try {
@@ -82,18 +91,14 @@ export class NextcloudLoginFlow implements IdentitySource {
     });
     if (!principal) throw new IdentityError('Nextcloud did not accept the app password it just issued');
     await rememberAccount(this.store, principal);
-    await this.store.putCredential(
-      principal.subject,
-      NEXTCLOUD_CREDENTIAL,
-      this.sealer.seal(JSON.stringify({ loginName: body.loginName, appPassword: body.appPassword }), principal.subject),
-    );
+    await this.credentials.put(principal.subject, NEXTCLOUD_CREDENTIAL, JSON.stringify({ loginName: body.loginName, appPassword: body.appPassword }));
     return { kind: 'ok', principal };
   }
 
   /** The user's Nextcloud credential for backends acting on their behalf. */
   async credential(subject: string): Promise<{ loginName: string; appPassword: string } | undefined> {
-    const sealed = await this.store.getCredential(subject, NEXTCLOUD_CREDENTIAL);
-    return sealed ? JSON.parse(this.sealer.open(sealed, subject)) : undefined;
+    const credential = await this.credentials.get(subject, NEXTCLOUD_CREDENTIAL);
+    return credential ? JSON.parse(credential) : undefined;
   }
 
   async findAccount(subject: string): Promise<Principal | undefined> {

@@ -1,5 +1,6 @@
 // The config keys of metrics and traces (`metrics`, `tracing`), validated with zod like the rest
-// of the config (config/schema.ts includes them). Both are off unless configured.
+// of the config: config/schema.ts includes them as it does the plug-ins' schemas. Both are off
+// unless configured.
 import { z } from 'zod';
 
 /** "host:port" of a listener, e.g. "127.0.0.1:9464" or "[::1]:9464". */

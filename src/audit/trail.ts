@@ -2,11 +2,11 @@
 // (queryable with `postern audit`) and written to the JSON log. Call arguments are never
 // recorded. Writing is fire-and-forget: an audit failure is logged, never fails the request.
 import type { Logger } from 'pino';
-import type { AuditEntry, Store } from '../store/types.js';
+import type { AuditEntry, AuditStore } from '../store/types.js';
 
 export class Audit {
   constructor(
-    private readonly store: Store,
+    private readonly store: AuditStore,
     private readonly log: Logger,
   ) {}
 
@@ -14,6 +14,19 @@ export class Audit {
     const line: AuditEntry = { time: Date.now(), ...entry };
     this.log.info({ audit: line }, 'audit');
     void this.store.addAudit(line).catch((err) => this.log.error({ err }, 'audit write failed'));
+  }
+
+  /** Records an OAuth event (login, consent, token, revoke, …): allowed and ok, or denied and failed. */
+  oauth(action: string, ok: boolean, fields: { subject?: string; client?: unknown; detail?: string } = {}): void {
+    this.record({
+      kind: 'oauth',
+      action,
+      subject: fields.subject,
+      client: typeof fields.client === 'string' ? fields.client : undefined,
+      decision: ok ? 'allow' : 'deny',
+      outcome: ok ? 'ok' : 'error',
+      detail: fields.detail,
+    });
   }
 
   /** Times `run`, records its outcome, and passes its result or error through. */

@@ -1,5 +1,5 @@
-// The rows of the SQLite store's tables and the records they map to (sqlite.ts).
-import type { OidcRecord, StaticTokenRecord, UserRecord } from './types.js';
+// The rows of the SQLite store's tables and the records they map to (the area files beside this one).
+import type { OidcRecord, StaticTokenRecord, UserRecord } from '../types.js';
 
 export interface StaticTokenRow {
   name: string;

@@ -4,14 +4,13 @@
 // needing the upstream access token get a fresh one. Postern's own tokens are never the
 // upstream's: clients only ever see tokens Postern issued.
 import * as oidc from 'openid-client';
-import type { Config } from '../config/schema.js';
-import type { Store } from '../store/types.js';
-import { findRememberedAccount, rememberAccount } from './accounts.js';
-import { rolesFor } from './roles.js';
-import type { Sealer } from './sealed.js';
-import { IdentityError, type IdentitySource, type Principal } from './types.js';
-
-type UpstreamConfig = Config['identity']['oidc'][number];
+import type { AccountStore } from '../../store/types.js';
+import { findRememberedAccount, rememberAccount } from '../accounts.js';
+import { rolesFor } from '../roles.js';
+import { UpstreamCredentials } from '../credentials.js';
+import type { Sealer } from '../sealed.js';
+import { IdentityError, type IdentitySource, type Principal } from '../types.js';
+import type { OidcUpstreamConfig } from './schema.js';
 
 interface Pending {
   uid: string;
@@ -27,14 +26,16 @@ export class OidcUpstream implements IdentitySource {
   private discovered?: Promise<oidc.Configuration>;
   private readonly pending = new Map<string, Pending>();
   private readonly prefix: string;
+  private readonly credentials: UpstreamCredentials;
 
   constructor(
-    readonly config: UpstreamConfig,
+    readonly config: OidcUpstreamConfig,
     private readonly redirectUri: string,
     private readonly groupRoles: Record<string, string[]>,
-    private readonly store: Store,
-    private readonly sealer: Sealer,
+    private readonly store: AccountStore,
+    sealer: Sealer,
   ) {
+    this.credentials = new UpstreamCredentials(store, sealer);
     this.id = `oidc:${config.id}`;
     this.prefix = `oidc:${config.id}:`;
   }
@@ -117,18 +118,16 @@ export class OidcUpstream implements IdentitySource {
       roles: rolesFor(groups, this.groupRoles),
     };
     await rememberAccount(this.store, principal);
-    if (tokens.refresh_token) {
-      await this.store.putCredential(principal.subject, this.id, this.sealer.seal(tokens.refresh_token, principal.subject));
-    }
+    if (tokens.refresh_token) await this.credentials.put(principal.subject, this.id, tokens.refresh_token);
     return principal;
   }
 
   /** A fresh upstream access token for `subject`, from its sealed refresh token (rotated if the upstream rotates). */
   async upstreamAccessToken(subject: string): Promise<string | undefined> {
-    const sealed = await this.store.getCredential(subject, this.id);
-    if (!sealed) return undefined;
-    const tokens = await oidc.refreshTokenGrant(await this.configuration(), this.sealer.open(sealed, subject));
-    if (tokens.refresh_token) await this.store.putCredential(subject, this.id, this.sealer.seal(tokens.refresh_token, subject));
+    const refreshToken = await this.credentials.get(subject, this.id);
+    if (!refreshToken) return undefined;
+    const tokens = await oidc.refreshTokenGrant(await this.configuration(), refreshToken);
+    if (tokens.refresh_token) await this.credentials.put(subject, this.id, tokens.refresh_token);
     return tokens.access_token;
   }
 

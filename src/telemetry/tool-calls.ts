@@ -2,9 +2,14 @@
 // pre-bound counters and histogram, so that recording a call allocates no labels. A name that is
 // in no backend's list shares one probe per backend ("unknown" tool) or one in all ("unknown"
 // backend): label values never come from what a client typed.
-import type { Named } from '../backends/indexes.js';
 import type { Metrics } from './metrics.js';
 import { inSpan, SpanKind, tracer } from './tracing.js';
+
+/** A listed tool as the registry routes it (backends/indexes.ts `Named`): its backend and own name. */
+interface Named {
+  backend: { name: string };
+  original: string;
+}
 
 export interface ToolCallProbe {
   /** Runs the policy's decision (in a span while tracing); a refusal is counted as "denied". */

@@ -15,9 +15,10 @@
 import { Pool } from 'undici';
 import { ProtocolError, ProtocolErrorCode, SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import type { JSONRPCMessage } from '@modelcontextprotocol/client';
-import { currentCall, inCallContext, type Downstream } from './call-context.js';
+import { currentCall, inCallContext } from '../../call-context.js';
 import { answerBody, type AnswerBody } from './answer-body.js';
-import { injectTraceContext } from '../observability/tracing.js';
+import type { FastCallOptions } from '../kind.js';
+import { injectTraceContext } from '../../../telemetry/tracing.js';
 
 /** What the SDK client's transport tells us about the live session. */
 export interface SessionView {
@@ -25,13 +26,6 @@ export interface SessionView {
   protocolVersion?: string;
   /** Where every message that is not the call's own answer or progress goes (the SDK client). */
   deliver(message: JSONRPCMessage): void;
-}
-
-export interface ForwardOptions {
-  timeoutMs: number;
-  signal?: AbortSignal;
-  downstream?: Downstream;
-  progressToken?: string | number;
 }
 
 type Pending = { resolve(v: unknown): void; reject(e: unknown): void };
@@ -52,7 +46,7 @@ export class HttpCaller {
   }
 
   /** Sends one request and resolves with its result; a JSON-RPC error becomes a ProtocolError. */
-  async request(method: string, params: Record<string, unknown>, session: SessionView, opts: ForwardOptions): Promise<unknown> {
+  async request(method: string, params: Record<string, unknown>, session: SessionView, opts: FastCallOptions): Promise<unknown> {
     // String ids never collide with the numeric ids of the SDK client sharing the session.
     const id = `g${++sequence}`;
     const progress = opts.progressToken !== undefined && opts.downstream ? { caller: opts.progressToken, downstream: opts.downstream } : undefined;

@@ -3,7 +3,7 @@
 // request path is a single check of it; nothing of the SDK is loaded.
 import { context, propagation, trace, SpanKind, SpanStatusCode, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import type { TracingConfig } from './config.js';
+import type { TracingConfig } from './schema.js';
 
 export { SpanKind } from '@opentelemetry/api';
 

@@ -1,0 +1,26 @@
+// The backend kinds, in the order an mcpServers entry is matched against them.
+import type { BackendKind } from './kind.js';
+import type { BackendConfig } from './schema.js';
+import { builtInKind } from './built-in/kind.js';
+import { TOOLSETS } from './built-in/toolsets.js';
+import type { BuiltInToolset, CredentialLookup } from './built-in/toolset.js';
+import { httpKind } from './http/kind.js';
+import { stdioKind } from './stdio/kind.js';
+
+export interface KindOptions {
+  /** The built-in toolsets (default: this build's, toolsets.ts). */
+  toolsets?: readonly BuiltInToolset[];
+  /** The callers' upstream credentials, for built-in toolsets (default: none). */
+  credentials?: CredentialLookup;
+}
+
+export function backendKinds(opts: KindOptions = {}): Array<BackendKind> {
+  return [builtInKind(opts.toolsets ?? TOOLSETS, opts.credentials ?? (async () => undefined)), stdioKind, httpKind] as BackendKind[];
+}
+
+/** The kind an entry belongs to. */
+export function kindOf(kinds: readonly BackendKind[], config: BackendConfig): BackendKind {
+  const kind = kinds.find((k) => k.owns(config));
+  if (!kind) throw new Error('an mcpServers entry of no known kind');
+  return kind;
+}

@@ -1,0 +1,29 @@
+// The identity sources the configuration asks for, in the order the login page offers them:
+// local users, Nextcloud (password form, Login Flow v2), upstream OpenID providers, a trusted
+// proxy's headers.
+import type { Config } from '../config/schema.js';
+import type { UserStore, AccountStore } from '../store/types.js';
+import { LocalUsers } from './local/users.js';
+import { NextcloudLoginFlow } from './nextcloud/login-flow/source.js';
+import { NextcloudPasswordSource } from './nextcloud/password/source.js';
+import { OIDC_CALLBACK, OidcSignIn } from './oidc/sign-in.js';
+import { OidcUpstream } from './oidc/upstream.js';
+import type { Sealer } from './sealed.js';
+import { IdentitySources } from './sources.js';
+import { TrustedHeaderSource } from './trusted-header/source.js';
+import type { IdentitySource } from './types.js';
+
+export function identityFromConfig(config: Config['identity'], deps: { issuer: string; store: UserStore & AccountStore; sealer: Sealer }): IdentitySources {
+  const { store, sealer } = deps;
+  const { groupRoles, nextcloud } = config;
+  const sources: IdentitySource[] = [];
+  if (config.local.enabled) sources.push(new LocalUsers(store));
+  if (nextcloud?.passwordLogin) sources.push(new NextcloudPasswordSource(nextcloud, groupRoles, store));
+  if (nextcloud?.loginFlow) sources.push(new NextcloudLoginFlow(nextcloud, groupRoles, store, sealer));
+  if (config.oidc.length) {
+    const redirectUri = `${deps.issuer}${OIDC_CALLBACK}`;
+    sources.push(new OidcSignIn(config.oidc.map((u) => new OidcUpstream(u, redirectUri, groupRoles, store, sealer))));
+  }
+  if (config.trustedHeader.enabled) sources.push(new TrustedHeaderSource(config.trustedHeader, groupRoles, store));
+  return new IdentitySources(sources);
+}

@@ -1,0 +1,59 @@
+// The sign-in steps of Nextcloud Login Flow v2: POST …/nextcloud starts a flow and shows the
+// page that sends the user to Nextcloud; GET …/nextcloud-wait polls (the page reloads itself)
+// until Nextcloud says the user granted access, then signs them in.
+import { esc, page } from '../../../pages/html.js';
+import type { SignInStep, StepContext } from '../../sign-in.js';
+import type { Principal } from '../../types.js';
+
+export type PollResult = { kind: 'pending'; login: string } | { kind: 'expired' } | { kind: 'ok'; principal: Principal };
+
+/** The flow as its steps drive it (source.ts). */
+export interface LoginFlow {
+  /** Starts a flow for the interaction `uid`; returns the Nextcloud URL the user must open. */
+  start(uid: string): Promise<string>;
+  poll(uid: string): Promise<PollResult>;
+}
+
+const waitUrl = (uid: string) => `/interaction/${uid}/nextcloud-wait`;
+
+async function showWaitPage(ctx: StepContext, loginUrl: string): Promise<void> {
+  await ctx.page(200, waitPage({ loginUrl, waitUrl: waitUrl(ctx.uid), client: await ctx.clientName() }));
+}
+
+export function loginFlowSteps(flow: LoginFlow): SignInStep[] {
+  return [
+    {
+      name: 'nextcloud',
+      method: 'POST',
+      async handle(ctx) {
+        const started = await ctx.attempt(() => flow.start(ctx.uid));
+        if (started) await showWaitPage(ctx, started.value);
+      },
+    },
+    {
+      name: 'nextcloud-wait',
+      method: 'GET',
+      async handle(ctx) {
+        const polled = await ctx.attempt(() => flow.poll(ctx.uid));
+        if (!polled) return;
+        const result = polled.value;
+        if (result.kind === 'expired') await ctx.showLogin('The Nextcloud sign-in expired. Start it again.', 400);
+        else if (result.kind === 'pending') await showWaitPage(ctx, result.login);
+        else await ctx.signedIn(result.principal, 'nextcloud-login-flow');
+      },
+    },
+  ];
+}
+
+function waitPage(v: { loginUrl: string; waitUrl: string; client: string }) {
+  return page(
+    'Continue in Nextcloud',
+    `<h1>Continue in Nextcloud</h1>
+<p>Open Nextcloud, sign in there and grant access to <strong>Postern</strong>. This page moves on by
+itself once you have.</p>
+<div class="actions"><a class="button" href="${esc(v.loginUrl)}" target="_blank" rel="noopener noreferrer">Open Nextcloud</a></div>
+<p class="muted">Waiting for Nextcloud… <a href="${esc(v.waitUrl)}">check now</a></p>
+<footer>Signing in to ${esc(v.client)}</footer>`,
+    `<meta http-equiv="refresh" content="3;url=${esc(v.waitUrl)}">`,
+  );
+}

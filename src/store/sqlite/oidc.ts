@@ -1,0 +1,99 @@
+// SQLite area: oidc-provider's artifacts in one table, keyed by model and id, with the grant,
+// uid and user code they are looked up by.
+import { GrantEvents, grantIdOf } from '../grant-events.js';
+import { nowSeconds, type OidcArtifacts, type OidcRecord } from '../types.js';
+import type { SqliteDatabase } from './database.js';
+import { toRecord, type OidcRow } from './rows.js';
+
+export class SqliteOidc implements OidcArtifacts {
+  private readonly events = new GrantEvents();
+  private readonly q;
+
+  constructor(private readonly base: SqliteDatabase) {
+    const live = '(expires_at IS NULL OR expires_at > ?)';
+    const db = base.db;
+    this.q = {
+      upsert: db.prepare(
+        `INSERT INTO oidc (model, id, payload, grant_id, uid, user_code, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
+           uid = excluded.uid, user_code = excluded.user_code, expires_at = excluded.expires_at`,
+      ),
+      find: db.prepare<[string, string, number], OidcRow>(`SELECT id, payload, expires_at FROM oidc WHERE model = ? AND id = ? AND ${live}`),
+      findByUid: db.prepare<[string, string, number], OidcRow>(`SELECT id, payload, expires_at FROM oidc WHERE model = ? AND uid = ? AND ${live}`),
+      findByUserCode: db.prepare<[string, string, number], OidcRow>(
+        `SELECT id, payload, expires_at FROM oidc WHERE model = ? AND user_code = ? AND ${live}`,
+      ),
+      consume: db.prepare(`UPDATE oidc SET payload = json_set(payload, '$.consumed', ?) WHERE model = ? AND id = ?`),
+      destroy: db.prepare('DELETE FROM oidc WHERE model = ? AND id = ?'),
+      revoke: db.prepare('DELETE FROM oidc WHERE model = ? AND grant_id = ?'),
+      grantsOf: db.prepare<[string, number], OidcRow>(
+        `SELECT id, payload, expires_at FROM oidc WHERE model = 'Grant' AND json_extract(payload, '$.accountId') = ? AND ${live}`,
+      ),
+      flagged: db.prepare<[string, string, number, number], OidcRow>(
+        `SELECT id, payload, expires_at FROM oidc WHERE model = ? AND json_extract(payload, ?) = 1 AND ${live} ORDER BY id LIMIT ?`,
+      ),
+      count: db.prepare<[string, number], { n: number }>(`SELECT count(*) AS n FROM oidc WHERE model = ? AND ${live}`),
+      sweep: db.prepare('DELETE FROM oidc WHERE expires_at IS NOT NULL AND expires_at <= ?'),
+    };
+  }
+
+  async oidcUpsert(model: string, id: string, payload: Record<string, unknown>, expiresAt?: number): Promise<void> {
+    const uid = typeof payload.uid === 'string' ? payload.uid : null;
+    const userCode = typeof payload.userCode === 'string' ? payload.userCode : null;
+    this.base.write();
+    this.q.upsert.run(model, id, JSON.stringify(payload), grantIdOf(model, id, payload), uid, userCode, expiresAt ?? null);
+  }
+
+  async oidcFind(model: string, id: string): Promise<OidcRecord | undefined> {
+    const row = this.q.find.get(model, id, nowSeconds());
+    return row && toRecord(row);
+  }
+
+  async oidcFindByUid(model: string, uid: string) {
+    const row = this.q.findByUid.get(model, uid, nowSeconds());
+    return row && { id: row.id, record: toRecord(row) };
+  }
+
+  async oidcFindByUserCode(model: string, userCode: string) {
+    const row = this.q.findByUserCode.get(model, userCode, nowSeconds());
+    return row && { id: row.id, record: toRecord(row) };
+  }
+
+  async oidcConsume(model: string, id: string): Promise<void> {
+    this.base.write();
+    this.q.consume.run(nowSeconds(), model, id);
+  }
+
+  async oidcDestroy(model: string, id: string): Promise<void> {
+    this.base.write();
+    this.q.destroy.run(model, id);
+    if (model === 'Grant') this.events.emit(id);
+  }
+
+  async oidcRevokeByGrantId(model: string, grantId: string): Promise<void> {
+    this.base.write();
+    this.q.revoke.run(model, grantId);
+    this.events.emit(grantId);
+  }
+
+  async oidcGrantsOf(accountId: string) {
+    return this.q.grantsOf.all(accountId, nowSeconds()).map((row) => ({ id: row.id, record: toRecord(row) }));
+  }
+
+  async oidcFlagged(model: string, flag: string, limit: number) {
+    return this.q.flagged.all(model, `$.${flag}`, nowSeconds(), limit).map((row) => ({ id: row.id, record: toRecord(row) }));
+  }
+
+  async oidcCount(model: string): Promise<number> {
+    return this.q.count.get(model, nowSeconds())!.n;
+  }
+
+  async sweepExpired(): Promise<number> {
+    this.base.write();
+    return this.q.sweep.run(nowSeconds()).changes;
+  }
+
+  onGrantRevoked(listener: (grantId: string) => void): () => void {
+    return this.events.on(listener);
+  }
+}

@@ -1,0 +1,82 @@
+// SQLite areas: local users, and the accounts and sealed upstream credentials of external sources.
+import { nowSeconds, type AccountRecord, type AccountStore, type UserRecord, type UserStore } from '../types.js';
+import type { SqliteDatabase } from './database.js';
+import { toUser, type UserRow } from './rows.js';
+
+export class SqliteUsers implements UserStore {
+  private readonly q;
+
+  constructor(private readonly base: SqliteDatabase) {
+    this.q = {
+      getUser: base.db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?'),
+      putUser: base.db.prepare(
+        `INSERT INTO users (username, password_hash, display_name, email, roles, created_at, updated_at)
+         VALUES (@username, @password_hash, @display_name, @email, @roles, @created_at, @updated_at)
+         ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash,
+           display_name = excluded.display_name, email = excluded.email, roles = excluded.roles,
+           updated_at = excluded.updated_at`,
+      ),
+      listUsers: base.db.prepare<[], UserRow>('SELECT * FROM users ORDER BY username'),
+    };
+  }
+
+  async getUser(username: string): Promise<UserRecord | undefined> {
+    const row = this.q.getUser.get(username);
+    return row && toUser(row);
+  }
+
+  async putUser(user: UserRecord): Promise<void> {
+    this.base.write();
+    this.q.putUser.run({
+      username: user.username,
+      password_hash: user.passwordHash,
+      display_name: user.displayName ?? null,
+      email: user.email ?? null,
+      roles: JSON.stringify(user.roles),
+      created_at: user.createdAt,
+      updated_at: user.updatedAt,
+    });
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    return this.q.listUsers.all().map(toUser);
+  }
+}
+
+export class SqliteAccounts implements AccountStore {
+  private readonly q;
+
+  constructor(private readonly base: SqliteDatabase) {
+    this.q = {
+      putAccount: base.db.prepare(
+        `INSERT INTO accounts (subject, account, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (subject) DO UPDATE SET account = excluded.account, updated_at = excluded.updated_at`,
+      ),
+      getAccount: base.db.prepare<[string], { account: string }>('SELECT account FROM accounts WHERE subject = ?'),
+      putCredential: base.db.prepare(
+        `INSERT INTO credentials (subject, source, sealed, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (subject, source) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
+      ),
+      getCredential: base.db.prepare<[string, string], { sealed: string }>('SELECT sealed FROM credentials WHERE subject = ? AND source = ?'),
+    };
+  }
+
+  async putAccount(account: AccountRecord): Promise<void> {
+    this.base.write();
+    this.q.putAccount.run(account.subject, JSON.stringify(account), account.updatedAt);
+  }
+
+  async getAccount(subject: string): Promise<AccountRecord | undefined> {
+    const row = this.q.getAccount.get(subject);
+    return row && JSON.parse(row.account);
+  }
+
+  async putCredential(subject: string, source: string, sealed: string): Promise<void> {
+    this.base.write();
+    this.q.putCredential.run(subject, source, sealed, nowSeconds());
+  }
+
+  async getCredential(subject: string, source: string): Promise<string | undefined> {
+    return this.q.getCredential.get(subject, source)?.sealed;
+  }
+}
