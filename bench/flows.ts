@@ -23,7 +23,13 @@ async function flow(p: Target, browser: TestBrowser): Promise<void> {
   const done = page.url.startsWith(REDIRECT) ? page : await browser.submit(page, '/confirm', {}, REDIRECT);
   const code = new URL(done.url).searchParams.get('code');
   if (!code) throw new Error(`no code: ${done.url}`);
-  const tokens = await tokenRequest(p.issuer, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: client.client_id, code_verifier: verifier });
+  const tokens = await tokenRequest(p.issuer, {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: REDIRECT,
+    client_id: client.client_id,
+    code_verifier: verifier,
+  });
   if (tokens.status !== 200) throw new Error(`token: ${tokens.status}`);
 }
 
@@ -31,7 +37,7 @@ export async function flows(): Promise<Row[]> {
   // Every flow registers a client from this one address: lift the per-address registration limit.
   const postern = await startPosternProcess({ mcpServers: {}, auth: { registration: { rateLimit: { perAddress: 1_000_000 } } } });
   const password = /password: (\S+)/.exec(postern.stdout())?.[1];
-  if (!password) throw new Error('the first user\'s password was not printed');
+  if (!password) throw new Error("the first user's password was not printed");
   const p: Target = { issuer: postern.base, mcpUrl: postern.mcpUrl, password };
   try {
     const browsers = [new TestBrowser(), new TestBrowser(), new TestBrowser(), new TestBrowser()];

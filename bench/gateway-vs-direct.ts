@@ -13,16 +13,26 @@ export async function openSession(url: string, headers: Record<string, string>):
   const res = await fetch(url, {
     method: 'POST',
     headers: { ...headers, 'content-type': 'application/json', accept: ACCEPT },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } }),
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '1' } },
+    }),
   });
   if (!res.ok) throw new Error(`initialize at ${url}: ${res.status} ${await res.text()}`);
   await res.text();
   const session = { ...headers, 'mcp-session-id': res.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-11-25' };
-  await fetch(url, { method: 'POST', headers: { ...session, 'content-type': 'application/json', accept: ACCEPT }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+  await fetch(url, {
+    method: 'POST',
+    headers: { ...session, 'content-type': 'application/json', accept: ACCEPT },
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  });
   return session;
 }
 
-export const call = (tool: string, id = 1) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: tool, arguments: { message: 'x'.repeat(200) } } });
+export const call = (tool: string, id = 1) =>
+  JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: tool, arguments: { message: 'x'.repeat(200) } } });
 let nextId = 1;
 
 async function throughput(url: string, headers: Record<string, string>, tool: string, duration: number) {

@@ -16,7 +16,13 @@ function fill(file: string, from: number, to: number): void {
   db.transaction(() => {
     for (let i = from; i < to; i++) {
       const grant = `grant-${i}`;
-      insert.run('Grant', grant, JSON.stringify({ accountId: `user-${i % 5000}`, clientId: `client-${i % 977}`, resources: { 'https://mcp.example/mcp': 'mcp:tools' }, exp }), grant, exp);
+      insert.run(
+        'Grant',
+        grant,
+        JSON.stringify({ accountId: `user-${i % 5000}`, clientId: `client-${i % 977}`, resources: { 'https://mcp.example/mcp': 'mcp:tools' }, exp }),
+        grant,
+        exp,
+      );
       insert.run('RefreshToken', `rt-${i}`, JSON.stringify({ grantId: grant, accountId: `user-${i % 5000}`, exp }), grant, exp);
     }
   })();

@@ -65,7 +65,10 @@ async function hooks(label: string, metrics: Metrics | undefined, tracing: boole
     return probe.call(backendCall);
   };
   print(`tool-call hook, ${label}`, await compare(100_000, { 'without the hook': async () => backendCall(), 'with the hook': toolCall }));
-  print(`guard wrapper, ${label}`, await compare(100_000, { 'without the wrapper': () => plain.check('Bearer t'), 'with the wrapper': () => guard.check('Bearer t') }));
+  print(
+    `guard wrapper, ${label}`,
+    await compare(100_000, { 'without the wrapper': () => plain.check('Bearer t'), 'with the wrapper': () => guard.check('Bearer t') }),
+  );
   print(
     `HTTP wrapper, ${label}`,
     await compare(100_000, {
@@ -87,10 +90,15 @@ async function logs() {
   const dir = mkdtempSync(path.join(tmpdir(), 'postern-log-bench-'));
   const sync = pino({ level: 'info' }, pino.destination({ dest: path.join(dir, 'sync.log'), sync: true }));
   const async = pino({ level: 'info' }, pino.destination({ dest: path.join(dir, 'async.log'), sync: false }));
-  const line = () => ({ audit: { time: Date.now(), kind: 'mcp', action: 'everything__echo', subject: 'admin', client: 'c-123', decision: 'allow', outcome: 'ok', latencyMs: 2 } });
+  const line = () => ({
+    audit: { time: Date.now(), kind: 'mcp', action: 'everything__echo', subject: 'admin', client: 'c-123', decision: 'allow', outcome: 'ok', latencyMs: 2 },
+  });
   print(
     'an audit line written to a file (main-thread time per line)',
-    await compare(20_000, { 'synchronous destination (before)': () => sync.info(line(), 'audit'), 'asynchronous destination (now)': () => async.info(line(), 'audit') }),
+    await compare(20_000, {
+      'synchronous destination (before)': () => sync.info(line(), 'audit'),
+      'asynchronous destination (now)': () => async.info(line(), 'audit'),
+    }),
   );
   await new Promise<void>((resolve) => async.flush(() => resolve()));
   rmSync(dir, { recursive: true, force: true });

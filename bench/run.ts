@@ -25,4 +25,6 @@ for (const [name, bench] of benches) {
   rows.push(...(await bench()));
 }
 printTable(rows);
-console.log(`\nMachine: ${os.cpus().length} cores (${os.cpus()[0]?.model}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}`);
+console.log(
+  `\nMachine: ${os.cpus().length} cores (${os.cpus()[0]?.model}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}`,
+);

@@ -20,7 +20,12 @@ export async function sessionsMemory(): Promise<Row[]> {
       const res = await fetch(postern.mcpUrl, {
         method: 'POST',
         headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } }),
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 0,
+          method: 'initialize',
+          params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '1' } },
+        }),
       });
       if (!res.headers.get('mcp-session-id')) throw new Error(`no session: ${res.status}`);
       await res.text();

@@ -18,11 +18,7 @@ export async function verification(): Promise<Row[]> {
     // Distinct tokens for the same live grant, each verified once.
     const fresh: string[] = [];
     for (let i = 0; i < 3000; i++) {
-      fresh.push(
-        await new SignJWT({ ...claims, jti: `bench-${i}` })
-          .setProtectedHeader({ alg: 'RS256', kid: keys.active.jwk.kid, typ: 'at+jwt' })
-          .sign(key),
-      );
+      fresh.push(await new SignJWT({ ...claims, jti: `bench-${i}` }).setProtectedHeader({ alg: 'RS256', kid: keys.active.jwk.kid, typ: 'at+jwt' }).sign(key));
     }
     const guard = p.guard!;
     const header = `Bearer ${real}`;

@@ -30,6 +30,7 @@ const SCHEMA_2020_12 = {
   },
   allOf: [{ anyOf: [{ required: ['phone'] }, { required: ['email'] }] }],
   if: { properties: { contactMethod: { const: 'phone' } }, required: ['contactMethod'] },
+  // biome-ignore lint/suspicious/noThenProperty: a JSON Schema if/then/else, not a thenable
   then: { required: ['phone'] },
   else: { required: ['email'] },
   additionalProperties: false,
@@ -65,14 +66,31 @@ const ELICIT_ENUMS = {
           { const: 'value3', title: 'Third Option' },
         ],
       },
-      legacyEnum: { type: 'string', description: 'Select one option (legacy)', enum: ['opt1', 'opt2', 'opt3'], enumNames: ['Option One', 'Option Two', 'Option Three'] },
-      untitledMulti: { type: 'array', description: 'Select multiple options', minItems: 1, maxItems: 3, items: { type: 'string', enum: ['option1', 'option2', 'option3'] } },
+      legacyEnum: {
+        type: 'string',
+        description: 'Select one option (legacy)',
+        enum: ['opt1', 'opt2', 'opt3'],
+        enumNames: ['Option One', 'Option Two', 'Option Three'],
+      },
+      untitledMulti: {
+        type: 'array',
+        description: 'Select multiple options',
+        minItems: 1,
+        maxItems: 3,
+        items: { type: 'string', enum: ['option1', 'option2', 'option3'] },
+      },
       titledMulti: {
         type: 'array',
         description: 'Select multiple options with titles',
         minItems: 1,
         maxItems: 3,
-        items: { anyOf: [{ const: 'value1', title: 'First Choice' }, { const: 'value2', title: 'Second Choice' }, { const: 'value3', title: 'Third Choice' }] },
+        items: {
+          anyOf: [
+            { const: 'value1', title: 'First Choice' },
+            { const: 'value2', title: 'Second Choice' },
+            { const: 'value3', title: 'Third Choice' },
+          ],
+        },
       },
     },
     required: [],
@@ -112,14 +130,29 @@ async function elicit(ctx: Ctx, params: Record<string, unknown>, label: string) 
   }
 }
 
-const tools: Array<{ name: string; description: string; inputSchema?: Record<string, unknown>; run(args: Record<string, unknown>, ctx: Ctx): Promise<{ content: Content[]; isError?: boolean }> }> = [
+const tools: Array<{
+  name: string;
+  description: string;
+  inputSchema?: Record<string, unknown>;
+  run(args: Record<string, unknown>, ctx: Ctx): Promise<{ content: Content[]; isError?: boolean }>;
+}> = [
   { name: 'test_simple_text', description: 'Tests simple text content response', run: async () => text('This is a simple text response for testing.') },
-  { name: 'test_image_content', description: 'Tests image content response', run: async () => ({ content: [{ type: 'image', data: IMAGE, mimeType: 'image/png' }] }) },
-  { name: 'test_audio_content', description: 'Tests audio content response', run: async () => ({ content: [{ type: 'audio', data: AUDIO, mimeType: 'audio/wav' }] }) },
+  {
+    name: 'test_image_content',
+    description: 'Tests image content response',
+    run: async () => ({ content: [{ type: 'image', data: IMAGE, mimeType: 'image/png' }] }),
+  },
+  {
+    name: 'test_audio_content',
+    description: 'Tests audio content response',
+    run: async () => ({ content: [{ type: 'audio', data: AUDIO, mimeType: 'audio/wav' }] }),
+  },
   {
     name: 'test_embedded_resource',
     description: 'Tests embedded resource content response',
-    run: async () => ({ content: [{ type: 'resource', resource: { uri: 'test://embedded-resource', mimeType: 'text/plain', text: 'This is an embedded resource content.' } }] }),
+    run: async () => ({
+      content: [{ type: 'resource', resource: { uri: 'test://embedded-resource', mimeType: 'text/plain', text: 'This is an embedded resource content.' } }],
+    }),
   },
   {
     name: 'test_multiple_content_types',
@@ -128,7 +161,10 @@ const tools: Array<{ name: string; description: string; inputSchema?: Record<str
       content: [
         { type: 'text', text: 'Multiple content types test:' },
         { type: 'image', data: IMAGE, mimeType: 'image/png' },
-        { type: 'resource', resource: { uri: 'test://mixed-content-resource', mimeType: 'application/json', text: JSON.stringify({ test: 'data', value: 123 }) } },
+        {
+          type: 'resource',
+          resource: { uri: 'test://mixed-content-resource', mimeType: 'application/json', text: JSON.stringify({ test: 'data', value: 123 }) },
+        },
       ],
     }),
   },
@@ -149,7 +185,10 @@ const tools: Array<{ name: string; description: string; inputSchema?: Record<str
     async run(_args, ctx) {
       const progressToken = ctx.mcpReq._meta?.progressToken ?? 0;
       for (const progress of [0, 50, 100]) {
-        await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress, total: 100, message: `Completed step ${progress} of 100` } });
+        await ctx.mcpReq.notify({
+          method: 'notifications/progress',
+          params: { progressToken, progress, total: 100, message: `Completed step ${progress} of 100` },
+        });
         await pause();
       }
       return text(String(progressToken));
@@ -173,12 +212,23 @@ const tools: Array<{ name: string; description: string; inputSchema?: Record<str
     run: (args, ctx) =>
       elicit(
         ctx,
-        { message: String(args.message), requestedSchema: { type: 'object', properties: { response: { type: 'string', description: "User's response" } }, required: ['response'] } },
+        {
+          message: String(args.message),
+          requestedSchema: { type: 'object', properties: { response: { type: 'string', description: "User's response" } }, required: ['response'] },
+        },
         'User response',
       ),
   },
-  { name: 'test_elicitation_sep1034_defaults', description: 'Tests elicitation with default values per SEP-1034', run: (_a, ctx) => elicit(ctx, ELICIT_DEFAULTS, 'Elicitation completed') },
-  { name: 'test_elicitation_sep1330_enums', description: 'Tests elicitation with enum schema improvements per SEP-1330', run: (_a, ctx) => elicit(ctx, ELICIT_ENUMS, 'Elicitation completed') },
+  {
+    name: 'test_elicitation_sep1034_defaults',
+    description: 'Tests elicitation with default values per SEP-1034',
+    run: (_a, ctx) => elicit(ctx, ELICIT_DEFAULTS, 'Elicitation completed'),
+  },
+  {
+    name: 'test_elicitation_sep1330_enums',
+    description: 'Tests elicitation with enum schema improvements per SEP-1330',
+    run: (_a, ctx) => elicit(ctx, ELICIT_ENUMS, 'Elicitation completed'),
+  },
   {
     name: 'test_missing_capability',
     description: 'Asks the client for sampling during the call (SEP-2575: needs the sampling capability)',
@@ -233,8 +283,20 @@ const tools: Array<{ name: string; description: string; inputSchema?: Record<str
 
 const resources = [
   { uri: 'test://static-text', name: 'static-text', title: 'Static Text Resource', description: 'A static text resource for testing', mimeType: 'text/plain' },
-  { uri: 'test://static-binary', name: 'static-binary', title: 'Static Binary Resource', description: 'A static binary resource (image) for testing', mimeType: 'image/png' },
-  { uri: 'test://watched-resource', name: 'watched-resource', title: 'Watched Resource', description: 'A resource for subscription tests', mimeType: 'text/plain' },
+  {
+    uri: 'test://static-binary',
+    name: 'static-binary',
+    title: 'Static Binary Resource',
+    description: 'A static binary resource (image) for testing',
+    mimeType: 'image/png',
+  },
+  {
+    uri: 'test://watched-resource',
+    name: 'watched-resource',
+    title: 'Watched Resource',
+    description: 'A resource for subscription tests',
+    mimeType: 'text/plain',
+  },
 ];
 
 function read(uri: string) {
@@ -300,7 +362,13 @@ server.setRequestHandler('tools/call', async (request, ctx) => {
 server.setRequestHandler('resources/list', () => ({ resources }));
 server.setRequestHandler('resources/templates/list', () => ({
   resourceTemplates: [
-    { uriTemplate: 'test://template/{id}/data', name: 'template', title: 'Resource Template', description: 'A resource template with parameter substitution', mimeType: 'application/json' },
+    {
+      uriTemplate: 'test://template/{id}/data',
+      name: 'template',
+      title: 'Resource Template',
+      description: 'A resource template with parameter substitution',
+      mimeType: 'application/json',
+    },
   ],
 }));
 server.setRequestHandler('resources/read', (request) => {

@@ -6,7 +6,9 @@ import path from 'node:path';
 
 export function globSync(pattern, { cwd = process.cwd() } = {}) {
   const name = pattern.replace(/^\*\*\//, '');
-  return readdirSync(cwd, { recursive: true }).map(String).filter((f) => path.basename(f) === name);
+  return readdirSync(cwd, { recursive: true })
+    .map(String)
+    .filter((f) => path.basename(f) === name);
 }
 
 export async function load(url, context, next) {

@@ -82,7 +82,10 @@ function rowsFor(suite: string, results: Map<string, Check[]>): Row[] {
     const knownListed = Object.keys(KNOWN_FAILURES).filter((k) => k === scenario || k.startsWith(`${scenario}:`));
     const stale = knownListed.filter((k) => !failed.some((c) => k === scenario || k === `${scenario}:${c.id}`));
     let result: Row['result'] = 'PASS';
-    let detail = checks.filter((c) => c.status === 'WARNING').map((c) => `warning ${c.id}`).join('; ');
+    let detail = checks
+      .filter((c) => c.status === 'WARNING')
+      .map((c) => `warning ${c.id}`)
+      .join('; ');
     if (unknown.length) {
       result = 'FAIL';
       detail = unknown.map((c) => `${c.id}: ${c.errorMessage ?? ''}`).join('; ');
@@ -131,16 +134,13 @@ async function authorizationRows(postern: Postern, outDir: string): Promise<Row[
   });
   const { client_id } = (await registered.json()) as { client_id: string };
   let signIn: Promise<void> | undefined;
-  await runCli(
-    ['authorization', '--url', postern.issuer, '--client-id', client_id, '--resource', postern.mcpUrl, '-p', String(port), '-o', outDir],
-    (line) => {
-      if (signIn || !line.startsWith(`${postern.issuer}/authorize?`)) return;
-      signIn = (async () => {
-        const { callback: done } = await authorizeInBrowser(line, callback, { username: 'admin', password: postern.initialPassword! });
-        await fetch(done);
-      })().catch((err) => console.error(`sign-in for the authorization scenario failed: ${(err as Error).message}`));
-    },
-  );
+  await runCli(['authorization', '--url', postern.issuer, '--client-id', client_id, '--resource', postern.mcpUrl, '-p', String(port), '-o', outDir], (line) => {
+    if (signIn || !line.startsWith(`${postern.issuer}/authorize?`)) return;
+    signIn = (async () => {
+      const { callback: done } = await authorizeInBrowser(line, callback, { username: 'admin', password: postern.initialPassword! });
+      await fetch(done);
+    })().catch((err) => console.error(`sign-in for the authorization scenario failed: ${(err as Error).message}`));
+  });
   await signIn;
   return rowsFor('authorization server', readResults(outDir));
 }

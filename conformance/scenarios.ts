@@ -18,7 +18,7 @@ export const SERVER_SUITES: ServerSuite[] = [
 export const NOT_APPLICABLE: Array<[RegExp, string]> = [
   [
     /^(auth\/|initialize$|tools_call$|elicitation-sep1034-client-defaults$|sse-retry$|request-metadata$|sep-2322-client|http-standard-headers$|http-custom-headers$|http-invalid-tool-headers$|json-schema-ref-no-deref$|json-schema-2020-12-preservation$|sep-2640-client)/,
-    'a client scenario: it tests an MCP client (its OAuth flow, retries, headers). Postern\'s only MCP client is its backend connection, which authenticates with configured headers, not OAuth',
+    "a client scenario: it tests an MCP client (its OAuth flow, retries, headers). Postern's only MCP client is its backend connection, which authenticates with configured headers, not OAuth",
   ],
   [/^tasks-/, 'the tasks extension: not part of the spec revisions Postern serves, and the suite does not score it'],
   [/^sep-2640-skills-/, 'the skills extension: not part of the spec revisions Postern serves'],

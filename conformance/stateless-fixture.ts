@@ -130,7 +130,11 @@ function fixtureServer(): Server {
     { capabilities: { tools: {}, prompts: {} }, requestState: { verify: codec.verify } },
   );
   server.setRequestHandler('tools/list', () => ({
-    tools: Object.entries(tools).map(([name, t]) => ({ name, description: `conformance fixture ${name}`, inputSchema: (t.inputSchema ?? EMPTY) as { type: 'object' } })),
+    tools: Object.entries(tools).map(([name, t]) => ({
+      name,
+      description: `conformance fixture ${name}`,
+      inputSchema: (t.inputSchema ?? EMPTY) as { type: 'object' },
+    })),
   }));
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const tool = tools[request.params.name];
@@ -138,7 +142,7 @@ function fixtureServer(): Server {
     return (await tool.run(ctx as unknown as Ctx, request.params.arguments ?? {})) as never;
   });
   server.setRequestHandler('prompts/list', () => ({
-    prompts: [{ name: 'test_input_required_result_prompt', description: 'A prompt that needs the user\'s context first' }],
+    prompts: [{ name: 'test_input_required_result_prompt', description: "A prompt that needs the user's context first" }],
   }));
   server.setRequestHandler('prompts/get', async (request, ctx) => {
     if (request.params.name !== 'test_input_required_result_prompt') throw new Error(`Unknown prompt: ${request.params.name}`);

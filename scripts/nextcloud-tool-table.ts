@@ -11,5 +11,5 @@ if (process.argv.includes('--write')) {
   if (start < 0 || end < start) throw new Error(`docs/nextcloud.md has no ${TABLE_BEGIN} … ${TABLE_END} markers`);
   writeFileSync(file, doc.slice(0, start) + table + doc.slice(end + TABLE_END.length));
 } else {
-  process.stdout.write(table + '\n');
+  process.stdout.write(`${table}\n`);
 }

@@ -74,7 +74,9 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     const mcpUrl = `${issuer}/mcp`;
 
     const audit = new Audit(store, log);
-    const auth: (GatewayAuth & { initialPassword?: string; stop?: () => void; findClient?: (id: string) => Promise<Record<string, unknown> | undefined> }) | undefined = !config.auth.enabled
+    const auth:
+      | (GatewayAuth & { initialPassword?: string; stop?: () => void; findClient?: (id: string) => Promise<Record<string, unknown> | undefined> })
+      | undefined = !config.auth.enabled
       ? undefined
       : config.auth.external
         ? await externalGuard({ config, issuer, mcpUrl, store, sealer, log })
@@ -98,7 +100,17 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     cleanup.push(sweepPeriodically(store, (err) => log.warn({ err }, 'sweep failed')));
 
     log.info({ issuer, mcpUrl, auth: config.auth.enabled, store: store.kind, backends: registry.status() }, 'postern started');
-    return { issuer, mcpUrl, port, store, registry, metricsPort: observability.metricsPort, guard, initialPassword: auth?.initialPassword, close: () => runCleanup(cleanup) };
+    return {
+      issuer,
+      mcpUrl,
+      port,
+      store,
+      registry,
+      metricsPort: observability.metricsPort,
+      guard,
+      initialPassword: auth?.initialPassword,
+      close: () => runCleanup(cleanup),
+    };
   } catch (err) {
     await runCleanup(cleanup);
     throw err;

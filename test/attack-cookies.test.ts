@@ -9,7 +9,6 @@ import { COOKIE_NAMES, openLogin, usePostern } from './helpers/attack.js';
 import { register } from './helpers/flow.js';
 import { send } from './helpers/http.js';
 
-
 const BAD_VALUES = ['%', '%zz', '%E0%A4%A', '%ED%A0%80', 'a.b', '.', '|', 'x|1.%', '""', '"%"', 'a'.repeat(3000), '%00', 'é'];
 
 describe('malformed cookies', () => {

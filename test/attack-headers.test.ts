@@ -29,7 +29,9 @@ describe('attacks with Host and forwarded headers', () => {
     const res = await raw(`${at.p.issuer}${path}`, headers);
     assert.equal(res.status, 200);
     const doc = JSON.parse(res.body) as Record<string, unknown>;
-    const urls = Object.entries(doc).flatMap(([key, value]) => (Array.isArray(value) ? value : [value]).filter((v) => typeof v === 'string' && /^https?:/.test(v)).map((v) => [key, v as string]));
+    const urls = Object.entries(doc).flatMap(([key, value]) =>
+      (Array.isArray(value) ? value : [value]).filter((v) => typeof v === 'string' && /^https?:/.test(v)).map((v) => [key, v as string]),
+    );
     assert.ok(urls.length > 0);
     for (const [key, url] of urls) assert.ok(url.startsWith(at.p.issuer), `${key}: ${url}`);
     assert.doesNotMatch(res.body, /evil/);
@@ -117,7 +119,10 @@ describe('attacks with Host and forwarded headers', () => {
   it('spoofed X-Forwarded-Host does not move the /mcp challenge to another metadata URL', async () => {
     const res = await raw(at.p.mcpUrl, SPOOF, 'POST');
     assert.equal(res.status, 401);
-    assert.equal(res.headers['www-authenticate'], `Bearer resource_metadata="${at.p.issuer}/.well-known/oauth-protected-resource/mcp", scope="mcp:tools mcp:resources mcp:prompts"`);
+    assert.equal(
+      res.headers['www-authenticate'],
+      `Bearer resource_metadata="${at.p.issuer}/.well-known/oauth-protected-resource/mcp", scope="mcp:tools mcp:resources mcp:prompts"`,
+    );
   });
 
   it('spoofed X-Forwarded-Host does not move the sign-in redirect off this server', async () => {
@@ -133,7 +138,11 @@ describe('attacks with Host and forwarded headers', () => {
     const { p } = at;
     const pre = await fetch(p.mcpUrl, {
       method: 'OPTIONS',
-      headers: { origin: 'https://claude.ai', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type, mcp-session-id' },
+      headers: {
+        origin: 'https://claude.ai',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type, mcp-session-id',
+      },
     });
     assert.equal(pre.status, 204);
     assert.equal(pre.headers.get('access-control-allow-origin'), '*');

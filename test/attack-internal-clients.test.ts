@@ -9,7 +9,7 @@ import { TestBrowser } from './helpers/browser.js';
 import { mcpInitialize, pkce, tokenRequest } from './helpers/flow.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
 
-describe('attacks through Postern\'s own account-page client', () => {
+describe("attacks through Postern's own account-page client", () => {
   let p: TestPostern;
   before(async () => {
     p = await startTestPostern();
@@ -91,7 +91,7 @@ describe('attacks through Postern\'s own account-page client', () => {
     assert.equal(tokens.body.error, 'invalid_grant', JSON.stringify(tokens.body));
   });
 
-  it('every grant the user holds is listed on /account, the account client\'s too, and can be withdrawn', async () => {
+  it("every grant the user holds is listed on /account, the account client's too, and can be withdrawn", async () => {
     const browser = await signedIn();
     // A grant of the account client that no sign-in to the page used up (the callback never ran).
     await authorizeAsAccountClient(browser, { scope: 'openid' });

@@ -60,7 +60,7 @@ describe('attacks on MCP sessions and JSON-RPC', () => {
     assert.match(await res.text(), /everything__echo/);
   }
 
-  it('session of one user is refused to another user\'s token', async () => {
+  it("session of one user is refused to another user's token", async () => {
     await sessionNotFound(await send('POST', otherUser, rpc(3, 'tools/list')));
     await ownerStillServed();
   });
@@ -70,7 +70,7 @@ describe('attacks on MCP sessions and JSON-RPC', () => {
     await ownerStillServed();
   });
 
-  it('another user cannot open the session\'s event stream', async () => {
+  it("another user cannot open the session's event stream", async () => {
     await sessionNotFound(await send('GET', otherUser));
     await ownerStillServed();
   });
@@ -158,20 +158,20 @@ describe('attacks on the session caps', () => {
     }
   }
 
-  it('past the per-client cap only the caller\'s own oldest session of that client is closed', async () => {
+  it("past the per-client cap only the caller's own oldest session of that client is closed", async () => {
     const bob = await open('bob', 'b1');
     const alice = [await open('alice', 'a1'), await open('alice', 'a1'), await open('alice', 'a1')];
-    assert.equal(await ping('alice', 'a1', alice[0]), 404, 'alice\'s oldest session through a1 was closed');
+    assert.equal(await ping('alice', 'a1', alice[0]), 404, "alice's oldest session through a1 was closed");
     assert.equal(await ping('bob', 'b1', bob), 200, 'bob keeps his session');
     for (const id of alice.slice(1)) assert.equal(await ping('alice', 'a1', id), 200);
     await closeAll([['bob', 'b1', bob], ...alice.slice(1).map((id): [string, string, string] => ['alice', 'a1', id])]);
   });
 
-  it('past the per-user cap only the caller\'s own oldest session is closed, whichever client holds it', async () => {
+  it("past the per-user cap only the caller's own oldest session is closed, whichever client holds it", async () => {
     const bob = await open('bob', 'b1');
     const opened: Array<[string, string, string]> = [];
     for (const client of ['a1', 'a2', 'a3', 'a1', 'a2']) opened.push(['alice', client, await open('alice', client)]);
-    assert.equal(await ping(...opened[0]), 404, 'alice\'s oldest session (through a1) was closed');
+    assert.equal(await ping(...opened[0]), 404, "alice's oldest session (through a1) was closed");
     assert.equal(await ping('bob', 'b1', bob), 200, 'bob keeps his session');
     for (const session of opened.slice(1)) assert.equal(await ping(...session), 200);
     await closeAll([['bob', 'b1', bob], ...opened.slice(1)]);
@@ -179,7 +179,10 @@ describe('attacks on the session caps', () => {
 
   it('at the total cap the user holding the most sessions loses its oldest, never a user holding fewer', async () => {
     // Bob's two sessions are the oldest of all: the globally oldest would be his.
-    const bob: Array<[string, string, string]> = [['bob', 'b1', await open('bob', 'b1')], ['bob', 'b1', await open('bob', 'b1')]];
+    const bob: Array<[string, string, string]> = [
+      ['bob', 'b1', await open('bob', 'b1')],
+      ['bob', 'b1', await open('bob', 'b1')],
+    ];
     const alice: Array<[string, string, string]> = [];
     for (const client of ['a1', 'a1', 'a2', 'a2']) alice.push(['alice', client, await open('alice', client)]);
     assert.equal((await (await fetch(`${p.issuer}/healthz`)).json()).sessions, caps.max, 'the total cap is reached');

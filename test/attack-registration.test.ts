@@ -98,13 +98,26 @@ describe('attacks on client registration', () => {
   });
 
   it('plain http redirect URIs on look-alikes of loopback names are refused', async () => {
-    for (const uri of ['http://localhost.evil.example/cb', 'http://127.0.0.1.nip.io/cb', 'http://[::ffff:808:808]/cb', 'http://0.0.0.0/cb', 'http://[::]/cb', 'http://evil.localhost/cb']) {
+    for (const uri of [
+      'http://localhost.evil.example/cb',
+      'http://127.0.0.1.nip.io/cb',
+      'http://[::ffff:808:808]/cb',
+      'http://0.0.0.0/cb',
+      'http://[::]/cb',
+      'http://evil.localhost/cb',
+    ]) {
       assertOAuthError(await register(at.p.issuer, { redirect_uris: [uri] }), 400, 'invalid_redirect_uri', /http on a non-loopback host/);
     }
   });
 
   it('loopback, https and app-scheme redirect URIs are accepted, also after the attacks above (control)', async () => {
-    for (const uri of ['http://127.0.0.1:9/cb', 'http://localhost:33418/callback', 'http://[::1]:3000/cb', 'https://claude.ai/api/mcp/auth_callback', 'vscode://vscode.github-authentication/did-authenticate']) {
+    for (const uri of [
+      'http://127.0.0.1:9/cb',
+      'http://localhost:33418/callback',
+      'http://[::1]:3000/cb',
+      'https://claude.ai/api/mcp/auth_callback',
+      'vscode://vscode.github-authentication/did-authenticate',
+    ]) {
       const res = await register(at.p.issuer, { redirect_uris: [uri] });
       assert.equal(res.status, 201, `${uri}: ${JSON.stringify(res.body)}`);
       assert.deepEqual(res.body.redirect_uris, [uri]);
@@ -160,8 +173,19 @@ describe('client registration with confidential clients switched on', () => {
     assert.equal(res.status, 201, JSON.stringify(res.body));
     assert.equal(typeof res.body.client_secret, 'string');
     const doc = (await (await fetch(`${at.p.issuer}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
-    assert.deepEqual([...(doc.token_endpoint_auth_methods_supported as string[])].sort(), ['client_secret_basic', 'client_secret_jwt', 'client_secret_post', 'none', 'private_key_jwt']);
-    assertOAuthError(await register(at.p.issuer, { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: jwksServer.url }), 400, 'invalid_client_metadata', /jwks_uri/);
+    assert.deepEqual([...(doc.token_endpoint_auth_methods_supported as string[])].sort(), [
+      'client_secret_basic',
+      'client_secret_jwt',
+      'client_secret_post',
+      'none',
+      'private_key_jwt',
+    ]);
+    assertOAuthError(
+      await register(at.p.issuer, { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: jwksServer.url }),
+      400,
+      'invalid_client_metadata',
+      /jwks_uri/,
+    );
     assert.equal(jwksServer.hits, 0);
   });
 });
@@ -174,7 +198,12 @@ describe('attacks on client registration: field sizes', () => {
   const refused: Array<[string, Record<string, unknown>, string, RegExp]> = [
     ['a 201-character client_name', { client_name: long(201) }, 'invalid_client_metadata', /^client_name: at most 200 characters/],
     ['a 50 KB client_name', { client_name: long(50_000) }, 'invalid_client_metadata', /^client_name: at most 200/],
-    ['11 redirect URIs', { redirect_uris: Array.from({ length: 11 }, (_, i) => `http://127.0.0.1:${2000 + i}/cb`) }, 'invalid_redirect_uri', /^redirect_uris: at most 10 entries/],
+    [
+      '11 redirect URIs',
+      { redirect_uris: Array.from({ length: 11 }, (_, i) => `http://127.0.0.1:${2000 + i}/cb`) },
+      'invalid_redirect_uri',
+      /^redirect_uris: at most 10 entries/,
+    ],
     ['a 2,001-character redirect URI', { redirect_uris: [uri(2001)] }, 'invalid_redirect_uri', /^redirect_uris\[0\]: at most 2000 characters/],
     ['a 2,001-character logo_uri', { logo_uri: uri(2001) }, 'invalid_client_metadata', /^logo_uri: at most 2000/],
     ['a 2,001-character client_uri', { client_uri: uri(2001) }, 'invalid_client_metadata', /^client_uri: at most 2000/],
@@ -257,7 +286,9 @@ describe('expiry of unused registrations, with short lifetimes', () => {
     await new Promise((resolve) => setTimeout(resolve, 4100));
     assert.equal(await at.p.store.oidcFind('Client', unused.client_id), undefined);
     assert.ok((await at.p.store.sweepExpired()) >= 1, 'the sweep deleted the expired registration');
-    const res = await fetch(`${at.p.issuer}/authorize?client_id=${unused.client_id}&response_type=code&redirect_uri=${encodeURIComponent(REDIRECT)}`, { redirect: 'manual' });
+    const res = await fetch(`${at.p.issuer}/authorize?client_id=${unused.client_id}&response_type=code&redirect_uri=${encodeURIComponent(REDIRECT)}`, {
+      redirect: 'manual',
+    });
     assert.equal(res.status, 400, 'an expired client is unknown');
     assert.ok(await at.p.store.oidcFind('Client', used.clientId));
   });
@@ -274,7 +305,12 @@ describe('client registration limited by the operator', () => {
 
   it('/register needs the initial access token: none or a wrong one gets 401, and nothing is stored', async () => {
     const before = await at.p.store.oidcCount('Client');
-    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong' }, { authorization: `Basic ${TOKEN}` }, { authorization: `Bearer ${TOKEN}x` }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { authorization: 'Bearer wrong' },
+      { authorization: `Basic ${TOKEN}` },
+      { authorization: `Bearer ${TOKEN}x` },
+    ]) {
       const res = await register(at.p.issuer, { redirect_uris: ['https://claude.ai/api/mcp/auth_callback'] }, headers);
       assertOAuthError(res, 401, 'invalid_token', /initial access token/);
       assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer error="invalid_token"/);
@@ -284,7 +320,11 @@ describe('client registration limited by the operator', () => {
   });
 
   it('redirect URIs must be on the allowlist: exact entries, and prefixes ending in "*"', async () => {
-    for (const uri of ['https://claude.ai/api/mcp/auth_callback', 'https://connector.example/oauth/cb/123', 'cursor://anysphere.cursor-retrieval/oauth/user-postern/callback']) {
+    for (const uri of [
+      'https://claude.ai/api/mcp/auth_callback',
+      'https://connector.example/oauth/cb/123',
+      'cursor://anysphere.cursor-retrieval/oauth/user-postern/callback',
+    ]) {
       const res = await register(at.p.issuer, { redirect_uris: [uri] }, bearer);
       assert.equal(res.status, 201, `${uri}: ${JSON.stringify(res.body)}`);
     }

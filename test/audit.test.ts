@@ -78,7 +78,10 @@ describe('audit trail', () => {
     assert.equal(lines.length, 2);
     assert.match(lines[0], /\tmcp\teverything__get-sum\tstatic:ci\tstatic:ci\tdeny\terror\t/);
     assert.match(lines[1], /\tmcp\teverything__echo\tstatic:ci\tstatic:ci\tallow\tok\t\d+ms/);
-    const bad = spawnSync(process.execPath, [cli, 'audit', '--since', 'yesterday'], { encoding: 'utf8', env: { PATH: process.env.PATH, POSTERN_DATA_DIR: p.dataDir } });
+    const bad = spawnSync(process.execPath, [cli, 'audit', '--since', 'yesterday'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, POSTERN_DATA_DIR: p.dataDir },
+    });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--since "yesterday"/);
   });

@@ -60,14 +60,11 @@ describe('backend aggregation and resilience', () => {
     const client = await connect(postern.mcpUrl);
     try {
       const started = Date.now();
-      await assert.rejects(
-        client.callTool({ name: 'broken__anything', arguments: {} }),
-        (err: Error & { code?: number }) => {
-          assert.equal(err.code, -32603);
-          assert.match(err.message, /backend "broken" is unavailable/);
-          return true;
-        },
-      );
+      await assert.rejects(client.callTool({ name: 'broken__anything', arguments: {} }), (err: Error & { code?: number }) => {
+        assert.equal(err.code, -32603);
+        assert.match(err.message, /backend "broken" is unavailable/);
+        return true;
+      });
       assert.ok(Date.now() - started < 2000, 'no hang');
       await assert.rejects(client.callTool({ name: 'nosuch__tool', arguments: {} }), /unknown tool "nosuch__tool"/);
       await assert.rejects(client.callTool({ name: 'noprefix', arguments: {} }), /unknown tool/);
@@ -103,7 +100,7 @@ describe('backend aggregation and resilience', () => {
       await assert.rejects(client.callTool({ name: 'web__echo', arguments: { message: 'x' } }), /backend "web" is unavailable/);
       assert.equal(postern.registry.backends.get('web')!.state, 'down');
       const names = (await client.listTools()).tools.map((t) => t.name);
-      assert.ok(!names.includes('web__echo'), 'a down backend\'s tools leave the list');
+      assert.ok(!names.includes('web__echo'), "a down backend's tools leave the list");
     } finally {
       await client.close();
     }

@@ -11,7 +11,10 @@ import { startTestPostern, tempDir } from './helpers/postern.js';
 const users = (file: string): string[] => {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare<[], { username: string }>('SELECT username FROM users ORDER BY username').all().map((u) => u.username);
+    return db
+      .prepare<[], { username: string }>('SELECT username FROM users ORDER BY username')
+      .all()
+      .map((u) => u.username);
   } finally {
     db.close();
   }
@@ -58,7 +61,11 @@ describe('postern backup and restore (SQLite)', () => {
         copy.close();
       }
       assert.deepEqual(users(backup), ['admin', 'alice']);
-      assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('postern-backup')), ['postern-backup.db'], 'no journal or partial file left beside it');
+      assert.deepEqual(
+        readdirSync(dir).filter((f) => f.startsWith('postern-backup')),
+        ['postern-backup.db'],
+        'no journal or partial file left beside it',
+      );
 
       const again = await runPostern(['backup', backup], { env });
       assert.equal(again.status, 2);

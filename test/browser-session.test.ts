@@ -28,7 +28,11 @@ describe('the browser session', () => {
 
   /** Authorizes `clientId` in `browser`; returns whether the consent page was shown, and the code. */
   async function authorize(browser: TestBrowser, clientId: string, challenge?: string) {
-    let page = await browser.go(authorizeUrl(p.issuer, p.mcpUrl, clientId, { redirect_uri: WEB, ...(challenge ? { code_challenge: challenge } : {}) }), {}, WEB);
+    let page = await browser.go(
+      authorizeUrl(p.issuer, p.mcpUrl, clientId, { redirect_uri: WEB, ...(challenge ? { code_challenge: challenge } : {}) }),
+      {},
+      WEB,
+    );
     if (page.html.includes('name="password"')) page = await browser.submit(page, '/login', { username: 'admin', password: p.password }, WEB);
     const asked = !page.url.startsWith(WEB);
     if (asked) {

@@ -27,7 +27,9 @@ const whoami: BuiltInToolset<{ greeting: string }> = {
         params: { message: 'A word?', requestedSchema: { type: 'object', properties: { word: { type: 'string' } } } },
       })) as { content?: { word?: string } };
       const credential = await ctx.credential('nextcloud');
-      return { content: [{ type: 'text', text: `${ctx.settings.greeting} ${ctx.caller?.subject ?? 'nobody'} ${credential ?? '-'} ${word.content?.word ?? '?'}` }] };
+      return {
+        content: [{ type: 'text', text: `${ctx.settings.greeting} ${ctx.caller?.subject ?? 'nobody'} ${credential ?? '-'} ${word.content?.word ?? '?'}` }],
+      };
     });
     return server;
   },
@@ -71,7 +73,10 @@ describe('built-in backend kind', () => {
   after(() => registry.stop());
 
   it('lists the toolset under the backend prefix and reports its kind', () => {
-    assert.deepEqual(registry.status().map((s) => [s.name, s.kind, s.state]), [['me', 'built-in', 'ready']]);
+    assert.deepEqual(
+      registry.status().map((s) => [s.name, s.kind, s.state]),
+      [['me', 'built-in', 'ready']],
+    );
     assert.ok(registry.tool('me__whoami'));
   });
 

@@ -98,7 +98,11 @@ describe('client ID metadata documents', () => {
       assert.match(consentHtml, /sends you back to a program on this computer/);
       assert.equal(decodeJwt(client.savedTokens!.access_token).client_id, url);
       const { tools } = await mcp.listTools();
-      assert.deepEqual(tools.map((t) => t.name), ['everything__echo'], 'policy.clients matched the document client');
+      assert.deepEqual(
+        tools.map((t) => t.name),
+        ['everything__echo'],
+        'policy.clients matched the document client',
+      );
     } finally {
       await mcp.close();
     }

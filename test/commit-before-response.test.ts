@@ -48,10 +48,20 @@ describe('commit before response', () => {
 
   it('when the store cannot commit, the connection is dropped and the error reported', async () => {
     const heard: unknown[] = [];
-    const failing = { commit: () => { throw new Error('disk full'); } };
-    const server = await serve(commitBeforeResponse(failing, (_req, res) => {
-      res.writeHead(200).end('code=abc');
-    }, (err) => heard.push(err)));
+    const failing = {
+      commit: () => {
+        throw new Error('disk full');
+      },
+    };
+    const server = await serve(
+      commitBeforeResponse(
+        failing,
+        (_req, res) => {
+          res.writeHead(200).end('code=abc');
+        },
+        (err) => heard.push(err),
+      ),
+    );
     try {
       await assert.rejects(send(server.url), /socket hang up|ECONNRESET/);
       assert.match(String(heard[0]), /disk full/);

@@ -100,7 +100,7 @@ mcpServers:
     assert.match(text, /mcpServers\.x: .*"command" \(stdio\) or "url"/);
   });
 
-  it('names a backend\'s bad protocol setting and the accepted values', () => {
+  it("names a backend's bad protocol setting and the accepted values", () => {
     const text = problems(() => loadConfig({ env: {}, file: file('era.yaml', 'mcpServers:\n  x:\n    url: http://127.0.0.1:1/mcp\n    protocol: "2026"\n') }));
     assert.match(text, /^mcpServers\.x\.protocol: .*"legacy"\|"auto"\|"2026-07-28"/m);
   });
@@ -116,7 +116,10 @@ mcpServers:
   });
 
   it('reports a missing file', () => {
-    assert.match(problems(() => loadConfig({ env: {}, file: path.join(dir, 'nope.yaml') })), /not found/);
+    assert.match(
+      problems(() => loadConfig({ env: {}, file: path.join(dir, 'nope.yaml') })),
+      /not found/,
+    );
   });
 });
 
@@ -145,19 +148,35 @@ describe('bind address rules', () => {
       assert.equal(loadConfig({ env: { POSTERN_HOST: host, MCP_AUTH_ENABLED: 'false' } }).server.host, host);
     }
     for (const host of ['127.0.0.1.nip.io', 'localhost.evil.example', '::ffff:10.0.0.1', '0.0.0.0', '::']) {
-      assert.match(problems(() => loadConfig({ env: { POSTERN_HOST: host, MCP_AUTH_ENABLED: 'false' } })), /not a loopback address and auth\.enabled is false/, host);
+      assert.match(
+        problems(() => loadConfig({ env: { POSTERN_HOST: host, MCP_AUTH_ENABLED: 'false' } })),
+        /not a loopback address and auth\.enabled is false/,
+        host,
+      );
     }
   });
 
   it('checks auth.registration: allowlist patterns, the token hash, the limits', () => {
     const yaml = (text: string) => problems(() => loadConfig({ env: {}, file: file('registration.yaml', text) }));
-    assert.match(yaml('auth:\n  registration:\n    redirectUriAllowlist: ["https://app.example*"]\n'), /auth\.registration\.redirectUriAllowlist\.0: a prefix must include the host and the "\/" after it/);
-    assert.match(yaml('auth:\n  registration:\n    redirectUriAllowlist: ["https://*.example/cb"]\n'), /redirectUriAllowlist\.0: only a trailing "\*" is allowed/);
+    assert.match(
+      yaml('auth:\n  registration:\n    redirectUriAllowlist: ["https://app.example*"]\n'),
+      /auth\.registration\.redirectUriAllowlist\.0: a prefix must include the host and the "\/" after it/,
+    );
+    assert.match(
+      yaml('auth:\n  registration:\n    redirectUriAllowlist: ["https://*.example/cb"]\n'),
+      /redirectUriAllowlist\.0: only a trailing "\*" is allowed/,
+    );
     assert.match(yaml('auth:\n  registration:\n    redirectUriAllowlist: ["not a uri"]\n'), /redirectUriAllowlist\.0: give an absolute URI/);
     assert.match(yaml('auth:\n  registration:\n    initialAccessToken: secret\n'), /auth\.registration\.initialAccessToken: use the "sha256:…" value/);
     assert.match(yaml('auth:\n  registration:\n    rateLimit: { perAddress: 0 }\n'), /auth\.registration\.rateLimit\.perAddress/);
     assert.match(yaml('auth:\n  registration:\n    allowConfidentail: true\n'), /auth\.registration\.allowConfidentail: unknown key/);
-    const ok = loadConfig({ env: {}, file: file('registration-ok.yaml', 'auth:\n  registration:\n    redirectUriAllowlist: ["https://claude.ai/api/*", "cursor://anysphere.cursor-retrieval/*"]\n') });
+    const ok = loadConfig({
+      env: {},
+      file: file(
+        'registration-ok.yaml',
+        'auth:\n  registration:\n    redirectUriAllowlist: ["https://claude.ai/api/*", "cursor://anysphere.cursor-retrieval/*"]\n',
+      ),
+    });
     assert.deepEqual(ok.auth.registration, {
       allowConfidential: false,
       redirectUriAllowlist: ['https://claude.ai/api/*', 'cursor://anysphere.cursor-retrieval/*'],
@@ -187,10 +206,13 @@ describe('resource-server-only mode rules', () => {
   });
 
   it('refuses a cache TTL over one hour', () => {
-    assert.match(problems(() => yaml(`auth:\n  external:\n    issuer: https://sso.example.com\n    cacheTtl: 7200\n`)), /auth\.external\.cacheTtl/);
+    assert.match(
+      problems(() => yaml(`auth:\n  external:\n    issuer: https://sso.example.com\n    cacheTtl: 7200\n`)),
+      /auth\.external\.cacheTtl/,
+    );
   });
 
-  it('refuses forwarding users\' tokens to a backend that is not the authorization server\'s service', () => {
+  it("refuses forwarding users' tokens to a backend that is not the authorization server's service", () => {
     const text = problems(() =>
       yaml(`auth:
   external:
@@ -201,16 +223,21 @@ mcpServers:
     forwardUserToken: true
 `),
     );
-    assert.match(text, /mcpServers\.sentry\.forwardUserToken: https:\/\/mcp\.sentry\.example\/mcp is not the same service as the authorization server https:\/\/cloud\.example\.com/);
+    assert.match(
+      text,
+      /mcpServers\.sentry\.forwardUserToken: https:\/\/mcp\.sentry\.example\/mcp is not the same service as the authorization server https:\/\/cloud\.example\.com/,
+    );
   });
 
-  it('refuses forwarding users\' tokens without an external authorization server', () => {
+  it("refuses forwarding users' tokens without an external authorization server", () => {
     const text = problems(() => yaml(`mcpServers:\n  nc:\n    url: https://cloud.example.com/mcp\n    forwardUserToken: true\n`));
     assert.match(text, /mcpServers\.nc\.forwardUserToken: needs auth\.external/);
   });
 
   it('accepts forwarding to the same service', () => {
-    const config = yaml(`auth:\n  external:\n    issuer: https://cloud.example.com\nmcpServers:\n  nc:\n    url: https://cloud.example.com/apps/mcp\n    forwardUserToken: true\n`);
+    const config = yaml(
+      `auth:\n  external:\n    issuer: https://cloud.example.com\nmcpServers:\n  nc:\n    url: https://cloud.example.com/apps/mcp\n    forwardUserToken: true\n`,
+    );
     assert.equal((config.mcpServers!.nc as { forwardUserToken: boolean }).forwardUserToken, true);
   });
 
@@ -222,20 +249,32 @@ mcpServers:
 
   it('refuses userinfo verification unless the audience check is knowingly off, and audienceCheck "introspection" without introspection', () => {
     const base = 'auth:\n  external:\n    issuer: https://cloud.example.com\n';
-    assert.match(problems(() => yaml(`${base}    verify: userinfo\n`)), /auth\.external\.verify: "userinfo" cannot tell which service a token was issued for.*audienceCheck: none/);
+    assert.match(
+      problems(() => yaml(`${base}    verify: userinfo\n`)),
+      /auth\.external\.verify: "userinfo" cannot tell which service a token was issued for.*audienceCheck: none/,
+    );
     assert.equal(yaml(`${base}    verify: userinfo\n    audienceCheck: none\n`).auth.external?.audienceCheck, 'none');
-    assert.match(problems(() => yaml(`${base}    verify: jwt\n    audienceCheck: introspection\n`)), /auth\.external\.audienceCheck: "introspection" needs introspection, but verify is "jwt"; set auth\.external\.verify: auto/);
+    assert.match(
+      problems(() => yaml(`${base}    verify: jwt\n    audienceCheck: introspection\n`)),
+      /auth\.external\.audienceCheck: "introspection" needs introspection, but verify is "jwt"; set auth\.external\.verify: auto/,
+    );
     assert.equal(yaml(`${base}    audienceCheck: introspection\n`).auth.external?.audienceCheck, 'introspection');
-    assert.match(problems(() => yaml(`${base}    audienceCheck: aud\n`)), /auth\.external\.audienceCheck/);
+    assert.match(
+      problems(() => yaml(`${base}    audienceCheck: aud\n`)),
+      /auth\.external\.audienceCheck/,
+    );
   });
 
   it('refuses a per-client restriction that matches nothing', () => {
-    assert.match(problems(() => yaml(`policy:\n  clients:\n    - readOnly: true\n      match: {}\n`)), /policy\.clients\.0\.match: give name, redirectHost or clientId/);
+    assert.match(
+      problems(() => yaml(`policy:\n  clients:\n    - readOnly: true\n      match: {}\n`)),
+      /policy\.clients\.0\.match: give name, redirectHost or clientId/,
+    );
   });
 });
 
 describe('environment', () => {
-  it('maps the seed deployments\' variables', () => {
+  it("maps the seed deployments' variables", () => {
     const config = loadConfig({
       env: {
         MCP_AUTH_ENABLED: 'false',
@@ -256,9 +295,18 @@ describe('environment', () => {
   });
 
   it('names the variable when its value is malformed', () => {
-    assert.match(problems(() => loadConfig({ env: { POSTERN_PORT: 'abc' } })), /POSTERN_PORT: "abc" is not a port/);
-    assert.match(problems(() => loadConfig({ env: { MCP_AUTH_ENABLED: 'maybe' } })), /MCP_AUTH_ENABLED: "maybe" is not a boolean/);
-    assert.match(problems(() => loadConfig({ env: { MCP_AUTH_SECRET: 'short' } })), /auth\.secret: .*32 characters/);
+    assert.match(
+      problems(() => loadConfig({ env: { POSTERN_PORT: 'abc' } })),
+      /POSTERN_PORT: "abc" is not a port/,
+    );
+    assert.match(
+      problems(() => loadConfig({ env: { MCP_AUTH_ENABLED: 'maybe' } })),
+      /MCP_AUTH_ENABLED: "maybe" is not a boolean/,
+    );
+    assert.match(
+      problems(() => loadConfig({ env: { MCP_AUTH_SECRET: 'short' } })),
+      /auth\.secret: .*32 characters/,
+    );
   });
 });
 
@@ -349,7 +397,10 @@ describe('client keys', () => {
     const dup = problems(() =>
       loadConfig({
         env: {},
-        file: file('clients-dup.yaml', 'auth:\n  clients:\n    - { id: a, name: A, redirectUris: ["https://a.example/cb"] }\n    - { id: a, name: B, redirectUris: ["https://b.example/cb"] }\n'),
+        file: file(
+          'clients-dup.yaml',
+          'auth:\n  clients:\n    - { id: a, name: A, redirectUris: ["https://a.example/cb"] }\n    - { id: a, name: B, redirectUris: ["https://b.example/cb"] }\n',
+        ),
       }),
     );
     assert.match(dup, /auth\.clients: give each client its own id/);

@@ -28,7 +28,13 @@ describe('remembered consent', () => {
 
     // Same client, same scopes: no sign-in, no consent.
     const again = await browser.go(url(), {}, WEB);
-    assert.ok(again.url.startsWith(WEB), `expected a direct redirect, got ${again.url} ${again.html.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").slice(0, 600)}`);
+    assert.ok(
+      again.url.startsWith(WEB),
+      `expected a direct redirect, got ${again.url} ${again.html
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .slice(0, 600)}`,
+    );
     assert.ok(new URL(again.url).searchParams.get('code'));
 
     // More scopes: consent again, for the new one only.

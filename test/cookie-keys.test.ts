@@ -9,7 +9,9 @@ import { authorizeUrl, REDIRECT, register } from './helpers/flow.js';
 import { startTestPostern } from './helpers/postern.js';
 
 // keygrip is what the cookies library signs with by default.
-const Keygrip = createRequire(createRequire(import.meta.url).resolve('cookies'))('keygrip') as new (keys: string[]) => {
+const Keygrip = createRequire(createRequire(import.meta.url).resolve('cookies'))('keygrip') as new (
+  keys: string[],
+) => {
   sign(data: string): string;
   index(data: string, digest: string): number;
 };
@@ -32,7 +34,7 @@ describe('cookie signatures', () => {
     assert.equal(keys.verify(data, undefined as unknown as string), false, 'none');
   });
 
-  it("Postern refuses a sign-in session cookie whose signature is not its own", async () => {
+  it('Postern refuses a sign-in session cookie whose signature is not its own', async () => {
     const p = await startTestPostern({ mcpServers: {} });
     try {
       const { body: client } = await register(p.issuer);

@@ -35,7 +35,14 @@ describe('deploy/systemd/postern.service', () => {
 
   it('is hardened as promised', () => {
     const unit = readFileSync(unitFile, 'utf8');
-    for (const line of ['DynamicUser=yes', 'StateDirectory=postern', 'ProtectSystem=strict', 'NoNewPrivileges=yes', 'Restart=on-failure', 'RestartPreventExitStatus=2']) {
+    for (const line of [
+      'DynamicUser=yes',
+      'StateDirectory=postern',
+      'ProtectSystem=strict',
+      'NoNewPrivileges=yes',
+      'Restart=on-failure',
+      'RestartPreventExitStatus=2',
+    ]) {
       assert.match(unit, new RegExp(`^${line}$`, 'm'), line);
     }
     assert.match(unit, /^ExecStart=\/usr\/local\/bin\/postern serve --config %d\/postern\.yaml$/m);

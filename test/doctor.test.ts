@@ -78,7 +78,26 @@ describe('postern doctor behind a real Caddy', { skip: caddyMissing && !process.
       assert.equal(out.json?.ok, true);
       const failed = out.json!.checks.filter((x) => x.status === 'fail');
       assert.deepEqual(failed, []);
-      for (const id of ['https', 'certificate', 'challenge', 'clock', 'prm-path', 'prm-root', 'prm-resource', 'as-metadata', 'as-pkce', 'as-iss', 'as-registration', 'cors-register', 'cors-token', 'cors-mcp', 'agent-claude', 'agent-chatgpt', 'stream', 'register']) {
+      for (const id of [
+        'https',
+        'certificate',
+        'challenge',
+        'clock',
+        'prm-path',
+        'prm-root',
+        'prm-resource',
+        'as-metadata',
+        'as-pkce',
+        'as-iss',
+        'as-registration',
+        'cors-register',
+        'cors-token',
+        'cors-mcp',
+        'agent-claude',
+        'agent-chatgpt',
+        'stream',
+        'register',
+      ]) {
         assert.equal(check(out, id).status, 'pass', `${id}: ${JSON.stringify(check(out, id))}`);
       }
       // Only the port (a test cannot listen on 443) and the removal Postern does not offer are skipped.
@@ -129,7 +148,8 @@ describe('postern doctor behind a real Caddy', { skip: caddyMissing && !process.
 
   it('finds discovery answered with HTML', async () => {
     const c = await caddy(
-      (up) => `handle /.well-known/* {\n\theader Content-Type "text/html; charset=utf-8"\n\trespond "<!doctype html><html><body>Our app</body></html>" 200\n}\nhandle {\n\treverse_proxy ${up}\n}`,
+      (up) =>
+        `handle /.well-known/* {\n\theader Content-Type "text/html; charset=utf-8"\n\trespond "<!doctype html><html><body>Our app</body></html>" 200\n}\nhandle {\n\treverse_proxy ${up}\n}`,
     );
     try {
       const out = await doctor([`${c.origin}/mcp`, '--json', '--ca', c.caFile, '--skip', 'port', '--timeout', '3']);

@@ -77,7 +77,12 @@ describe('resource-server-only mode with an external authorization server', () =
             useGrantedResource: () => true,
             getResourceServerInfo(_ctx, resource) {
               if (resource !== mcpUrl && resource !== OTHER_RESOURCE) throw new errors.InvalidTarget();
-              return { scope: 'mcp:tools mcp:tools:read mcp:resources mcp:prompts', audience: resource, accessTokenFormat: format, jwt: { sign: { alg: 'RS256' } } };
+              return {
+                scope: 'mcp:tools mcp:tools:read mcp:resources mcp:prompts',
+                audience: resource,
+                accessTokenFormat: format,
+                jwt: { sign: { alg: 'RS256' } },
+              };
             },
           },
         },
@@ -151,7 +156,13 @@ describe('resource-server-only mode with an external authorization server', () =
         jsonrpc: '2.0',
         id: 1,
         method: 'tools/list',
-        params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' } } },
+        params: {
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientCapabilities': {},
+            'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
+          },
+        },
       }),
     });
     return { status: res.status, headers: res.headers, text: await res.text() };
@@ -233,7 +244,7 @@ describe('resource-server-only mode with an external authorization server', () =
     assert.notEqual(now.clientId, stored.clientId, 'a new client was registered');
   });
 
-  it('registers again, after a restart, when the kept client\'s secret has expired', async () => {
+  it("registers again, after a restart, when the kept client's secret has expired", async () => {
     format = 'opaque';
     const key = `external-client:${idp.issuer}`;
     const stored = JSON.parse((await p.store.getSetting(key))!);
@@ -262,7 +273,7 @@ describe('resource-server-only mode with an external authorization server', () =
       });
       try {
         const refused = await wrong.guard!.check(`Bearer ${token}`);
-        assert.equal(!refused.ok && refused.status, 503, 'a wrong configured secret is an outage to fix, not the user\'s fault');
+        assert.equal(!refused.ok && refused.status, 503, "a wrong configured secret is an outage to fix, not the user's fault");
         assert.equal(idp.requests.filter((r) => r === '/reg').length, registrations, 'configured credentials are never replaced');
       } finally {
         await wrong.destroy();
@@ -298,7 +309,7 @@ describe('resource-server-only mode with an external authorization server', () =
     }
   });
 
-  it('forwards the caller\'s own token to the same-service backend only', async () => {
+  it("forwards the caller's own token to the same-service backend only", async () => {
     format = 'jwt';
     const token = await tokenFromIdp();
     const provider = new MemoryOAuthProvider(CALLBACK);
@@ -308,7 +319,7 @@ describe('resource-server-only mode with an external authorization server', () =
     });
     try {
       const nc = await client.callTool({ name: 'nc__whoami', arguments: {} });
-      assert.equal((nc.content as Array<{ text: string }>)[0].text, token, 'the same-service backend got the user\'s token');
+      assert.equal((nc.content as Array<{ text: string }>)[0].text, token, "the same-service backend got the user's token");
       const plain = await client.callTool({ name: 'plain__whoami', arguments: {} });
       assert.equal((plain.content as Array<{ text: string }>)[0].text, SERVICE_TOKEN, 'another backend keeps its own credential');
     } finally {
@@ -335,7 +346,7 @@ describe('resource-server-only mode with an external authorization server', () =
   });
 });
 
-describe('resource-server-only mode verifying by userinfo (as for Nextcloud\'s oidc app)', () => {
+describe("resource-server-only mode verifying by userinfo (as for Nextcloud's oidc app)", () => {
   let idp: Idp;
   let p: TestPostern;
 
@@ -361,11 +372,24 @@ describe('resource-server-only mode verifying by userinfo (as for Nextcloud\'s o
 
   it('accepts an opaque token that userinfo vouches for and refuses one it does not', async () => {
     const { verifier, challenge } = pkce();
-    const params = new URLSearchParams({ client_id: 'app', response_type: 'code', redirect_uri: CALLBACK, scope: 'openid profile', code_challenge: challenge, code_challenge_method: 'S256' });
+    const params = new URLSearchParams({
+      client_id: 'app',
+      response_type: 'code',
+      redirect_uri: CALLBACK,
+      scope: 'openid profile',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
     const callback = await signInAtIdp(new TestBrowser(), `${idp.issuer}/auth?${params}`, 'nora', CALLBACK);
     const res = await fetch(`${idp.issuer}/token`, {
       method: 'POST',
-      body: new URLSearchParams({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, client_id: 'app', redirect_uri: CALLBACK, code_verifier: verifier }),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: callback.searchParams.get('code')!,
+        client_id: 'app',
+        redirect_uri: CALLBACK,
+        code_verifier: verifier,
+      }),
     });
     const { access_token } = (await res.json()) as { access_token: string };
     const checked = await p.guard!.check(`Bearer ${access_token}`);
@@ -379,18 +403,27 @@ describe('resource-server-only mode verifying by userinfo (as for Nextcloud\'s o
     assert.equal(!bad.ok && bad.status, 401);
   });
 
-  it('says at start when the audience is not checked by the token\'s own aud, and what that risks', async () => {
+  it("says at start when the audience is not checked by the token's own aud, and what that risks", async () => {
     async function startLogs(external: Record<string, unknown>): Promise<string> {
       const lines: string[] = [];
       const log = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
       const dataDir = tempDir();
-      const postern = await startPostern(configSchema.parse({ server: { port: 0 }, dataDir, auth: { external: { issuer: idp.issuer, ...external } }, mcpServers: {} }), { log });
+      const postern = await startPostern(
+        configSchema.parse({ server: { port: 0 }, dataDir, auth: { external: { issuer: idp.issuer, ...external } }, mcpServers: {} }),
+        { log },
+      );
       await postern.close();
       rmSync(dataDir, { recursive: true, force: true });
       return lines.join('');
     }
-    assert.match(await startLogs({ verify: 'userinfo', audienceCheck: 'none' }), /"level":40.*audienceCheck is \\"none\\": a token the authorization server issued for any of its clients, for another service, is accepted here/);
-    assert.match(await startLogs({ audienceCheck: 'introspection' }), /audienceCheck is \\"introspection\\": an opaque token counts as issued for Postern when the authorization server answers its introspection as active/);
+    assert.match(
+      await startLogs({ verify: 'userinfo', audienceCheck: 'none' }),
+      /"level":40.*audienceCheck is \\"none\\": a token the authorization server issued for any of its clients, for another service, is accepted here/,
+    );
+    assert.match(
+      await startLogs({ audienceCheck: 'introspection' }),
+      /audienceCheck is \\"introspection\\": an opaque token counts as issued for Postern when the authorization server answers its introspection as active/,
+    );
     const strict = await startLogs({});
     assert.doesNotMatch(strict, /audienceCheck is \\"(none|introspection)\\":/);
     assert.match(strict, /no introspection_endpoint, and userinfo cannot tell whom a token was issued for: only JWTs are accepted/);
@@ -403,7 +436,10 @@ describe('discovery warnings for an external authorization server', () => {
 
   it('says nothing when PKCE S256, registration and a JWKS are there', () => {
     assert.deepEqual(
-      discoveryWarnings({ ...base, code_challenge_methods_supported: ['S256'], registration_endpoint: 'https://as.example/reg', jwks_uri: 'https://as.example/jwks' }, cfg),
+      discoveryWarnings(
+        { ...base, code_challenge_methods_supported: ['S256'], registration_endpoint: 'https://as.example/reg', jwks_uri: 'https://as.example/jwks' },
+        cfg,
+      ),
       [],
     );
   });
@@ -427,8 +463,16 @@ describe('discovery warnings for an external authorization server', () => {
   });
 
   it('warns that userinfo alone verifies nothing unless the audience check is off', () => {
-    const meta = { ...base, code_challenge_methods_supported: ['S256'], registration_endpoint: 'https://as.example/reg', userinfo_endpoint: 'https://as.example/me' };
-    assert.match(discoveryWarnings(meta, { verify: 'auto', audienceCheck: 'claim' } as typeof cfg).join(), /userinfo cannot tell whom a token was issued for: only JWTs \(and it publishes no jwks_uri\) are accepted/);
+    const meta = {
+      ...base,
+      code_challenge_methods_supported: ['S256'],
+      registration_endpoint: 'https://as.example/reg',
+      userinfo_endpoint: 'https://as.example/me',
+    };
+    assert.match(
+      discoveryWarnings(meta, { verify: 'auto', audienceCheck: 'claim' } as typeof cfg).join(),
+      /userinfo cannot tell whom a token was issued for: only JWTs \(and it publishes no jwks_uri\) are accepted/,
+    );
     assert.deepEqual(discoveryWarnings(meta, { verify: 'auto', audienceCheck: 'none' } as typeof cfg), []);
   });
 });

@@ -101,7 +101,7 @@ describe('resource-server-only mode behind the real Nextcloud oidc app', { timeo
           const authorize = new URL(url);
           assert.equal(`${authorize.origin}${authorize.pathname}`, `${OIDC}/authorize`);
           assert.equal(authorize.searchParams.get('resource'), p.mcpUrl);
-          assert.match(authorize.searchParams.get('scope') ?? '', new RegExp(`^${SCOPE} `), 'openid first, so the app\'s consent does not loop');
+          assert.match(authorize.searchParams.get('scope') ?? '', new RegExp(`^${SCOPE} `), "openid first, so the app's consent does not loop");
           assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256');
           return authorizeAtNextcloud(nextcloud.alice)(url, prefix);
         });
@@ -264,7 +264,7 @@ describe('resource-server-only mode behind the real Nextcloud oidc app', { timeo
       }
     });
 
-    it('userinfo (verify: userinfo): Nextcloud\'s 400 for a bad or expired token gets 401; a 5xx or a timeout gets 503', async () => {
+    it("userinfo (verify: userinfo): Nextcloud's 400 for a bad or expired token gets 401; a 5xx or a timeout gets 503", async () => {
       const c = app;
       const good = await tokensFromNextcloud(c, nextcloud.alice, { scope: SCOPE });
       const ok = await mcp(byUserinfo.mcpUrl, good.access_token, 'tools/call', { name: 'everything__echo', arguments: { message: 'u' } });

@@ -50,7 +50,25 @@ const jsonValue = fc.jsonValue({ maxDepth: 3 });
 const body = fc.oneof(
   text,
   jsonValue.map((v) => JSON.stringify(v)),
-  fc.dictionary(fc.constantFrom('grant_type', 'code', 'client_id', 'redirect_uri', 'code_verifier', 'refresh_token', 'token', 'csrf', 'username', 'password', 'resource', 'scope'), text).map((d) => new URLSearchParams(d).toString()),
+  fc
+    .dictionary(
+      fc.constantFrom(
+        'grant_type',
+        'code',
+        'client_id',
+        'redirect_uri',
+        'code_verifier',
+        'refresh_token',
+        'token',
+        'csrf',
+        'username',
+        'password',
+        'resource',
+        'scope',
+      ),
+      text,
+    )
+    .map((d) => new URLSearchParams(d).toString()),
 );
 
 describe('bad input never yields a 5xx', () => {
@@ -72,7 +90,12 @@ describe('bad input never yields a 5xx', () => {
     await init.arrayBuffer();
     const initialized = await fetch(p.mcpUrl, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': session },
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-session-id': session,
+      },
       body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
     });
     assert.equal(initialized.status, 202);
@@ -87,7 +110,23 @@ describe('bad input never yields a 5xx', () => {
       fc.asyncProperty(
         fc.constantFrom(...paths),
         fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'),
-        fc.dictionary(fc.constantFrom('client_id', 'response_type', 'redirect_uri', 'code_challenge', 'code_challenge_method', 'resource', 'scope', 'state', 'access_token', 'prompt', 'request', 'request_uri'), text),
+        fc.dictionary(
+          fc.constantFrom(
+            'client_id',
+            'response_type',
+            'redirect_uri',
+            'code_challenge',
+            'code_challenge_method',
+            'resource',
+            'scope',
+            'state',
+            'access_token',
+            'prompt',
+            'request',
+            'request_uri',
+          ),
+          text,
+        ),
         contentType,
         body,
         fc.constantFrom(undefined, 'Bearer x', 'Bearer ', 'Basic Og==', 'bearer a.b.c', `Bearer ${'a'.repeat(5000)}`),
@@ -114,7 +153,19 @@ describe('bad input never yields a 5xx', () => {
   });
 
   it('random JSON-RPC on /mcp with a valid token', async () => {
-    const method = fc.constantFrom('initialize', 'tools/list', 'tools/call', 'resources/read', 'prompts/get', 'ping', 'notifications/initialized', 'notifications/cancelled', 'server/discover', 'nope', '');
+    const method = fc.constantFrom(
+      'initialize',
+      'tools/list',
+      'tools/call',
+      'resources/read',
+      'prompts/get',
+      'ping',
+      'notifications/initialized',
+      'notifications/cancelled',
+      'server/discover',
+      'nope',
+      '',
+    );
     const message = fc.record(
       {
         jsonrpc: fc.constantFrom('2.0', '1.0', 2),
@@ -184,7 +235,10 @@ describe('bad input never yields a 5xx', () => {
       ['GET', '/.well-known/oauth-authorization-server'],
       ['GET', '/.well-known/openid-configuration'],
       ['GET', '/.well-known/oauth-protected-resource/mcp'],
-      ['GET', `/authorize?client_id=${clientId}&response_type=code&redirect_uri=${encodeURIComponent('http://127.0.0.1:53999/cb')}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256&resource=${encodeURIComponent(p.mcpUrl)}`],
+      [
+        'GET',
+        `/authorize?client_id=${clientId}&response_type=code&redirect_uri=${encodeURIComponent('http://127.0.0.1:53999/cb')}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256&resource=${encodeURIComponent(p.mcpUrl)}`,
+      ],
       ['POST', '/token'],
       ['POST', '/register'],
       ['POST', '/revoke'],
@@ -201,13 +255,23 @@ describe('bad input never yields a 5xx', () => {
       ['GET', '/'],
     ];
     const chars = fc.constantFrom(...'%=;,. "\\/+:@?#[]{}*|-_aZ09\t\u00e9\u00ff'.split(''));
-    const junk = fc.oneof(fc.string({ unit: chars, maxLength: 40 }), fc.constantFrom('', '%', '%zz', '%E0%A4%A', '=?base64?!!?=', '=?base64?', 'null', 'a'.repeat(5000)));
+    const junk = fc.oneof(
+      fc.string({ unit: chars, maxLength: 40 }),
+      fc.constantFrom('', '%', '%zz', '%E0%A4%A', '=?base64?!!?=', '=?base64?', 'null', 'a'.repeat(5000)),
+    );
     const cookieValue = fc.string({ unit: fc.constantFrom(...'abcXYZ019-_.|%:'.split('')), maxLength: 30 });
     const cookie = fc.oneof(
       // any name, any value
-      fc.array(fc.tuple(fc.oneof(fc.constantFrom(...COOKIE_NAMES), junk), junk).map(([n, v]) => `${n}=${v}`), { maxLength: 4 }).map((pairs) => pairs.join('; ')),
+      fc
+        .array(
+          fc.tuple(fc.oneof(fc.constantFrom(...COOKIE_NAMES), junk), junk).map(([n, v]) => `${n}=${v}`),
+          { maxLength: 4 },
+        )
+        .map((pairs) => pairs.join('; ')),
       // oidc-provider cookies with a valid signature over a value it did not make
-      fc.tuple(fc.constantFrom('_session', '_interaction', '_interaction_resume'), cookieValue).map(([n, v]) => `${n}=${v}; ${n}.sig=${cookieKeys.sign(`${n}=${v}`)}`),
+      fc
+        .tuple(fc.constantFrom('_session', '_interaction', '_interaction_resume'), cookieValue)
+        .map(([n, v]) => `${n}=${v}; ${n}.sig=${cookieKeys.sign(`${n}=${v}`)}`),
       // the account cookie, validly signed over an odd account id or expiry
       fc.tuple(cookieValue, fc.oneof(fc.integer(), fc.constantFrom('x', '', '1e999'))).map(([id, exp]) => {
         const value = `${id}|${exp}`;
@@ -220,7 +284,14 @@ describe('bad input never yields a 5xx', () => {
     const headers = fc.record(
       {
         cookie,
-        authorization: fc.oneof(junk, junk.map((j) => `Bearer ${j}`), junk.map((j) => `Basic ${j}`), fc.constant(`Bearer ${token}`), fc.constant(`Bearer ${token}x`), fc.constant(`bearer  ${token}`)),
+        authorization: fc.oneof(
+          junk,
+          junk.map((j) => `Bearer ${j}`),
+          junk.map((j) => `Basic ${j}`),
+          fc.constant(`Bearer ${token}`),
+          fc.constant(`Bearer ${token}x`),
+          fc.constant(`bearer  ${token}`),
+        ),
         'mcp-session-id': fc.oneof(junk, fc.constant(session), fc.uuid()),
         'mcp-protocol-version': fc.oneof(junk, fc.constantFrom('2025-11-25', '2026-07-28', '2025-06-18')),
         'mcp-param-message': junk,
@@ -232,7 +303,11 @@ describe('bad input never yields a 5xx', () => {
         'x-forwarded-prefix': junk,
         'x-forwarded-user': junk,
         origin: fc.oneof(junk, fc.constantFrom('null', 'https://evil.example', p.issuer)),
-        host: fc.oneof(fc.constant(host), junk.filter((j) => j.length > 0 && !/[\t]/.test(j)), fc.constantFrom('localhost', `[::1]:${new URL(p.issuer).port}`, 'evil.example', `${host}.`, `a@${host}`)),
+        host: fc.oneof(
+          fc.constant(host),
+          junk.filter((j) => j.length > 0 && !/[\t]/.test(j)),
+          fc.constantFrom('localhost', `[::1]:${new URL(p.issuer).port}`, 'evil.example', `${host}.`, `a@${host}`),
+        ),
         'last-event-id': junk,
         accept: fc.constantFrom('application/json, text/event-stream', 'text/html', '*/*', ''),
       },

@@ -76,7 +76,7 @@ function backendServer(): HttpServer {
   });
 }
 
-describe('reading a backend\'s answers on the lean HTTP path', () => {
+describe("reading a backend's answers on the lean HTTP path", () => {
   let backend: HttpServer;
   let p: TestPostern;
   let client: Client;

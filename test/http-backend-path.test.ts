@@ -72,15 +72,20 @@ describe('forwarding to an HTTP backend on the lean path', () => {
     const [a, b] = await Promise.all([connect(p.mcpUrl), connect(p.mcpUrl)]);
     try {
       const calls = Array.from({ length: 40 }, (_, i) =>
-        (i % 2 ? a : b).callTool({ name: 'everything__echo', arguments: { message: `call ${i}` } }).then((r) => (r.content as Array<{ text: string }>)[0]!.text),
+        (i % 2 ? a : b)
+          .callTool({ name: 'everything__echo', arguments: { message: `call ${i}` } })
+          .then((r) => (r.content as Array<{ text: string }>)[0]!.text),
       );
-      assert.deepEqual(await Promise.all(calls), Array.from({ length: 40 }, (_, i) => `Echo: call ${i}`));
+      assert.deepEqual(
+        await Promise.all(calls),
+        Array.from({ length: 40 }, (_, i) => `Echo: call ${i}`),
+      );
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
   });
 
-  it('relays progress under the caller\'s own token', async () => {
+  it("relays progress under the caller's own token", async () => {
     const client = await connect(p.mcpUrl);
     try {
       const seen: Array<[number, number | undefined]> = [];
@@ -88,14 +93,18 @@ describe('forwarding to an HTTP backend on the lean path', () => {
         { name: 'everything__trigger-long-running-operation', arguments: { duration: 0.3, steps: 3 } },
         { onprogress: (n) => seen.push([n.progress, n.total]) },
       );
-      assert.deepEqual(seen, [[1, 3], [2, 3], [3, 3]]);
+      assert.deepEqual(seen, [
+        [1, 3],
+        [2, 3],
+        [3, 3],
+      ]);
       assert.match(JSON.stringify(result.content), /Long running operation completed/);
     } finally {
       await client.close();
     }
   });
 
-  it('hands the backend\'s sampling and elicitation requests to the caller and its answers back', async () => {
+  it("hands the backend's sampling and elicitation requests to the caller and its answers back", async () => {
     const client = await connect(p.mcpUrl);
     try {
       asked.length = 0;
@@ -111,7 +120,11 @@ describe('forwarding to an HTTP backend on the lean path', () => {
 
   it('asks a 2026-era caller for what the backend asks during a call, in input_required rounds', async () => {
     const client = await connectClient(p.mcpUrl, TOKEN, { era: 'modern', capabilities: { sampling: {}, elicitation: {} } }, (c) => {
-      c.setRequestHandler('sampling/createMessage', async () => ({ role: 'assistant', model: 'test-model', content: { type: 'text', text: 'sampled in a round' } }));
+      c.setRequestHandler('sampling/createMessage', async () => ({
+        role: 'assistant',
+        model: 'test-model',
+        content: { type: 'text', text: 'sampled in a round' },
+      }));
       c.setRequestHandler('elicitation/create', async () => ({ action: 'accept', content: { name: 'Grace', check: true, firstLine: 'from a round' } }));
     });
     try {
@@ -124,13 +137,14 @@ describe('forwarding to an HTTP backend on the lean path', () => {
     }
   });
 
-  it('keeps the backend\'s JSON-RPC error code', async () => {
+  it("keeps the backend's JSON-RPC error code", async () => {
     const [via, direct] = await Promise.all([connect(p.mcpUrl), connect(backend.url)]);
     try {
-      const codeOf = (c: Client, name: string) => c.callTool({ name, arguments: { a: 'not a number' } }).then(
-        (r) => `result isError=${r.isError}`,
-        (err: { code?: number }) => `error ${err.code}`,
-      );
+      const codeOf = (c: Client, name: string) =>
+        c.callTool({ name, arguments: { a: 'not a number' } }).then(
+          (r) => `result isError=${r.isError}`,
+          (err: { code?: number }) => `error ${err.code}`,
+        );
       assert.equal(await codeOf(via, 'everything__get-sum'), await codeOf(direct, 'get-sum'));
     } finally {
       await Promise.all([via.close(), direct.close()]);
@@ -141,10 +155,7 @@ describe('forwarding to an HTTP backend on the lean path', () => {
     const client = await connect(slow.mcpUrl);
     try {
       const started = Date.now();
-      await assert.rejects(
-        client.callTool({ name: 'everything__trigger-long-running-operation', arguments: { duration: 3, steps: 1 } }),
-        /timed out/i,
-      );
+      await assert.rejects(client.callTool({ name: 'everything__trigger-long-running-operation', arguments: { duration: 3, steps: 1 } }), /timed out/i);
       assert.ok(Date.now() - started < 2_500, 'the gateway gave up after its own timeout');
       const echo = await client.callTool({ name: 'everything__echo', arguments: { message: 'still here' } });
       assert.equal((echo.content as Array<{ text: string }>)[0]!.text, 'Echo: still here');
@@ -157,10 +168,7 @@ describe('forwarding to an HTTP backend on the lean path', () => {
     const client = await connect(p.mcpUrl);
     try {
       const abort = new AbortController();
-      const call = client.callTool(
-        { name: 'everything__trigger-long-running-operation', arguments: { duration: 5, steps: 1 } },
-        { signal: abort.signal },
-      );
+      const call = client.callTool({ name: 'everything__trigger-long-running-operation', arguments: { duration: 5, steps: 1 } }, { signal: abort.signal });
       setTimeout(() => abort.abort('changed my mind'), 100);
       const started = Date.now();
       await assert.rejects(call);

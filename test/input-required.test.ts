@@ -27,12 +27,17 @@ interface Seen {
   envelope?: Record<string, unknown>;
 }
 
-const confirmRequest = inputRequired.elicit({ message: 'Really?', requestedSchema: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] } as never });
+const confirmRequest = inputRequired.elicit({
+  message: 'Really?',
+  requestedSchema: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] } as never,
+});
 
 function backend(seen: Seen[]): Server {
   const server = new Server({ name: 'mrtr-backend', version: '1' }, { capabilities: { tools: {}, prompts: {}, resources: { subscribe: true }, logging: {} } });
   const record = (method: string, name: string, ctx: unknown) => {
-    const { inputResponses, requestState, envelope } = (ctx as { mcpReq: { inputResponses?: Record<string, unknown>; requestState(): unknown; envelope?: Record<string, unknown> } }).mcpReq;
+    const { inputResponses, requestState, envelope } = (
+      ctx as { mcpReq: { inputResponses?: Record<string, unknown>; requestState(): unknown; envelope?: Record<string, unknown> } }
+    ).mcpReq;
     seen.push({ method, name, inputResponses, requestState: requestState(), envelope });
     return inputResponses;
   };
@@ -48,7 +53,11 @@ function backend(seen: Seen[]): Server {
     if (request.params.name === 'needs_sampling') {
       const answer = inputResponse(responses, 'question');
       if (answer.kind === 'sampling') return { content: [{ type: 'text', text: `sampled: ${(answer.result.content as { text: string }).text}` }] };
-      return inputRequired({ inputRequests: { question: inputRequired.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: 'Capital of France?' } }], maxTokens: 10 }) } });
+      return inputRequired({
+        inputRequests: {
+          question: inputRequired.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: 'Capital of France?' } }], maxTokens: 10 }),
+        },
+      });
     }
     const answer = inputResponse(responses, 'answer');
     if (answer.kind !== 'elicit') return inputRequired({ inputRequests: { answer: confirmRequest }, requestState: STATE });
@@ -59,14 +68,24 @@ function backend(seen: Seen[]): Server {
   server.setRequestHandler('prompts/get', async (request, ctx) => {
     const topic = inputResponse(record('prompts/get', request.params.name, ctx), 'topic');
     if (topic.kind !== 'elicit') {
-      return inputRequired({ inputRequests: { topic: inputRequired.elicit({ message: 'Topic?', requestedSchema: { type: 'object', properties: { topic: { type: 'string' } } } as never }) } }) as never;
+      return inputRequired({
+        inputRequests: {
+          topic: inputRequired.elicit({ message: 'Topic?', requestedSchema: { type: 'object', properties: { topic: { type: 'string' } } } as never }),
+        },
+      }) as never;
     }
     return { messages: [{ role: 'user', content: { type: 'text', text: `Brief me on ${String(topic.content?.topic)}` } }] };
   });
-  server.setRequestHandler('resources/list', () => ({ resources: [{ uri: 'mrtr://doc', name: 'doc' }, { uri: 'mrtr://notice', name: 'notice' }] }));
+  server.setRequestHandler('resources/list', () => ({
+    resources: [
+      { uri: 'mrtr://doc', name: 'doc' },
+      { uri: 'mrtr://notice', name: 'notice' },
+    ],
+  }));
   server.setRequestHandler('resources/templates/list', () => ({ resourceTemplates: [] }));
   server.setRequestHandler('resources/read', async (request, ctx) => {
-    if (request.params.uri === 'mrtr://notice') return { contents: [{ uri: request.params.uri, text: 'for everyone' }], ttlMs: 60_000, cacheScope: 'public' } as never;
+    if (request.params.uri === 'mrtr://notice')
+      return { contents: [{ uri: request.params.uri, text: 'for everyone' }], ttlMs: 60_000, cacheScope: 'public' } as never;
     const ok = inputResponse(record('resources/read', request.params.uri, ctx), 'answer');
     if (ok.kind !== 'elicit') return inputRequired({ inputRequests: { answer: confirmRequest } }) as never;
     return { contents: [{ uri: request.params.uri, text: 'the document' }] };
@@ -131,7 +150,7 @@ describe('a 2026-era backend behind the gateway', () => {
     assert.equal(p.registry.status().find((b) => b.name === 'mrtr')?.protocol, '2026-07-28');
   });
 
-  it('hands a 2026-era client the backend\'s input_required under the gateway\'s names and the requestState untouched', async () => {
+  it("hands a 2026-era client the backend's input_required under the gateway's names and the requestState untouched", async () => {
     await using(connectClient(p.mcpUrl, ADMIN, { era: 'modern', capabilities: { elicitation: {} }, autoFulfill: false }), async (client) => {
       const first = (await client.callTool({ name: 'mrtr__confirm', arguments: {} }, { allowInputRequired: true })) as Record<string, any>;
       assert.equal(first.resultType, 'input_required');
@@ -140,7 +159,12 @@ describe('a 2026-era backend behind the gateway', () => {
       assert.equal(first._meta?.['io.modelcontextprotocol/serverInfo']?.name, 'postern', 'the gateway answers as itself');
       seen.length = 0;
       const done = await client.callTool(
-        { name: 'mrtr__confirm', arguments: {}, inputResponses: { answer: { action: 'accept', content: { ok: true } } }, requestState: first.requestState } as never,
+        {
+          name: 'mrtr__confirm',
+          arguments: {},
+          inputResponses: { answer: { action: 'accept', content: { ok: true } } },
+          requestState: first.requestState,
+        } as never,
         { allowInputRequired: true },
       );
       assert.equal(text(done), 'confirmed {"ok":true}');
@@ -165,15 +189,24 @@ describe('a 2026-era backend behind the gateway', () => {
     assert.deepEqual(asked, ['elicit:Really?', 'sample', 'elicit:Topic?', 'elicit:Really?']);
     assert.deepEqual(
       seen.map((s) => `${s.method} ${s.name} ${s.inputResponses ? 'retry' : 'first'}`),
-      ['tools/call confirm first', 'tools/call confirm retry', 'tools/call needs_sampling first', 'tools/call needs_sampling retry', 'prompts/get briefing first', 'prompts/get briefing retry', 'resources/read mrtr://doc first', 'resources/read mrtr://doc retry'],
+      [
+        'tools/call confirm first',
+        'tools/call confirm retry',
+        'tools/call needs_sampling first',
+        'tools/call needs_sampling retry',
+        'prompts/get briefing first',
+        'prompts/get briefing retry',
+        'resources/read mrtr://doc first',
+        'resources/read mrtr://doc retry',
+      ],
     );
-    assert.deepEqual(seen[0]!.envelope?.['io.modelcontextprotocol/clientCapabilities'], { elicitation: {}, sampling: {} }, 'the caller\'s own capabilities');
+    assert.deepEqual(seen[0]!.envelope?.['io.modelcontextprotocol/clientCapabilities'], { elicitation: {}, sampling: {} }, "the caller's own capabilities");
   });
 
   it('answers as itself and keeps what one caller reads out of caches shared with others', async () => {
     const read = await modernRequest(p.mcpUrl, ADMIN, 'resources/read', { uri: 'mrtr://notice' });
     assert.equal(read.final?.result?.contents?.[0]?.text, 'for everyone');
-    assert.equal(read.final?.result?.cacheScope, 'private', 'the backend said public; the gateway\'s policy decides per caller');
+    assert.equal(read.final?.result?.cacheScope, 'private', "the backend said public; the gateway's policy decides per caller");
     assert.equal(read.final?.result?.ttlMs, 60_000);
     assert.equal(read.final?.result?._meta?.['io.modelcontextprotocol/serverInfo']?.name, 'postern');
   });
@@ -231,7 +264,7 @@ describe('a 2026-era backend behind the gateway', () => {
     assert.equal(seen[5]!.envelope?.['io.modelcontextprotocol/logLevel'], 'error');
   });
 
-  it('turns a 2025-era session\'s resource subscription into a listen stream at the backend', async () => {
+  it("turns a 2025-era session's resource subscription into a listen stream at the backend", async () => {
     await using(connectClient(p.mcpUrl, ADMIN, { era: 'legacy' }), async (client) => {
       const updates: string[] = [];
       client.setNotificationHandler('notifications/resources/updated', (n) => void updates.push(n.params.uri));

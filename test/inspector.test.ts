@@ -30,9 +30,28 @@ describe('MCP Inspector CLI with a bearer token', () => {
   });
 
   function inspector(era: 'legacy' | 'modern', token: string, method: string[]): Promise<Run> {
-    const args = [INSPECTOR, '--cli', postern.mcpUrl, '--transport', 'http', '--protocol-era', era, '--format', 'json', '--stored-auth-only', '--header', `Authorization: Bearer ${token}`, ...method];
+    const args = [
+      INSPECTOR,
+      '--cli',
+      postern.mcpUrl,
+      '--transport',
+      'http',
+      '--protocol-era',
+      era,
+      '--format',
+      'json',
+      '--stored-auth-only',
+      '--header',
+      `Authorization: Bearer ${token}`,
+      ...method,
+    ];
     // Its catalog, stored OAuth state and client config go to the temp HOME.
-    const env = { PATH: process.env.PATH ?? '', HOME: home, MCP_CATALOG_PATH: path.join(home, 'mcp.json'), MCP_CLIENT_CONFIG_PATH: path.join(home, 'client.json') };
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: home,
+      MCP_CATALOG_PATH: path.join(home, 'mcp.json'),
+      MCP_CLIENT_CONFIG_PATH: path.join(home, 'client.json'),
+    };
     return new Promise((resolve) => {
       execFile(process.execPath, args, { env, timeout: 60_000, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });

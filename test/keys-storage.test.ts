@@ -19,7 +19,10 @@ const cli = path.resolve(import.meta.dirname, '../scripts/postern-from-source.js
 
 async function publishedKids(issuer: string): Promise<string[]> {
   const jwks = await (await fetch(`${issuer}/jwks`)).json();
-  assert.ok(jwks.keys.every((k: Record<string, unknown>) => k.d === undefined), 'no private parts published');
+  assert.ok(
+    jwks.keys.every((k: Record<string, unknown>) => k.d === undefined),
+    'no private parts published',
+  );
   return jwks.keys.map((k: { kid: string }) => k.kid);
 }
 
@@ -64,7 +67,10 @@ describe('signing keys and storage at rest', () => {
       const { token: oldToken, kid: oldKid } = client;
 
       // The command line, a process of its own on the same data directory.
-      const rotate = spawnSync(process.execPath, [cli, 'keys', 'rotate'], { encoding: 'utf8', env: { PATH: process.env.PATH, POSTERN_DATA_DIR: postern.dataDir } });
+      const rotate = spawnSync(process.execPath, [cli, 'keys', 'rotate'], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, POSTERN_DATA_DIR: postern.dataDir },
+      });
       assert.equal(rotate.status, 0, rotate.stderr);
       const newKid = /new signing key (\S+);/.exec(rotate.stdout)?.[1];
       assert.ok(newKid && newKid !== oldKid, rotate.stdout);

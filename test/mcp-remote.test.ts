@@ -86,7 +86,10 @@ describe('mcp-remote with its browser step in Chromium', { skip: chromiumMissing
       }
       await connecting;
       const { tools } = await client.listTools();
-      assert.ok(tools.some((t) => t.name === 'everything__echo'), log());
+      assert.ok(
+        tools.some((t) => t.name === 'everything__echo'),
+        log(),
+      );
       assert.equal(await echo(client, 'first run'), 'Echo: first run');
     } finally {
       await client.close();

@@ -13,7 +13,7 @@ import { fullFlow, mcpInitialize, REDIRECT, refresh } from './helpers/flow.js';
 import { openLogin } from './helpers/attack.js';
 import { connectClient } from './helpers/mcp-http.js';
 import { startTestPostern, tempDir, type TestPostern } from './helpers/postern.js';
-import { scrape, valueOf, type Sample } from './helpers/prometheus.js';
+import { scrape, sampleValue, type Sample } from './helpers/prometheus.js';
 import { until } from './helpers/until.js';
 
 const METRICS_TOKEN = 'pst_metrics-scraper-token-0123456789abcdefghijk';
@@ -66,51 +66,51 @@ describe('/metrics on its own listener', () => {
   });
 
   it('counts tool calls by backend, tool and outcome, with a duration histogram', () => {
-    assert.equal(valueOf(samples, 'postern_mcp_tool_calls_total', { backend: 'everything', tool: 'echo', outcome: 'ok' }), 3);
-    assert.equal(valueOf(samples, 'postern_mcp_tool_call_duration_seconds_count', { backend: 'everything', tool: 'echo' }), 3);
-    assert.ok(valueOf(samples, 'postern_mcp_tool_call_duration_seconds_sum', { backend: 'everything', tool: 'echo' })! > 0);
-    assert.equal(valueOf(samples, 'postern_mcp_tool_call_duration_seconds_bucket', { backend: 'everything', tool: 'echo', le: '+Inf' }), 3);
-    assert.equal(valueOf(samples, 'postern_mcp_tool_calls_total', { backend: 'everything', tool: 'get-sum', outcome: 'denied' }), 1);
+    assert.equal(sampleValue(samples, 'postern_mcp_tool_calls_total', { backend: 'everything', tool: 'echo', outcome: 'ok' }), 3);
+    assert.equal(sampleValue(samples, 'postern_mcp_tool_call_duration_seconds_count', { backend: 'everything', tool: 'echo' }), 3);
+    assert.ok(sampleValue(samples, 'postern_mcp_tool_call_duration_seconds_sum', { backend: 'everything', tool: 'echo' })! > 0);
+    assert.equal(sampleValue(samples, 'postern_mcp_tool_call_duration_seconds_bucket', { backend: 'everything', tool: 'echo', le: '+Inf' }), 3);
+    assert.equal(sampleValue(samples, 'postern_mcp_tool_calls_total', { backend: 'everything', tool: 'get-sum', outcome: 'denied' }), 1);
     // A name in no backend's list is not a label value of its own.
-    assert.equal(valueOf(samples, 'postern_mcp_tool_calls_total', { backend: 'everything', tool: 'unknown', outcome: 'error' }), 1);
+    assert.equal(sampleValue(samples, 'postern_mcp_tool_calls_total', { backend: 'everything', tool: 'unknown', outcome: 'error' }), 1);
     assert.ok(!samples.some((s) => s.labels.tool === 'no-such-tool-1f3a'));
   });
 
   it('counts HTTP requests by route and status, never by raw path', async () => {
-    assert.ok(valueOf(samples, 'postern_http_requests_total', { route: '/mcp', status: '200' })! >= 4);
-    assert.ok(valueOf(samples, 'postern_http_requests_total', { route: '/mcp', status: '401' })! >= 1);
-    assert.equal(valueOf(samples, 'postern_http_requests_total', { route: '/register', status: '201' }), 1);
-    assert.ok(valueOf(samples, 'postern_http_request_duration_seconds_count', { route: '/token' })! >= 3);
-    assert.ok(valueOf(samples, 'postern_http_requests_total', { route: '/interaction/:uid', status: '200' })! >= 1);
+    assert.ok(sampleValue(samples, 'postern_http_requests_total', { route: '/mcp', status: '200' })! >= 4);
+    assert.ok(sampleValue(samples, 'postern_http_requests_total', { route: '/mcp', status: '401' })! >= 1);
+    assert.equal(sampleValue(samples, 'postern_http_requests_total', { route: '/register', status: '201' }), 1);
+    assert.ok(sampleValue(samples, 'postern_http_request_duration_seconds_count', { route: '/token' })! >= 3);
+    assert.ok(sampleValue(samples, 'postern_http_requests_total', { route: '/interaction/:uid', status: '200' })! >= 1);
     await (await fetch(`${p.issuer}/no/such/path/${'x'.repeat(40)}`)).text();
     const after = await scrape(metricsUrl);
-    assert.ok(valueOf(after, 'postern_http_requests_total', { route: 'other', status: '404' })! >= 1);
+    assert.ok(sampleValue(after, 'postern_http_requests_total', { route: 'other', status: '404' })! >= 1);
     assert.ok(!after.some((s) => s.labels.route?.includes('no/such')));
   });
 
   it('counts token verifications: a miss, then hits from the cache, and refusals', () => {
-    assert.ok(valueOf(samples, 'postern_token_verifications_total', { result: 'miss' })! >= 1);
-    assert.ok(valueOf(samples, 'postern_token_verifications_total', { result: 'hit' })! >= 5);
-    assert.equal(valueOf(samples, 'postern_token_verifications_total', { result: 'refused' }), 1);
+    assert.ok(sampleValue(samples, 'postern_token_verifications_total', { result: 'miss' })! >= 1);
+    assert.ok(sampleValue(samples, 'postern_token_verifications_total', { result: 'hit' })! >= 5);
+    assert.equal(sampleValue(samples, 'postern_token_verifications_total', { result: 'refused' }), 1);
   });
 
   it('counts OAuth events: registration, sign-in, tokens issued and refreshed, refresh reuse', () => {
-    assert.equal(valueOf(samples, 'postern_oauth_events_total', { event: 'registration' }), 1);
-    assert.equal(valueOf(samples, 'postern_oauth_events_total', { event: 'sign_in' }), 1);
-    assert.equal(valueOf(samples, 'postern_oauth_events_total', { event: 'token_issued' }), 1);
-    assert.equal(valueOf(samples, 'postern_oauth_events_total', { event: 'token_refreshed' }), 1);
-    assert.equal(valueOf(samples, 'postern_oauth_events_total', { event: 'refresh_reuse_detected' }), 1);
-    assert.equal(valueOf(samples, 'postern_oauth_events_total', { event: 'sign_in_failed' }), 1);
-    assert.equal(valueOf(samples, 'postern_oauth_events_total', { event: 'consent_denied' }), 0);
+    assert.equal(sampleValue(samples, 'postern_oauth_events_total', { event: 'registration' }), 1);
+    assert.equal(sampleValue(samples, 'postern_oauth_events_total', { event: 'sign_in' }), 1);
+    assert.equal(sampleValue(samples, 'postern_oauth_events_total', { event: 'token_issued' }), 1);
+    assert.equal(sampleValue(samples, 'postern_oauth_events_total', { event: 'token_refreshed' }), 1);
+    assert.equal(sampleValue(samples, 'postern_oauth_events_total', { event: 'refresh_reuse_detected' }), 1);
+    assert.equal(sampleValue(samples, 'postern_oauth_events_total', { event: 'sign_in_failed' }), 1);
+    assert.equal(sampleValue(samples, 'postern_oauth_events_total', { event: 'consent_denied' }), 0);
   });
 
   it('reports backends up, open sessions, store latency and process metrics', () => {
-    assert.equal(valueOf(samples, 'postern_backend_up', { backend: 'everything' }), 1);
-    assert.equal(valueOf(samples, 'postern_mcp_sessions_open'), 1);
-    assert.ok(valueOf(samples, 'postern_store_operation_duration_seconds_count', { operation: 'oidcFind' })! > 0);
-    assert.ok(valueOf(samples, 'postern_store_operation_duration_seconds_count', { operation: 'addAudit' })! > 0);
-    assert.ok(valueOf(samples, 'process_cpu_seconds_total')! > 0);
-    assert.ok(valueOf(samples, 'nodejs_eventloop_lag_seconds') !== undefined);
+    assert.equal(sampleValue(samples, 'postern_backend_up', { backend: 'everything' }), 1);
+    assert.equal(sampleValue(samples, 'postern_mcp_sessions_open'), 1);
+    assert.ok(sampleValue(samples, 'postern_store_operation_duration_seconds_count', { operation: 'oidcFind' })! > 0);
+    assert.ok(sampleValue(samples, 'postern_store_operation_duration_seconds_count', { operation: 'addAudit' })! > 0);
+    assert.ok(sampleValue(samples, 'process_cpu_seconds_total')! > 0);
+    assert.ok(sampleValue(samples, 'nodejs_eventloop_lag_seconds') !== undefined);
     assert.ok(samples.some((s) => s.name === 'postern_build_info' && s.value === 1));
   });
 
@@ -119,11 +119,11 @@ describe('/metrics on its own listener', () => {
     const pid = (backend as unknown as { client?: { transport?: { pid?: number | null } } }).client?.transport?.pid;
     assert.ok(pid, 'the stdio backend has a process');
     process.kill(pid, 'SIGKILL');
-    await until(async () => valueOf(await scrape(metricsUrl), 'postern_backend_up', { backend: 'everything' }) === 0, 10_000, 'the backend to be down');
+    await until(async () => sampleValue(await scrape(metricsUrl), 'postern_backend_up', { backend: 'everything' }) === 0, 10_000, 'the backend to be down');
     await until(async () => backend.state === 'ready', 20_000, 'the backend to come back');
     const after = await scrape(metricsUrl);
-    assert.equal(valueOf(after, 'postern_backend_restarts_total', { backend: 'everything' }), 1);
-    assert.equal(valueOf(after, 'postern_backend_up', { backend: 'everything' }), 1);
+    assert.equal(sampleValue(after, 'postern_backend_restarts_total', { backend: 'everything' }), 1);
+    assert.equal(sampleValue(after, 'postern_backend_up', { backend: 'everything' }), 1);
   });
 
   it('exposes every metric that the docs, the Grafana dashboard and the alert rules name', async () => {
@@ -186,8 +186,8 @@ describe('/metrics on the main port (metrics.onMainPort)', () => {
 
   it('is served to a static token with the "metrics" role', async () => {
     const samples = await scrape(`${p.issuer}/metrics`, { authorization: `Bearer ${METRICS_TOKEN}` });
-    assert.ok(valueOf(samples, 'postern_http_requests_total', { route: '/metrics', status: '401' })! >= 1);
-    assert.ok(valueOf(samples, 'postern_http_requests_total', { route: '/metrics', status: '403' })! >= 2);
+    assert.ok(sampleValue(samples, 'postern_http_requests_total', { route: '/metrics', status: '401' })! >= 1);
+    assert.ok(sampleValue(samples, 'postern_http_requests_total', { route: '/metrics', status: '403' })! >= 2);
   });
 
   it('needs auth: with auth disabled the config is refused, naming the key', () => {

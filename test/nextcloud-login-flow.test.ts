@@ -57,7 +57,13 @@ describe('Nextcloud Login Flow v2', () => {
     assert.match(consent.html, /Alice/);
     const done = await browser.submit(consent, '/confirm', {}, REDIRECT);
     const code = new URL(done.url).searchParams.get('code')!;
-    const tokens = await tokenRequest(p.issuer, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: client.client_id, code_verifier: verifier });
+    const tokens = await tokenRequest(p.issuer, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      client_id: client.client_id,
+      code_verifier: verifier,
+    });
     assert.equal(tokens.status, 200);
     const checked = await p.guard!.check(`Bearer ${tokens.body.access_token}`);
     assert.ok(checked.ok);

@@ -5,7 +5,15 @@
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { availableTools, closeNextcloudPools, forgetCapabilities, nextcloudTools, probeCapabilities, type NextcloudCaller, type NextcloudTool } from '../src/nextcloud/index.js';
+import {
+  availableTools,
+  closeNextcloudPools,
+  forgetCapabilities,
+  nextcloudTools,
+  probeCapabilities,
+  type NextcloudCaller,
+  type NextcloudTool,
+} from '../src/nextcloud/index.js';
 import { NextcloudEmulator, ocs } from './nextcloud/emulator.js';
 
 const ok = { status: 'ok', statuscode: 200, message: 'OK' };
@@ -49,7 +57,14 @@ describe('Nextcloud toolset: failures and Talk (emulated)', () => {
     );
     nc.routes.set('GET /ocs/v2.php/apps/spreed/api/v1/chat/abcd1234', (_q, res) =>
       ocs(res, 200, ok, [
-        { id: 12, actorId: 'bob', actorDisplayName: 'Bob', timestamp: 1_780_000_100, message: 'Hi {mention-user1}', messageParameters: { 'mention-user1': { name: 'Carol' } } },
+        {
+          id: 12,
+          actorId: 'bob',
+          actorDisplayName: 'Bob',
+          timestamp: 1_780_000_100,
+          message: 'Hi {mention-user1}',
+          messageParameters: { 'mention-user1': { name: 'Carol' } },
+        },
         { id: 11, actorId: 'bob', actorDisplayName: 'Bob', timestamp: 1_780_000_000, message: 'You joined', systemMessage: 'user_added' },
         { id: 10, actorId: 'carol', actorDisplayName: 'Carol', timestamp: 1_779_999_000, message: 'Morning' },
       ]),
@@ -97,7 +112,9 @@ describe('Nextcloud toolset: failures and Talk (emulated)', () => {
   it('a cancelled call ends at once as a tool error', async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 50);
-    const r = await nextcloudTools({ timeoutMs: 10_000 }).find((t) => t.name === 'files_stat')!.handler({ path: '/slow' }, caller, ac.signal);
+    const r = await nextcloudTools({ timeoutMs: 10_000 })
+      .find((t) => t.name === 'files_stat')!
+      .handler({ path: '/slow' }, caller, ac.signal);
     assert.equal(r.isError, true);
     assert.match(text(r), /cancelled/);
   });
@@ -110,15 +127,21 @@ describe('Nextcloud toolset: failures and Talk (emulated)', () => {
     assert.ok(names.includes('talk_send_message') && !names.includes('deck_list_boards'));
 
     const rooms = await tools.talk_list_conversations!.handler({}, caller);
-    assert.deepEqual((rooms.structuredContent as any).conversations.map((c: any) => [c.token, c.type, c.unread]), [
-      ['abcd1234', 'group', 2],
-      ['efgh5678', 'one-to-one', 0],
-    ]);
+    assert.deepEqual(
+      (rooms.structuredContent as any).conversations.map((c: any) => [c.token, c.type, c.unread]),
+      [
+        ['abcd1234', 'group', 2],
+        ['efgh5678', 'one-to-one', 0],
+      ],
+    );
     const read = await tools.talk_read_messages!.handler({ token: 'abcd1234' }, caller);
-    assert.deepEqual((read.structuredContent as any).messages.map((m: any) => [m.id, m.text]), [
-      [10, 'Morning'],
-      [12, 'Hi Carol'],
-    ]);
+    assert.deepEqual(
+      (read.structuredContent as any).messages.map((m: any) => [m.id, m.text]),
+      [
+        [10, 'Morning'],
+        [12, 'Hi Carol'],
+      ],
+    );
     const post = await tools.talk_send_message!.handler({ token: 'abcd1234', message: 'Hello team' }, caller);
     assert.equal(post.isError, undefined);
     assert.deepEqual(sent, [{ token: 'abcd1234', message: 'Hello team' }]);

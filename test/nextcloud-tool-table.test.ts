@@ -21,12 +21,16 @@ describe('Nextcloud tool definitions', () => {
 
   it('has every tool the issue lists, each fully described', () => {
     const names = tools.map((t) => t.name);
-    assert.deepEqual(REQUIRED.filter((n) => !names.includes(n)), []);
+    assert.deepEqual(
+      REQUIRED.filter((n) => !names.includes(n)),
+      [],
+    );
     assert.equal(new Set(names).size, names.length, 'names are unique');
     for (const t of tools) {
       assert.match(t.name, /^[a-z_]{1,64}$/);
       assert.ok(t.title && t.description.length > 20, `${t.name} has a title and a description`);
-      for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint'] as const) assert.equal(typeof t.annotations[hint], 'boolean', `${t.name} ${hint}`);
+      for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint'] as const)
+        assert.equal(typeof t.annotations[hint], 'boolean', `${t.name} ${hint}`);
       assert.equal(z.toJSONSchema(t.outputSchema).type, 'object');
       assert.equal(z.toJSONSchema(t.inputSchema).type, 'object');
     }

@@ -5,7 +5,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { McpServer } from '@modelcontextprotocol/server';
-import { availableTools, closeNextcloudPools, nextcloudTools, probeCapabilities, registerNextcloud, type NextcloudCaller, type NextcloudTool } from '../src/nextcloud/index.js';
+import {
+  availableTools,
+  closeNextcloudPools,
+  nextcloudTools,
+  probeCapabilities,
+  registerNextcloud,
+  type NextcloudCaller,
+  type NextcloudTool,
+} from '../src/nextcloud/index.js';
 import { freePort } from './helpers/backends.js';
 import { connectClient, serveMcp } from './helpers/mcp-http.js';
 import { fixtureCallers, mintAppPassword, revokeAppPassword, unique } from './helpers/nextcloud-fixture.js';
@@ -61,9 +69,15 @@ describe('Nextcloud toolset against a real Nextcloud', { timeout: 240_000 }, () 
     await ok('files_write', { path: `${dir}/b.bin`, content: Buffer.from([0, 255, 1, 2]).toString('base64'), encoding: 'base64' });
     await ok('files_mkdir', { path: `${dir}/sub/deeper`, parents: true });
     const p1 = await ok('files_list', { path: dir, limit: 2 });
-    assert.deepEqual(p1.items.map((e: any) => e.name), ['a.txt', 'b.bin']);
+    assert.deepEqual(
+      p1.items.map((e: any) => e.name),
+      ['a.txt', 'b.bin'],
+    );
     const p2 = await ok('files_list', { path: dir, limit: 2, cursor: p1.nextCursor });
-    assert.deepEqual(p2.items.map((e: any) => e.name), ['sub']);
+    assert.deepEqual(
+      p2.items.map((e: any) => e.name),
+      ['sub'],
+    );
     assert.equal(p2.nextCursor, undefined);
     const deep = await ok('files_list', { path: dir, depth: 2 });
     assert.ok(deep.items.some((e: any) => e.path === `${dir}/sub/deeper`));
@@ -87,7 +101,10 @@ describe('Nextcloud toolset against a real Nextcloud', { timeout: 240_000 }, () 
     assert.equal((await ok('files_stat', { path: `${dir}/sub/renamed.txt` })).size, 6);
 
     const found = await ok('files_search', { name: 'renamed', under: dir });
-    assert.deepEqual(found.items.map((e: any) => e.path), [`${dir}/sub/renamed.txt`]);
+    assert.deepEqual(
+      found.items.map((e: any) => e.path),
+      [`${dir}/sub/renamed.txt`],
+    );
     assert.deepEqual((await ok('files_search', { type: 'folder', under: dir })).items.map((e: any) => e.name).sort(), ['deeper', 'sub']);
 
     await ok('files_set_favorite', { path: `${dir}/a.txt` });
@@ -129,8 +146,14 @@ describe('Nextcloud toolset against a real Nextcloud', { timeout: 240_000 }, () 
     const n = await ok('notes_create', { content: `# Groceries\nbuy ${cat}`, category: cat });
     undo.push(() => tools.notes_delete!.handler({ id: n.id }, alice));
     assert.equal(n.title, 'Groceries');
-    assert.deepEqual((await ok('notes_list', { category: cat })).items.map((x: any) => x.id), [n.id]);
-    assert.deepEqual((await ok('notes_search', { query: cat.toUpperCase() })).items.map((x: any) => x.id), [n.id]);
+    assert.deepEqual(
+      (await ok('notes_list', { category: cat })).items.map((x: any) => x.id),
+      [n.id],
+    );
+    assert.deepEqual(
+      (await ok('notes_search', { query: cat.toUpperCase() })).items.map((x: any) => x.id),
+      [n.id],
+    );
     const u = await ok('notes_update', { id: n.id, title: 'Shopping', etag: n.etag });
     assert.equal(u.content, `# Groceries\nbuy ${cat}`, 'fields left out stay');
     const stale = await fails('notes_update', { id: n.id, content: 'lost', etag: n.etag });
@@ -152,8 +175,14 @@ describe('Nextcloud toolset against a real Nextcloud', { timeout: 240_000 }, () 
     undo.push(() => tools.calendar_delete_event!.handler({ eventId: ev.eventId }, alice));
     const listed = await ok('calendar_list_events', { from: '2031-03-02T00:00:00Z', to: '2031-03-06T00:00:00Z' });
     const mine = listed.items.filter((e: any) => e.summary === title);
-    assert.deepEqual(mine.map((e: any) => e.start), ['2031-03-03T09:00:00.000Z', '2031-03-04T09:00:00.000Z', '2031-03-05T09:00:00.000Z']);
-    assert.equal((await ok('calendar_list_events', { from: '2031-03-02T00:00:00Z', to: '2031-03-06T00:00:00Z' }, bob)).items.some((e: any) => e.summary === title), false);
+    assert.deepEqual(
+      mine.map((e: any) => e.start),
+      ['2031-03-03T09:00:00.000Z', '2031-03-04T09:00:00.000Z', '2031-03-05T09:00:00.000Z'],
+    );
+    assert.equal(
+      (await ok('calendar_list_events', { from: '2031-03-02T00:00:00Z', to: '2031-03-06T00:00:00Z' }, bob)).items.some((e: any) => e.summary === title),
+      false,
+    );
     assert.match((await fails('calendar_get_event', { eventId: ev.eventId }, bob)).text, /Not found/);
     await fails('calendar_delete_event', { eventId: ev.eventId }, bob);
 
@@ -176,7 +205,10 @@ describe('Nextcloud toolset against a real Nextcloud', { timeout: 240_000 }, () 
     assert.match(stale.text, new RegExp(`${eventId} changed since you read it.*current ETag is ${upd.etag}`));
 
     const fb = await ok('calendar_free_busy', { from: '2031-03-10T00:00:00Z', to: '2031-03-11T00:00:00Z' });
-    assert.deepEqual(fb.busy.map((b: any) => [b.start, b.end]), [['2031-03-10T10:00:00.000Z', '2031-03-10T11:00:00.000Z']]);
+    assert.deepEqual(
+      fb.busy.map((b: any) => [b.start, b.end]),
+      [['2031-03-10T10:00:00.000Z', '2031-03-10T11:00:00.000Z']],
+    );
     assert.match((await fails('calendar_list_events', { from: '2031-01-01T00:00:00Z', to: '2033-01-01T00:00:00Z' })).text, /at most 366 days/);
     await ok('calendar_delete_event', { eventId: ev.eventId });
   });
@@ -186,11 +218,17 @@ describe('Nextcloud toolset against a real Nextcloud', { timeout: 240_000 }, () 
     const t = await ok('tasks_create', { summary: title, due: '2031-01-01', priority: 3 });
     undo.push(() => tools.tasks_delete!.handler({ taskId: t.taskId }, alice));
     assert.ok((await ok('tasks_list', {})).items.some((x: any) => x.summary === title));
-    assert.equal((await ok('tasks_list', {}, bob)).items.some((x: any) => x.summary === title), false);
+    assert.equal(
+      (await ok('tasks_list', {}, bob)).items.some((x: any) => x.summary === title),
+      false,
+    );
     await fails('tasks_complete', { taskId: t.taskId }, bob);
     const done = await ok('tasks_complete', { taskId: t.taskId });
     assert.deepEqual([done.status, done.percentComplete], ['COMPLETED', 100]);
-    assert.equal((await ok('tasks_list', {})).items.some((x: any) => x.summary === title), false);
+    assert.equal(
+      (await ok('tasks_list', {})).items.some((x: any) => x.summary === title),
+      false,
+    );
     assert.ok((await ok('tasks_list', { includeCompleted: true })).items.some((x: any) => x.summary === title));
     const reopened = await ok('tasks_complete', { taskId: t.taskId, completed: false });
     assert.equal(reopened.completed, undefined);
@@ -202,7 +240,10 @@ describe('Nextcloud toolset against a real Nextcloud', { timeout: 240_000 }, () 
     const name = unique('Zed');
     const c = await ok('contacts_create', { fullName: `${name} Example`, emails: [`${name}@example.com`], organization: 'ACME' });
     undo.push(() => tools.contacts_delete!.handler({ contactId: c.contactId }, alice));
-    assert.deepEqual((await ok('contacts_search', { query: `${name}@EXAMPLE` })).items.map((x: any) => x.contactId), [c.contactId]);
+    assert.deepEqual(
+      (await ok('contacts_search', { query: `${name}@EXAMPLE` })).items.map((x: any) => x.contactId),
+      [c.contactId],
+    );
     assert.equal((await ok('contacts_search', { query: name }, bob)).items.length, 0);
     assert.match((await fails('contacts_get', { contactId: c.contactId }, bob)).text, /Not found/);
     const u = await ok('contacts_update', { contactId: c.contactId, etag: c.etag, title: 'CTO' });
@@ -213,7 +254,12 @@ describe('Nextcloud toolset against a real Nextcloud', { timeout: 240_000 }, () 
 
   it('deck: boards, stacks, cards, labels, assignees, moves; bob cannot open the board', async () => {
     const b = await ok('deck_create_board', { title: unique('board') });
-    undo.push(() => fetch(`${alice.baseUrl}/index.php/apps/deck/api/v1.0/boards/${b.id}`, { method: 'DELETE', headers: { 'ocs-apirequest': 'true', authorization: `Basic ${Buffer.from(`alice:${(alice.credential as any).appPassword}`).toString('base64')}` } }));
+    undo.push(() =>
+      fetch(`${alice.baseUrl}/index.php/apps/deck/api/v1.0/boards/${b.id}`, {
+        method: 'DELETE',
+        headers: { 'ocs-apirequest': 'true', authorization: `Basic ${Buffer.from(`alice:${(alice.credential as any).appPassword}`).toString('base64')}` },
+      }),
+    );
     const todo = await ok('deck_create_stack', { boardId: b.id, title: 'To do', order: 0 });
     const doneStack = await ok('deck_create_stack', { boardId: b.id, title: 'Done', order: 1 });
     const card = await ok('deck_create_card', { boardId: b.id, stackId: todo.id, title: 'Write docs', description: 'all of them' });
@@ -227,7 +273,10 @@ describe('Nextcloud toolset against a real Nextcloud', { timeout: 240_000 }, () 
     const moved = now.stacks.find((s: any) => s.id === doneStack.id).cards[0];
     assert.deepEqual([moved.title, moved.labels.length, moved.assignedUsers], ['Write the docs', 1, ['alice']]);
     assert.ok((await ok('deck_list_boards', {})).boards.some((x: any) => x.id === b.id));
-    assert.equal((await ok('deck_list_boards', {}, bob)).boards.some((x: any) => x.id === b.id), false);
+    assert.equal(
+      (await ok('deck_list_boards', {}, bob)).boards.some((x: any) => x.id === b.id),
+      false,
+    );
     assert.match((await fails('deck_get_board', { boardId: b.id }, bob)).text, /refused access/);
     await fails('deck_delete_card', { boardId: b.id, stackId: doneStack.id, cardId: card.id }, bob);
     await ok('deck_delete_card', { boardId: b.id, stackId: doneStack.id, cardId: card.id });
@@ -247,7 +296,7 @@ describe('Nextcloud toolset against a real Nextcloud', { timeout: 240_000 }, () 
     await ok('shares_delete', { shareId: link.id });
   });
 
-  it('unified search and Tables; bob cannot read alice\'s table', async () => {
+  it("unified search and Tables; bob cannot read alice's table", async () => {
     assert.ok((await ok('search_providers', {})).providers.some((p: any) => p.id === 'files'));
     await ok('files_write', { path: `${dir}/needle-${dir.slice(-8)}.md`, content: 'x' });
     const hits = await ok('search', { term: `needle-${dir.slice(-8)}`, providers: ['files'] });
@@ -288,7 +337,10 @@ describe('Nextcloud toolset against a real Nextcloud', { timeout: 240_000 }, () 
     assert.equal(await probeCapabilities(alice), await probeCapabilities(alice).then(() => apps));
     const names = availableTools(nextcloudTools(), apps).map((t) => t.name);
     assert.ok(!names.some((n) => n.startsWith('talk_')) && names.includes('deck_get_board'));
-    assert.deepEqual(nextcloudTools({ apps: ['notes'] }).map((t) => t.app), Array(7).fill('notes'));
+    assert.deepEqual(
+      nextcloudTools({ apps: ['notes'] }).map((t) => t.app),
+      Array(7).fill('notes'),
+    );
   });
 
   it('on an McpServer: tools/list with schemas and annotations, calls, and the files resource', async () => {
@@ -312,9 +364,15 @@ describe('Nextcloud toolset against a real Nextcloud', { timeout: 240_000 }, () 
       const missing = await client.callTool({ name: 'files_read', arguments: { path: `${dir}/nope.md` } });
       assert.equal(missing.isError, true);
       const templates = (await client.listResourceTemplates()).resourceTemplates;
-      assert.deepEqual(templates.map((t) => t.uriTemplate), ['nextcloud://files/{+path}']);
+      assert.deepEqual(
+        templates.map((t) => t.uriTemplate),
+        ['nextcloud://files/{+path}'],
+      );
       const contents = (await client.readResource({ uri: `nextcloud://files${dir}/resource.md` })).contents;
-      assert.deepEqual(contents.map((c: any) => [c.uri, c.text]), [[`nextcloud://files${dir}/resource.md`, '# hello']]);
+      assert.deepEqual(
+        contents.map((c: any) => [c.uri, c.text]),
+        [[`nextcloud://files${dir}/resource.md`, '# hello']],
+      );
       await client.close();
     } finally {
       await server.close();

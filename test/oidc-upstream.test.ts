@@ -57,7 +57,7 @@ describe('upstream OpenID Connect provider', () => {
     await p?.destroy();
   });
 
-  it('signs in through the upstream and issues Postern\'s own tokens', async () => {
+  it("signs in through the upstream and issues Postern's own tokens", async () => {
     const { body: client } = await register(p.issuer);
     const { verifier, challenge } = pkce();
     const browser = new TestBrowser();
@@ -78,10 +78,16 @@ describe('upstream OpenID Connect provider', () => {
     assert.match(back.html, /Ursula Upstream/);
     const done = await browser.submit(back, '/confirm', {}, REDIRECT);
     const code = new URL(done.url).searchParams.get('code')!;
-    const tokens = await tokenRequest(p.issuer, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: client.client_id, code_verifier: verifier });
+    const tokens = await tokenRequest(p.issuer, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      client_id: client.client_id,
+      code_verifier: verifier,
+    });
     assert.equal(tokens.status, 200);
     const claims = decodeJwt(tokens.body.access_token);
-    assert.equal(claims.iss, p.issuer, 'Postern\'s token, not the upstream\'s');
+    assert.equal(claims.iss, p.issuer, "Postern's token, not the upstream's");
     assert.equal(claims.sub, 'oidc:corp:ursula');
     assert.deepEqual(claims.roles, ['dev']);
     const checked = await p.guard!.check(`Bearer ${tokens.body.access_token}`);

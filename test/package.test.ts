@@ -16,7 +16,9 @@ const root = path.resolve(import.meta.dirname, '..');
 const npm = (args: string[], cwd: string) => runCommand('npm', [...args, '--no-audit', '--no-fund'], { cwd, timeoutMs: 600_000 });
 
 /** The Dockerfile's instructions with their continuation lines joined. */
-const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8').replace(/\\\n\s*/g, ' ').split('\n');
+const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8')
+  .replace(/\\\n\s*/g, ' ')
+  .split('\n');
 const healthcheck: string[] = JSON.parse(/CMD (\[.*\])\s*$/.exec(dockerfile.find((l) => l.startsWith('HEALTHCHECK'))!)![1]);
 const imageEnv = Object.fromEntries(
   dockerfile
@@ -55,7 +57,11 @@ describe('the npm package', { timeout: 900_000 }, () => {
     const unexpected = files.filter((f) => !(f.startsWith('dist/') || ['bin/postern.js', 'package.json', 'README.md', 'LICENSE'].includes(f)));
     assert.deepEqual(unexpected, []);
     assert.ok(files.includes('dist/cli/main.js') && files.includes('dist/pages/assets/postern.css'), 'the compiled command and its stylesheet');
-    assert.deepEqual(files.filter((f) => f.endsWith('.ts')), [], 'no TypeScript');
+    assert.deepEqual(
+      files.filter((f) => f.endsWith('.ts')),
+      [],
+      'no TypeScript',
+    );
   });
 
   it('installs without a TypeScript loader and passes postern check', async () => {
@@ -65,7 +71,7 @@ describe('the npm package', { timeout: 900_000 }, () => {
     assert.match(res.stdout, /configuration OK[\s\S]*backends: everything \(stdio/);
   });
 
-  it('serves from the installed package and stops cleanly; the image\'s health check follows it', async () => {
+  it("serves from the installed package and stops cleanly; the image's health check follows it", async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const child = spawn(postern, ['serve'], {
@@ -78,7 +84,11 @@ describe('the npm package', { timeout: 900_000 }, () => {
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     const health = () => runCommand(healthcheck[0], healthcheck.slice(1), { env: { POSTERN_PORT: String(port) }, timeoutMs: 30_000 });
     try {
-      await until(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok === true || child.exitCode !== null, 120_000, 'the packaged Postern to answer /healthz');
+      await until(
+        async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok === true || child.exitCode !== null,
+        120_000,
+        'the packaged Postern to answer /healthz',
+      );
       assert.equal(child.exitCode, null, out);
       const meta = await (await fetch(`${base}/.well-known/oauth-authorization-server`)).json();
       assert.equal(meta.issuer, base);
@@ -93,7 +103,7 @@ describe('the npm package', { timeout: 900_000 }, () => {
     assert.equal((await health()).status, 1, 'HEALTHCHECK fails once it is gone');
   });
 
-  it('refuses, with the image\'s environment and no issuer, to serve in the clear on every address', async () => {
+  it("refuses, with the image's environment and no issuer, to serve in the clear on every address", async () => {
     assert.equal(imageEnv.POSTERN_HOST, '0.0.0.0');
     const res = await runCommand(postern, ['check'], { cwd: app, env: { ...imageEnv, POSTERN_DATA_DIR: path.join(work, 'image-data') } });
     assert.equal(res.status, 2);

@@ -61,7 +61,10 @@ describe('Mcp-Param-* headers on 2026-07-28 tool calls', () => {
     for (const [args, headers] of [
       [{ region: 'eu-west' }, { 'Mcp-Param-Region': 'eu-west' }],
       [{ region: 'Zürich' }, { 'mcp-param-region': base64('Zürich') }],
-      [{ region: 'eu', target: { shard: 42 } }, { 'Mcp-Param-Region': 'eu', 'Mcp-Param-Shard': '42.0' }],
+      [
+        { region: 'eu', target: { shard: 42 } },
+        { 'Mcp-Param-Region': 'eu', 'Mcp-Param-Shard': '42.0' },
+      ],
       [{ note: 'no routed argument, no header needed' }, {}],
       [{ region: '=?base64?abc' }, { 'Mcp-Param-Region': '=?base64?abc' }],
     ] as const) {

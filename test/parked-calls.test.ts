@@ -37,7 +37,7 @@ describe('2026-era callers of a 2025-era backend that asks during a call', () =>
   });
   after(() => p?.destroy());
 
-  it('lets the SDK client answer the backend\'s elicitation and sampling in input_required rounds', async () => {
+  it("lets the SDK client answer the backend's elicitation and sampling in input_required rounds", async () => {
     const client = await connectClient(p.mcpUrl, ALICE, { era: 'modern', capabilities: { elicitation: {}, sampling: {} } }, (c) => {
       c.setRequestHandler('elicitation/create', async (request) => ({ action: 'accept', content: { response: `yes to ${request.params.message}` } }));
       c.setRequestHandler('sampling/createMessage', async () => ({ role: 'assistant', model: 'test', content: { type: 'text', text: 'Paris' } }));
@@ -60,7 +60,7 @@ describe('2026-era callers of a 2025-era backend that asks during a call', () =>
     assert.deepEqual(
       first.messages.filter((m) => m.method).map((m) => m.method),
       ['notifications/progress'],
-      'only notifications besides the answer: no request of the gateway\'s own',
+      "only notifications besides the answer: no request of the gateway's own",
     );
     const result = first.final?.result;
     assert.equal(result?.resultType, 'input_required');
@@ -84,25 +84,45 @@ describe('2026-era callers of a 2025-era backend that asks during a call', () =>
     const call = { name: 'fixtures__test_elicitation', arguments: { message: 'again?' } };
     const caps = { capabilities: { elicitation: {} } };
     const first = (await modernRequest(p.mcpUrl, ALICE, 'tools/call', call, caps)).final?.result;
-    const second = (await modernRequest(p.mcpUrl, ALICE, 'tools/call', { ...call, inputResponses: { other: { action: 'decline' } }, requestState: first.requestState }, caps)).final?.result;
+    const second = (
+      await modernRequest(p.mcpUrl, ALICE, 'tools/call', { ...call, inputResponses: { other: { action: 'decline' } }, requestState: first.requestState }, caps)
+    ).final?.result;
     assert.equal(second?.resultType, 'input_required');
     assert.deepEqual(second.inputRequests, first.inputRequests);
     assert.notEqual(second.requestState, first.requestState);
     const key = Object.keys(first.inputRequests)[0]!;
-    const done = await modernRequest(p.mcpUrl, ALICE, 'tools/call', { ...call, inputResponses: { [key]: { action: 'decline' } }, requestState: second.requestState }, caps);
+    const done = await modernRequest(
+      p.mcpUrl,
+      ALICE,
+      'tools/call',
+      { ...call, inputResponses: { [key]: { action: 'decline' } }, requestState: second.requestState },
+      caps,
+    );
     assert.equal(done.final?.result?.content?.[0]?.text, 'User response: action=decline, content={}');
   });
 
   it('refuses a call that needs a capability the client did not declare with -32021 and HTTP 400', async () => {
-    const answer = await modernRequest(p.mcpUrl, ALICE, 'tools/call', { name: 'fixtures__test_missing_capability', arguments: {} }, { capabilities: { elicitation: {} } });
+    const answer = await modernRequest(
+      p.mcpUrl,
+      ALICE,
+      'tools/call',
+      { name: 'fixtures__test_missing_capability', arguments: {} },
+      { capabilities: { elicitation: {} } },
+    );
     assert.equal(answer.status, 400);
     assert.equal(answer.final?.error?.code, -32021);
     assert.deepEqual(answer.final?.error?.data, { requiredCapabilities: { sampling: {} } });
-    const url = await modernRequest(p.mcpUrl, ALICE, 'tools/call', { name: 'fixtures__test_elicitation', arguments: { message: 'x' } }, { capabilities: { elicitation: { url: {} } } });
+    const url = await modernRequest(
+      p.mcpUrl,
+      ALICE,
+      'tools/call',
+      { name: 'fixtures__test_elicitation', arguments: { message: 'x' } },
+      { capabilities: { elicitation: { url: {} } } },
+    );
     assert.deepEqual(url.final?.error?.data, { requiredCapabilities: { elicitation: { form: {} } } }, 'a client declaring URL mode only has no forms');
   });
 
-  it('tells a client listening on the 2026-07-28 era that the backend\'s tool list changed', async () => {
+  it("tells a client listening on the 2026-07-28 era that the backend's tool list changed", async () => {
     const client = await connectClient(p.mcpUrl, ALICE, { era: 'modern' });
     try {
       let changed = 0;
@@ -116,7 +136,7 @@ describe('2026-era callers of a 2025-era backend that asks during a call', () =>
     }
   });
 
-  it('relays the backend\'s log messages only at the level the request names', async () => {
+  it("relays the backend's log messages only at the level the request names", async () => {
     const logs = async (logLevel?: string) =>
       (await modernRequest(p.mcpUrl, ALICE, 'tools/call', { name: 'fixtures__test_logging_tool', arguments: {} }, { logLevel })).messages
         .filter((m) => m.method === 'notifications/message')
@@ -164,7 +184,10 @@ describe('parked calls', () => {
     await new Promise((r) => setTimeout(r, 120));
     assert.equal(aborted(), true, 'the backend call was aborted');
     assert.equal(parked.size, 0);
-    await assert.rejects(parked.run(parked.open(ctx()), 'me', 'b\ntools/call\nt', ctx(result.requestState, { 'elicit-1': { action: 'accept' } }), async () => ({})), /Invalid or expired requestState/);
+    await assert.rejects(
+      parked.run(parked.open(ctx()), 'me', 'b\ntools/call\nt', ctx(result.requestState, { 'elicit-1': { action: 'accept' } }), async () => ({})),
+      /Invalid or expired requestState/,
+    );
   });
 
   it('keeps for the retry the outcome of a backend call that ended while parked, or forgets it when none comes', async () => {

@@ -97,7 +97,13 @@ describe('policy and scopes end to end', () => {
     await init.body?.cancel();
     const res = await fetch(p.mcpUrl, {
       method: 'POST',
-      headers: { authorization: `Bearer ${tokens.body.access_token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25', 'mcp-session-id': init.headers.get('mcp-session-id')! },
+      headers: {
+        authorization: `Bearer ${tokens.body.access_token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+        'mcp-session-id': init.headers.get('mcp-session-id')!,
+      },
       body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'prompts/list' }),
     });
     assert.equal(res.status, 403);
@@ -172,7 +178,13 @@ describe('read-only reach: mcp:tools:read, step-up, a read-only web connector, a
   async function rpc(token: string, sessionId: string, id: number, method: string, params: unknown) {
     return fetch(p.mcpUrl, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25', 'mcp-session-id': sessionId },
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+        'mcp-session-id': sessionId,
+      },
       body: JSON.stringify({ jsonrpc: '2.0', id, method, params }),
     });
   }
@@ -231,7 +243,10 @@ describe('read-only reach: mcp:tools:read, step-up, a read-only web connector, a
   it('keeps a client the operator limited to read-only tools to them, whatever its token', async () => {
     const web = await fullFlow(p.issuer, p.mcpUrl, p.password, { scope: 'mcp:tools', metadata: { client_name: 'Web connector (Claude)' } });
     const desk = await fullFlow(p.issuer, p.mcpUrl, p.password, { scope: 'mcp:tools', metadata: { client_name: 'Desktop' } });
-    for (const [flow, limited] of [[web, true], [desk, false]] as const) {
+    for (const [flow, limited] of [
+      [web, true],
+      [desk, false],
+    ] as const) {
       const token = flow.tokens.body.access_token;
       const init = await mcpInitialize(p.mcpUrl, token);
       const sessionId = init.headers.get('mcp-session-id')!;

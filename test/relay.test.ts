@@ -14,7 +14,7 @@ const FIXTURES = path.join(import.meta.dirname, '..', 'conformance', 'fixture-se
 const ADMIN = 'pst_relay-admin-token-0123456789abcdefghijklmnop';
 const VIEWER = 'pst_relay-viewer-token-0123456789abcdefghijklmno';
 
-describe('relaying a backend\'s messages to the client of the call', () => {
+describe("relaying a backend's messages to the client of the call", () => {
   let p: TestPostern;
 
   before(async () => {
@@ -45,18 +45,24 @@ describe('relaying a backend\'s messages to the client of the call', () => {
     return client;
   }
 
-  it('keeps an unprefixed backend\'s names while the policy judges <backend>__<tool>', async () => {
+  it("keeps an unprefixed backend's names while the policy judges <backend>__<tool>", async () => {
     const viewer = await connect(VIEWER);
     try {
-      assert.deepEqual((await viewer.listTools()).tools.map((t) => t.name), ['test_simple_text']);
-      assert.deepEqual((await viewer.listResources()).resources.map((r) => r.uri), ['test://static-text']);
+      assert.deepEqual(
+        (await viewer.listTools()).tools.map((t) => t.name),
+        ['test_simple_text'],
+      );
+      assert.deepEqual(
+        (await viewer.listResources()).resources.map((r) => r.uri),
+        ['test://static-text'],
+      );
       await assert.rejects(viewer.callTool({ name: 'test_sampling', arguments: { prompt: 'x' } }), /not allowed/);
     } finally {
       await viewer.close();
     }
   });
 
-  it('relays progress under the client\'s own progress token', async () => {
+  it("relays progress under the client's own progress token", async () => {
     const client = await connect(ADMIN);
     try {
       const seen: number[] = [];

@@ -53,7 +53,12 @@ describe('the lean path of an established session', () => {
     const init = await fetch(p.mcpUrl, {
       method: 'POST',
       headers: base,
-      body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'lane-test', version: '1' } } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'lane-test', version: '1' } },
+      }),
     });
     assert.equal(init.status, 200);
     await init.text();
@@ -121,7 +126,7 @@ describe('the lean path of an established session', () => {
     assert.equal(events(await after.text())[0]!.result.content[0].text, 'Echo: still here');
   });
 
-  it('ends a call\'s stream, and the backend call, when the client cancels it', async () => {
+  it("ends a call's stream, and the backend call, when the client cancels it", async () => {
     const headers = await openSession();
     const started = Date.now();
     const pending = fetch(p.mcpUrl, { method: 'POST', headers, body: call(19, 'everything__trigger-long-running-operation', { duration: 5, steps: 1 }) });
@@ -140,7 +145,7 @@ describe('the lean path of an established session', () => {
     assert.equal(line?.outcome, 'error');
   });
 
-  it('gives a tools/call it does not answer itself to the SDK\'s dispatch, with the SDK\'s answers', async () => {
+  it("gives a tools/call it does not answer itself to the SDK's dispatch, with the SDK's answers", async () => {
     const headers = await openSession();
     const post = async (body: string) => events(await (await fetch(p.mcpUrl, { method: 'POST', headers, body })).text())[0]!;
     const rich = await post(call(20, 'everything__echo', { message: 'rich' }, { progressToken: 't', 'com.example/trace': 'abc' }));
@@ -169,7 +174,7 @@ describe('the lean path of an established session', () => {
     assert.equal(gone.status, 404);
   });
 
-  it('keeps the SDK transport\'s refusals of headers it does not accept', async () => {
+  it("keeps the SDK transport's refusals of headers it does not accept", async () => {
     const headers = await openSession();
     const refused = async (extra: Record<string, string>) => {
       const res = await fetch(p.mcpUrl, { method: 'POST', headers: { ...headers, ...extra }, body: call(13, 'everything__echo', { message: 'x' }) });
@@ -190,8 +195,13 @@ describe('the lean path of an established session', () => {
       body: `[${call(14, 'everything__echo', { message: 'a' })},${call(15, 'everything__echo', { message: 'b' })}]`,
     });
     assert.deepEqual(
-      events(await batch.text()).map((m) => [m.id, m.result.content[0].text]).sort(),
-      [[14, 'Echo: a'], [15, 'Echo: b']],
+      events(await batch.text())
+        .map((m) => [m.id, m.result.content[0].text])
+        .sort(),
+      [
+        [14, 'Echo: a'],
+        [15, 'Echo: b'],
+      ],
     );
     const browser = await fetch(p.mcpUrl, {
       method: 'POST',
@@ -269,7 +279,12 @@ describe('a client that goes away in the middle of its body', () => {
       const init = await fetch(p.mcpUrl, {
         method: 'POST',
         headers: base,
-        body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'cut', version: '1' } } }),
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 0,
+          method: 'initialize',
+          params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'cut', version: '1' } },
+        }),
       });
       await init.text();
       const session = init.headers.get('mcp-session-id')!;
@@ -282,9 +297,17 @@ describe('a client that goes away in the middle of its body', () => {
       await new Promise((r) => setTimeout(r, 100));
       socket.destroy();
       await new Promise((r) => setTimeout(r, 100));
-      const ping = await fetch(p.mcpUrl, { method: 'POST', headers: { ...base, 'mcp-session-id': session }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }) });
+      const ping = await fetch(p.mcpUrl, {
+        method: 'POST',
+        headers: { ...base, 'mcp-session-id': session },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }),
+      });
       assert.deepEqual(events(await ping.text()), [{ jsonrpc: '2.0', id: 2, result: {} }]);
-      assert.deepEqual(lines.filter((l) => /request failed|"level":50/.test(l)), [], 'nothing logged as an error');
+      assert.deepEqual(
+        lines.filter((l) => /request failed|"level":50/.test(l)),
+        [],
+        'nothing logged as an error',
+      );
     } finally {
       await p.close();
     }

@@ -70,7 +70,10 @@ for (const [kind, open] of stores) {
       assert.deepEqual(bob?.roles, ['dev', 'ops']);
       assert.equal(bob?.updatedAt, 2);
       assert.equal(await store.getUser('nobody'), undefined);
-      assert.deepEqual((await store.listUsers()).map((u) => u.username), ['bob']);
+      assert.deepEqual(
+        (await store.listUsers()).map((u) => u.username),
+        ['bob'],
+      );
       await store.putSetting('k', 'v1');
       await store.putSetting('k', 'v2');
       assert.equal(await store.getSetting('k'), 'v2');
@@ -88,15 +91,24 @@ for (const [kind, open] of stores) {
       await store.putStaticToken({ name: 'ci', hash: 'sha256:ci', roles: ['dev'], createdAt: 1 });
       await store.putStaticToken({ name: 'bot', hash: 'sha256:bot', roles: [], createdAt: 2 });
       assert.deepEqual((await store.findStaticToken('sha256:ci'))?.roles, ['dev']);
-      assert.deepEqual((await store.listStaticTokens()).map((t) => t.name), ['bot', 'ci']);
+      assert.deepEqual(
+        (await store.listStaticTokens()).map((t) => t.name),
+        ['bot', 'ci'],
+      );
       const line = { kind: 'mcp' as const, action: 'a__b', decision: 'allow' as const, outcome: 'ok' as const };
       await store.addAudit({ ...line, time: 10, subject: 'local:ann' });
       await store.addAudit({ ...line, time: 20, subject: 'local:bob' });
       await store.addAudit({ ...line, time: 30, subject: 'local:ann', detail: 'x' });
       const ann = await store.queryAudit({ subject: 'local:ann' });
-      assert.deepEqual(ann.map((e) => e.time), [30, 10]);
+      assert.deepEqual(
+        ann.map((e) => e.time),
+        [30, 10],
+      );
       assert.equal(ann[0].detail, 'x');
-      assert.deepEqual((await store.queryAudit({ sinceMs: 15, limit: 1 })).map((e) => e.time), [30]);
+      assert.deepEqual(
+        (await store.queryAudit({ sinceMs: 15, limit: 1 })).map((e) => e.time),
+        [30],
+      );
     });
 
     it('tells its own watchers of a change at once, by topic; static tokens announce themselves', async () => {
@@ -202,11 +214,16 @@ describe('sqlite store on disk', () => {
     const store = new SqliteStore(file);
     await store.oidcUpsert('Grant', 'g1', { accountId: 'local:ann', clientId: 'c1' }, now() + 60);
     await store.oidcUpsert('Grant', 'g2', { accountId: 'local:bob', clientId: 'c1' }, now() + 60);
-    assert.deepEqual((await store.oidcGrantsOf('local:ann')).map((g) => g.id), ['g1']);
+    assert.deepEqual(
+      (await store.oidcGrantsOf('local:ann')).map((g) => g.id),
+      ['g1'],
+    );
     await store.close();
     const db = new Database(file, { readonly: true });
     const plan = db
-      .prepare(`EXPLAIN QUERY PLAN SELECT id FROM oidc WHERE model = 'Grant' AND json_extract(payload, '$.accountId') = ? AND (expires_at IS NULL OR expires_at > ?)`)
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT id FROM oidc WHERE model = 'Grant' AND json_extract(payload, '$.accountId') = ? AND (expires_at IS NULL OR expires_at > ?)`,
+      )
       .all('local:ann', 0) as Array<{ detail: string }>;
     db.close();
     assert.match(plan.map((p) => p.detail).join('\n'), /USING INDEX oidc_grant_account/);

@@ -129,10 +129,15 @@ describe('tool names through the gateway', () => {
     });
   }
 
-  it('routes a plain call on an established session\'s lean path', async () => {
+  it("routes a plain call on an established session's lean path", async () => {
     const base = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
     const post = (headers: Record<string, string>, body: unknown) => fetch(p.mcpUrl, { method: 'POST', headers, body: JSON.stringify(body) });
-    const init = await post(base, { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'names', version: '1' } } });
+    const init = await post(base, {
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'names', version: '1' } },
+    });
     await init.text();
     const headers = { ...base, 'mcp-session-id': init.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-11-25' };
     await (await post(headers, { jsonrpc: '2.0', method: 'notifications/initialized' })).text();
@@ -159,7 +164,10 @@ describe('tool names through the gateway', () => {
       await client.close();
     }
     const audit = await p.store.queryAudit({});
-    assert.ok(audit.some((e) => e.action === 'names__slash/name' && e.decision === 'allow'), 'the audit trail records the backend\'s name');
+    assert.ok(
+      audit.some((e) => e.action === 'names__slash/name' && e.decision === 'allow'),
+      "the audit trail records the backend's name",
+    );
     assert.ok(audit.some((e) => e.action === 'names__ok_name' && e.decision === 'deny'));
   });
 
@@ -169,7 +177,10 @@ describe('tool names through the gateway', () => {
       const { prompts } = await client.listPrompts();
       const greet = prompts.find((x) => x.name === 'names__greet_user');
       assert.ok(greet, prompts.map((x) => x.name).join(', '));
-      assert.deepEqual(greet.arguments?.map((a) => a.name), ['user_name']);
+      assert.deepEqual(
+        greet.arguments?.map((a) => a.name),
+        ['user_name'],
+      );
       const got = await client.getPrompt({ name: 'names__greet_user', arguments: { user_name: 'Ada' } });
       assert.equal((got.messages[0]!.content as { text: string }).text, 'greet.user {"user.name":"Ada"}');
       const { resourceTemplates } = await client.listResourceTemplates();
@@ -180,7 +191,7 @@ describe('tool names through the gateway', () => {
     }
   });
 
-  it('shows no tool-name warning from the SDK\'s own validation', async () => {
+  it("shows no tool-name warning from the SDK's own validation", async () => {
     const client = await connectClient(p.mcpUrl, ADMIN, { era: 'legacy' });
     const listed = await names(client);
     await client.close();
@@ -235,12 +246,18 @@ describe('naming at start and in `postern check`', () => {
   it('lists every published name that differs, and why', () => {
     const dir = tempDir();
     const file = path.join(dir, 'names.json');
-    writeFileSync(file, JSON.stringify({ dataDir: dir, mcpServers: { names: { ...BACKEND, rename: { create_or_update_file: 'put_file', missing: 'gone' } } } }));
+    writeFileSync(
+      file,
+      JSON.stringify({ dataDir: dir, mcpServers: { names: { ...BACKEND, rename: { create_or_update_file: 'put_file', missing: 'gone' } } } }),
+    );
     const cli = path.resolve(import.meta.dirname, '../bin/postern.js');
     const res = spawnSync(process.execPath, [cli, 'check', '--config', file], { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 30_000 });
     assert.equal(res.status, 0, res.stderr);
     assert.match(res.stdout, /names: tool "slash\/name" is listed as "names__slash_name" \(characters outside/);
-    assert.match(res.stdout, /names: tool "dotted\.name" is listed as "names__dotted_name_[0-9a-f]{8}" \(characters outside .*"names__dotted_name" would be listed under the same name/);
+    assert.match(
+      res.stdout,
+      /names: tool "dotted\.name" is listed as "names__dotted_name_[0-9a-f]{8}" \(characters outside .*"names__dotted_name" would be listed under the same name/,
+    );
     assert.match(res.stdout, /names: tool "a_very_long[^"]*_xyz" is listed as "names__a_very_long\w+" \(over 64 characters/);
     assert.match(res.stdout, /names: tool "create_or_update_file" is listed as "names__put_file" \(renamed in the config\)/);
     assert.match(res.stdout, /names: prompt argument "greet\.user\.user\.name" is listed as "user_name"/);

@@ -35,7 +35,9 @@ async function startReceiver(): Promise<{ url: string; spans: ExportedSpan[]; cl
       for (const rs of body.resourceSpans ?? []) {
         for (const ss of rs.scopeSpans ?? []) {
           for (const s of ss.spans ?? []) {
-            const attributes = Object.fromEntries((s.attributes ?? []).map((a: { key: string; value: Record<string, unknown> }) => [a.key, Object.values(a.value)[0]]));
+            const attributes = Object.fromEntries(
+              (s.attributes ?? []).map((a: { key: string; value: Record<string, unknown> }) => [a.key, Object.values(a.value)[0]]),
+            );
             spans.push({ traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId || undefined, name: s.name, attributes });
           }
         }
@@ -115,7 +117,10 @@ describe('tracing', () => {
     await callBothBackends({ tracing: { enabled: true, endpoint: receiver.url } });
 
     const calls = receiver.spans.filter((s) => s.name === 'postern.backend.call');
-    for (const [backend, tool, proxy] of [['everything', 'echo', everythingProxy], ['modern', 'ping', modernProxy]] as const) {
+    for (const [backend, tool, proxy] of [
+      ['everything', 'echo', everythingProxy],
+      ['modern', 'ping', modernProxy],
+    ] as const) {
       const call = calls.find((s) => s.attributes['postern.backend'] === backend && s.attributes['mcp.tool.name'] === tool);
       assert.ok(call, `a backend-call span for ${backend}: ${JSON.stringify(receiver.spans.map((s) => s.name))}`);
       const edge = receiver.spans.find((s) => s.spanId === call.parentSpanId);

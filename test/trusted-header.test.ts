@@ -56,7 +56,13 @@ describe('trusted header source, proxy inside the CIDRs', () => {
     assert.match(first.html, /alice/);
     const done = await browser.submit(first, '/confirm', {}, REDIRECT);
     const code = new URL(done.url).searchParams.get('code')!;
-    const tokens = await tokenRequest(p.issuer, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: client.client_id, code_verifier: verifier });
+    const tokens = await tokenRequest(p.issuer, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      client_id: client.client_id,
+      code_verifier: verifier,
+    });
     assert.equal(tokens.status, 200);
     const checked = await p.guard!.check(`Bearer ${tokens.body.access_token}`);
     assert.ok(checked.ok);

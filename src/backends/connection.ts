@@ -168,10 +168,7 @@ export class BackendConnection {
   ): Promise<T> {
     if (this.modern) {
       const sent = call.round ? { ...params, ...call.round.modernParams() } : params;
-      return this.use(
-        (client, opts) => viaClient(client, { ...opts, allowInputRequired: true }, sent).then(asGatewayResult),
-        call.downstream,
-      );
+      return this.use((client, opts) => viaClient(client, { ...opts, allowInputRequired: true }, sent).then(asGatewayResult), call.downstream);
     }
     const start = () =>
       this.use((client, opts) => {

@@ -247,7 +247,10 @@ export class BackendRegistry {
     }
     const target = backend;
     if (!target.supportsCompletions) return { completion: { values: [], total: 0, hasMore: false } };
-    return target.use((client, opts) => client.complete({ ...params, ref: forwarded, argument } as CompleteParams, { ...opts, signal: call.signal }), call.downstream);
+    return target.use(
+      (client, opts) => client.complete({ ...params, ref: forwarded, argument } as CompleteParams, { ...opts, signal: call.signal }),
+      call.downstream,
+    );
   }
 
   /** Per-backend status for /healthz and `postern doctor`. */

@@ -53,7 +53,7 @@ export async function runCheck(config: Config): Promise<number> {
     .join(', ');
   const names = await nameReport(config);
   process.stdout.write(
-    [
+    `${[
       'configuration OK',
       `  listen:   ${config.server.host}:${config.server.port}`,
       `  issuer:   ${config.server.issuer ?? '(derived from the listen address)'}`,
@@ -62,7 +62,7 @@ export async function runCheck(config: Config): Promise<number> {
       `  backends: ${backends || 'none'}`,
       names.length ? 'published names that differ from <backend>__<name>:' : 'published names: every tool and prompt as <backend>__<name>',
       ...names,
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
   return 0;
 }

@@ -10,8 +10,7 @@ import { listPreregistered, removePreregistered, storePreregistered } from '../o
 import { openStore } from '../store/index.js';
 
 const USAGE =
-  'usage: postern client add ID --name NAME --redirect-uri URI [--redirect-uri URI …] [--scope S …] [--secret]' +
-  ' | client list | client remove ID';
+  'usage: postern client add ID --name NAME --redirect-uri URI [--redirect-uri URI …] [--scope S …] [--secret]' + ' | client list | client remove ID';
 
 export interface ClientOptions {
   name?: string;
@@ -45,7 +44,9 @@ export async function runClient(config: Config, args: string[], opts: ClientOpti
         process.stdout.write(`${c.id}\t${p.client_name ?? '-'}\t${uris}\t${p.client_secret ? 'secret' : 'public'}\t${p.scope ?? '*'}\n`);
       }
       for (const c of config.auth.clients) {
-        process.stdout.write(`${c.id}\t${c.name}\t${c.redirectUris.join(',')}\t${c.secretHash ? 'secret' : 'public'}\t${c.scopes?.join(' ') ?? '*'}\t(config)\n`);
+        process.stdout.write(
+          `${c.id}\t${c.name}\t${c.redirectUris.join(',')}\t${c.secretHash ? 'secret' : 'public'}\t${c.scopes?.join(' ') ?? '*'}\t(config)\n`,
+        );
       }
       return 0;
     }

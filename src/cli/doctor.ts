@@ -19,7 +19,8 @@ export const DEFAULT_TIMEOUT_S = 10;
 
 export async function runDoctorCommand(args: string[], opts: DoctorArgs): Promise<number> {
   const [raw, ...extra] = args;
-  if (!raw || extra.length) throw new IdentityError('usage: postern doctor URL [--json] [--register] [--token TOKEN] [--ca FILE] [--timeout SECONDS] [--skip CHECK]');
+  if (!raw || extra.length)
+    throw new IdentityError('usage: postern doctor URL [--json] [--register] [--token TOKEN] [--ca FILE] [--timeout SECONDS] [--skip CHECK]');
   let url: URL;
   try {
     url = new URL(raw);
@@ -35,7 +36,10 @@ export async function runDoctorCommand(args: string[], opts: DoctorArgs): Promis
     caFile: opts.ca,
     token: opts.token ?? process.env.POSTERN_DOCTOR_TOKEN,
     register: opts.register,
-    skip: opts.skip?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean),
+    skip: opts.skip
+      ?.flatMap((s) => s.split(','))
+      .map((s) => s.trim())
+      .filter(Boolean),
   });
   process.stdout.write(opts.json ? renderJson(report) : renderText(report));
   return report.failed ? 1 : 0;

@@ -110,7 +110,14 @@ export async function main(argv: string[]): Promise<number> {
       return runAudit(config(), { user: values.user, since: values.since, limit: values.limit });
     case 'doctor':
       // Needs no configuration: it probes a URL.
-      return runDoctorCommand(rest, { json: values.json, register: values.register, ca: values.ca, token: values.token, timeout: values.timeout, skip: values.skip });
+      return runDoctorCommand(rest, {
+        json: values.json,
+        register: values.register,
+        ca: values.ca,
+        token: values.token,
+        timeout: values.timeout,
+        skip: values.skip,
+      });
     case 'keys':
       return runKeys(config(), rest);
     default:

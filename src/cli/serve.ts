@@ -10,7 +10,7 @@ export async function runServe(config: Config): Promise<number> {
   if (postern.initialPassword) {
     lines.push(
       `Created the first user "${config.identity.local.initialUser}" with password: ${postern.initialPassword}`,
-      'It is shown only this once; change it with `postern user passwd ' + config.identity.local.initialUser + '`.',
+      `It is shown only this once; change it with \`postern user passwd ${config.identity.local.initialUser}\`.`,
     );
   }
   if (!config.auth.enabled) lines.push('WARNING: auth is disabled; /mcp answers anyone who can reach this loopback port.');

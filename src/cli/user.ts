@@ -5,11 +5,7 @@ import { IdentityError } from '../identity/types.js';
 import { openStore } from '../store/index.js';
 import { readStdin } from './stdin.js';
 
-export async function runUser(
-  config: Config,
-  args: string[],
-  opts: { passwordStdin: boolean; roles?: string[] },
-): Promise<number> {
+export async function runUser(config: Config, args: string[], opts: { passwordStdin: boolean; roles?: string[] }): Promise<number> {
   const [action, name] = args;
   const store = openStore(config);
   try {

@@ -39,15 +39,20 @@ export const preregisteredClientSchema = z
     /** Shown on the consent page. */
     name: z.string().min(1).max(200),
     redirectUris: z
-      .array(z.string().superRefine((uri, ctx) => {
-        const problem = redirectUriProblem(uri);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      }))
+      .array(
+        z.string().superRefine((uri, ctx) => {
+          const problem = redirectUriProblem(uri);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+      )
       .min(1, 'list the redirect URIs the client uses, e.g. ["https://app.example/callback"]')
       .max(10),
     /** Hash of its client secret ("sha256:…" from `postern token hash`); absent: a public client (PKCE only). */
     secretHash: tokenHash.optional(),
     /** The scopes it may ask for; absent: any. */
-    scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'a scope is one word, e.g. "mcp:tools"')).min(1).optional(),
+    scopes: z
+      .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'a scope is one word, e.g. "mcp:tools"'))
+      .min(1)
+      .optional(),
   })
   .strict();

@@ -5,7 +5,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { stdioBackendSchema } from '../backends/kinds/stdio/schema.js';
 import { applyEnv } from './env.js';
@@ -156,7 +156,7 @@ function externalChecks(config: Config): string[] {
     } else if (new URL(backend.url).origin !== new URL(external.issuer).origin) {
       problems.push(
         `${key}: ${backend.url} is not the same service as the authorization server ${external.issuer}; ` +
-          'a user\'s token is only sent back to the service that issued it — remove forwardUserToken or point url at that service',
+          "a user's token is only sent back to the service that issued it — remove forwardUserToken or point url at that service",
       );
     }
   }

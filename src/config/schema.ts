@@ -15,7 +15,6 @@ const KIB = 1024;
 
 const duration = z.number().int().positive();
 
-
 /**
  * A redirect URI a registration may name: the exact URI, or a prefix ending in "*". An http(s)
  * prefix must reach past the host ("https://app.example/*", not "https://app.example*").
@@ -49,7 +48,11 @@ const registrationSchema = z
     /** A client that never got a token is deleted after this many seconds. */
     unfinishedClientTtl: duration.default(24 * 3600),
     /** A client with no token issued or refreshed for this many seconds is deleted; 0 keeps clients forever. */
-    idleClientTtl: z.number().int().min(0).default(90 * 24 * 3600),
+    idleClientTtl: z
+      .number()
+      .int()
+      .min(0)
+      .default(90 * 24 * 3600),
   })
   .strict();
 
@@ -71,7 +74,12 @@ export const configSchema = z
         /** Show backend names, states and errors on "/" and /healthz to anyone (off: counts only). */
         publicStatus: z.boolean().default(false),
         /** Largest POST /mcp body in bytes; a larger one is refused with 413 while it is read. */
-        mcpBodyLimit: z.number().int().min(KIB, 'use at least 1024 bytes').max(256 * KIB * KIB, 'use at most 268435456 bytes (256 MiB)').default(DEFAULT_MCP_BODY_LIMIT),
+        mcpBodyLimit: z
+          .number()
+          .int()
+          .min(KIB, 'use at least 1024 bytes')
+          .max(256 * KIB * KIB, 'use at most 268435456 bytes (256 MiB)')
+          .default(DEFAULT_MCP_BODY_LIMIT),
         /** How long clients may take to send a request, and how long idle connections stay open. */
         timeouts: z
           .object({

@@ -7,8 +7,16 @@ import { describeFailure, type SendInit } from './http.js';
 
 /** User agents as the two services send them. */
 export const AGENTS = [
-  { id: 'agent-claude', name: 'Claude-User', agent: 'Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Claude-User/1.0; +Claude-User@anthropic.com)' },
-  { id: 'agent-chatgpt', name: 'ChatGPT-User', agent: 'Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; ChatGPT-User/1.0; +https://openai.com/bot' },
+  {
+    id: 'agent-claude',
+    name: 'Claude-User',
+    agent: 'Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Claude-User/1.0; +Claude-User@anthropic.com)',
+  },
+  {
+    id: 'agent-chatgpt',
+    name: 'ChatGPT-User',
+    agent: 'Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; ChatGPT-User/1.0; +https://openai.com/bot',
+  },
 ];
 
 export async function agentChecks(ctx: DoctorContext): Promise<void> {

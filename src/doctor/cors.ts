@@ -23,7 +23,12 @@ export async function corsChecks(ctx: DoctorContext): Promise<void> {
     }
     const problem = await preflight(ctx, target.url, target.headers);
     if (problem) {
-      ctx.report.fail(target.id, title, `${target.url}: ${problem}`, `answer OPTIONS with 2xx, Access-Control-Allow-Origin (or *) and Access-Control-Allow-Headers naming ${target.headers.join(', ')}; a proxy must pass OPTIONS through unauthenticated`);
+      ctx.report.fail(
+        target.id,
+        title,
+        `${target.url}: ${problem}`,
+        `answer OPTIONS with 2xx, Access-Control-Allow-Origin (or *) and Access-Control-Allow-Headers naming ${target.headers.join(', ')}; a proxy must pass OPTIONS through unauthenticated`,
+      );
     } else ctx.report.pass(target.id, title);
   }
 }
@@ -54,4 +59,9 @@ async function preflight(ctx: DoctorContext, url: string, headers: string[]): Pr
   return undefined;
 }
 
-const list = (value: string | undefined): string[] => (value ?? '').toLowerCase().split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value: string | undefined): string[] =>
+  (value ?? '')
+    .toLowerCase()
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);

@@ -32,11 +32,26 @@ export async function challengeCheck(ctx: DoctorContext): Promise<Answer | undef
   if (answer.status >= 200 && answer.status < 300) {
     ctx.report.skip('challenge', title, `the server answered ${answer.status} without a token: it asks for no sign-in`);
   } else if (answer.status !== 401) {
-    ctx.report.fail('challenge', title, `got ${shapeOf(answer)}`, 'the MCP URL must answer a request without a token with 401; check the URL (the path too) and that a proxy does not answer for the server');
+    ctx.report.fail(
+      'challenge',
+      title,
+      `got ${shapeOf(answer)}`,
+      'the MCP URL must answer a request without a token with 401; check the URL (the path too) and that a proxy does not answer for the server',
+    );
   } else if (!/^\s*bearer\b/i.test(header)) {
-    ctx.report.fail('challenge', title, header ? `WWW-Authenticate: ${header}` : 'no WWW-Authenticate header', 'answer 401 with WWW-Authenticate: Bearer resource_metadata="<protected-resource metadata URL>" (RFC 9728 §5.1); a proxy may drop the header');
+    ctx.report.fail(
+      'challenge',
+      title,
+      header ? `WWW-Authenticate: ${header}` : 'no WWW-Authenticate header',
+      'answer 401 with WWW-Authenticate: Bearer resource_metadata="<protected-resource metadata URL>" (RFC 9728 §5.1); a proxy may drop the header',
+    );
   } else if (!resourceMetadataUrl(header)) {
-    ctx.report.fail('challenge', title, `WWW-Authenticate: ${header}`, 'add resource_metadata="<protected-resource metadata URL>" to the challenge (RFC 9728 §5.1)');
+    ctx.report.fail(
+      'challenge',
+      title,
+      `WWW-Authenticate: ${header}`,
+      'add resource_metadata="<protected-resource metadata URL>" to the challenge (RFC 9728 §5.1)',
+    );
   } else {
     ctx.report.pass('challenge', title, `resource_metadata=${resourceMetadataUrl(header)}`);
   }
@@ -72,9 +87,19 @@ export async function protectedResourceChecks(ctx: DoctorContext): Promise<void>
     const title = `protected-resource metadata at ${new URL(location.url).pathname}`;
     const { doc, problem } = await fetchMetadata(ctx, location.url);
     if (!doc) {
-      report.fail(location.id, title, problem!, 'serve the RFC 9728 metadata as JSON here: route /.well-known/* to the MCP server, not to a web site or a catch-all page');
+      report.fail(
+        location.id,
+        title,
+        problem!,
+        'serve the RFC 9728 metadata as JSON here: route /.well-known/* to the MCP server, not to a web site or a catch-all page',
+      );
     } else if (!Array.isArray(doc.authorization_servers) || doc.authorization_servers.length === 0 || typeof doc.resource !== 'string') {
-      report.fail(location.id, title, 'JSON, but without "resource" or "authorization_servers"', 'name the resource (the MCP URL) and at least one authorization server');
+      report.fail(
+        location.id,
+        title,
+        'JSON, but without "resource" or "authorization_servers"',
+        'name the resource (the MCP URL) and at least one authorization server',
+      );
     } else {
       report.pass(location.id, title);
       found.push(doc);
@@ -153,20 +178,43 @@ export async function authorizationServerChecks(ctx: DoctorContext): Promise<voi
     return;
   }
   if (as.issuer !== issuer) {
-    report.fail('as-metadata', titles['as-metadata'], `"issuer" is ${String(as.issuer)}, the resource names ${issuer}`, 'the metadata\'s issuer must equal the authorization server URL the resource names');
+    report.fail(
+      'as-metadata',
+      titles['as-metadata'],
+      `"issuer" is ${String(as.issuer)}, the resource names ${issuer}`,
+      "the metadata's issuer must equal the authorization server URL the resource names",
+    );
   } else report.pass('as-metadata', titles['as-metadata'], issuer);
 
   const methods = as.code_challenge_methods_supported;
   if (Array.isArray(methods) && methods.includes('S256')) report.pass('as-pkce', titles['as-pkce']);
-  else report.fail('as-pkce', titles['as-pkce'], `code_challenge_methods_supported: ${JSON.stringify(methods ?? null)}`, 'support PKCE with S256 and list it in code_challenge_methods_supported; MCP clients refuse a server that does not');
+  else
+    report.fail(
+      'as-pkce',
+      titles['as-pkce'],
+      `code_challenge_methods_supported: ${JSON.stringify(methods ?? null)}`,
+      'support PKCE with S256 and list it in code_challenge_methods_supported; MCP clients refuse a server that does not',
+    );
 
   if (as.authorization_response_iss_parameter_supported === true) report.pass('as-iss', titles['as-iss']);
-  else report.fail('as-iss', titles['as-iss'], 'authorization_response_iss_parameter_supported is not true', 'send iss with the authorization code (RFC 9207) and say so in the metadata; it protects clients that talk to several servers from mix-up attacks');
+  else
+    report.fail(
+      'as-iss',
+      titles['as-iss'],
+      'authorization_response_iss_parameter_supported is not true',
+      'send iss with the authorization code (RFC 9207) and say so in the metadata; it protects clients that talk to several servers from mix-up attacks',
+    );
 
   const ways = [
     typeof as.registration_endpoint === 'string' ? `registration at ${as.registration_endpoint}` : '',
     as.client_id_metadata_document_supported === true ? 'client ID metadata documents' : '',
   ].filter(Boolean);
   if (ways.length) report.pass('as-registration', titles['as-registration'], ways.join(', '));
-  else report.fail('as-registration', titles['as-registration'], 'neither registration_endpoint nor client_id_metadata_document_supported', 'offer dynamic client registration (RFC 7591) or client ID metadata documents; otherwise each client needs a pre-registered client id entered by hand');
+  else
+    report.fail(
+      'as-registration',
+      titles['as-registration'],
+      'neither registration_endpoint nor client_id_metadata_document_supported',
+      'offer dynamic client registration (RFC 7591) or client ID metadata documents; otherwise each client needs a pre-registered client id entered by hand',
+    );
 }

@@ -30,7 +30,12 @@ export async function registrationChecks(ctx: DoctorContext): Promise<void> {
     if (!client || typeof client.client_id !== 'string') {
       const error = jsonObject(answer.text);
       const why = error?.error ? `${error.error}: ${String(error.error_description ?? '')}` : shapeOf(answer);
-      ctx.report.fail('register', title, `${answer.status} ${why}`, 'allow public clients (token_endpoint_auth_method "none") with https redirect URIs such as https://claude.ai/api/mcp/auth_callback; if registration is closed on purpose, pre-register the clients you use');
+      ctx.report.fail(
+        'register',
+        title,
+        `${answer.status} ${why}`,
+        'allow public clients (token_endpoint_auth_method "none") with https redirect URIs such as https://claude.ai/api/mcp/auth_callback; if registration is closed on purpose, pre-register the clients you use',
+      );
       return;
     }
   } catch (err) {
@@ -56,8 +61,19 @@ async function removeClient(ctx: DoctorContext, client: Record<string, unknown>)
   try {
     const answer = await ctx.prober.send(uri, { method: 'DELETE', headers: { ...baseHeaders(), authorization: `Bearer ${token}` } });
     if (answer.status === 204 || answer.status === 200) ctx.report.pass('unregister', title, `client ${String(client.client_id)} deleted`);
-    else ctx.report.fail('unregister', title, `DELETE ${uri} answered ${answer.status}`, 'RFC 7592: DELETE on registration_client_uri with the registration access token should answer 204');
+    else
+      ctx.report.fail(
+        'unregister',
+        title,
+        `DELETE ${uri} answered ${answer.status}`,
+        'RFC 7592: DELETE on registration_client_uri with the registration access token should answer 204',
+      );
   } catch (err) {
-    ctx.report.fail('unregister', title, describeFailure(err), 'RFC 7592: DELETE on registration_client_uri with the registration access token should answer 204');
+    ctx.report.fail(
+      'unregister',
+      title,
+      describeFailure(err),
+      'RFC 7592: DELETE on registration_client_uri with the registration access token should answer 204',
+    );
   }
 }

@@ -42,7 +42,9 @@ function judge(watched: Watched | undefined, waitS: number, what: string): Verdi
   if (watched.status === 401 || watched.status === 403) return { unknown: `${what}: the token was refused (${watched.status})` };
   if (!(watched.headers['content-type'] ?? '').includes('text/event-stream')) return { unknown: `${what}: answered ${watched.status} without a stream` };
   if (watched.pieces.length === 0) {
-    return watched.ended ? { unknown: `${what}: the stream was empty` } : { fail: `${what}: headers came, but no event within ${waitS} s; a proxy buffers the body` };
+    return watched.ended
+      ? { unknown: `${what}: the stream was empty` }
+      : { fail: `${what}: headers came, but no event within ${waitS} s; a proxy buffers the body` };
   }
   if (watched.ended) return { unknown: `${what}: the server ended the stream at once` };
   return { pass: `${what}: first event after ${watched.pieces[0]} ms, stream still open` };
@@ -58,11 +60,15 @@ async function modernStream(ctx: DoctorContext, auth: Record<string, string>): P
       _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {} },
     },
   });
-  const watched = await ctx.prober.watch(ctx.url.toString(), {
-    method: 'POST',
-    headers: { ...baseHeaders(), ...MCP_POST_HEADERS, ...auth, 'mcp-protocol-version': MODERN, 'mcp-method': 'subscriptions/listen' },
-    body,
-  }, ctx.options.timeoutMs);
+  const watched = await ctx.prober.watch(
+    ctx.url.toString(),
+    {
+      method: 'POST',
+      headers: { ...baseHeaders(), ...MCP_POST_HEADERS, ...auth, 'mcp-protocol-version': MODERN, 'mcp-method': 'subscriptions/listen' },
+      body,
+    },
+    ctx.options.timeoutMs,
+  );
   return judge(watched, ctx.options.timeoutMs / 1000, `${MODERN} subscriptions/listen`);
 }
 
@@ -74,8 +80,16 @@ async function legacyStream(ctx: DoctorContext, auth: Record<string, string>): P
   if (init.status !== 200) return { unknown: `${LEGACY} initialize answered ${init.status}` };
   const sessionHeaders: Record<string, string> = { ...(session ? { 'mcp-session-id': session } : {}), 'mcp-protocol-version': LEGACY };
   try {
-    await ctx.prober.send(url, { method: 'POST', headers: { ...headers, ...sessionHeaders }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
-    const watched = await ctx.prober.watch(url, { headers: { ...baseHeaders(), ...auth, ...sessionHeaders, accept: 'text/event-stream' } }, ctx.options.timeoutMs);
+    await ctx.prober.send(url, {
+      method: 'POST',
+      headers: { ...headers, ...sessionHeaders },
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+    });
+    const watched = await ctx.prober.watch(
+      url,
+      { headers: { ...baseHeaders(), ...auth, ...sessionHeaders, accept: 'text/event-stream' } },
+      ctx.options.timeoutMs,
+    );
     if (watched?.status === 405) return { unknown: `the ${LEGACY} session offers no GET stream` };
     if (watched && watched.pieces.length === 0 && !watched.ended) {
       // Headers alone came through; the server may simply have had nothing to send yet.

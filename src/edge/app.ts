@@ -64,11 +64,9 @@ export function createApp(deps: AppDeps): Hono {
     const request = c.req.raw;
     if (!deps.guard) return deps.endpoint.handle(request, ANONYMOUS);
     if (new URL(request.url).searchParams.has('access_token')) {
-      return c.json(
-        { error: 'invalid_request', error_description: 'send the access token in the Authorization header, not the query string' },
-        400,
-        { 'www-authenticate': deps.guard.challenge('invalid_request', 'access token in query string') },
-      );
+      return c.json({ error: 'invalid_request', error_description: 'send the access token in the Authorization header, not the query string' }, 400, {
+        'www-authenticate': deps.guard.challenge('invalid_request', 'access token in query string'),
+      });
     }
     const result = await deps.guard.check(request.headers.get('authorization'));
     if (!result.ok) {
@@ -80,9 +78,7 @@ export function createApp(deps: AppDeps): Hono {
     return deps.endpoint.handle(request, result.caller.subject, authInfoOf(result.caller, result.token, resource));
   });
 
-  app.get('/assets/postern.css', (c) =>
-    c.body(stylesheet, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600' }),
-  );
+  app.get('/assets/postern.css', (c) => c.body(stylesheet, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600' }));
 
   app.get('/healthz', (c) => {
     const backends = deps.registry.status();

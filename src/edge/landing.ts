@@ -3,9 +3,7 @@
 import { esc, page } from '../pages/html.js';
 
 export function landingPage(mcpUrl: string, backends?: Array<{ name: string; state: string; tools: number }>): string {
-  const rows = (backends ?? [])
-    .map((b) => `<li><code>${esc(b.name)}</code> — ${esc(b.state)}, ${b.tools} tools</li>`)
-    .join('');
+  const rows = (backends ?? []).map((b) => `<li><code>${esc(b.name)}</code> — ${esc(b.state)}, ${b.tools} tools</li>`).join('');
   const status = backends
     ? `<p class="muted">Backends:</p>
 <ul class="scopes">${rows || '<li>none configured</li>'}</ul>`

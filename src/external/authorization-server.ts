@@ -74,7 +74,9 @@ export function discoveryWarnings(meta: oidc.ServerMetadata, cfg: ExternalConfig
   }
   const cimd = (meta as { client_id_metadata_document_supported?: boolean }).client_id_metadata_document_supported === true;
   if (!meta.registration_endpoint && !cimd) {
-    warnings.push('it offers neither dynamic client registration nor client ID metadata documents; clients such as Claude.ai or ChatGPT cannot register and need a pre-registered client ID');
+    warnings.push(
+      'it offers neither dynamic client registration nor client ID metadata documents; clients such as Claude.ai or ChatGPT cannot register and need a pre-registered client ID',
+    );
   }
   const mode = cfg.verify;
   if (mode !== 'auto' && !meta[NEEDS[mode]]) warnings.push(`auth.external.verify is "${mode}" but it publishes no ${NEEDS[mode]}`);
@@ -140,7 +142,9 @@ export class ExternalAuthorizationServer {
 
   private configuration(meta: oidc.ServerMetadata, credentials: Credentials): oidc.Configuration {
     const auth = credentials.clientSecret
-      ? (meta.introspection_endpoint_auth_methods_supported ?? meta.token_endpoint_auth_methods_supported ?? ['client_secret_basic']).includes('client_secret_basic')
+      ? (meta.introspection_endpoint_auth_methods_supported ?? meta.token_endpoint_auth_methods_supported ?? ['client_secret_basic']).includes(
+          'client_secret_basic',
+        )
         ? oidc.ClientSecretBasic(credentials.clientSecret)
         : oidc.ClientSecretPost(credentials.clientSecret)
       : oidc.None();

@@ -21,12 +21,7 @@ function list(value: unknown): string[] {
   return [];
 }
 
-export function callerFromClaims(
-  claims: JWTPayload,
-  mapping: ClaimMapping,
-  via: string,
-  { scopesFromToken }: { scopesFromToken: boolean },
-): Caller {
+export function callerFromClaims(claims: JWTPayload, mapping: ClaimMapping, via: string, { scopesFromToken }: { scopesFromToken: boolean }): Caller {
   const subject = claims[mapping.subjectClaim];
   if (typeof subject !== 'string' || !subject) throw new TokenRejected(`the access token names no user (claim "${mapping.subjectClaim}")`);
   const clientId = [claims.client_id, claims.azp, claims.cid].find((c): c is string => typeof c === 'string') ?? 'external';

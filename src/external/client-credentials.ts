@@ -7,7 +7,14 @@ import * as oidc from 'openid-client';
 import type { Logger } from 'pino';
 import type { Sealer } from '../identity/sealed.js';
 import type { SettingStore } from '../store/types.js';
-import { AuthorizationServerUnavailable, discoveryOptions, type CredentialSource, type Credentials, type Discovered, type ExternalConfig } from './authorization-server.js';
+import {
+  AuthorizationServerUnavailable,
+  discoveryOptions,
+  type CredentialSource,
+  type Credentials,
+  type Discovered,
+  type ExternalConfig,
+} from './authorization-server.js';
 
 interface StoredCredentials {
   clientId: string;
@@ -75,7 +82,9 @@ export class ClientCredentials implements CredentialSource {
 
   private async register({ meta, algorithm }: Discovered): Promise<Credentials> {
     if (!this.cfg.register) {
-      throw new AuthorizationServerUnavailable('no client at the external authorization server: set auth.external.clientId and clientSecret, or auth.external.register: true');
+      throw new AuthorizationServerUnavailable(
+        'no client at the external authorization server: set auth.external.clientId and clientSecret, or auth.external.register: true',
+      );
     }
     if (!meta.registration_endpoint) {
       throw new AuthorizationServerUnavailable(
@@ -106,7 +115,7 @@ export class ClientCredentials implements CredentialSource {
       throw new AuthorizationServerUnavailable(
         `${this.cfg.issuer} registered Postern without resource_url ${this.resourceUrl}, so its introspection answers do not show ` +
           'that a token was issued for Postern; auth.external.audienceCheck "introspection" needs an authorization server that keeps it ' +
-          '(Nextcloud\'s oidc app), or register Postern there by hand with that resource URL and set auth.external.clientId and clientSecret',
+          "(Nextcloud's oidc app), or register Postern there by hand with that resource URL and set auth.external.clientId and clientSecret",
       );
     }
     const expires = typeof m.client_secret_expires_at === 'number' && m.client_secret_expires_at > 0 ? m.client_secret_expires_at : undefined;

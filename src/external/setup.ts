@@ -59,13 +59,13 @@ function logAudienceDecision(ext: ExternalConfig, mcpUrl: string, log: Logger): 
     log.info(
       { issuer: ext.issuer, resource: mcpUrl },
       'auth.external.audienceCheck is "introspection": an opaque token counts as issued for Postern when the authorization server ' +
-        'answers its introspection as active to Postern\'s client, registered with this resource_url; the answer\'s aud is not checked',
+        "answers its introspection as active to Postern's client, registered with this resource_url; the answer's aud is not checked",
     );
   } else if (ext.audienceCheck === 'none') {
     log.warn(
       { issuer: ext.issuer },
       'auth.external.audienceCheck is "none": a token the authorization server issued for any of its clients, for another service, ' +
-        'is accepted here; whoever receives a user\'s token elsewhere can use it on Postern',
+        "is accepted here; whoever receives a user's token elsewhere can use it on Postern",
     );
   }
 }

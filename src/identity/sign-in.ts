@@ -71,6 +71,8 @@ export const isInteractive = (s: IdentitySource): s is InteractiveSource => {
 
 /** A login page button that posts to a source's step. */
 export function signInButton(action: string, csrf: string, label: string, fields: Record<string, string> = {}): string {
-  const hidden = Object.entries(fields).map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`).join('');
+  const hidden = Object.entries(fields)
+    .map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`)
+    .join('');
   return `<form method="post" action="${esc(action)}" class="actions"><input type="hidden" name="csrf" value="${esc(csrf)}">${hidden}<button type="submit">${esc(label)}</button></form>`;
 }

@@ -25,7 +25,6 @@ export interface PasswordIdentitySource extends IdentitySource {
   verifyPassword(username: string, password: string): Promise<Principal | undefined>;
 }
 
-export const isPasswordSource = (s: IdentitySource): s is PasswordIdentitySource =>
-  typeof (s as PasswordIdentitySource).verifyPassword === 'function';
+export const isPasswordSource = (s: IdentitySource): s is PasswordIdentitySource => typeof (s as PasswordIdentitySource).verifyPassword === 'function';
 
 export class IdentityError extends Error {}

@@ -97,7 +97,14 @@ export class McpEndpoint {
     const roles = (authInfo?.extra?.roles as string[] | undefined) ?? [];
     const subject = authInfo?.extra?.subject as string | undefined;
     const restriction = authInfo?.extra?.restriction as Restriction | undefined;
-    return { policy: this.opts.policy, audit: this.opts.audit, restriction, parked: this.parked, caller: { roles, clientId: authInfo?.clientId ?? '', subject }, toolCalls: this.opts.toolCalls };
+    return {
+      policy: this.opts.policy,
+      audit: this.opts.audit,
+      restriction,
+      parked: this.parked,
+      caller: { roles, clientId: authInfo?.clientId ?? '', subject },
+      toolCalls: this.opts.toolCalls,
+    };
   }
 
   get sessionCount(): number {

@@ -77,9 +77,7 @@ interface Gateway {
 
 export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo, access: Access): Gateway {
   const { policy, audit, restriction } = access;
-  const caller = restriction?.roles
-    ? { ...access.caller, roles: access.caller.roles.filter((r) => restriction.roles!.includes(r)) }
-    : access.caller;
+  const caller = restriction?.roles ? { ...access.caller, roles: access.caller.roles.filter((r) => restriction.roles!.includes(r)) } : access.caller;
   const judge = ({ qualified, alias }: PolicyNames) => policy.allows(caller, qualified, alias) && (restriction?.permits(qualified, alias) ?? true);
   const may = (name: string) => judge(registry.policyNames('prompt', name));
   const mayTool = (name: string, ctx: Ctx, names: PolicyNames = registry.policyNames('tool', name)) => {
@@ -144,9 +142,7 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
     const names = registry.policyNames('prompt', request.params.name);
     if (!judge(names)) notAllowed('prompt', request.params.name, { ...access, caller }, names.qualified);
     try {
-      return await audited(names.qualified, () =>
-        forward(ctx, (call) => registry.getPrompt(request.params.name, request.params.arguments, call)),
-      );
+      return await audited(names.qualified, () => forward(ctx, (call) => registry.getPrompt(request.params.name, request.params.arguments, call)));
     } catch (err) {
       toProtocolError(err);
     }

@@ -66,7 +66,8 @@ function disagreement(declarations: Declaration[], args: unknown, headers: Heade
     const meant = decode(sent);
     if (meant === undefined) return { header: name, problem: `the ${name} header is not valid Base64` };
     const same = numeric && typeof value === 'number' && DECIMAL.test(meant) ? Number(meant) === value : meant === String(value);
-    if (!same) return { header: name, problem: `the ${name} header says ${JSON.stringify(meant)} but the arguments carry ${path.join('.')}=${JSON.stringify(value)}` };
+    if (!same)
+      return { header: name, problem: `the ${name} header says ${JSON.stringify(meant)} but the arguments carry ${path.join('.')}=${JSON.stringify(value)}` };
   }
   return undefined;
 }
@@ -87,7 +88,11 @@ export function paramHeaderRejection(body: unknown, headers: Headers, toolNamed:
     {
       jsonrpc: '2.0',
       id: message.id ?? null,
-      error: { code: HEADER_MISMATCH, message: `Bad Request: the request headers and body disagree: ${found.problem}`, data: { mismatch: { header: found.header } } },
+      error: {
+        code: HEADER_MISMATCH,
+        message: `Bad Request: the request headers and body disagree: ${found.problem}`,
+        data: { mismatch: { header: found.header } },
+      },
     },
     { status: 400 },
   );

@@ -14,12 +14,7 @@
 // client's requests to one of them. A parked call that is not resumed within the idle limit is
 // cancelled at the backend.
 import { randomUUID } from 'node:crypto';
-import {
-  MissingRequiredClientCapabilityError,
-  ProtocolError,
-  ProtocolErrorCode,
-  type ClientCapabilities,
-} from '@modelcontextprotocol/server';
+import { MissingRequiredClientCapabilityError, ProtocolError, ProtocolErrorCode, type ClientCapabilities } from '@modelcontextprotocol/server';
 import type { Downstream } from '../backends/call-context.js';
 import { declaredCapabilities, modernAdmits, type HandlerContext } from './downstream.js';
 

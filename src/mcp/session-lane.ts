@@ -109,7 +109,13 @@ export function laneMessage(
   if (isJSONRPCRequest(message)) {
     if (message.method === 'initialize' || transport.lanes.has(message.id)) return undefined;
   } else if (!isJSONRPCNotification(message)) return undefined;
-  const route = classifyInboundRequest({ httpMethod: 'POST', protocolVersionHeader: version, mcpMethodHeader: methodHeader, mcpNameHeader: nameHeader, body: message });
+  const route = classifyInboundRequest({
+    httpMethod: 'POST',
+    protocolVersionHeader: version,
+    mcpMethodHeader: methodHeader,
+    mcpNameHeader: nameHeader,
+    body: message,
+  });
   return route.kind === 'legacy' ? { dispatched: message } : undefined;
 }
 

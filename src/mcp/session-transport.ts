@@ -5,12 +5,7 @@
 // SDK's web stream; everything else takes the SDK's way unchanged. A cancellation from the
 // client also reaches the tool calls the lean path runs outside the SDK's dispatch, and ends the
 // cancelled request's response.
-import {
-  SUPPORTED_PROTOCOL_VERSIONS,
-  WebStandardStreamableHTTPServerTransport,
-  type JSONRPCMessage,
-  type RequestId,
-} from '@modelcontextprotocol/server';
+import { SUPPORTED_PROTOCOL_VERSIONS, WebStandardStreamableHTTPServerTransport, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/server';
 
 type SendOptions = Parameters<WebStandardStreamableHTTPServerTransport['send']>[1];
 

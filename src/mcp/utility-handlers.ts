@@ -43,7 +43,8 @@ export function addUtilityHandlers(server: Server, deps: UtilityDeps): void {
     }));
   server.setRequestHandler('resources/subscribe', async (request) => {
     const { uri } = request.params;
-    if (!deps.mayResource(uri)) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `resource "${uri}" is not allowed for this caller by the gateway's policy`);
+    if (!deps.mayResource(uri))
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `resource "${uri}" is not allowed for this caller by the gateway's policy`);
     if (subscribed.has(uri)) return {};
     try {
       await registry.subscribe(uri, true);

@@ -8,17 +8,7 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { canonicalHost } from './loopback.js';
 
-export type AddressKind =
-  | 'public'
-  | 'loopback'
-  | 'private'
-  | 'link-local'
-  | 'shared'
-  | 'metadata'
-  | 'multicast'
-  | 'unspecified'
-  | 'reserved'
-  | 'invalid';
+export type AddressKind = 'public' | 'loopback' | 'private' | 'link-local' | 'shared' | 'metadata' | 'multicast' | 'unspecified' | 'reserved' | 'invalid';
 
 /** Ranges per kind, most specific first (metadata addresses sit inside link-local, private and shared). */
 const RANGES: Array<[Exclude<AddressKind, 'public' | 'invalid'>, string[]]> = [

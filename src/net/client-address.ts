@@ -4,6 +4,12 @@
 import type { IncomingMessage } from 'node:http';
 
 export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
-  const forwarded = trustProxy ? (String(req.headers['x-forwarded-for'] ?? '').split(',').pop() ?? '').trim() : '';
+  const forwarded = trustProxy
+    ? (
+        String(req.headers['x-forwarded-for'] ?? '')
+          .split(',')
+          .pop() ?? ''
+      ).trim()
+    : '';
   return forwarded || req.socket.remoteAddress || 'unknown';
 }

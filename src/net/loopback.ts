@@ -14,7 +14,7 @@ export function canonicalHost(host: string): string | undefined {
   if (!host || /[\s/?#@\\]/.test(host)) return undefined;
   const bracketed = !host.startsWith('[') && host.includes(':') ? `[${host}]` : host;
   const url = URL.parse(`http://${bracketed}/`);
-  if (!url || url.port !== '' || url.username !== '' || url.password !== '') return undefined;
+  if (url?.port !== '' || url.username !== '' || url.password !== '') return undefined;
   return url.hostname;
 }
 

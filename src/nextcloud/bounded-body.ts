@@ -51,5 +51,8 @@ export function cappedResponse(res: Response, maxBytes: number, what: string): R
 
 function tooLarge(what: string, maxBytes: number, size?: number): NextcloudError {
   const sized = size !== undefined ? ` (${size} bytes)` : '';
-  return new NextcloudError('too-large', `${what}${sized} is larger than the ${maxBytes}-byte limit for one read; ask for less (a smaller listing, a narrower range) or read a smaller file.`);
+  return new NextcloudError(
+    'too-large',
+    `${what}${sized} is larger than the ${maxBytes}-byte limit for one read; ask for less (a smaller listing, a narrower range) or read a smaller file.`,
+  );
 }

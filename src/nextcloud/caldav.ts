@@ -16,7 +16,6 @@ export interface CalendarInfo {
   components: string[];
 }
 
-
 export const calendarsHome = (conn: NextcloudConnection) => `${conn.base}/remote.php/dav/calendars/${encodeURIComponent(conn.caller.username)}/`;
 const calendarUrl = (conn: NextcloudConnection, id: string) => `${calendarsHome(conn)}${encodeURIComponent(id)}/`;
 const davFetch = (conn: NextcloudConnection) => conn.fetch as unknown as typeof fetch;
@@ -34,10 +33,17 @@ export async function listCalendars(conn: NextcloudConnection): Promise<Calendar
     .filter((r) => r.href && Object.keys(r.props?.resourcetype ?? {}).includes('calendar'))
     .map((r) => {
       const comp = r.props?.supportedCalendarComponentSet?.comp;
-      const comps = (Array.isArray(comp) ? comp : comp ? [comp] : []).map((c: { _attributes?: { name?: string } }) => c._attributes?.name ?? '').filter(Boolean);
+      const comps = (Array.isArray(comp) ? comp : comp ? [comp] : [])
+        .map((c: { _attributes?: { name?: string } }) => c._attributes?.name ?? '')
+        .filter(Boolean);
       const id = collectionIdOf(r.href!);
       const name = r.props?.displayname?._cdata ?? r.props?.displayname;
-      return { id, name: typeof name === 'string' && name ? name : id, ...(r.props?.calendarColor ? { color: String(r.props.calendarColor) } : {}), components: comps };
+      return {
+        id,
+        name: typeof name === 'string' && name ? name : id,
+        ...(r.props?.calendarColor ? { color: String(r.props.calendarColor) } : {}),
+        components: comps,
+      };
     });
 }
 
@@ -46,7 +52,11 @@ export async function calendarsFor(conn: NextcloudConnection, kind: CalKind, onl
   const all = (await listCalendars(conn)).filter((c) => c.components.length === 0 || c.components.includes(kind.toUpperCase()));
   if (!only) return all;
   const one = all.find((c) => c.id === only);
-  if (!one) throw new NextcloudError('not-found', `No ${kind === 'vtodo' ? 'task list' : 'calendar'} "${only}"; see ${kind === 'vtodo' ? 'tasks_list' : 'calendar_list_calendars'} for the ids.`);
+  if (!one)
+    throw new NextcloudError(
+      'not-found',
+      `No ${kind === 'vtodo' ? 'task list' : 'calendar'} "${only}"; see ${kind === 'vtodo' ? 'tasks_list' : 'calendar_list_calendars'} for the ids.`,
+    );
   return [one];
 }
 
@@ -61,7 +71,17 @@ export async function queryComponents(
 ): Promise<Array<ComponentInfo & { id: string; calendar: string; etag: string }>> {
   const out: Array<ComponentInfo & { id: string; calendar: string; etag: string }> = [];
   for (const cal of calendars) {
-    const filters = [{ 'comp-filter': { _attributes: { name: 'VCALENDAR' }, 'comp-filter': { _attributes: { name: kind.toUpperCase() }, ...(range ? { 'time-range': { _attributes: { start: toCompact(range.start), end: toCompact(range.end) } } } : {}) } } }];
+    const filters = [
+      {
+        'comp-filter': {
+          _attributes: { name: 'VCALENDAR' },
+          'comp-filter': {
+            _attributes: { name: kind.toUpperCase() },
+            ...(range ? { 'time-range': { _attributes: { start: toCompact(range.start), end: toCompact(range.end) } } } : {}),
+          },
+        },
+      },
+    ];
     const objects = await fetchCalendarObjects({
       calendar: { url: calendarUrl(conn, cal.id) },
       ...(range ? { timeRange: { start: icalUtc(range.start), end: icalUtc(range.end) }, expand: true } : {}),
@@ -84,7 +104,12 @@ export async function getObject(conn: NextcloudConnection, objectId: string): Pr
 }
 
 /** Creates a new object in `calendar`; returns its id and ETag. */
-export async function createObject(conn: NextcloudConnection, calendar: string, kind: CalKind, fields: CalFields): Promise<{ id: string; etag: string; info: ComponentInfo }> {
+export async function createObject(
+  conn: NextcloudConnection,
+  calendar: string,
+  kind: CalKind,
+  fields: CalFields,
+): Promise<{ id: string; etag: string; info: ComponentInfo }> {
   const uid = randomUUID();
   const data = buildObject(kind, uid, fields);
   const res = await createCalendarObject({ calendar: { url: calendarUrl(conn, calendar) }, iCalString: data, filename: `${uid}.ics`, fetch: davFetch(conn) });
@@ -93,11 +118,21 @@ export async function createObject(conn: NextcloudConnection, calendar: string, 
 }
 
 /** Changes only `fields`, with If-Match on the given ETag (or the one just read). */
-export async function changeObject(conn: NextcloudConnection, objectId: string, kind: CalKind, fields: CalFields, etag?: string): Promise<{ etag: string; info: ComponentInfo }> {
+export async function changeObject(
+  conn: NextcloudConnection,
+  objectId: string,
+  kind: CalKind,
+  fields: CalFields,
+  etag?: string,
+): Promise<{ etag: string; info: ComponentInfo }> {
   const current = await getObject(conn, objectId);
   const updated = updateObject(current.data, kind, fields);
   const res = await withCurrentEtag(
-    () => updateCalendarObject({ calendarObject: { url: objectUrl(conn, objectId), data: updated.data, etag: quoteEtag(etag ?? current.etag) }, fetch: davFetch(conn) }),
+    () =>
+      updateCalendarObject({
+        calendarObject: { url: objectUrl(conn, objectId), data: updated.data, etag: quoteEtag(etag ?? current.etag) },
+        fetch: davFetch(conn),
+      }),
     async () => (await getObject(conn, objectId)).etag,
   );
   await res.body?.cancel();
@@ -124,6 +159,11 @@ export async function makeCalendarFor(conn: NextcloudConnection, id: string, nam
 /** The REPORT free-busy-query answer of one calendar (text/calendar with a VFREEBUSY). */
 export async function freeBusy(conn: NextcloudConnection, calendar: string, start: string, end: string): Promise<string> {
   const body = `<?xml version="1.0" encoding="utf-8"?><c:free-busy-query xmlns:c="urn:ietf:params:xml:ns:caldav"><c:time-range start="${toCompact(start)}" end="${toCompact(end)}"/></c:free-busy-query>`;
-  const res = await conn.fetch(calendarUrl(conn, calendar), { method: 'REPORT', body, what: `calendar ${calendar}`, headers: { depth: '1', 'content-type': 'application/xml; charset=utf-8' } });
+  const res = await conn.fetch(calendarUrl(conn, calendar), {
+    method: 'REPORT',
+    body,
+    what: `calendar ${calendar}`,
+    headers: { depth: '1', 'content-type': 'application/xml; charset=utf-8' },
+  });
   return res.text();
 }

@@ -34,7 +34,12 @@ const MAX_ENTRIES = 1000;
 const cache = new Map<string, { at: number; apps: Promise<Set<NextcloudApp>> }>();
 
 async function fetchApps(caller: NextcloudCaller, timeoutMs: number): Promise<Set<NextcloudApp>> {
-  const data = await new NextcloudConnection(caller, undefined, timeoutMs).ocs<{ capabilities?: Record<string, unknown> }>('GET', '/cloud/capabilities', {}, 'the server capabilities');
+  const data = await new NextcloudConnection(caller, undefined, timeoutMs).ocs<{ capabilities?: Record<string, unknown> }>(
+    'GET',
+    '/cloud/capabilities',
+    {},
+    'the server capabilities',
+  );
   const caps = { core: true, ...(data?.capabilities ?? {}) };
   return new Set(NEXTCLOUD_APPS.filter((app) => APP_CAPABILITY[app] in caps));
 }

@@ -26,9 +26,17 @@ export async function listAddressBooks(conn: NextcloudConnection): Promise<Array
 }
 
 /** Contacts matching `query` (substring of FN, EMAIL, TEL or ORG), at most `limit` per book. */
-export async function searchContacts(conn: NextcloudConnection, books: string[], query: string, limit: number): Promise<Array<ContactInfo & { contactId: string; etag: string }>> {
+export async function searchContacts(
+  conn: NextcloudConnection,
+  books: string[],
+  query: string,
+  limit: number,
+): Promise<Array<ContactInfo & { contactId: string; etag: string }>> {
   const out: Array<ContactInfo & { contactId: string; etag: string }> = [];
-  const match = (name: string) => ({ _attributes: { name }, 'text-match': { _attributes: { collation: 'i;unicode-casemap', 'match-type': 'contains' }, _text: query } });
+  const match = (name: string) => ({
+    _attributes: { name },
+    'text-match': { _attributes: { collation: 'i;unicode-casemap', 'match-type': 'contains' }, _text: query },
+  });
   for (const book of books) {
     const res = await addressBookQuery({
       url: bookUrl(conn, book),
@@ -52,7 +60,11 @@ export async function getContact(conn: NextcloudConnection, id: string): Promise
   return { data: await res.text(), etag: stripQuotes(res.headers.get('etag')) };
 }
 
-export async function createContact(conn: NextcloudConnection, book: string, fields: ContactFields): Promise<{ contactId: string; etag: string; data: string }> {
+export async function createContact(
+  conn: NextcloudConnection,
+  book: string,
+  fields: ContactFields,
+): Promise<{ contactId: string; etag: string; data: string }> {
   const uid = randomUUID();
   const data = buildContact(uid, fields);
   const res = await createVCard({ addressBook: { url: bookUrl(conn, book) }, vCardString: data, filename: `${uid}.vcf`, fetch: davFetch(conn) });

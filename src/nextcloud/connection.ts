@@ -35,7 +35,7 @@ export function normalisePath(path: string): string {
     if (seg === '..') throw new NextcloudError('rejected', `The path ${path} may not contain "..".`);
     parts.push(seg);
   }
-  return '/' + parts.join('/');
+  return `/${parts.join('/')}`;
 }
 
 export class NextcloudConnection {
@@ -90,8 +90,11 @@ export class NextcloudConnection {
       return res;
     }
     if (res.status >= 400 || (res.status >= 300 && res.status < 400 && res.status !== 304)) {
-      const body = await readCapped(res, ERROR_BODY_BYTES, what).then((b) => b.toString('utf8')).catch(() => '');
-      if (res.status < 400) throw new NextcloudError('rejected', `Nextcloud redirected the request for ${what} (HTTP ${res.status}); check the Nextcloud URL.`, res.status);
+      const body = await readCapped(res, ERROR_BODY_BYTES, what)
+        .then((b) => b.toString('utf8'))
+        .catch(() => '');
+      if (res.status < 400)
+        throw new NextcloudError('rejected', `Nextcloud redirected the request for ${what} (HTTP ${res.status}); check the Nextcloud URL.`, res.status);
       throw errorForStatus(res.status, what, { body, retryAfter: res.headers.get('retry-after'), createOnly: headers.get('if-none-match') === '*' });
     }
     return cappedResponse(res, init.maxBytes ?? MAX_ANSWER_BYTES, `Nextcloud's answer for ${what}`);
@@ -125,7 +128,12 @@ export class NextcloudConnection {
   }
 
   /** An app's plain JSON REST call under /index.php (Notes, Deck, Tables v1). */
-  async json<T>(method: string, path: string, body?: unknown, opts: { what?: string; headers?: Record<string, string> } = {}): Promise<{ data: T; etag?: string }> {
+  async json<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: { what?: string; headers?: Record<string, string> } = {},
+  ): Promise<{ data: T; etag?: string }> {
     const res = await this.fetch(`${this.base}/index.php${path}`, {
       method,
       what: opts.what,

@@ -21,7 +21,9 @@ export function xmlEscape(s: string): string {
 
 /** The responses of a 207 multistatus, with only the properties found (200 propstat). */
 export function parseMultistatus(xml: string): DavEntry[] {
-  const doc = parser.parse(xml) as { multistatus?: { response?: Array<{ href: string; propstat?: Array<{ prop?: Record<string, unknown>; status?: string }> }> } };
+  const doc = parser.parse(xml) as {
+    multistatus?: { response?: Array<{ href: string; propstat?: Array<{ prop?: Record<string, unknown>; status?: string }> }> };
+  };
   return (doc.multistatus?.response ?? []).map((r) => {
     const props: Record<string, unknown> = {};
     for (const ps of r.propstat ?? []) if (!ps.status || / 200 /.test(ps.status)) Object.assign(props, ps.prop ?? {});

@@ -60,7 +60,11 @@ export function errorForStatus(status: number, what: string, opts: { body?: stri
   const because = said ? ` (Nextcloud said: ${said})` : '';
   switch (status) {
     case 401:
-      return new NextcloudError('unauthorized', 'Nextcloud did not accept your credentials (the app password may have been revoked). Reconnect your Nextcloud account, then try again.', status);
+      return new NextcloudError(
+        'unauthorized',
+        'Nextcloud did not accept your credentials (the app password may have been revoked). Reconnect your Nextcloud account, then try again.',
+        status,
+      );
     case 403:
       return new NextcloudError('forbidden', `Nextcloud refused access to ${what}: you do not have permission${because}.`, status);
     case 404:
@@ -68,7 +72,11 @@ export function errorForStatus(status: number, what: string, opts: { body?: stri
     case 405:
       return new NextcloudError('conflict', `Nextcloud does not allow this on ${what}; it may already exist${because}.`, status);
     case 409:
-      return new NextcloudError('conflict', `Nextcloud reported a conflict for ${what}: the parent folder may be missing or the target is in use${because}.`, status);
+      return new NextcloudError(
+        'conflict',
+        `Nextcloud reported a conflict for ${what}: the parent folder may be missing or the target is in use${because}.`,
+        status,
+      );
     case 412:
       return opts.createOnly
         ? new NextcloudError('exists', `${what} already exists; read it and update it with its ETag instead.`, status)

@@ -36,5 +36,5 @@ export async function readFileBody(conn: NextcloudConnection, path: string, maxB
 
 /** The resource URI of a file. */
 export function fileUri(path: string): string {
-  return 'nextcloud://files' + normalisePath(path).split('/').map(encodeURIComponent).join('/');
+  return `nextcloud://files${normalisePath(path).split('/').map(encodeURIComponent).join('/')}`;
 }

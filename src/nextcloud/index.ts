@@ -21,7 +21,19 @@ export { closeNextcloudPools } from './pool.js';
 export { probeCapabilities, availableTools, forgetCapabilities, APP_CAPABILITY } from './capabilities.js';
 export { registerNextcloud, FILES_RESOURCE_TEMPLATE, type CallerResolver } from './register.js';
 
-const ALL_SPECS: AnyToolSpec[] = [...filesTools, ...filesDavTools, ...notesTools, ...calendarTools, ...tasksTools, ...contactsTools, ...deckTools, ...sharingTools, ...talkTools, ...searchTools, ...tablesTools];
+const ALL_SPECS: AnyToolSpec[] = [
+  ...filesTools,
+  ...filesDavTools,
+  ...notesTools,
+  ...calendarTools,
+  ...tasksTools,
+  ...contactsTools,
+  ...deckTools,
+  ...sharingTools,
+  ...talkTools,
+  ...searchTools,
+  ...tablesTools,
+];
 
 /** The tool definitions of the chosen families (all by default), bound to the options. */
 export function nextcloudTools(options: NextcloudToolOptions = {}): NextcloudTool[] {

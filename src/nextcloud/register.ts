@@ -1,7 +1,7 @@
 // Putting the toolset on an SDK McpServer: every tool (handlers get the caller from the wiring)
 // and the nextcloud://files/{+path} resource template (list: the top folder; read: one file,
 // capped at maxReadBytes).
-import { McpServer, ResourceNotFoundError, ResourceTemplate, type ServerContext } from '@modelcontextprotocol/server';
+import { type McpServer, ResourceNotFoundError, ResourceTemplate, type ServerContext } from '@modelcontextprotocol/server';
 import { NextcloudConnection } from './connection.js';
 import { NextcloudError, toolError } from './errors.js';
 import { fileUri, readFileBody } from './file-read.js';
@@ -41,14 +41,19 @@ function registerFilesResource(server: McpServer, caller: CallerResolver, option
       const stats = await withWebdav(conn, (dav) => dav.getDirectoryContents('/'));
       const files = stats.map(toEntry).filter((e) => e.type === 'file');
       return {
-        resources: files.slice(0, MAX_LISTED_RESOURCES).map((e) => ({ uri: fileUri(e.path), name: e.name, ...(e.mimeType ? { mimeType: e.mimeType } : {}), size: e.size })),
+        resources: files
+          .slice(0, MAX_LISTED_RESOURCES)
+          .map((e) => ({ uri: fileUri(e.path), name: e.name, ...(e.mimeType ? { mimeType: e.mimeType } : {}), size: e.size })),
       };
     },
   });
   server.registerResource(
     'nextcloud-files',
     template,
-    { title: 'Nextcloud files', description: `Files in the user's Nextcloud (up to ${maxBytes} bytes each); the path is the file's path, e.g. nextcloud://files/Documents/notes.md.` },
+    {
+      title: 'Nextcloud files',
+      description: `Files in the user's Nextcloud (up to ${maxBytes} bytes each); the path is the file's path, e.g. nextcloud://files/Documents/notes.md.`,
+    },
     async (uri, _vars, ctx) => {
       const path = decodeURIComponent(uri.pathname);
       const conn = new NextcloudConnection(await caller(ctx), ctx.mcpReq.signal, options.timeoutMs);

@@ -14,7 +14,9 @@ export function toolTableMarkdown(): string {
   const lines = ['| tool | family | title | hints | what it does |', '|---|---|---|---|---|'];
   for (const t of tools) {
     const a = t.annotations;
-    const hints = [a.readOnlyHint ? 'read-only' : 'writes', a.destructiveHint ? 'destructive' : '', a.idempotentHint ? 'idempotent' : ''].filter(Boolean).join(', ');
+    const hints = [a.readOnlyHint ? 'read-only' : 'writes', a.destructiveHint ? 'destructive' : '', a.idempotentHint ? 'idempotent' : '']
+      .filter(Boolean)
+      .join(', ');
     lines.push(`| \`${t.name}\` | ${t.app} | ${cell(t.title)} | ${hints} | ${cell(t.description)} |`);
   }
   const apps = ['| family | tools | needs (capability key) |', '|---|---|---|'];

@@ -21,7 +21,11 @@ function parse(data: string): ICAL.Component {
   }
 }
 
-const values = (c: ICAL.Component, name: string) => c.getAllProperties(name).map((p) => String(p.getFirstValue() ?? '')).filter(Boolean);
+const values = (c: ICAL.Component, name: string) =>
+  c
+    .getAllProperties(name)
+    .map((p) => String(p.getFirstValue() ?? ''))
+    .filter(Boolean);
 const one = (c: ICAL.Component, name: string) => values(c, name)[0];
 
 export function describeContact(data: string) {
@@ -36,7 +40,10 @@ export function describeContact(data: string) {
     title: one(c, 'title'),
     note: one(c, 'note'),
     birthday: one(c, 'bday'),
-    addresses: c.getAllProperties('adr').map((p) => p.getValues().flat().map(String).filter(Boolean).join(', ')).filter(Boolean),
+    addresses: c
+      .getAllProperties('adr')
+      .map((p) => p.getValues().flat().map(String).filter(Boolean).join(', '))
+      .filter(Boolean),
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as typeof out;
 }
@@ -68,7 +75,7 @@ function apply(c: ICAL.Component, f: ContactFields): void {
   setText('title', f.title);
   setText('note', f.note);
   setText('bday', f.birthday);
-  c.updatePropertyWithValue('rev', ICAL.Time.now().toString().replace(/[-:]/g, '').replace(/\.\d+/, '') + 'Z');
+  c.updatePropertyWithValue('rev', `${ICAL.Time.now().toString().replace(/[-:]/g, '').replace(/\.\d+/, '')}Z`);
 }
 
 export function buildContact(uid: string, fields: ContactFields): string {

@@ -29,7 +29,7 @@ export async function clientView(provider: Provider, params: Record<string, unkn
   return {
     name: (client?.clientName as string | undefined) ?? clientId,
     clientId,
-    redirectHost: redirect ? (redirect.host || redirect.protocol) : 'unknown',
+    redirectHost: redirect ? redirect.host || redirect.protocol : 'unknown',
     documentHost: host,
     loopbackWarning: !!host && isLoopbackRedirect(params.redirect_uri),
   };

@@ -5,7 +5,10 @@ import type { IncomingMessage } from 'node:http';
 import { FORM_BODY_LIMIT } from '../config/limits.js';
 
 export class FormError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { IdentitySources } from '../identity/sources.js';
 import { isInteractive, type InteractiveSource, type SignInRoute, type StepContext } from '../identity/sign-in.js';
 import { IdentityError, type Principal } from '../identity/types.js';
-import { Csrf } from './csrf.js';
+import type { Csrf } from './csrf.js';
 import type { LoginLimits } from './login-limits.js';
 import type { Audit } from '../audit/trail.js';
 import { FormError, readForm } from './forms.js';
@@ -98,7 +98,10 @@ export function createInteractionHandler(deps: InteractionDeps) {
     const targets = formTarget(details.params.redirect_uri);
     if (details.prompt.name === 'login') {
       targets.push(...loginFormTargets);
-      send(res, status ?? (error ? 401 : 200), loginPage({
+      send(
+        res,
+        status ?? (error ? 401 : 200),
+        loginPage({
           action: `${base}/login`,
           csrf: token,
           client,
@@ -107,7 +110,9 @@ export function createInteractionHandler(deps: InteractionDeps) {
           accepts: identity.passwordLabels,
           buttons: interactive.flatMap((s) => s.loginButtons?.(base, token) ?? []),
           passwordForm: identity.hasPasswordSources,
-        }), targets);
+        }),
+        targets,
+      );
       return;
     }
     if (details.prompt.name === 'consent') {
@@ -212,7 +217,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
     await show(req, res, details);
   }
 
-  async function confirm(req: IncomingMessage, res: ServerResponse, details: Details) {
+  async function confirm(_req: IncomingMessage, res: ServerResponse, details: Details) {
     if (details.prompt.name !== 'consent' || !details.session?.accountId) {
       send(res, 400, errorPage('Nothing to confirm', 'Sign in first, then allow access.'));
       return;
@@ -240,7 +245,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
     await finish(res, details, { consent: { grantId } }, true);
   }
 
-  async function abort(req: IncomingMessage, res: ServerResponse, details: Details) {
+  async function abort(_req: IncomingMessage, res: ServerResponse, details: Details) {
     event('consent_denied', false, { subject: details.session?.accountId, client: details.params.client_id });
     await finish(res, details, { error: 'access_denied', error_description: 'The user denied the request.' }, false);
   }

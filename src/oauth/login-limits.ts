@@ -2,7 +2,7 @@
 // client address (rate-limiter-flexible); past the limit the form answers 429 until the window
 // passes. A successful sign-in clears the username's count.
 import type { IncomingMessage } from 'node:http';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
 import { clientAddress } from '../net/client-address.js';
 
 export interface LoginLimitOptions {
@@ -37,10 +37,7 @@ export class LoginLimits {
   }
 
   async failed(username: string, address: string): Promise<void> {
-    await Promise.all([
-      this.users.consume(username.toLowerCase()).catch(() => undefined),
-      this.addresses.consume(address).catch(() => undefined),
-    ]);
+    await Promise.all([this.users.consume(username.toLowerCase()).catch(() => undefined), this.addresses.consume(address).catch(() => undefined)]);
   }
 
   async succeeded(username: string): Promise<void> {

@@ -14,7 +14,6 @@ const SCOPE_TEXT: Record<string, string> = {
   offline_access: 'Stay connected when you are away (refresh tokens)',
 };
 
-
 /** The client box of the consent page. */
 function clientBox(c: ClientView): string {
   if (!c.documentHost) {
@@ -53,7 +52,10 @@ export function loginPage(v: {
 ${v.accepts && v.accepts.length > 1 ? `<p class="muted">Sign in with: ${v.accepts.map(esc).join(' · ')}</p>` : ''}
 ${v.error ? `<p class="error" role="alert">${esc(v.error)}</p>` : ''}
 ${buttons}
-${v.passwordForm === false ? '' : `${buttons ? '<p class="muted">or with a password:</p>' : ''}
+${
+  v.passwordForm === false
+    ? ''
+    : `${buttons ? '<p class="muted">or with a password:</p>' : ''}
 <form method="post" action="${esc(v.action)}" autocomplete="on">
 <input type="hidden" name="csrf" value="${esc(v.csrf)}">
 <label for="username">Username</label>
@@ -61,20 +63,13 @@ ${v.passwordForm === false ? '' : `${buttons ? '<p class="muted">or with a passw
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <div class="actions"><button type="submit">Sign in</button></div>
-</form>`}
+</form>`
+}
 <footer>Signing in to ${esc(clientTitle(v.client))} · redirects to <code>${esc(v.client.redirectHost)}</code></footer>`,
   );
 }
 
-export function consentPage(v: {
-  action: string;
-  abortAction: string;
-  csrf: string;
-  client: ClientView;
-  user: string;
-  scopes: string[];
-  resource?: string;
-}) {
+export function consentPage(v: { action: string; abortAction: string; csrf: string; client: ClientView; user: string; scopes: string[]; resource?: string }) {
   const items = v.scopes.map((s) => `<li>${esc(SCOPE_TEXT[s] ?? s)} <code>${esc(s)}</code></li>`).join('\n');
   return page(
     'Allow access',

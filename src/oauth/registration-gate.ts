@@ -18,7 +18,10 @@ export class RegistrationGate {
   private readonly limiter: RateLimiterMemory;
   private readonly tokenHash?: string;
 
-  constructor(policy: RegistrationPolicy, private readonly trustProxy: boolean) {
+  constructor(
+    policy: RegistrationPolicy,
+    private readonly trustProxy: boolean,
+  ) {
     this.limiter = new RateLimiterMemory({ keyPrefix: 'register', points: policy.rateLimit.perAddress, duration: policy.rateLimit.windowSeconds });
     this.tokenHash = policy.initialAccessToken;
   }

@@ -34,9 +34,7 @@ export const FIELD_LIMITS: Record<string, z.ZodType> = {
   scope: text(500),
   software_id: text(200),
   jwks_uri: uri,
-  jwks: z
-    .object({ keys: list(z.record(z.string(), z.unknown()), 5) })
-    .refine((jwks) => JSON.stringify(jwks).length <= 8192, 'at most 8192 characters as JSON'),
+  jwks: z.object({ keys: list(z.record(z.string(), z.unknown()), 5) }).refine((jwks) => JSON.stringify(jwks).length <= 8192, 'at most 8192 characters as JSON'),
 };
 const OTHER_FIELD = z.union([text(200), list(text(200), 10), z.number(), z.boolean(), z.null()], {
   error: 'expected a string of at most 200 characters, a list of at most 10 such strings, a number or a boolean',

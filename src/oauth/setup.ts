@@ -59,9 +59,7 @@ export async function ownAuthorizationServer(deps: {
   documentCa?: string[];
 }): Promise<OwnAuthorizationServer> {
   const { config, issuer, mcpUrl, store, secret, audit, log } = deps;
-  const initialPassword = config.identity.local.enabled
-    ? await new LocalUsers(store).ensureInitialUser(config.identity.local.initialUser)
-    : undefined;
+  const initialPassword = config.identity.local.enabled ? await new LocalUsers(store).ensureInitialUser(config.identity.local.initialUser) : undefined;
   const keepKeysFor = config.auth.accessTokenTtl + 300;
   const keys = await loadSigningKeys(store, keepKeysFor);
   const identity = identityFromConfig(config.identity, { issuer, store, sealer: deps.sealer });
@@ -78,11 +76,17 @@ export async function ownAuthorizationServer(deps: {
   const verifier = new JwtVerifier({ issuer, audience: mcpUrl, jwks: keys.publicJwks, store });
   // `postern keys rotate` on a running server: the guard trusts the new key first, then the
   // authorization server is rebuilt to sign with it (and publish both at /jwks).
-  const stop = followSigningKeys(store, keepKeysFor, keys, (rotated) => {
-    verifier.useKeys(rotated.publicJwks);
-    provider.useKeys(rotated);
-    log.info({ kid: rotated.active.jwk.kid }, 'signing key rotated');
-  }, (err) => log.error({ err }, 'loading the rotated signing keys failed'));
+  const stop = followSigningKeys(
+    store,
+    keepKeysFor,
+    keys,
+    (rotated) => {
+      verifier.useKeys(rotated.publicJwks);
+      provider.useKeys(rotated);
+      log.info({ kid: rotated.active.jwk.kid }, 'signing key rotated');
+    },
+    (err) => log.error({ err }, 'loading the rotated signing keys failed'),
+  );
   const guard = new Guard({
     verifiers: [verifier, new StaticTokenVerifier(store, config.identity.staticTokens)],
     resourceMetadataUrl: `${issuer}/.well-known/oauth-protected-resource/mcp`,
@@ -117,7 +121,12 @@ function auditProviderEvents(provider: LiveProvider, audit: Audit, log: Logger):
   provider.on('registration_create.success', (ctx) => event('register', true, ctx));
   provider.on('grant.success', (ctx) => event(ctx.oidc.params?.grant_type === 'refresh_token' ? 'refresh' : 'token', true, ctx));
   provider.on('grant.error', (ctx, err) =>
-    event(/already (consumed|used)/.test(String((err as Error & { error_detail?: string }).error_detail ?? err.message)) ? 'reuse_detected' : 'token', false, ctx, (err as Error).message),
+    event(
+      /already (consumed|used)/.test(String((err as Error & { error_detail?: string }).error_detail ?? err.message)) ? 'reuse_detected' : 'token',
+      false,
+      ctx,
+      (err as Error).message,
+    ),
   );
 }
 

@@ -59,7 +59,8 @@ export async function startMetricsListener(listen: string, metrics: Metrics, log
     server.once('error', (err) => reject(new Error(`metrics.listen: cannot listen on ${listen}: ${err.message}`)));
     server.listen(port, host, () => resolve());
   });
-  if (!isLoopbackHost(host)) log.warn({ listen }, 'metrics.listen is not a loopback address: /metrics there has no token; keep the port away from the public network');
+  if (!isLoopbackHost(host))
+    log.warn({ listen }, 'metrics.listen is not a loopback address: /metrics there has no token; keep the port away from the public network');
   return {
     port: (server.address() as AddressInfo).port,
     close: () =>

@@ -74,9 +74,7 @@ export class MemoryStore implements Store {
   }
 
   async oidcGrantsOf(accountId: string) {
-    return [...this.table('Grant')]
-      .filter(([, e]) => this.live(e) && e.payload.accountId === accountId)
-      .map(([id, e]) => ({ id, record: this.copy(e) }));
+    return [...this.table('Grant')].filter(([, e]) => this.live(e) && e.payload.accountId === accountId).map(([id, e]) => ({ id, record: this.copy(e) }));
   }
 
   async oidcFlagged(model: string, flag: string, limit: number) {
@@ -166,7 +164,7 @@ export class MemoryStore implements Store {
   async sweepExpired() {
     let n = 0;
     for (const t of this.oidc.values()) {
-      for (const [id, entry] of t) if (!this.live(entry)) (t.delete(id), n++);
+      for (const [id, entry] of t) if (!this.live(entry)) t.delete(id), n++;
     }
     return n;
   }

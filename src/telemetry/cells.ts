@@ -3,7 +3,16 @@
 // which five times per tool call would be most of what metrics cost. Here each label set is a
 // plain cell, bound once by its owner and kept: recording is a few additions. prom-client still
 // names, registers and prints them; only `get()`, which it calls at scrape time, reads the cells.
-import { Counter, Histogram, type CounterConfiguration, type HistogramConfiguration, type LabelValues, type MetricObjectWithValues, type MetricValue, type MetricValueWithName } from 'prom-client';
+import {
+  Counter,
+  Histogram,
+  type CounterConfiguration,
+  type HistogramConfiguration,
+  type LabelValues,
+  type MetricObjectWithValues,
+  type MetricValue,
+  type MetricValueWithName,
+} from 'prom-client';
 
 type Labels = Record<string, string>;
 

@@ -46,7 +46,7 @@ export class Metrics {
   });
   readonly httpDuration = new CellHistogram({
     name: 'postern_http_request_duration_seconds',
-    help: 'Time from a request\'s arrival to the end of its response, by route',
+    help: "Time from a request's arrival to the end of its response, by route",
     labelNames: ['route'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
@@ -125,7 +125,7 @@ export class Metrics {
         this.set(metrics.sources?.sessions() ?? 0);
       },
     });
-    new Gauge({ name: 'postern_build_info', help: 'Postern\'s version', labelNames: ['version'] as const, registers: [this.registry] }).labels(version).set(1);
+    new Gauge({ name: 'postern_build_info', help: "Postern's version", labelNames: ['version'] as const, registers: [this.registry] }).labels(version).set(1);
     collectDefaultMetrics({ register: this.registry });
   }
 

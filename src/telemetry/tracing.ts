@@ -1,7 +1,7 @@
 // Optional OpenTelemetry traces: the SDK (@opentelemetry/sdk-node, OTLP over HTTP) is loaded and
 // started only when `tracing.enabled` is set. Off, `tracer` stays undefined and every hook in the
 // request path is a single check of it; nothing of the SDK is loaded.
-import { context, propagation, trace, SpanKind, SpanStatusCode, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { context, propagation, trace, type SpanKind, SpanStatusCode, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { TracingConfig } from './schema.js';
 
@@ -21,7 +21,8 @@ export async function startTracing(config: TracingConfig, log: Logger, exporter?
   if (running) throw new Error('tracing is already running in this process');
   const { NodeSDK, tracing } = await import('@opentelemetry/sdk-node');
   const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
-  const spanExporter = (exporter as InstanceType<typeof OTLPTraceExporter> | undefined) ?? new OTLPTraceExporter({ url: config.endpoint, headers: config.headers });
+  const spanExporter =
+    (exporter as InstanceType<typeof OTLPTraceExporter> | undefined) ?? new OTLPTraceExporter({ url: config.endpoint, headers: config.headers });
   const sdk = new NodeSDK({
     serviceName: config.serviceName,
     spanProcessors: [new tracing.BatchSpanProcessor(spanExporter)],

@@ -27,7 +27,15 @@ export function usePostern(opts: { withBackends?: boolean; config?: Record<strin
 }
 
 /** Every cookie name Postern (postern_account) and oidc-provider (_session, _interaction, _interaction_resume, and their .sig) use. */
-export const COOKIE_NAMES = ['postern_account', '_session', '_session.sig', '_interaction', '_interaction.sig', '_interaction_resume', '_interaction_resume.sig'];
+export const COOKIE_NAMES = [
+  'postern_account',
+  '_session',
+  '_session.sig',
+  '_interaction',
+  '_interaction.sig',
+  '_interaction_resume',
+  '_interaction_resume.sig',
+];
 
 const TOKEN_FIELDS = ['access_token', 'refresh_token', 'id_token', 'code', 'client_id'];
 

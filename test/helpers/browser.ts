@@ -76,11 +76,15 @@ export class TestBrowser {
   async submit(page: Page, actionSuffix: string, fields: Record<string, string> = {}, stopAt?: string): Promise<Page> {
     const form = findForm(page.html, actionSuffix);
     const body = new URLSearchParams({ ...form.fields, ...fields });
-    return this.go(new URL(form.action, page.url).toString(), {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: body.toString(),
-    }, stopAt);
+    return this.go(
+      new URL(form.action, page.url).toString(),
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: body.toString(),
+      },
+      stopAt,
+    );
   }
 }
 

@@ -16,7 +16,8 @@ function aptInstall(pkg: string): { ok: boolean; output: string } {
 /** undefined when `program` is there (now); otherwise the reason to skip, for the test's output. */
 export function debianTool(program: string, pkg: string): string | undefined {
   if (onPath(program)) return undefined;
-  if (process.getuid?.() !== 0 || !onPath('apt-get')) return `${program} is missing and cannot be installed here (needs root and apt-get): apt-get install ${pkg}`;
+  if (process.getuid?.() !== 0 || !onPath('apt-get'))
+    return `${program} is missing and cannot be installed here (needs root and apt-get): apt-get install ${pkg}`;
   let attempt = aptInstall(pkg);
   if (!attempt.ok) {
     spawnSync('apt-get', ['update', '-q'], { timeout: 600_000 });

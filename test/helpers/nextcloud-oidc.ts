@@ -79,7 +79,7 @@ export async function tokensFromNextcloud(
   opts: { scope?: string; resource?: string } = {},
 ): Promise<{ access_token: string; refresh_token?: string; id_token?: string; expires_in?: number }> {
   const { verifier, challenge } = pkce();
-  const state = 'st-' + Math.random().toString(36).slice(2);
+  const state = `st-${Math.random().toString(36).slice(2)}`;
   const params = new URLSearchParams({
     response_type: 'code',
     client_id: client.client_id,
@@ -116,7 +116,9 @@ export function expireAtNextcloud(accessToken: string): void {
   const db = new Database(path.join(nextcloud.root, 'data', 'owncloud.db'));
   try {
     db.pragma('busy_timeout = 5000');
-    const changed = db.prepare('UPDATE oc_oidc_access_tokens SET refreshed = refreshed - 7200, created = created - 7200 WHERE access_token = ?').run(accessToken).changes;
+    const changed = db
+      .prepare('UPDATE oc_oidc_access_tokens SET refreshed = refreshed - 7200, created = created - 7200 WHERE access_token = ?')
+      .run(accessToken).changes;
     assert.equal(changed, 1, 'the token is in the database');
   } finally {
     db.close();

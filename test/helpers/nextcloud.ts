@@ -91,7 +91,12 @@ export function nextcloudBrowser(): TestBrowser {
 function requestToken(html: string): string {
   const token = /data-requesttoken="([^"]+)"/.exec(html)?.[1];
   if (!token) throw new Error(`no data-requesttoken on the page:\n${html.slice(0, 1000)}`);
-  return token.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#0?39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+  return token
+    .replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#0?39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>');
 }
 
 /** Sign-in attempts: Nextcloud on SQLite now and then answers 500 ("database is locked") under concurrent load. */

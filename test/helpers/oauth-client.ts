@@ -17,7 +17,10 @@ export class MemoryOAuthProvider implements OAuthClientProvider {
   discovery?: Discovery;
   authorizationUrl?: URL;
 
-  constructor(readonly redirect = CALLBACK, readonly name = 'Postern test client') {}
+  constructor(
+    readonly redirect = CALLBACK,
+    readonly name = 'Postern test client',
+  ) {}
 
   get redirectUrl() {
     return this.redirect;
@@ -74,10 +77,7 @@ export class MemoryOAuthProvider implements OAuthClientProvider {
 export type Era = 'legacy' | 'modern';
 
 export function newClient(era: Era = 'legacy'): Client {
-  return new Client(
-    { name: 'postern-test', version: '1.0.0' },
-    era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {},
-  );
+  return new Client({ name: 'postern-test', version: '1.0.0' }, era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {});
 }
 
 /** Runs the browser part of a sign-in: from the authorization URL to the client's callback URL. */
@@ -100,8 +100,7 @@ export async function connectWithOAuth(
     if (!(err instanceof UnauthorizedError) || !provider.authorizationUrl) throw err;
   }
   await client.close().catch(() => {});
-  const authorize: Authorizer =
-    typeof user === 'function' ? user : async (url, prefix) => (await authorizeInBrowser(url, prefix, user)).callback;
+  const authorize: Authorizer = typeof user === 'function' ? user : async (url, prefix) => (await authorizeInBrowser(url, prefix, user)).callback;
   const callback = await authorize(provider.authorizationUrl.toString(), provider.redirect);
   await transport.finishAuth(callback.searchParams);
   transport = new StreamableHTTPClientTransport(url, { authProvider: provider });

@@ -24,7 +24,7 @@ export function parseExposition(text: string): Sample[] {
 }
 
 /** The value of the sample with exactly these labels (besides `le` for buckets), or undefined. */
-export function valueOf(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
+export function sampleValue(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
   const wanted = Object.entries(labels);
   return samples.find((s) => s.name === name && Object.keys(s.labels).length === wanted.length && wanted.every(([k, v]) => s.labels[k] === v))?.value;
 }

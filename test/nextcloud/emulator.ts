@@ -25,8 +25,7 @@ export function ocs(res: ServerResponse, http: number, meta: { status: string; s
   res.end(JSON.stringify(body));
 }
 
-const notLoggedIn = (res: ServerResponse) =>
-  ocs(res, 401, { status: 'failure', statuscode: 997, message: 'Current user is not logged in' }, []);
+const notLoggedIn = (res: ServerResponse) => ocs(res, 401, { status: 'failure', statuscode: 997, message: 'Current user is not logged in' }, []);
 
 interface Flow {
   pollToken: string;
@@ -54,7 +53,7 @@ export class NextcloudEmulator {
     const decoded = Buffer.from(m[1], 'base64').toString('utf8');
     const i = decoded.indexOf(':');
     const user = this.users.get(decoded.slice(0, i));
-    return user && user.appPasswords.includes(decoded.slice(i + 1)) ? user : undefined;
+    return user?.appPasswords.includes(decoded.slice(i + 1)) ? user : undefined;
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -95,7 +94,7 @@ export class NextcloudEmulator {
       req.on('end', () => {
         const token = new URLSearchParams(raw).get('token');
         const entry = [...this.flows].find(([, f]) => f.pollToken === token);
-        if (!entry || !entry[1].grantedTo) {
+        if (!entry?.[1].grantedTo) {
           res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' });
           res.end('[]');
           return;
@@ -108,36 +107,41 @@ export class NextcloudEmulator {
     }
     if (url.pathname === '/ocs/v2.php/cloud/user' && req.method === 'GET') {
       if (!ocsHeader || !user) return notLoggedIn(res);
-      return ocs(res, 200, { status: 'ok', statuscode: 200, message: 'OK' }, {
-        enabled: user.enabled ?? true,
-        storageLocation: `/var/www/html/data/${user.id}`,
-        id: user.id,
-        lastLogin: Date.now(),
-        backend: 'Database',
-        subadmin: [],
-        quota: { free: 1e9, used: 0, total: 1e9, relative: 0, quota: -3 },
-        manager: '',
-        email: user.email,
-        additional_mail: [],
-        displayname: user.displayname,
-        'display-name': user.displayname,
-        phone: '',
-        address: '',
-        website: '',
-        twitter: '',
-        fediverse: '',
-        organisation: '',
-        role: '',
-        headline: '',
-        biography: '',
-        profile_enabled: '1',
-        pronouns: '',
-        groups: user.groups,
-        language: 'en',
-        locale: '',
-        notify_email: null,
-        backendCapabilities: { setDisplayName: true, setPassword: true },
-      });
+      return ocs(
+        res,
+        200,
+        { status: 'ok', statuscode: 200, message: 'OK' },
+        {
+          enabled: user.enabled ?? true,
+          storageLocation: `/var/www/html/data/${user.id}`,
+          id: user.id,
+          lastLogin: Date.now(),
+          backend: 'Database',
+          subadmin: [],
+          quota: { free: 1e9, used: 0, total: 1e9, relative: 0, quota: -3 },
+          manager: '',
+          email: user.email,
+          additional_mail: [],
+          displayname: user.displayname,
+          'display-name': user.displayname,
+          phone: '',
+          address: '',
+          website: '',
+          twitter: '',
+          fediverse: '',
+          organisation: '',
+          role: '',
+          headline: '',
+          biography: '',
+          profile_enabled: '1',
+          pronouns: '',
+          groups: user.groups,
+          language: 'en',
+          locale: '',
+          notify_email: null,
+          backendCapabilities: { setDisplayName: true, setPassword: true },
+        },
+      );
     }
     res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' });
     res.end('<!DOCTYPE html><html><body>Page not found</body></html>');

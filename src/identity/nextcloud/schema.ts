@@ -3,9 +3,7 @@ import { z } from 'zod';
 
 export const nextcloudSchema = z
   .object({
-    url: z
-      .url({ protocol: /^https?$/, error: 'give the Nextcloud base URL, e.g. "https://cloud.example.com"' })
-      .transform((u) => u.replace(/\/+$/, '')),
+    url: z.url({ protocol: /^https?$/, error: 'give the Nextcloud base URL, e.g. "https://cloud.example.com"' }).transform((u) => u.replace(/\/+$/, '')),
     /** Check name + app password against the OCS user endpoint on the login form. */
     passwordLogin: z.boolean().default(true),
     /** Offer "Sign in with Nextcloud" (Login Flow v2): no password typed into Postern. */

@@ -42,16 +42,10 @@ export class OidcUpstream implements IdentitySource {
 
   private async configuration(): Promise<oidc.Configuration> {
     this.discovered ??= oidc
-      .discovery(
-        new URL(this.config.issuer),
-        this.config.clientId,
-        this.config.clientSecret,
-        undefined,
-        {
-          timeout: Math.ceil(this.config.timeoutMs / 1000),
-          ...(this.config.issuer.startsWith('http:') ? { execute: [oidc.allowInsecureRequests] } : {}),
-        },
-      )
+      .discovery(new URL(this.config.issuer), this.config.clientId, this.config.clientSecret, undefined, {
+        timeout: Math.ceil(this.config.timeoutMs / 1000),
+        ...(this.config.issuer.startsWith('http:') ? { execute: [oidc.allowInsecureRequests] } : {}),
+      })
       .catch((err) => {
         this.discovered = undefined;
         throw new IdentityError(`${this.config.label} (${this.config.issuer}) discovery failed: ${(err as Error).message}`);

@@ -10,12 +10,10 @@ import type { InteractiveSource, StepContext } from '../sign-in.js';
 import type { Principal } from '../types.js';
 import type { TrustedHeaderConfig } from './schema.js';
 
-type HeaderLogin =
-  | { kind: 'none' }
-  | { kind: 'untrusted'; peer: string }
-  | { kind: 'ok'; principal: Principal };
+type HeaderLogin = { kind: 'none' } | { kind: 'untrusted'; peer: string } | { kind: 'ok'; principal: Principal };
 
 const PREFIX = 'header:';
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what a user name must not hold
 const USER = /^[^\s\x00-\x1f]{1,200}$/;
 
 export class TrustedHeaderSource implements InteractiveSource {

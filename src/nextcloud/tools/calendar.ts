@@ -56,7 +56,8 @@ export const calendarTools: AnyToolSpec[] = [
   defineTool({
     name: 'calendar_list_calendars',
     title: 'List calendars',
-    description: 'List the user\'s calendars and task lists (id, name, color, and whether they hold events, tasks or both). Use the id with the other calendar_ and tasks_ tools.',
+    description:
+      "List the user's calendars and task lists (id, name, color, and whether they hold events, tasks or both). Use the id with the other calendar_ and tasks_ tools.",
     app: 'calendar',
     input: z.object({}),
     output: z.object({ calendars: z.array(z.object({ id: z.string(), name: z.string(), color: z.string().optional(), components: z.array(z.string()) })) }),
@@ -104,7 +105,8 @@ export const calendarTools: AnyToolSpec[] = [
   defineTool({
     name: 'calendar_create_event',
     title: 'Create an event',
-    description: 'Create an event. end defaults to one hour after start (the next day for all-day events). The calendar defaults to the first one that holds events.',
+    description:
+      'Create an event. end defaults to one hour after start (the next day for all-day events). The calendar defaults to the first one that holds events.',
     app: 'calendar',
     input: z.object({ calendar: z.string().max(200).optional(), ...eventFields, summary: z.string().min(1).max(1000), start: z.string() }),
     output: eventWithId,
@@ -146,7 +148,7 @@ export const calendarTools: AnyToolSpec[] = [
   defineTool({
     name: 'calendar_free_busy',
     title: 'Free/busy times',
-    description: 'The user\'s busy periods between from and to (at most 366 days), merged over all their event calendars. Useful to find a free slot.',
+    description: "The user's busy periods between from and to (at most 366 days), merged over all their event calendars. Useful to find a free slot.",
     app: 'calendar',
     input: z.object({ from: isoDateTime('Start of the range.'), to: isoDateTime('End of the range.') }),
     output: z.object({ from: z.string(), to: z.string(), busy: z.array(z.object({ start: z.string(), end: z.string(), type: z.string() })) }),

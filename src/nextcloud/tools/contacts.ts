@@ -36,7 +36,7 @@ export const contactsTools: AnyToolSpec[] = [
   defineTool({
     name: 'contacts_list_addressbooks',
     title: 'List address books',
-    description: 'List the user\'s address books (id and name).',
+    description: "List the user's address books (id and name).",
     app: 'contacts',
     input: z.object({}),
     output: z.object({ addressBooks: z.array(z.object({ id: z.string(), name: z.string() })) }),
@@ -46,9 +46,14 @@ export const contactsTools: AnyToolSpec[] = [
   defineTool({
     name: 'contacts_search',
     title: 'Search contacts',
-    description: 'Find contacts whose name, email, phone or organization contains the query (case-insensitive), in all address books or one. An empty query lists contacts.',
+    description:
+      'Find contacts whose name, email, phone or organization contains the query (case-insensitive), in all address books or one. An empty query lists contacts.',
     app: 'contacts',
-    input: z.object({ query: z.string().max(200).default(''), addressBook: z.string().max(200).optional(), limit: z.number().int().min(1).max(200).default(50) }),
+    input: z.object({
+      query: z.string().max(200).default(''),
+      addressBook: z.string().max(200).optional(),
+      limit: z.number().int().min(1).max(200).default(50),
+    }),
     output: z.object({ items: z.array(contact) }),
     annotations: READ_ONLY,
     async run({ query, addressBook, limit }, { conn }) {
@@ -87,7 +92,8 @@ export const contactsTools: AnyToolSpec[] = [
   defineTool({
     name: 'contacts_update',
     title: 'Update a contact',
-    description: 'Change a contact; only the fields given change, everything else (photo, addresses, groups, other properties) stays. Pass the etag you read so a concurrent edit is never overwritten.',
+    description:
+      'Change a contact; only the fields given change, everything else (photo, addresses, groups, other properties) stays. Pass the etag you read so a concurrent edit is never overwritten.',
     app: 'contacts',
     input: z.object({ contactId, etag: etagInput, ...fields }),
     output: contact,

@@ -47,7 +47,8 @@ const shapeCard = (c: DeckCard) => ({
 });
 
 const cardPath = (b: number, s: number, c: number) => `${API}/boards/${b}/stacks/${s}/cards/${c}`;
-const call = async <T>(conn: NextcloudConnection, method: string, path: string, body?: unknown, what?: string) => (await conn.json<T>(method, path, body, { what })).data;
+const call = async <T>(conn: NextcloudConnection, method: string, path: string, body?: unknown, what?: string) =>
+  (await conn.json<T>(method, path, body, { what })).data;
 
 export const deckTools: AnyToolSpec[] = [
   defineTool({
@@ -60,7 +61,11 @@ export const deckTools: AnyToolSpec[] = [
     annotations: READ_ONLY,
     async run({ includeArchived }, { conn }) {
       const boards = await call<Array<z.infer<typeof board> & { deletedAt?: number }>>(conn, 'GET', `${API}/boards`, undefined, 'the Deck boards');
-      return { boards: boards.filter((b) => !b.deletedAt && (includeArchived || !b.archived)).map((b) => ({ id: b.id, title: b.title, color: b.color, archived: b.archived })) };
+      return {
+        boards: boards
+          .filter((b) => !b.deletedAt && (includeArchived || !b.archived))
+          .map((b) => ({ id: b.id, title: b.title, color: b.color, archived: b.archived })),
+      };
     },
   }),
   defineTool({
@@ -69,12 +74,30 @@ export const deckTools: AnyToolSpec[] = [
     description: 'Read a board with its labels, members, stacks (columns) and the cards in each stack.',
     app: 'deck',
     input: z.object({ boardId: id('The board id.') }),
-    output: board.extend({ labels: z.array(z.object({ id: z.number(), title: z.string(), color: z.string() })), members: z.array(z.string()), stacks: z.array(stack) }),
+    output: board.extend({
+      labels: z.array(z.object({ id: z.number(), title: z.string(), color: z.string() })),
+      members: z.array(z.string()),
+      stacks: z.array(stack),
+    }),
     annotations: READ_ONLY,
     async run({ boardId }, { conn }) {
       const what = `Deck board ${boardId}`;
-      const b = await call<{ id: number; title: string; color: string; archived: boolean; labels: Array<{ id: number; title: string; color: string }>; users?: Array<{ uid: string }>; owner: { uid: string } }>(conn, 'GET', `${API}/boards/${boardId}`, undefined, what);
-      const stacks = await call<Array<{ id: number; title: string; order: number; cards?: DeckCard[] }>>(conn, 'GET', `${API}/boards/${boardId}/stacks`, undefined, what);
+      const b = await call<{
+        id: number;
+        title: string;
+        color: string;
+        archived: boolean;
+        labels: Array<{ id: number; title: string; color: string }>;
+        users?: Array<{ uid: string }>;
+        owner: { uid: string };
+      }>(conn, 'GET', `${API}/boards/${boardId}`, undefined, what);
+      const stacks = await call<Array<{ id: number; title: string; order: number; cards?: DeckCard[] }>>(
+        conn,
+        'GET',
+        `${API}/boards/${boardId}/stacks`,
+        undefined,
+        what,
+      );
       return {
         id: b.id,
         title: b.title,
@@ -91,11 +114,24 @@ export const deckTools: AnyToolSpec[] = [
     title: 'Create a Deck board',
     description: 'Create a Deck board owned by the user; add columns with deck_create_stack.',
     app: 'deck',
-    input: z.object({ title: z.string().min(1).max(100), color: z.string().regex(/^[0-9a-fA-F]{6}$/).default('0082c9').describe('Hex color without "#".') }),
+    input: z.object({
+      title: z.string().min(1).max(100),
+      color: z
+        .string()
+        .regex(/^[0-9a-fA-F]{6}$/)
+        .default('0082c9')
+        .describe('Hex color without "#".'),
+    }),
     output: board,
     annotations: CREATES,
     async run({ title, color }, { conn }) {
-      const b = await call<{ id: number; title: string; color: string; archived: boolean }>(conn, 'POST', `${API}/boards`, { title, color }, 'a new Deck board');
+      const b = await call<{ id: number; title: string; color: string; archived: boolean }>(
+        conn,
+        'POST',
+        `${API}/boards`,
+        { title, color },
+        'a new Deck board',
+      );
       return { id: b.id, title: b.title, color: b.color, archived: b.archived };
     },
   }),
@@ -108,7 +144,13 @@ export const deckTools: AnyToolSpec[] = [
     output: stack,
     annotations: CREATES,
     async run({ boardId, title, order }, { conn }) {
-      const s = await call<{ id: number; title: string; order: number }>(conn, 'POST', `${API}/boards/${boardId}/stacks`, { title, order }, `Deck board ${boardId}`);
+      const s = await call<{ id: number; title: string; order: number }>(
+        conn,
+        'POST',
+        `${API}/boards/${boardId}/stacks`,
+        { title, order },
+        `Deck board ${boardId}`,
+      );
       return { id: s.id, title: s.title, order: s.order, cards: [] };
     },
   }),
@@ -127,7 +169,13 @@ export const deckTools: AnyToolSpec[] = [
     output: card,
     annotations: CREATES,
     async run({ boardId, stackId, title, description, due }, { conn }) {
-      const c = await call<DeckCard>(conn, 'POST', `${API}/boards/${boardId}/stacks/${stackId}/cards`, { title, type: 'plain', order: 999, description, duedate: due }, `Deck stack ${stackId}`);
+      const c = await call<DeckCard>(
+        conn,
+        'POST',
+        `${API}/boards/${boardId}/stacks/${stackId}/cards`,
+        { title, type: 'plain', order: 999, description, duedate: due },
+        `Deck stack ${stackId}`,
+      );
       return shapeCard(c);
     },
   }),
@@ -150,7 +198,14 @@ export const deckTools: AnyToolSpec[] = [
       const path = cardPath(boardId, stackId, cardId);
       const cur = await call<DeckCard>(conn, 'GET', path, undefined, `Deck card ${cardId}`);
       const owner = typeof cur.owner === 'string' ? cur.owner : cur.owner.uid;
-      const body = { title: title ?? cur.title, type: cur.type, owner, order: cur.order, description: description ?? cur.description ?? '', duedate: due === undefined ? cur.duedate : due || null };
+      const body = {
+        title: title ?? cur.title,
+        type: cur.type,
+        owner,
+        order: cur.order,
+        description: description ?? cur.description ?? '',
+        duedate: due === undefined ? cur.duedate : due || null,
+      };
       return shapeCard(await call<DeckCard>(conn, 'PUT', path, body, `Deck card ${cardId}`));
     },
   }),
@@ -159,7 +214,13 @@ export const deckTools: AnyToolSpec[] = [
     title: 'Move a Deck card',
     description: 'Move a card to another stack of the same board (e.g. from "To do" to "Done"), at a position (0 = top).',
     app: 'deck',
-    input: z.object({ boardId: id('The board id.'), stackId: id('The stack the card is in now.'), cardId: id('The card id.'), toStackId: id('The target stack.'), order: z.number().int().min(0).default(0) }),
+    input: z.object({
+      boardId: id('The board id.'),
+      stackId: id('The stack the card is in now.'),
+      cardId: id('The card id.'),
+      toStackId: id('The target stack.'),
+      order: z.number().int().min(0).default(0),
+    }),
     output: done,
     annotations: CHANGES,
     async run({ boardId, stackId, cardId, toStackId, order }, { conn }) {
@@ -186,7 +247,7 @@ export const deckTools: AnyToolSpec[] = [
       title: kind === 'label' ? 'Label a Deck card' : 'Assign a Deck card',
       description:
         kind === 'label'
-          ? 'Put one of the board\'s labels (ids from deck_get_board) on a card, or take it off with remove true.'
+          ? "Put one of the board's labels (ids from deck_get_board) on a card, or take it off with remove true."
           : 'Assign a board member (user id from deck_get_board) to a card, or unassign with remove true.',
       app: 'deck',
       input: z.object({
@@ -202,7 +263,9 @@ export const deckTools: AnyToolSpec[] = [
         const action = `${a.remove ? 'remove' : 'assign'}${kind === 'label' ? 'Label' : 'User'}`;
         const body = kind === 'label' ? { labelId: a.labelId } : { userId: a.userId };
         await call(conn, 'PUT', `${cardPath(a.boardId, a.stackId, a.cardId)}/${action}`, body, `Deck card ${a.cardId}`);
-        return doneWith(`${a.remove ? 'Removed' : 'Assigned'} ${kind} ${kind === 'label' ? a.labelId : a.userId} ${a.remove ? 'from' : 'to'} card ${a.cardId}.`);
+        return doneWith(
+          `${a.remove ? 'Removed' : 'Assigned'} ${kind} ${kind === 'label' ? a.labelId : a.userId} ${a.remove ? 'from' : 'to'} card ${a.cardId}.`,
+        );
       },
     }),
   ),

@@ -38,8 +38,22 @@ function fileFromDav(conn: NextcloudConnection, e: DavEntry): FileEntry {
 const epoch = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 const compare = (op: 'gt' | 'lt', prop: string, literal: string | number) => `<d:${op}><d:prop><${prop}/></d:prop><d:literal>${literal}</d:literal></d:${op}>`;
 
-const versionEntry = z.object({ versionId: z.string(), modified: z.string(), size: z.number(), etag: z.string(), label: z.string().optional(), author: z.string().optional() });
-const trashEntry = z.object({ trashId: z.string(), name: z.string(), originalPath: z.string(), deletedAt: z.string(), type: z.enum(['file', 'folder']), size: z.number() });
+const versionEntry = z.object({
+  versionId: z.string(),
+  modified: z.string(),
+  size: z.number(),
+  etag: z.string(),
+  label: z.string().optional(),
+  author: z.string().optional(),
+});
+const trashEntry = z.object({
+  trashId: z.string(),
+  name: z.string(),
+  originalPath: z.string(),
+  deletedAt: z.string(),
+  type: z.enum(['file', 'folder']),
+  size: z.number(),
+});
 
 export const filesDavTools: AnyToolSpec[] = [
   defineTool({
@@ -143,7 +157,13 @@ export const filesDavTools: AnyToolSpec[] = [
     title: 'Restore a file version',
     description: 'Make an earlier version of a file (from files_versions_list) the current one. The current content is kept as a version itself.',
     app: 'files',
-    input: z.object({ path: pathInput('The file.'), versionId: z.string().regex(/^[\w.-]{1,64}$/).describe('The versionId from files_versions_list.') }),
+    input: z.object({
+      path: pathInput('The file.'),
+      versionId: z
+        .string()
+        .regex(/^[\w.-]{1,64}$/)
+        .describe('The versionId from files_versions_list.'),
+    }),
     output: done,
     annotations: CHANGES,
     async run({ path, versionId }, ctx) {

@@ -28,7 +28,8 @@ export async function listTree(ctx: ToolContext, path: string, depth: number): P
     for (const folder of level) {
       const entries = await listFolder(ctx, folder);
       all.push(...entries);
-      if (all.length > MAX_LISTED) throw new NextcloudError('too-large', `More than ${MAX_LISTED} entries under ${path}; list with a smaller depth or a sub-folder.`);
+      if (all.length > MAX_LISTED)
+        throw new NextcloudError('too-large', `More than ${MAX_LISTED} entries under ${path}; list with a smaller depth or a sub-folder.`);
       next.push(...entries.filter((e) => e.type === 'folder').map((e) => e.path));
     }
     level = next;
@@ -37,7 +38,9 @@ export async function listTree(ctx: ToolContext, path: string, depth: number): P
 }
 
 export async function statPath(ctx: ToolContext, path: string): Promise<FileEntry> {
-  return withWebdav(ctx.conn, async (dav) => toEntry((await dav.stat(normalisePath(path), { details: true, data: FILE_PROPS_XML }) as ResponseDataDetailed<FileStat>).data));
+  return withWebdav(ctx.conn, async (dav) =>
+    toEntry(((await dav.stat(normalisePath(path), { details: true, data: FILE_PROPS_XML })) as ResponseDataDetailed<FileStat>).data),
+  );
 }
 
 const currentEtagOf = (ctx: ToolContext, path: string) => async () => (await statPath(ctx, path)).etag;
@@ -47,7 +50,7 @@ export const filesTools: AnyToolSpec[] = [
     name: 'files_list',
     title: 'List files',
     description:
-      'List the files and folders in a folder of the user\'s Nextcloud files, sorted by path, one page at a time. depth 1 lists the folder itself; 2 or 3 also list sub-folders. Pass nextCursor back as cursor to get the next page.',
+      "List the files and folders in a folder of the user's Nextcloud files, sorted by path, one page at a time. depth 1 lists the folder itself; 2 or 3 also list sub-folders. Pass nextCursor back as cursor to get the next page.",
     app: 'files',
     input: z.object({
       path: pathInput('The folder, e.g. "/" or "/Documents".').default('/'),
@@ -79,7 +82,14 @@ export const filesTools: AnyToolSpec[] = [
       'Read a file. Text files come back as text; other files as a base64 blob resource. Files larger than the configured limit are refused (use files_stat to see the size first). The result includes the ETag to pass to files_write when changing the file.',
     app: 'files',
     input: z.object({ path: pathInput('The file, e.g. "/Documents/notes.txt".') }),
-    output: z.object({ path: z.string(), mimeType: z.string(), size: z.number(), etag: z.string(), encoding: z.enum(['utf-8', 'base64']), text: z.string().optional() }),
+    output: z.object({
+      path: z.string(),
+      mimeType: z.string(),
+      size: z.number(),
+      etag: z.string(),
+      encoding: z.enum(['utf-8', 'base64']),
+      text: z.string().optional(),
+    }),
     annotations: READ_ONLY,
     async run({ path }, ctx) {
       const body = await readFileBody(ctx.conn, path, ctx.maxReadBytes);
@@ -141,13 +151,18 @@ export const filesTools: AnyToolSpec[] = [
       title: op === 'move' ? 'Move or rename' : 'Copy',
       description: `${op === 'move' ? 'Move or rename' : 'Copy'} a file or folder to a new path. An existing target is refused unless overwrite is true.`,
       app: 'files',
-      input: z.object({ from: pathInput('The source path.'), to: pathInput('The target path (including the new name).'), overwrite: z.boolean().default(false) }),
+      input: z.object({
+        from: pathInput('The source path.'),
+        to: pathInput('The target path (including the new name).'),
+        overwrite: z.boolean().default(false),
+      }),
       output: done,
       annotations: op === 'move' ? CHANGES : { ...CREATES, destructiveHint: true },
       async run({ from, to, overwrite }, ctx) {
         const [src, dst] = [normalisePath(from), normalisePath(to)];
         await withWebdav(ctx.conn, (dav) => (op === 'move' ? dav.moveFile(src, dst, { overwrite }) : dav.copyFile(src, dst, { overwrite }))).catch((err) => {
-          if (err instanceof NextcloudError && err.status === 412) throw new NextcloudError('exists', `${dst} already exists; pass overwrite true to replace it.`, 412);
+          if (err instanceof NextcloudError && err.status === 412)
+            throw new NextcloudError('exists', `${dst} already exists; pass overwrite true to replace it.`, 412);
           throw err;
         });
         return doneWith(`${op === 'move' ? 'Moved' : 'Copied'} ${src} to ${dst}.`);
@@ -157,7 +172,8 @@ export const filesTools: AnyToolSpec[] = [
   defineTool({
     name: 'files_delete',
     title: 'Delete a file or folder',
-    description: 'Delete a file or folder (with its content). It goes to the trash bin, from where files_trash_restore can bring it back. Pass etag to refuse if it changed since you read it.',
+    description:
+      'Delete a file or folder (with its content). It goes to the trash bin, from where files_trash_restore can bring it back. Pass etag to refuse if it changed since you read it.',
     app: 'files',
     input: z.object({ path: pathInput(), etag: etagInput }),
     output: done,

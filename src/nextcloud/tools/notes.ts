@@ -26,7 +26,14 @@ const noteSummary = z.object({ id: z.number(), title: z.string(), category: z.st
 const fullNote = noteSummary.extend({ content: z.string() });
 const noteId = z.number().int().positive().describe('The note id (from notes_list or notes_search).');
 
-const summary = (n: Note) => ({ id: n.id, title: n.title, category: n.category, modified: new Date(n.modified * 1000).toISOString(), favorite: n.favorite, etag: n.etag });
+const summary = (n: Note) => ({
+  id: n.id,
+  title: n.title,
+  category: n.category,
+  modified: new Date(n.modified * 1000).toISOString(),
+  favorite: n.favorite,
+  etag: n.etag,
+});
 const full = (n: Note) => ({ ...summary(n), content: n.content ?? '' });
 
 async function getNote(conn: NextcloudConnection, id: number): Promise<Note> {
@@ -53,7 +60,8 @@ export const notesTools: AnyToolSpec[] = [
   defineTool({
     name: 'notes_list',
     title: 'List notes',
-    description: 'List the user\'s notes (id, title, category, modification time), optionally only one category, one page at a time. Read a note\'s text with notes_get.',
+    description:
+      "List the user's notes (id, title, category, modification time), optionally only one category, one page at a time. Read a note's text with notes_get.",
     app: 'notes',
     input: z.object({ category: z.string().max(200).optional(), cursor: cursorInput, limit: limitInput(200, 50) }),
     output: z.object({ items: z.array(noteSummary), nextCursor: z.string().optional() }),
@@ -111,7 +119,12 @@ export const notesTools: AnyToolSpec[] = [
     output: fullNote,
     annotations: CREATES,
     run: async (args, { conn }) => {
-      const title = args.title ?? (args.content.split('\n').find((l) => l.trim()) ?? '').replace(/^#+\s*/, '').trim().slice(0, 100);
+      const title =
+        args.title ??
+        (args.content.split('\n').find((l) => l.trim()) ?? '')
+          .replace(/^#+\s*/, '')
+          .trim()
+          .slice(0, 100);
       return full((await conn.json<Note>('POST', API, { ...args, title }, { what: 'a new note' })).data);
     },
   }),
@@ -119,9 +132,16 @@ export const notesTools: AnyToolSpec[] = [
     name: 'notes_update',
     title: 'Update a note',
     description:
-      'Change a note\'s text, title, category or favorite flag; fields left out stay as they are. Pass the etag from notes_get so a concurrent edit is never overwritten: on a conflict, read the note again and redo the change.',
+      "Change a note's text, title, category or favorite flag; fields left out stay as they are. Pass the etag from notes_get so a concurrent edit is never overwritten: on a conflict, read the note again and redo the change.",
     app: 'notes',
-    input: z.object({ id: noteId, content: z.string().optional(), title: z.string().max(200).optional(), category: z.string().max(200).optional(), favorite: z.boolean().optional(), etag: etagInput }),
+    input: z.object({
+      id: noteId,
+      content: z.string().optional(),
+      title: z.string().max(200).optional(),
+      category: z.string().max(200).optional(),
+      favorite: z.boolean().optional(),
+      etag: etagInput,
+    }),
     output: fullNote,
     annotations: CHANGES,
     async run({ id, etag, ...fields }, { conn }) {

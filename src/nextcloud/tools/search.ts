@@ -22,7 +22,7 @@ export const searchTools: AnyToolSpec[] = [
   defineTool({
     name: 'search_providers',
     title: 'List search providers',
-    description: 'List what Nextcloud\'s unified search can search in (files, notes, calendar, contacts, Deck, Talk, …), by id.',
+    description: "List what Nextcloud's unified search can search in (files, notes, calendar, contacts, Deck, Talk, …), by id.",
     app: 'search',
     input: z.object({}),
     output: z.object({ providers: z.array(z.object({ id: z.string(), name: z.string() })) }),
@@ -33,11 +33,14 @@ export const searchTools: AnyToolSpec[] = [
     name: 'search',
     title: 'Search Nextcloud',
     description:
-      'Search across the user\'s Nextcloud with its unified search (the search box of the web interface). Give providers to narrow it (ids from search_providers); with a single provider, pass the cursor back for more results.',
+      "Search across the user's Nextcloud with its unified search (the search box of the web interface). Give providers to narrow it (ids from search_providers); with a single provider, pass the cursor back for more results.",
     app: 'search',
     input: z.object({
       term: z.string().min(1).max(200),
-      providers: z.array(z.string().regex(/^[\w.-]{1,64}$/)).max(MAX_PROVIDERS).optional(),
+      providers: z
+        .array(z.string().regex(/^[\w.-]{1,64}$/))
+        .max(MAX_PROVIDERS)
+        .optional(),
       limit: z.number().int().min(1).max(50).default(10).describe('Results per provider.'),
       cursor: z.string().max(200).optional(),
     }),
@@ -52,7 +55,12 @@ export const searchTools: AnyToolSpec[] = [
       const results = [];
       let nextCursor: string | undefined;
       for (const id of ids) {
-        const r = await conn.ocs<SearchResult>('GET', `/search/providers/${encodeURIComponent(id)}/search`, { term, limit, ...(cursor ? { cursor } : {}) }, `search provider ${id}`);
+        const r = await conn.ocs<SearchResult>(
+          'GET',
+          `/search/providers/${encodeURIComponent(id)}/search`,
+          { term, limit, ...(cursor ? { cursor } : {}) },
+          `search provider ${id}`,
+        );
         results.push(...r.entries.map((e) => ({ provider: id, title: e.title, subline: e.subline, url: e.resourceUrl })));
         if (ids.length === 1 && r.isPaginated && r.cursor !== null && r.cursor !== undefined && r.entries.length === limit) nextCursor = String(r.cursor);
       }

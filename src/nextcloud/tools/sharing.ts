@@ -53,10 +53,17 @@ const shape = (s: OcsShare): z.input<typeof share> => ({
 const shareOptions = {
   permissions: z.number().int().min(1).max(31).optional().describe('Bit mask: 1 read, 2 update, 4 create, 8 delete, 16 share (e.g. 1 read-only, 15 edit).'),
   password: z.string().max(200).optional().describe('For public links: a password to open the link.'),
-  expireDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional().describe('YYYY-MM-DD after which the share ends.'),
+  expireDate: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .optional()
+    .describe('YYYY-MM-DD after which the share ends.'),
   note: z.string().max(2000).optional().describe('A note shown to the recipient.'),
 };
-const shareId = z.string().regex(/^[\w:-]{1,64}$/).describe('The share id from shares_list.');
+const shareId = z
+  .string()
+  .regex(/^[\w:-]{1,64}$/)
+  .describe('The share id from shares_list.');
 
 export const sharingTools: AnyToolSpec[] = [
   defineTool({
@@ -75,7 +82,8 @@ export const sharingTools: AnyToolSpec[] = [
   defineTool({
     name: 'shares_create',
     title: 'Share a file or folder',
-    description: 'Share a file or folder with a user, with a group, or as a public link (type "link"; the result has its URL). Optionally with a password (links), an expiry date and permissions.',
+    description:
+      'Share a file or folder with a user, with a group, or as a public link (type "link"; the result has its URL). Optionally with a password (links), an expiry date and permissions.',
     app: 'sharing',
     input: z.object({
       path: pathInput(),
@@ -89,14 +97,20 @@ export const sharingTools: AnyToolSpec[] = [
     async run({ path, type, shareWith, publicUpload, ...opts }, { conn }) {
       if (type !== 'link' && !shareWith) throw new NextcloudError('rejected', `Sharing with a ${type} needs shareWith (the ${type} id).`);
       const clean = normalisePath(path);
-      const body = { path: clean, shareType: TYPES[type], ...(type !== 'link' ? { shareWith } : {}), ...(publicUpload !== undefined ? { publicUpload: String(publicUpload) } : {}), ...opts };
+      const body = {
+        path: clean,
+        shareType: TYPES[type],
+        ...(type !== 'link' ? { shareWith } : {}),
+        ...(publicUpload !== undefined ? { publicUpload: String(publicUpload) } : {}),
+        ...opts,
+      };
       return shape(await conn.ocs<OcsShare>('POST', API, body, clean));
     },
   }),
   defineTool({
     name: 'shares_update',
     title: 'Change a share',
-    description: 'Change a share\'s permissions, password, expiry date or note; fields left out stay as they are.',
+    description: "Change a share's permissions, password, expiry date or note; fields left out stay as they are.",
     app: 'sharing',
     input: z.object({ shareId, ...shareOptions }),
     output: share,

@@ -25,7 +25,8 @@ const rowId = z.number().int().positive().describe('The row id from tables_read_
 const valuesInput = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).describe('Values by column title (or column id).');
 const row = z.object({ id: z.number(), values: z.record(z.string(), z.unknown()) });
 
-const columns = async (conn: NextcloudConnection, table: number) => (await conn.json<Column[]>('GET', `${V1}/tables/${table}/columns`, undefined, { what: `table ${table}` })).data;
+const columns = async (conn: NextcloudConnection, table: number) =>
+  (await conn.json<Column[]>('GET', `${V1}/tables/${table}/columns`, undefined, { what: `table ${table}` })).data;
 
 function shapeRow(r: Row, cols: Column[]) {
   const title = new Map(cols.map((c) => [c.id, c.title]));
@@ -50,19 +51,22 @@ export const tablesTools: AnyToolSpec[] = [
     description: 'List the tables the user can see in the Tables app, with their columns.',
     app: 'tables',
     input: z.object({}),
-    output: z.object({ tables: z.array(z.object({ id: z.number(), title: z.string(), columns: z.array(z.object({ id: z.number(), title: z.string(), type: z.string() })) })) }),
+    output: z.object({
+      tables: z.array(z.object({ id: z.number(), title: z.string(), columns: z.array(z.object({ id: z.number(), title: z.string(), type: z.string() })) })),
+    }),
     annotations: READ_ONLY,
     async run(_a, { conn }) {
       const tables = (await conn.json<Array<{ id: number; title: string }>>('GET', `${V1}/tables`, undefined, { what: 'the tables' })).data;
       const out = [];
-      for (const t of tables.slice(0, 100)) out.push({ id: t.id, title: t.title, columns: (await columns(conn, t.id)).map((c) => ({ id: c.id, title: c.title, type: c.type })) });
+      for (const t of tables.slice(0, 100))
+        out.push({ id: t.id, title: t.title, columns: (await columns(conn, t.id)).map((c) => ({ id: c.id, title: c.title, type: c.type })) });
       return { tables: out };
     },
   }),
   defineTool({
     name: 'tables_read_rows',
     title: 'Read table rows',
-    description: 'Read a table\'s rows one page at a time, each with its id and values by column title.',
+    description: "Read a table's rows one page at a time, each with its id and values by column title.",
     app: 'tables',
     input: z.object({ tableId, cursor: cursorInput, limit: limitInput(200, 100) }),
     output: z.object({ rows: z.array(row), nextCursor: z.string().optional() }),

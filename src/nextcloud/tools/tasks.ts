@@ -51,9 +51,15 @@ export const tasksTools: AnyToolSpec[] = [
   defineTool({
     name: 'tasks_list',
     title: 'List tasks',
-    description: 'List the user\'s tasks (to-dos) from all task lists or one, open ones first by due date. Completed tasks are left out unless includeCompleted is true.',
+    description:
+      "List the user's tasks (to-dos) from all task lists or one, open ones first by due date. Completed tasks are left out unless includeCompleted is true.",
     app: 'tasks',
-    input: z.object({ list: z.string().max(200).optional().describe('A task list id (see calendar_list_calendars).'), includeCompleted: z.boolean().default(false), cursor: cursorInput, limit: limitInput(500, 100) }),
+    input: z.object({
+      list: z.string().max(200).optional().describe('A task list id (see calendar_list_calendars).'),
+      includeCompleted: z.boolean().default(false),
+      cursor: cursorInput,
+      limit: limitInput(500, 100),
+    }),
     output: z.object({ items: z.array(task), nextCursor: z.string().optional() }),
     annotations: READ_ONLY,
     async run({ list, includeCompleted, cursor, limit }, { conn }) {
@@ -82,7 +88,8 @@ export const tasksTools: AnyToolSpec[] = [
   defineTool({
     name: 'tasks_update',
     title: 'Update a task',
-    description: 'Change a task; only the fields given change, everything else stays. Pass the etag you read: if the task changed since, nothing is written and you get its new ETag.',
+    description:
+      'Change a task; only the fields given change, everything else stays. Pass the etag you read: if the task changed since, nothing is written and you get its new ETag.',
     app: 'tasks',
     input: z.object({ taskId: z.string().max(500), etag: etagInput, ...taskFields }),
     output: task,

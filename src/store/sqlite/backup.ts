@@ -56,7 +56,12 @@ export function checkPosternDatabase(file: string): number {
     throw new BackupError(`${file}: cannot be opened (${(err as Error).message})`);
   }
   try {
-    const tables = new Set(db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((t) => t.name));
+    const tables = new Set(
+      db
+        .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .all()
+        .map((t) => t.name),
+    );
     const missing = CORE_TABLES.filter((t) => !tables.has(t));
     if (missing.length) throw new BackupError(`${file}: not a Postern database (no ${missing.join(', ')} table)`);
     const integrity = db.pragma('quick_check', { simple: true });

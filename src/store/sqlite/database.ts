@@ -29,7 +29,11 @@ export class SqliteDatabase {
 
   /** `onCommitError` hears a failed commit at the end of a turn (a commit() call throws instead). */
   constructor(file: string, opts: { onCommitError?: (err: unknown) => void } = {}) {
-    const { onCommitError = (err: unknown) => { throw err; } } = opts;
+    const {
+      onCommitError = (err: unknown) => {
+        throw err;
+      },
+    } = opts;
     this.commitLater = () => {
       try {
         this.commit();
@@ -65,7 +69,7 @@ export class SqliteDatabase {
     this.writing = false;
     if (!this.db.open) return;
     // SQLite ends a transaction by itself on some errors (disk full, I/O): earlier writes are gone.
-    if (!this.db.inTransaction) throw new Error('the store rolled back this turn\'s writes after an error');
+    if (!this.db.inTransaction) throw new Error("the store rolled back this turn's writes after an error");
     try {
       this.db.exec('COMMIT');
     } catch (err) {

@@ -20,9 +20,7 @@ export class SqliteOidc implements OidcArtifacts {
       ),
       find: db.prepare<[string, string, number], OidcRow>(`SELECT id, payload, expires_at FROM oidc WHERE model = ? AND id = ? AND ${live}`),
       findByUid: db.prepare<[string, string, number], OidcRow>(`SELECT id, payload, expires_at FROM oidc WHERE model = ? AND uid = ? AND ${live}`),
-      findByUserCode: db.prepare<[string, string, number], OidcRow>(
-        `SELECT id, payload, expires_at FROM oidc WHERE model = ? AND user_code = ? AND ${live}`,
-      ),
+      findByUserCode: db.prepare<[string, string, number], OidcRow>(`SELECT id, payload, expires_at FROM oidc WHERE model = ? AND user_code = ? AND ${live}`),
       consume: db.prepare(`UPDATE oidc SET payload = json_set(payload, '$.consumed', ?) WHERE model = ? AND id = ?`),
       destroy: db.prepare('DELETE FROM oidc WHERE model = ? AND id = ?'),
       revoke: db.prepare('DELETE FROM oidc WHERE model = ? AND grant_id = ?'),

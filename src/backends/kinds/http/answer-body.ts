@@ -72,7 +72,10 @@ function failedBody(status: number): AnswerBody {
 /** The reader for an answer with this status and Content-Type. */
 export function answerBody(status: number, contentType: string | string[] | undefined, onMessage: (m: JSONRPCMessage) => void): AnswerBody {
   if (status < 200 || status >= 300) return failedBody(status);
-  const type = String(contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = String(contentType ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
   if (type === 'text/event-stream') return sseBody(onMessage);
   if (type === 'application/json') return jsonBody(onMessage);
   return {
