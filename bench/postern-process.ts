@@ -76,12 +76,14 @@ export async function startPosternProcess(config: Record<string, unknown>, entry
 }
 
 /** The reference "everything" server over streamable HTTP, and a Postern process in front of it that accepts `token`. */
-export async function startGatewayToEverything(token: string, entry = BIN) {
+/** `config` adds top-level keys to the gateway's configuration (e.g. larger session caps). */
+export async function startGatewayToEverything(token: string, entry = BIN, config: Record<string, unknown> = {}) {
   const backend = await startHttpEverything();
   const postern = await startPosternProcess(
     {
       identity: { local: { enabled: false }, staticTokens: { bench: { hash: hashStaticToken(token) } } },
       mcpServers: { everything: { url: backend.url } },
+      ...config,
     },
     entry,
   );

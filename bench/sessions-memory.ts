@@ -9,7 +9,8 @@ const TOKEN = 'pst_bench-sessions-0123456789abcdefghijklmnopqr';
 const SESSIONS = 1000;
 
 export async function sessionsMemory(): Promise<Row[]> {
-  const { postern, stop } = await startGatewayToEverything(TOKEN);
+  // One static token is one user and one client: the session caps (mcp.sessions) are raised to fit.
+  const { postern, stop } = await startGatewayToEverything(TOKEN, undefined, { mcp: { sessions: { perUser: SESSIONS, perClient: SESSIONS } } });
   try {
     const bare = performance.now();
     spawnSync(process.execPath, ['-e', '']);
