@@ -5,7 +5,7 @@
 // The rate is over the whole run from a fresh process; the second half of the same run is shown
 // too, because the first seconds run JavaScript the engine has not optimized yet.
 import { TestBrowser } from '../test/helpers/browser.js';
-import { authorizeUrl, pkce, REDIRECT, register, tokenRequest } from '../test/helpers/flow.js';
+import { authorizeUrl, pkce, REDIRECT, redeem, register } from '../test/helpers/flow.js';
 import { startPosternProcess } from './postern-process.js';
 import { fmt, seconds, type Row } from './table.js';
 
@@ -23,13 +23,7 @@ async function flow(p: Target, browser: TestBrowser): Promise<void> {
   const done = page.url.startsWith(REDIRECT) ? page : await browser.submit(page, '/confirm', {}, REDIRECT);
   const code = new URL(done.url).searchParams.get('code');
   if (!code) throw new Error(`no code: ${done.url}`);
-  const tokens = await tokenRequest(p.issuer, {
-    grant_type: 'authorization_code',
-    code,
-    redirect_uri: REDIRECT,
-    client_id: client.client_id,
-    code_verifier: verifier,
-  });
+  const tokens = await redeem(p.issuer, client.client_id, code, verifier);
   if (tokens.status !== 200) throw new Error(`token: ${tokens.status}`);
 }
 

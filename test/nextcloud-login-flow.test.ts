@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { Sealer } from '../src/identity/sealed.js';
 import { TestBrowser } from './helpers/browser.js';
 import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
-import { authorizeUrl, pkce, REDIRECT, register, tokenRequest } from './helpers/flow.js';
+import { authorizeUrl, pkce, REDIRECT, redeem, register } from './helpers/flow.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
 import { NextcloudEmulator } from './nextcloud/emulator.js';
 
@@ -57,13 +57,7 @@ describe('Nextcloud Login Flow v2', () => {
     assert.match(consent.html, /Alice/);
     const done = await browser.submit(consent, '/confirm', {}, REDIRECT);
     const code = new URL(done.url).searchParams.get('code')!;
-    const tokens = await tokenRequest(p.issuer, {
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: REDIRECT,
-      client_id: client.client_id,
-      code_verifier: verifier,
-    });
+    const tokens = await redeem(p.issuer, client.client_id, code, verifier);
     assert.equal(tokens.status, 200);
     const checked = await p.guard!.check(`Bearer ${tokens.body.access_token}`);
     assert.ok(checked.ok);

@@ -10,7 +10,7 @@ import { decodeJwt } from 'jose';
 import { freePort } from './helpers/backends.js';
 import { TestBrowser } from './helpers/browser.js';
 import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
-import { authorizeUrl, pkce, REDIRECT, register, tokenRequest } from './helpers/flow.js';
+import { authorizeUrl, pkce, REDIRECT, redeem, register } from './helpers/flow.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
 import { OidcUpstream } from '../src/identity/oidc/upstream.js';
 import { Sealer } from '../src/identity/sealed.js';
@@ -78,13 +78,7 @@ describe('upstream OpenID Connect provider', () => {
     assert.match(back.html, /Ursula Upstream/);
     const done = await browser.submit(back, '/confirm', {}, REDIRECT);
     const code = new URL(done.url).searchParams.get('code')!;
-    const tokens = await tokenRequest(p.issuer, {
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: REDIRECT,
-      client_id: client.client_id,
-      code_verifier: verifier,
-    });
+    const tokens = await redeem(p.issuer, client.client_id, code, verifier);
     assert.equal(tokens.status, 200);
     const claims = decodeJwt(tokens.body.access_token);
     assert.equal(claims.iss, p.issuer, "Postern's token, not the upstream's");

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config/load.js';
 import { TestBrowser } from './helpers/browser.js';
 import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
-import { authorizeUrl, pkce, REDIRECT, register, tokenRequest } from './helpers/flow.js';
+import { authorizeUrl, pkce, REDIRECT, redeem, register, tokenRequest } from './helpers/flow.js';
 import { startTestPostern, tempDir, type TestPostern } from './helpers/postern.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -56,13 +56,7 @@ describe('trusted header source, proxy inside the CIDRs', () => {
     assert.match(first.html, /alice/);
     const done = await browser.submit(first, '/confirm', {}, REDIRECT);
     const code = new URL(done.url).searchParams.get('code')!;
-    const tokens = await tokenRequest(p.issuer, {
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: REDIRECT,
-      client_id: client.client_id,
-      code_verifier: verifier,
-    });
+    const tokens = await redeem(p.issuer, client.client_id, code, verifier);
     assert.equal(tokens.status, 200);
     const checked = await p.guard!.check(`Bearer ${tokens.body.access_token}`);
     assert.ok(checked.ok);
