@@ -18,4 +18,8 @@ export class UpstreamCredentials {
     const sealed = await this.store.getCredential(subject, source);
     return sealed === undefined ? undefined : this.sealer.open(sealed, subject);
   }
+
+  async delete(subject: string, source: string): Promise<boolean> {
+    return this.store.deleteCredential(subject, source);
+  }
 }

@@ -121,6 +121,10 @@ export class MemoryStore implements Store {
     return this.credentials.get(`${source}\n${subject}`);
   }
 
+  async deleteCredential(subject: string, source: string) {
+    return this.credentials.delete(`${source}\n${subject}`);
+  }
+
   async putStaticToken(token: StaticTokenRecord) {
     this.staticTokens.set(token.name, structuredClone(token));
     this.changes.emit('static_tokens');

@@ -98,6 +98,8 @@ export interface AccountStore {
   /** Sealed (encrypted) upstream credential of a subject, per source. */
   putCredential(subject: string, source: string, sealed: string): Promise<void>;
   getCredential(subject: string, source: string): Promise<string | undefined>;
+  /** Returns whether there was one. */
+  deleteCredential(subject: string, source: string): Promise<boolean>;
 }
 
 /** Static bearer tokens; creating, replacing or deleting one announces the change "static_tokens". */

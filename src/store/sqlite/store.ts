@@ -92,6 +92,9 @@ export class SqliteStore implements Store {
   getCredential(subject: string, source: string) {
     return this.accounts.getCredential(subject, source);
   }
+  deleteCredential(subject: string, source: string) {
+    return this.accounts.deleteCredential(subject, source);
+  }
 
   putStaticToken(token: StaticTokenRecord) {
     return this.tokens.putStaticToken(token);

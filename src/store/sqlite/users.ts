@@ -58,6 +58,7 @@ export class SqliteAccounts implements AccountStore {
          ON CONFLICT (subject, source) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
       ),
       getCredential: base.db.prepare<[string, string], { sealed: string }>('SELECT sealed FROM credentials WHERE subject = ? AND source = ?'),
+      deleteCredential: base.db.prepare('DELETE FROM credentials WHERE subject = ? AND source = ?'),
     };
   }
 
@@ -78,5 +79,10 @@ export class SqliteAccounts implements AccountStore {
 
   async getCredential(subject: string, source: string): Promise<string | undefined> {
     return this.q.getCredential.get(subject, source)?.sealed;
+  }
+
+  async deleteCredential(subject: string, source: string): Promise<boolean> {
+    this.base.write();
+    return this.q.deleteCredential.run(subject, source).changes > 0;
   }
 }

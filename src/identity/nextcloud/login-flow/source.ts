@@ -13,7 +13,8 @@ import { IdentityError, type Principal } from '../../types.js';
 import { loginFlowSteps, type LoginFlow, type PollResult } from './steps.js';
 
 const FLOW_LIFETIME_MS = 20 * 60_000; // Nextcloud's own limit for a login flow
-export const NEXTCLOUD_CREDENTIAL = 'nextcloud';
+import { NEXTCLOUD_CREDENTIAL } from '../links.js';
+export { NEXTCLOUD_CREDENTIAL };
 
 interface Pending {
   token: string;
