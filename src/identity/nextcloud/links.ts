@@ -42,6 +42,14 @@ export class NextcloudLinks {
     if (link && !link.stale) await this.credentials.put(subject, NEXTCLOUD_CREDENTIAL, JSON.stringify({ ...link, stale: true }));
   }
 
+  /**
+   * Where the subject links (or re-links) their account: the page under Postern's public base
+   * `base`. The toolset puts this URL in its "connect Nextcloud" answers.
+   */
+  async connectUrl(base: string, _subject: string): Promise<string> {
+    return `${base}${NEXTCLOUD_CONNECT_PATH}`;
+  }
+
   /** Forgets the subject's link; returns whether there was one. */
   async remove(subject: string): Promise<boolean> {
     return this.credentials.delete(subject, NEXTCLOUD_CREDENTIAL);
