@@ -12,6 +12,7 @@ import { listen } from './edge/server.js';
 import { externalGuard } from './external/setup.js';
 import type { Guard } from './guard/guard.js';
 import { UpstreamCredentials } from './identity/credentials.js';
+import { NextcloudLinks } from './identity/nextcloud/links.js';
 import { Sealer } from './identity/sealed.js';
 import { mcpEndpoint } from './mcp/setup.js';
 import { startObservability } from './observability/index.js';
@@ -59,6 +60,9 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     const secret = loadSecret(config);
     const sealer = new Sealer(secret);
     const credentials = new UpstreamCredentials(store, sealer);
+    // Users' Nextcloud links; their app passwords are deleted at identity.nextcloud.url when replaced or removed.
+    const nextcloud = config.identity.nextcloud;
+    const links = new NextcloudLinks(credentials, nextcloud && { url: nextcloud.url, timeoutMs: nextcloud.timeoutMs, log });
     const registry = new BackendRegistry(config.mcpServers ?? {}, {
       version: VERSION,
       log,
@@ -80,7 +84,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       ? undefined
       : config.auth.external
         ? await externalGuard({ config, issuer, mcpUrl, store, sealer, log })
-        : await ownAuthorizationServer({ config, issuer, mcpUrl, store, secret, sealer, audit, log, documentCa: opts.documentCa });
+        : await ownAuthorizationServer({ config, issuer, mcpUrl, store, secret, sealer, links, audit, log, documentCa: opts.documentCa });
     if (auth?.stop) cleanup.push(auth.stop);
     const guard = auth?.guard;
 

@@ -1,0 +1,95 @@
+// "Connect Nextcloud" on the account page: /account/nextcloud shows the signed-in user's link,
+// POST …/connect starts Login Flow v2 for them, GET …/wait (the waiting page reloads itself, no
+// JavaScript) stores the link once they granted access in Nextcloud, POST …/unlink removes it.
+// The account page's session, CSRF token and page rules apply; the logic is
+// identity/nextcloud/connect.ts. A user who signed in with Nextcloud may link only that same
+// Nextcloud user.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { NextcloudConnect, ConnectPaths } from '../identity/nextcloud/connect.js';
+import { NEXTCLOUD_CONNECT_PATH } from '../identity/nextcloud/links.js';
+import { NEXTCLOUD_PREFIX } from '../identity/nextcloud/ocs.js';
+import { IdentityError } from '../identity/types.js';
+import { errorPage } from '../pages/html.js';
+import type { Csrf } from './csrf.js';
+import { FormError, readForm } from './forms.js';
+
+export const NEXTCLOUD_PATHS: ConnectPaths = {
+  page: NEXTCLOUD_CONNECT_PATH,
+  connect: `${NEXTCLOUD_CONNECT_PATH}/connect`,
+  wait: `${NEXTCLOUD_CONNECT_PATH}/wait`,
+  unlink: `${NEXTCLOUD_CONNECT_PATH}/unlink`,
+};
+const ROUTES: Record<string, 'GET' | 'POST'> = {
+  [NEXTCLOUD_PATHS.page]: 'GET',
+  [NEXTCLOUD_PATHS.connect]: 'POST',
+  [NEXTCLOUD_PATHS.wait]: 'GET',
+  [NEXTCLOUD_PATHS.unlink]: 'POST',
+};
+
+type Html = (res: ServerResponse, status: number, body: string, headers?: Record<string, string>) => void;
+
+export interface NextcloudAccountPages {
+  /** Answers a path of the Nextcloud page; false when the path is not one. `accountId` is the session's user, if any. */
+  handle(req: IncomingMessage, res: ServerResponse, pathname: string, accountId: string | undefined): Promise<boolean>;
+}
+
+export function nextcloudAccountPages(deps: {
+  connect?: NextcloudConnect;
+  csrf: Csrf;
+  html: Html;
+  /** Sends a browser without a session to sign in, back to `returnTo` afterwards. */
+  signIn(res: ServerResponse, returnTo: string): void;
+}): NextcloudAccountPages {
+  const { connect, csrf, html } = deps;
+  const redirect = (res: ServerResponse, location: string) => {
+    res.writeHead(303, { location, 'cache-control': 'no-store' });
+    res.end();
+  };
+
+  async function postedForm(req: IncomingMessage, res: ServerResponse, accountId: string): Promise<boolean> {
+    try {
+      const form = await readForm(req);
+      if (csrf.check(`account:${accountId}`, form.get('csrf'))) return true;
+      html(res, 403, errorPage('Form expired', 'This form is not valid any more (CSRF check failed).'));
+    } catch (err) {
+      if (!(err instanceof FormError)) throw err;
+      html(res, err.status, errorPage('Bad request', err.message));
+    }
+    return false;
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, pathname: string, accountId: string, nc: NextcloudConnect): Promise<void> {
+    const token = csrf.token(`account:${accountId}`);
+    if (pathname === NEXTCLOUD_PATHS.page) return html(res, 200, await nc.statusPage(accountId, token, NEXTCLOUD_PATHS));
+    if (pathname === NEXTCLOUD_PATHS.wait) {
+      const required = accountId.startsWith(NEXTCLOUD_PREFIX) ? accountId.slice(NEXTCLOUD_PREFIX.length) : undefined;
+      const result = await nc.wait(accountId, NEXTCLOUD_PATHS, token, required);
+      return result.kind === 'page' ? html(res, result.status, result.html) : redirect(res, NEXTCLOUD_PATHS.page);
+    }
+    if (!(await postedForm(req, res, accountId))) return;
+    if (pathname === NEXTCLOUD_PATHS.connect) return html(res, 200, await nc.connect(accountId, NEXTCLOUD_PATHS));
+    await nc.unlink(accountId);
+    redirect(res, NEXTCLOUD_PATHS.page);
+  }
+
+  return {
+    async handle(req, res, pathname, accountId) {
+      const method = ROUTES[pathname];
+      if (!method) return false;
+      if (!connect) html(res, 404, errorPage('No Nextcloud here', 'This Postern has no Nextcloud configured (identity.nextcloud.url).'));
+      else if (req.method !== method && !(method === 'GET' && req.method === 'HEAD'))
+        html(res, 405, errorPage('Method not allowed', `Use ${method} here.`), { allow: method });
+      else if (!accountId && pathname === NEXTCLOUD_PATHS.page) deps.signIn(res, pathname);
+      else if (!accountId) html(res, 401, errorPage('Signed out', 'Open your account page again.'));
+      else {
+        try {
+          await route(req, res, pathname, accountId, connect);
+        } catch (err) {
+          if (!(err instanceof IdentityError)) throw err;
+          html(res, 503, errorPage('Nextcloud is unavailable right now', err.message));
+        }
+      }
+      return true;
+    },
+  };
+}
