@@ -63,7 +63,7 @@ describe('Connect Nextcloud on /account, in Chromium', { skip: chromiumMissing, 
     await page.screenshot({ path: path.join(shots, 'nextcloud-connect-waiting.png') });
     const loginUrl = await page.getByRole('link', { name: 'Open Nextcloud' }).getAttribute('href');
     assert.ok(loginUrl?.startsWith(`${nextcloud.url}/`), `the button leads to Nextcloud: ${loginUrl}`);
-    await grantLoginFlow(loginUrl, nextcloud.alice);
+    await grantLoginFlow(loginUrl!, nextcloud.alice);
 
     // The waiting page reloads itself (meta refresh) until Nextcloud hands the app password over.
     await page.getByText('Linked to Nextcloud as alice').waitFor({ timeout: 60_000 });

@@ -3,13 +3,18 @@
 // JavaScript) stores the link once they granted access in Nextcloud, POST …/unlink removes it.
 // The account page's session, CSRF token and page rules apply; the logic is
 // identity/nextcloud/connect.ts. A user who signed in with Nextcloud may link only that same
-// Nextcloud user.
+// Nextcloud user. In resource-server-only mode behind Nextcloud there is no account page: the
+// same pages are served to whoever opens the link ticket the toolset handed out
+// (ticketedNextcloudPages), and the subject, a Nextcloud user, may link only itself.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextcloudConnect, ConnectPaths } from '../identity/nextcloud/connect.js';
 import { NEXTCLOUD_CONNECT_PATH } from '../identity/nextcloud/links.js';
 import { NEXTCLOUD_PREFIX } from '../identity/nextcloud/ocs.js';
+import { SESSION_SECONDS, type LinkTickets } from '../identity/nextcloud/link-tickets.js';
 import { IdentityError } from '../identity/types.js';
+import { pageHeaders } from '../pages/headers.js';
 import { errorPage } from '../pages/html.js';
+import { parse as parseCookie } from 'hono/utils/cookie';
 import type { Csrf } from './csrf.js';
 import { FormError, readForm } from './forms.js';
 
@@ -28,6 +33,15 @@ const ROUTES: Record<string, 'GET' | 'POST'> = {
 
 type Html = (res: ServerResponse, status: number, body: string, headers?: Record<string, string>) => void;
 
+/** Answers with an HTML page under the pages' security headers. */
+export const sendHtml: Html = (res, status, body, headers = {}) => {
+  res.writeHead(status, { ...pageHeaders(), ...headers, 'content-type': 'text/html; charset=utf-8' });
+  res.end(body);
+};
+
+/** The Nextcloud user a subject may link: a Nextcloud sign-in's own user; anyone for other sources. */
+const sameNextcloudUser = (accountId: string) => (accountId.startsWith(NEXTCLOUD_PREFIX) ? accountId.slice(NEXTCLOUD_PREFIX.length) : undefined);
+
 export interface NextcloudAccountPages {
   /** Answers a path of the Nextcloud page; false when the path is not one. `accountId` is the session's user, if any. */
   handle(req: IncomingMessage, res: ServerResponse, pathname: string, accountId: string | undefined): Promise<boolean>;
@@ -39,7 +53,10 @@ export function nextcloudAccountPages(deps: {
   html: Html;
   /** Sends a browser without a session to sign in, back to `returnTo` afterwards. */
   signIn(res: ServerResponse, returnTo: string): void;
+  /** The only Nextcloud user the subject may link, if it is bound to one. */
+  requiredUser?: (accountId: string) => string | undefined;
 }): NextcloudAccountPages {
+  const requiredUser = deps.requiredUser ?? sameNextcloudUser;
   const { connect, csrf, html } = deps;
   const redirect = (res: ServerResponse, location: string) => {
     res.writeHead(303, { location, 'cache-control': 'no-store' });
@@ -62,8 +79,7 @@ export function nextcloudAccountPages(deps: {
     const token = csrf.token(`account:${accountId}`);
     if (pathname === NEXTCLOUD_PATHS.page) return html(res, 200, await nc.statusPage(accountId, token, NEXTCLOUD_PATHS));
     if (pathname === NEXTCLOUD_PATHS.wait) {
-      const required = accountId.startsWith(NEXTCLOUD_PREFIX) ? accountId.slice(NEXTCLOUD_PREFIX.length) : undefined;
-      const result = await nc.wait(accountId, NEXTCLOUD_PATHS, token, required);
+      const result = await nc.wait(accountId, NEXTCLOUD_PATHS, token, requiredUser(accountId));
       return result.kind === 'page' ? html(res, result.status, result.html) : redirect(res, NEXTCLOUD_PATHS.page);
     }
     if (!(await postedForm(req, res, accountId))) return;
@@ -91,5 +107,43 @@ export function nextcloudAccountPages(deps: {
       }
       return true;
     },
+  };
+}
+
+const TICKET_COOKIE = 'postern_nextcloud_link';
+
+/**
+ * The Nextcloud pages for resource-server-only mode behind Nextcloud: GET /account/nextcloud?ticket=…
+ * trades a valid, unused link ticket for a page session (cookie) for its subject and shows the page
+ * without the ticket in the address; the subject may link only the Nextcloud user it names.
+ */
+export function ticketedNextcloudPages(deps: { connect: NextcloudConnect; csrf: Csrf; tickets: LinkTickets; secureCookies: boolean }) {
+  const { tickets } = deps;
+  const pages = nextcloudAccountPages({
+    connect: deps.connect,
+    csrf: deps.csrf,
+    html: sendHtml,
+    signIn: (res) => sendHtml(res, 401, errorPage('Open the link from your app', 'This page needs the link your app showed you; ask it again for a new one.')),
+    requiredUser: (subject) => subject,
+  });
+  return async function handle(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> {
+    const ticket = pathname === NEXTCLOUD_PATHS.page && req.method === 'GET' ? new URL(req.url ?? '/', 'http://postern').searchParams.get('ticket') : null;
+    if (ticket !== null) {
+      const subject = tickets.redeem(ticket);
+      if (!subject) {
+        sendHtml(res, 403, errorPage('Link expired', 'This link has expired or was used already. Ask your app again for a new one.'));
+        return true;
+      }
+      const secure = deps.secureCookies ? '; Secure' : '';
+      res.writeHead(303, {
+        location: NEXTCLOUD_PATHS.page,
+        'set-cookie': `${TICKET_COOKIE}=${tickets.session(subject)}; Path=${NEXTCLOUD_PATHS.page}; HttpOnly; SameSite=Lax; Max-Age=${SESSION_SECONDS}${secure}`,
+        'cache-control': 'no-store',
+      });
+      res.end();
+      return true;
+    }
+    const subject = tickets.sessionSubject(parseCookie(req.headers.cookie ?? '', TICKET_COOKIE)[TICKET_COOKIE]);
+    return pages.handle(req, res, pathname, subject);
   };
 }

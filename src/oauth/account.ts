@@ -9,14 +9,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseCookie } from 'hono/utils/cookie';
 import type { NextcloudConnect } from '../identity/nextcloud/connect.js';
 import type { OidcArtifacts } from '../store/types.js';
-import { NEXTCLOUD_PATHS, nextcloudAccountPages } from './account-nextcloud.js';
+import { NEXTCLOUD_PATHS, nextcloudAccountPages, sendHtml } from './account-nextcloud.js';
 import { hashId } from './adapter.js';
 import type { Csrf } from './csrf.js';
 import { readForm, FormError } from './forms.js';
 import { esc, page } from '../pages/html.js';
 import { revokeGrant } from './middleware.js';
 import { errorPage } from '../pages/html.js';
-import { pageHeaders } from '../pages/headers.js';
 
 export const ACCOUNT_CLIENT_ID = 'postern-account';
 const ACCOUNT_CLIENT_NAME = 'Postern account page';
@@ -64,10 +63,7 @@ export function createAccountHandler(deps: { issuer: string; store: OidcArtifact
     return exp > Date.now() / 1000 ? accountId : undefined;
   }
 
-  function html(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
-    res.writeHead(status, { ...pageHeaders(), ...headers, 'content-type': 'text/html; charset=utf-8' });
-    res.end(body);
-  }
+  const html = sendHtml;
 
   function startSignIn(res: ServerResponse, returnTo = '/account') {
     const verifier = randomBytes(32).toString('base64url');

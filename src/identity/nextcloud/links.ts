@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import type { UpstreamCredentials } from '../credentials.js';
 import { deleteAppPassword } from './app-passwords.js';
+import type { LinkTickets } from './link-tickets.js';
 
 export const NEXTCLOUD_CREDENTIAL = 'nextcloud';
 /** The page (under Postern's public base) where a signed-in user links or re-links Nextcloud. */
@@ -29,6 +30,8 @@ export interface LinkServer {
   url: string;
   timeoutMs: number;
   log?: Logger;
+  /** Resource-server-only mode behind Nextcloud: connect URLs carry a ticket for the subject (link-tickets.ts). */
+  tickets?: LinkTickets;
 }
 
 export class NextcloudLinks {
@@ -74,10 +77,13 @@ export class NextcloudLinks {
 
   /**
    * Where the subject links (or re-links) their account: the page under Postern's public base
-   * `base`. The toolset puts this URL in its "connect Nextcloud" answers.
+   * `base`. The toolset puts this URL in its "connect Nextcloud" answers. Where Postern signs
+   * nobody in (resource-server-only mode behind Nextcloud), it carries a short-lived, single-use
+   * ticket for the subject instead of the account page's sign-in.
    */
-  async connectUrl(base: string, _subject: string): Promise<string> {
-    return `${base}${NEXTCLOUD_CONNECT_PATH}`;
+  async connectUrl(base: string, subject: string): Promise<string> {
+    const tickets = this.server?.tickets;
+    return tickets ? `${base}${NEXTCLOUD_CONNECT_PATH}?ticket=${encodeURIComponent(tickets.issue(subject))}` : `${base}${NEXTCLOUD_CONNECT_PATH}`;
   }
 
   /** Forgets the subject's link and deletes its app password at Nextcloud; returns whether there was one. */
