@@ -69,10 +69,13 @@ export class NextcloudLinks {
     if (previous && previous.appPassword !== link.appPassword) await this.discard(subject, previous, 'replaced');
   }
 
-  /** Marks the link stale after Nextcloud refused it. */
-  async markStale(subject: string): Promise<void> {
+  /**
+   * Marks the link stale after Nextcloud refused it. Given the app password that was refused, only
+   * a link that still holds it is marked (the user may have connected again meanwhile).
+   */
+  async markStale(subject: string, refused?: string): Promise<void> {
     const link = await this.get(subject);
-    if (link && !link.stale) await this.write(subject, { ...link, stale: true });
+    if (link && !link.stale && (refused === undefined || link.appPassword === refused)) await this.write(subject, { ...link, stale: true });
   }
 
   /**
