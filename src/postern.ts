@@ -12,10 +12,15 @@ import { listen } from './edge/server.js';
 import { externalGuard } from './external/setup.js';
 import type { Guard } from './guard/guard.js';
 import { UpstreamCredentials } from './identity/credentials.js';
+import { NextcloudConnect } from './identity/nextcloud/connect.js';
+import { LinkTickets } from './identity/nextcloud/link-tickets.js';
+import { NextcloudLinks } from './identity/nextcloud/links.js';
 import { Sealer } from './identity/sealed.js';
 import { mcpEndpoint } from './mcp/setup.js';
 import { startObservability } from './observability/index.js';
-import { loadSecret } from './oauth/secret.js';
+import { ticketedNextcloudPages } from './oauth/account-nextcloud.js';
+import { Csrf } from './oauth/csrf.js';
+import { deriveKey, loadSecret } from './oauth/secret.js';
 import { ownAuthorizationServer } from './oauth/setup.js';
 import { openStore, sweepPeriodically } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -33,6 +38,8 @@ export interface Postern {
   guard?: Guard;
   /** Set when the user table was empty and the initial user was created. */
   initialPassword?: string;
+  /** Users' Nextcloud links. */
+  links: NextcloudLinks;
   close(): Promise<void>;
 }
 
@@ -59,6 +66,10 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     const secret = loadSecret(config);
     const sealer = new Sealer(secret);
     const credentials = new UpstreamCredentials(store, sealer);
+    // Users' Nextcloud links; their app passwords are deleted at identity.nextcloud.url when replaced or removed.
+    const nextcloud = config.identity.nextcloud;
+    const tickets = linkTicketsFor(config, secret);
+    const links = new NextcloudLinks(credentials, nextcloud && { url: nextcloud.url, timeoutMs: nextcloud.timeoutMs, log, tickets });
     const registry = new BackendRegistry(config.mcpServers ?? {}, {
       version: VERSION,
       log,
@@ -79,8 +90,19 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       | undefined = !config.auth.enabled
       ? undefined
       : config.auth.external
-        ? await externalGuard({ config, issuer, mcpUrl, store, sealer, log })
-        : await ownAuthorizationServer({ config, issuer, mcpUrl, store, secret, sealer, audit, log, documentCa: opts.documentCa });
+        ? {
+            ...(await externalGuard({ config, issuer, mcpUrl, store, sealer, log })),
+            interactions:
+              nextcloud && tickets
+                ? ticketedNextcloudPages({
+                    connect: new NextcloudConnect(links, nextcloud),
+                    csrf: new Csrf(deriveKey(secret, 'csrf')),
+                    tickets,
+                    secureCookies: issuer.startsWith('https:'),
+                  })
+                : undefined,
+          }
+        : await ownAuthorizationServer({ config, issuer, mcpUrl, store, secret, sealer, links, audit, log, documentCa: opts.documentCa });
     if (auth?.stop) cleanup.push(auth.stop);
     const guard = auth?.guard;
 
@@ -109,12 +131,25 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       metricsPort: observability.metricsPort,
       guard,
       initialPassword: auth?.initialPassword,
+      links,
       close: () => runCleanup(cleanup),
     };
   } catch (err) {
     await runCleanup(cleanup);
     throw err;
   }
+}
+
+/**
+ * Link tickets, in resource-server-only mode behind the Nextcloud that identity.nextcloud names
+ * (same origin as auth.external.issuer): there the caller's subject is a Nextcloud user, who can
+ * link only themselves. Behind any other authorization server there is no way to link.
+ */
+function linkTicketsFor(config: Config, secret: string): LinkTickets | undefined {
+  const ext = config.auth.enabled ? config.auth.external : undefined;
+  const nextcloud = config.identity.nextcloud;
+  if (!ext || !nextcloud || new URL(ext.issuer).origin !== new URL(nextcloud.url).origin) return undefined;
+  return new LinkTickets(deriveKey(secret, 'nextcloud-link'));
 }
 
 async function runCleanup(steps: Array<() => Promise<void> | void>): Promise<void> {

@@ -1,9 +1,11 @@
 // Nextcloud as an identity source, password form: the real login page, checked against the
-// Nextcloud emulator's OCS user endpoint; groups become roles; the app password is never kept.
+// Nextcloud emulator's OCS user endpoint; groups become roles; a typed app password (the emulator,
+// like Nextcloud, mints no app password from one) is kept only sealed, as the user's link.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Sealer } from '../src/identity/sealed.js';
 import { TestBrowser } from './helpers/browser.js';
 import { authorizeUrl, REDIRECT, register, tokenRequest } from './helpers/flow.js';
 import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
@@ -46,13 +48,21 @@ describe('Nextcloud password sign-in', () => {
     assert.deepEqual(checked.caller.roles.sort(), ['admin', 'reader']);
   });
 
-  it('never stores the app password', () => {
+  it('keeps the typed app password only sealed, as the link Nextcloud refused to mint another from', async () => {
     const bytes = readdirSync(p.dataDir)
       .filter((f) => f.startsWith('postern.db'))
       .map((f) => readFileSync(path.join(p.dataDir, f)).toString('latin1'))
       .join('');
-    assert.ok(!bytes.includes(APP_PASSWORD));
+    assert.ok(!bytes.includes(APP_PASSWORD), 'never in clear');
     assert.ok(bytes.includes('Alice Liddell'), 'the account itself is recorded');
+    assert.ok(
+      nc.requests.some((r) => r.path === '/ocs/v2.php/core/getapppassword' && r.user === 'alice'),
+      'asked Nextcloud for an app password',
+    );
+    const sealed = await p.store.getCredential('nextcloud:alice', 'nextcloud');
+    const secret = readFileSync(path.join(p.dataDir, 'secret'), 'utf8').trim();
+    assert.deepEqual(JSON.parse(new Sealer(secret).open(sealed!, 'nextcloud:alice')), { loginName: 'alice', appPassword: APP_PASSWORD, typed: true });
+    assert.deepEqual(nc.users.get('alice')!.appPasswords, [APP_PASSWORD], 'a typed app password is never deleted');
   });
 
   it('offers both kinds of account on the login page and refuses wrong or disabled users', async () => {

@@ -1,5 +1,6 @@
 // The Store contract, run against every driver (memory and SQLite; a new driver adds itself to
-// `stores`): artifacts with expiry, consume, lookups by uid, revocation by grant (with its event),
+// `stores`): artifacts with expiry, consume, lookups by uid, revocation by grant (with its event,
+// which names the grant's account and client when the grant itself is destroyed),
 // users, accounts and credentials, static tokens, the audit trail, settings and the change signal.
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
@@ -48,9 +49,9 @@ for (const [kind, open] of stores) {
     });
 
     it('revokes everything of a grant and tells listeners', async () => {
-      const heard: string[] = [];
-      const off = store.onGrantRevoked((g) => heard.push(g));
-      await store.oidcUpsert('Grant', 'g1', { accountId: 'local:a' }, now() + 60);
+      const heard: Array<[string, unknown]> = [];
+      const off = store.onGrantRevoked((g, whose) => heard.push([g, whose]));
+      await store.oidcUpsert('Grant', 'g1', { accountId: 'local:a', clientId: 'c1' }, now() + 60);
       await store.oidcUpsert('RefreshToken', 'r1', { grantId: 'g1' }, now() + 60);
       await store.oidcUpsert('RefreshToken', 'r2', { grantId: 'g2' }, now() + 60);
       await store.oidcRevokeByGrantId('RefreshToken', 'g1');
@@ -59,7 +60,15 @@ for (const [kind, open] of stores) {
       assert.equal(await store.oidcFind('RefreshToken', 'r1'), undefined);
       assert.ok(await store.oidcFind('RefreshToken', 'r2'), 'other grants untouched');
       assert.equal(await store.oidcFind('Grant', 'g1'), undefined);
-      assert.deepEqual(heard, ['g1', 'g1']);
+      assert.deepEqual(
+        heard,
+        [
+          ['g1', undefined],
+          ['g1', { accountId: 'local:a', clientId: 'c1' }],
+        ],
+        "the grant's own destruction says whose it was",
+      );
+      await store.oidcDestroy('Grant', 'never-was');
     });
 
     it('keeps users and settings', async () => {
@@ -88,6 +97,10 @@ for (const [kind, open] of stores) {
       await store.putCredential('header:ann', 'oidc:corp', 'v1.c');
       assert.equal(await store.getCredential('header:ann', 'nextcloud'), 'v1.b', 'replaced');
       assert.equal(await store.getCredential('header:bob', 'nextcloud'), undefined);
+      assert.equal(await store.deleteCredential('header:ann', 'nextcloud'), true);
+      assert.equal(await store.deleteCredential('header:ann', 'nextcloud'), false, 'gone already');
+      assert.equal(await store.getCredential('header:ann', 'nextcloud'), undefined);
+      assert.equal(await store.getCredential('header:ann', 'oidc:corp'), 'v1.c', 'the other source kept');
       await store.putStaticToken({ name: 'ci', hash: 'sha256:ci', roles: ['dev'], createdAt: 1 });
       await store.putStaticToken({ name: 'bot', hash: 'sha256:bot', roles: [], createdAt: 2 });
       assert.deepEqual((await store.findStaticToken('sha256:ci'))?.roles, ['dev']);

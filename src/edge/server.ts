@@ -16,6 +16,7 @@ export interface Routes {
   app: Hono;
   /** oidc-provider's node callback; absent when auth is disabled. */
   authorizationServer?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Pages outside the app (sign-in, consent, account; in resource-server-only mode the Nextcloud link page); false when not theirs. */
   interactions?: (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<boolean>;
   /** Host names (without port) requests may be addressed to, besides any loopback name. */
   allowedHosts: Set<string>;
@@ -90,12 +91,13 @@ export function createDispatcher(routes: Routes, log: Logger) {
       if (!limitBody(req, res, pathname, routes.mcpBodyLimit)) return;
 
       if (pathname === '/mcp' && routes.mcpLane && (await routes.mcpLane(req, res))) return;
-      if (APP_PATHS.has(pathname) || !routes.authorizationServer) {
+      if (APP_PATHS.has(pathname)) {
         await app(req, res);
         return;
       }
       if (routes.interactions && (await routes.interactions(req, res, pathname))) return;
-      routes.authorizationServer(req, res);
+      if (routes.authorizationServer) routes.authorizationServer(req, res);
+      else await app(req, res);
     } catch (err) {
       if (bodyRefused(req)) return; // answered with 413; the route only learnt that its body is gone
       log.error({ err }, 'request failed');

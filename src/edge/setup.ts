@@ -29,7 +29,7 @@ export interface GatewayAuth {
   scopesSupported: string[];
   /** The authorization server's own endpoints (own server only). */
   callback?: (req: IncomingMessage, res: ServerResponse) => void;
-  /** The sign-in and account pages (own server only); false when the path is none of theirs. */
+  /** The sign-in and account pages (own server), or the Nextcloud link page (resource-server-only mode); false when the path is none of theirs. */
   interactions?: (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<boolean>;
 }
 

@@ -4,6 +4,7 @@
 import type { Config } from '../config/schema.js';
 import type { UserStore, AccountStore } from '../store/types.js';
 import { LocalUsers } from './local/users.js';
+import type { NextcloudLinks } from './nextcloud/links.js';
 import { NextcloudLoginFlow } from './nextcloud/login-flow/source.js';
 import { NextcloudPasswordSource } from './nextcloud/password/source.js';
 import { OIDC_CALLBACK, OidcSignIn } from './oidc/sign-in.js';
@@ -13,13 +14,16 @@ import { IdentitySources } from './sources.js';
 import { TrustedHeaderSource } from './trusted-header/source.js';
 import type { IdentitySource } from './types.js';
 
-export function identityFromConfig(config: Config['identity'], deps: { issuer: string; store: UserStore & AccountStore; sealer: Sealer }): IdentitySources {
-  const { store, sealer } = deps;
+export function identityFromConfig(
+  config: Config['identity'],
+  deps: { issuer: string; store: UserStore & AccountStore; sealer: Sealer; links: NextcloudLinks },
+): IdentitySources {
+  const { store, sealer, links } = deps;
   const { groupRoles, nextcloud } = config;
   const sources: IdentitySource[] = [];
   if (config.local.enabled) sources.push(new LocalUsers(store));
-  if (nextcloud?.passwordLogin) sources.push(new NextcloudPasswordSource(nextcloud, groupRoles, store));
-  if (nextcloud?.loginFlow) sources.push(new NextcloudLoginFlow(nextcloud, groupRoles, store, sealer));
+  if (nextcloud?.passwordLogin) sources.push(new NextcloudPasswordSource(nextcloud, groupRoles, store, links));
+  if (nextcloud?.loginFlow) sources.push(new NextcloudLoginFlow(nextcloud, groupRoles, store, links));
   if (config.oidc.length) {
     const redirectUri = `${deps.issuer}${OIDC_CALLBACK}`;
     sources.push(new OidcSignIn(config.oidc.map((u) => new OidcUpstream(u, redirectUri, groupRoles, store, sealer))));

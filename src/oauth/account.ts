@@ -2,18 +2,20 @@
 // withdraw it, which revokes that grant and every token of it. Sign-in reuses the authorization
 // flow with Postern's own internal client, which may ask for `openid` only (never an MCP scope or
 // the /mcp resource: provider.ts); its code is used up here, with its grant, and the page then
-// keeps a short-lived, signed, path-scoped cookie.
+// keeps a short-lived, signed, path-scoped cookie. With a Nextcloud configured, the page also
+// links the user's Nextcloud account ("Connect Nextcloud", account-nextcloud.ts).
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseCookie } from 'hono/utils/cookie';
+import type { NextcloudConnect } from '../identity/nextcloud/connect.js';
 import type { OidcArtifacts } from '../store/types.js';
+import { NEXTCLOUD_PATHS, nextcloudAccountPages, sendHtml } from './account-nextcloud.js';
 import { hashId } from './adapter.js';
 import type { Csrf } from './csrf.js';
 import { readForm, FormError } from './forms.js';
 import { esc, page } from '../pages/html.js';
 import { revokeGrant } from './middleware.js';
 import { errorPage } from '../pages/html.js';
-import { pageHeaders } from '../pages/headers.js';
 
 export const ACCOUNT_CLIENT_ID = 'postern-account';
 const ACCOUNT_CLIENT_NAME = 'Postern account page';
@@ -26,6 +28,8 @@ const PENDING_MAX = 10_000;
 interface Pending {
   verifier: string;
   at: number;
+  /** The account page to land on after signing in. */
+  returnTo: string;
 }
 
 export function accountClient(issuer: string) {
@@ -42,7 +46,7 @@ export function accountClient(issuer: string) {
   };
 }
 
-export function createAccountHandler(deps: { issuer: string; store: OidcArtifacts; csrf: Csrf; key: string }) {
+export function createAccountHandler(deps: { issuer: string; store: OidcArtifacts; csrf: Csrf; key: string; nextcloud?: NextcloudConnect }) {
   const { issuer, store, csrf, key } = deps;
   const pending = new Map<string, Pending>();
 
@@ -59,12 +63,9 @@ export function createAccountHandler(deps: { issuer: string; store: OidcArtifact
     return exp > Date.now() / 1000 ? accountId : undefined;
   }
 
-  function html(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
-    res.writeHead(status, { ...pageHeaders(), ...headers, 'content-type': 'text/html; charset=utf-8' });
-    res.end(body);
-  }
+  const html = sendHtml;
 
-  function startSignIn(res: ServerResponse) {
+  function startSignIn(res: ServerResponse, returnTo = '/account') {
     const verifier = randomBytes(32).toString('base64url');
     const state = randomBytes(16).toString('base64url');
     // Oldest first (insertion order): drop the expired ones and, past the cap, the oldest.
@@ -72,7 +73,7 @@ export function createAccountHandler(deps: { issuer: string; store: OidcArtifact
       if (pending.size < PENDING_MAX && Date.now() - p.at <= PENDING_MS) break;
       pending.delete(s);
     }
-    pending.set(state, { verifier, at: Date.now() });
+    pending.set(state, { verifier, at: Date.now(), returnTo });
     const url = new URL(`${issuer}/authorize`);
     url.search = new URLSearchParams({
       client_id: ACCOUNT_CLIENT_ID,
@@ -122,7 +123,7 @@ export function createAccountHandler(deps: { issuer: string; store: OidcArtifact
     const cookie = sign(`${payload.accountId}|${Math.floor(Date.now() / 1000) + SESSION_SECONDS}`);
     const secure = issuer.startsWith('https:') ? '; Secure' : '';
     res.writeHead(303, {
-      location: '/account',
+      location: p.returnTo,
       'set-cookie': `${COOKIE}=${encodeURIComponent(cookie)}; Path=/account; HttpOnly; SameSite=Lax; Max-Age=${SESSION_SECONDS}${secure}`,
       'cache-control': 'no-store',
     });
@@ -151,7 +152,11 @@ export function createAccountHandler(deps: { issuer: string; store: OidcArtifact
         `<h1>Connected apps</h1>
 <p class="muted">Signed in as <strong>${esc(accountId)}</strong>. Apps you allowed to act for you:</p>
 <ul class="scopes">${rows.join('\n') || '<li>None.</li>'}</ul>
-<p class="muted">Withdrawing access ends the app's tokens at once; it will have to ask you again.</p>`,
+<p class="muted">Withdrawing access ends the app's tokens at once; it will have to ask you again.</p>${
+          deps.nextcloud
+            ? `\n<h2>Nextcloud</h2>\n<p><a class="button" href="${NEXTCLOUD_PATHS.page}">Connect Nextcloud</a> <span class="muted">Link your Nextcloud account, see or remove the link.</span></p>`
+            : ''
+        }`,
       ),
     );
   }
@@ -175,7 +180,10 @@ export function createAccountHandler(deps: { issuer: string; store: OidcArtifact
     res.end();
   }
 
+  const nextcloudPages = nextcloudAccountPages({ connect: deps.nextcloud, csrf, html, signIn: startSignIn });
+
   return async function handleAccount(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> {
+    if (pathname.startsWith(`${NEXTCLOUD_PATHS.page}`)) return nextcloudPages.handle(req, res, pathname, session(req));
     if (pathname !== '/account' && pathname !== '/account/callback' && pathname !== '/account/withdraw') return false;
     if (pathname === '/account/callback') {
       await callback(req, res);

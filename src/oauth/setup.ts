@@ -12,10 +12,13 @@ import { JwtVerifier } from '../guard/jwt-verifier.js';
 import { StaticTokenVerifier } from '../guard/static-tokens.js';
 import { identityFromConfig } from '../identity/from-config.js';
 import { LocalUsers } from '../identity/local/users.js';
+import { NextcloudConnect } from '../identity/nextcloud/connect.js';
+import type { NextcloudLinks } from '../identity/nextcloud/links.js';
 import type { Sealer } from '../identity/sealed.js';
 import { DEFAULT_SCOPES, MCP_SCOPES } from '../protocol/scopes.js';
 import type { Store } from '../store/types.js';
 import { createAccountHandler } from './account.js';
+import { unlinkNextcloudOnLastGrant } from './unlink-on-withdrawal.js';
 import { Csrf } from './csrf.js';
 import { createInteractionHandler } from './interactions.js';
 import { followSigningKeys, loadSigningKeys } from './keys.js';
@@ -42,7 +45,7 @@ export interface OwnAuthorizationServer {
    * pre-registered, and metadata-document clients (fetched, or from the provider's cache).
    */
   findClient(clientId: string): Promise<Record<string, unknown> | undefined>;
-  /** Stops following key rotations. */
+  /** Stops following key rotations and grant withdrawals. */
   stop(): void;
 }
 
@@ -53,16 +56,18 @@ export async function ownAuthorizationServer(deps: {
   store: Store;
   secret: string;
   sealer: Sealer;
+  /** Users' Nextcloud links (app passwords), made at sign-in and on the account page. */
+  links: NextcloudLinks;
   audit: Audit;
   log: Logger;
   /** Certificates (PEM) trusted besides the system's when fetching client ID metadata documents (tests). */
   documentCa?: string[];
 }): Promise<OwnAuthorizationServer> {
-  const { config, issuer, mcpUrl, store, secret, audit, log } = deps;
+  const { config, issuer, mcpUrl, store, secret, audit, log, links } = deps;
   const initialPassword = config.identity.local.enabled ? await new LocalUsers(store).ensureInitialUser(config.identity.local.initialUser) : undefined;
   const keepKeysFor = config.auth.accessTokenTtl + 300;
   const keys = await loadSigningKeys(store, keepKeysFor);
-  const identity = identityFromConfig(config.identity, { issuer, store, sealer: deps.sealer });
+  const identity = identityFromConfig(config.identity, { issuer, store, sealer: deps.sealer, links });
   const clientSecrets = await anyClientSecret(config, store);
   const provider = new LiveProvider(
     (keys) => createProvider({ config, issuer, mcpUrl, store, keys, secret, identity, clientSecrets, fetchCa: deps.documentCa }),
@@ -70,7 +75,15 @@ export async function ownAuthorizationServer(deps: {
   );
   auditProviderEvents(provider, audit, log);
   const csrf = new Csrf(deriveKey(secret, 'csrf'));
-  const account = createAccountHandler({ issuer, store, csrf, key: deriveKey(secret, 'account') });
+  const nextcloud = config.identity.nextcloud;
+  const account = createAccountHandler({
+    issuer,
+    store,
+    csrf,
+    key: deriveKey(secret, 'account'),
+    nextcloud: nextcloud && new NextcloudConnect(links, nextcloud),
+  });
+  const stopUnlinking = unlinkNextcloudOnLastGrant(store, links, log);
   const limits = new LoginLimits({ trustProxy: config.server.trustProxy });
   const pages = provider.perInstance((current) => createInteractionHandler({ provider: current, identity, audit, limits, csrf, log }));
   const verifier = new JwtVerifier({ issuer, audience: mcpUrl, jwks: keys.publicJwks, store });
@@ -100,7 +113,10 @@ export async function ownAuthorizationServer(deps: {
     interactions: async (req, res, pathname) => (await pages()(req, res, pathname)) || account(req, res, pathname),
     initialPassword,
     findClient: async (id) => (await provider.current.Client.find(id).catch(() => undefined))?.metadata(),
-    stop,
+    stop: () => {
+      stop();
+      stopUnlinking();
+    },
   };
 }
 

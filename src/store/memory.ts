@@ -1,6 +1,6 @@
 // In-memory store: the same contract as sqlite/, for unit tests and throwaway runs.
 import { ChangeListeners, type ChangeTopic } from './changes.js';
-import { GrantEvents, grantIdOf } from './grant-events.js';
+import { GrantEvents, grantIdOf, revokedGrant, type GrantListener } from './grant-events.js';
 import { nowSeconds, type AccountRecord, type AuditEntry, type OidcRecord, type StaticTokenRecord, type Store, type UserRecord } from './types.js';
 
 interface Entry extends OidcRecord {
@@ -63,8 +63,9 @@ export class MemoryStore implements Store {
   }
 
   async oidcDestroy(model: string, id: string) {
+    const gone = this.table(model).get(id);
     this.table(model).delete(id);
-    if (model === 'Grant') this.events.emit(id);
+    if (model === 'Grant') this.events.emit(id, revokedGrant(gone?.payload));
   }
 
   async oidcRevokeByGrantId(model: string, grantId: string) {
@@ -181,7 +182,7 @@ export class MemoryStore implements Store {
     return this.changes.on(topic, listener);
   }
 
-  onGrantRevoked(listener: (grantId: string) => void) {
+  onGrantRevoked(listener: GrantListener) {
     return this.events.on(listener);
   }
 

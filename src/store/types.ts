@@ -4,8 +4,10 @@
 // to the store are already hashed where they are secrets (see oauth/adapter.ts); the store keeps
 // what it is given.
 import type { ChangeTopic } from './changes.js';
+import type { GrantListener } from './grant-events.js';
 
 export type { ChangeTopic } from './changes.js';
+export type { GrantListener, RevokedGrant } from './grant-events.js';
 
 /** A stored oidc-provider artifact (client, grant, code, refresh token, session, …). */
 export interface OidcRecord {
@@ -80,8 +82,11 @@ export interface OidcArtifacts {
   oidcCount(model: string): Promise<number>;
   /** Deletes expired artifacts; returns how many. */
   sweepExpired(): Promise<number>;
-  /** Called with the grant id whenever a grant is revoked or destroyed. */
-  onGrantRevoked(listener: (grantId: string) => void): () => void;
+  /**
+   * Called with the grant id whenever a grant is revoked or destroyed (once per model revoked), and
+   * with whose it was (`grant`) when the Grant record itself is destroyed.
+   */
+  onGrantRevoked(listener: GrantListener): () => void;
 }
 
 /** Local users (identity/local). */

@@ -3,6 +3,8 @@
 //   GET /ocs/v2.php/cloud/user?format=json  (Basic auth with an app password, OCS-APIRequest: true)
 //   POST /index.php/login/v2 → {poll:{token,endpoint},login}; POST /login/v2/poll (token=…) →
 //   404 until the user granted access on the login page, then {server,loginName,appPassword} once
+//   GET /ocs/v2.php/core/getapppassword → 403 (its users sign in with app passwords only)
+//   DELETE /ocs/v2.php/core/apppassword → deletes the app password it was called with
 // OCS v2 maps the OCS status code to HTTP: 200 on success, 997 "not logged in" → HTTP 401,
 // always inside the {"ocs":{"meta":…,"data":…}} envelope.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -104,6 +106,16 @@ export class NextcloudEmulator {
         res.end(JSON.stringify({ server: this.url, ...entry[1].grantedTo }));
       });
       return;
+    }
+    if (url.pathname === '/ocs/v2.php/core/getapppassword' && req.method === 'GET') {
+      if (!ocsHeader || !user) return notLoggedIn(res);
+      return ocs(res, 403, { status: 'failure', statuscode: 403, message: 'Password confirmation is required' }, []);
+    }
+    if (url.pathname === '/ocs/v2.php/core/apppassword' && req.method === 'DELETE') {
+      if (!ocsHeader || !user) return notLoggedIn(res);
+      const used = Buffer.from(req.headers.authorization!.slice(6), 'base64').toString('utf8').split(':').slice(1).join(':');
+      user.appPasswords = user.appPasswords.filter((p) => p !== used);
+      return ocs(res, 200, { status: 'ok', statuscode: 200, message: 'OK' }, []);
     }
     if (url.pathname === '/ocs/v2.php/cloud/user' && req.method === 'GET') {
       if (!ocsHeader || !user) return notLoggedIn(res);

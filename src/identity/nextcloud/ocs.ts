@@ -1,6 +1,7 @@
 // Nextcloud's OCS user endpoint, shared by the Nextcloud identity sources: who does this user
 // name + app password belong to (id, display name, email, groups)?
 import { rolesFor } from '../roles.js';
+import { basicAuth } from './app-passwords.js';
 import { IdentityError, type Principal } from '../types.js';
 
 export const NEXTCLOUD_PREFIX = 'nextcloud:';
@@ -26,7 +27,7 @@ export async function fetchNextcloudUser(
   try {
     res = await fetch(`${baseUrl}/ocs/v2.php/cloud/user?format=json`, {
       headers: {
-        authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
+        authorization: basicAuth(username, password),
         'ocs-apirequest': 'true',
         accept: 'application/json',
       },

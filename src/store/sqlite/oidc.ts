@@ -1,6 +1,6 @@
 // SQLite area: oidc-provider's artifacts in one table, keyed by model and id, with the grant,
 // uid and user code they are looked up by.
-import { GrantEvents, grantIdOf } from '../grant-events.js';
+import { GrantEvents, grantIdOf, revokedGrant, type GrantListener } from '../grant-events.js';
 import { nowSeconds, type OidcArtifacts, type OidcRecord } from '../types.js';
 import type { SqliteDatabase } from './database.js';
 import { toRecord, type OidcRow } from './rows.js';
@@ -23,6 +23,7 @@ export class SqliteOidc implements OidcArtifacts {
       findByUserCode: db.prepare<[string, string, number], OidcRow>(`SELECT id, payload, expires_at FROM oidc WHERE model = ? AND user_code = ? AND ${live}`),
       consume: db.prepare(`UPDATE oidc SET payload = json_set(payload, '$.consumed', ?) WHERE model = ? AND id = ?`),
       destroy: db.prepare('DELETE FROM oidc WHERE model = ? AND id = ?'),
+      destroyReturning: db.prepare<[string, string], { payload: string }>('DELETE FROM oidc WHERE model = ? AND id = ? RETURNING payload'),
       revoke: db.prepare('DELETE FROM oidc WHERE model = ? AND grant_id = ?'),
       grantsOf: db.prepare<[string, number], OidcRow>(
         `SELECT id, payload, expires_at FROM oidc WHERE model = 'Grant' AND json_extract(payload, '$.accountId') = ? AND ${live}`,
@@ -64,8 +65,12 @@ export class SqliteOidc implements OidcArtifacts {
 
   async oidcDestroy(model: string, id: string): Promise<void> {
     this.base.write();
-    this.q.destroy.run(model, id);
-    if (model === 'Grant') this.events.emit(id);
+    if (model !== 'Grant') {
+      this.q.destroy.run(model, id);
+      return;
+    }
+    const gone = this.q.destroyReturning.get(model, id);
+    this.events.emit(id, revokedGrant(gone && (JSON.parse(gone.payload) as Record<string, unknown>)));
   }
 
   async oidcRevokeByGrantId(model: string, grantId: string): Promise<void> {
@@ -91,7 +96,7 @@ export class SqliteOidc implements OidcArtifacts {
     return this.q.sweep.run(nowSeconds()).changes;
   }
 
-  onGrantRevoked(listener: (grantId: string) => void): () => void {
+  onGrantRevoked(listener: GrantListener): () => void {
     return this.events.on(listener);
   }
 }

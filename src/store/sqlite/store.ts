@@ -3,7 +3,7 @@
 // transaction (database.ts), the schema (migrations.ts), and one file per area, each with its
 // statements prepared once.
 import { SqliteChanges, type ChangeTopic } from '../changes.js';
-import type { AccountRecord, AuditEntry, StaticTokenRecord, Store, UserRecord } from '../types.js';
+import type { AccountRecord, AuditEntry, GrantListener, StaticTokenRecord, Store, UserRecord } from '../types.js';
 import { SqliteAudit } from './audit.js';
 import { SqliteDatabase } from './database.js';
 import { SqliteOidc } from './oidc.js';
@@ -66,7 +66,7 @@ export class SqliteStore implements Store {
   sweepExpired() {
     return this.oidc.sweepExpired();
   }
-  onGrantRevoked(listener: (grantId: string) => void) {
+  onGrantRevoked(listener: GrantListener) {
     return this.oidc.onGrantRevoked(listener);
   }
 

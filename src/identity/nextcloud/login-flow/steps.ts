@@ -1,6 +1,7 @@
 // The sign-in steps of Nextcloud Login Flow v2: POST …/nextcloud starts a flow and shows the
 // page that sends the user to Nextcloud; GET …/nextcloud-wait polls (the page reloads itself)
-// until Nextcloud says the user granted access, then signs them in.
+// until Nextcloud says the user granted access, then signs them in. The waiting page serves the
+// "Connect Nextcloud" page of /account as well.
 import { esc, page } from '../../../pages/html.js';
 import type { SignInStep, StepContext } from '../../sign-in.js';
 import type { Principal } from '../../types.js';
@@ -17,7 +18,7 @@ export interface LoginFlow {
 const waitUrl = (uid: string) => `/interaction/${uid}/nextcloud-wait`;
 
 async function showWaitPage(ctx: StepContext, loginUrl: string): Promise<void> {
-  await ctx.page(200, waitPage({ loginUrl, waitUrl: waitUrl(ctx.uid), client: await ctx.clientName() }));
+  await ctx.page(200, waitPage({ loginUrl, waitUrl: waitUrl(ctx.uid), footer: `Signing in to ${await ctx.clientName()}` }));
 }
 
 export function loginFlowSteps(flow: LoginFlow): SignInStep[] {
@@ -45,7 +46,8 @@ export function loginFlowSteps(flow: LoginFlow): SignInStep[] {
   ];
 }
 
-function waitPage(v: { loginUrl: string; waitUrl: string; client: string }) {
+/** The page that sends the user to Nextcloud's `loginUrl` and reloads itself from `waitUrl` (no JavaScript) until they granted access. */
+export function waitPage(v: { loginUrl: string; waitUrl: string; footer: string }): string {
   return page(
     'Continue in Nextcloud',
     `<h1>Continue in Nextcloud</h1>
@@ -53,7 +55,7 @@ function waitPage(v: { loginUrl: string; waitUrl: string; client: string }) {
 itself once you have.</p>
 <div class="actions"><a class="button" href="${esc(v.loginUrl)}" target="_blank" rel="noopener noreferrer">Open Nextcloud</a></div>
 <p class="muted">Waiting for Nextcloud… <a href="${esc(v.waitUrl)}">check now</a></p>
-<footer>Signing in to ${esc(v.client)}</footer>`,
+<footer>${esc(v.footer)}</footer>`,
     `<meta http-equiv="refresh" content="3;url=${esc(v.waitUrl)}">`,
   );
 }
