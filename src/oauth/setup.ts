@@ -1,7 +1,7 @@
 // Postern's own authorization server, built from the configuration: the initial local user,
 // signing keys (followed when `postern keys rotate` runs), the identity sources, oidc-provider
 // with its events in the audit trail (and refused authorizations in the log), pre-registered
-// clients, the sign-in and account pages, and the guard for /mcp that trusts its tokens and the
+// clients, the sign-in and account pages (and the admin console's session), and the guard for /mcp that trusts its tokens and the
 // static tokens.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -16,6 +16,8 @@ import type { Sealer } from '../identity/sealed.js';
 import { DEFAULT_SCOPES, MCP_SCOPES } from '../protocol/scopes.js';
 import type { Store } from '../store/types.js';
 import { createAccountHandler } from './account.js';
+import type { IdentitySources } from '../identity/sources.js';
+import { createPageSession, type PageSession } from './page-session.js';
 import { Csrf } from './csrf.js';
 import { createInteractionHandler } from './interactions.js';
 import { followSigningKeys, loadSigningKeys } from './keys.js';
@@ -44,6 +46,8 @@ export interface OwnAuthorizationServer {
   findClient(clientId: string): Promise<Record<string, unknown> | undefined>;
   /** Stops following key rotations. */
   stop(): void;
+  /** What the admin console builds on: its browser session, the forms' CSRF tokens, the users' accounts. */
+  adminBase: { session: PageSession; csrf: Csrf; identity: IdentitySources };
 }
 
 export async function ownAuthorizationServer(deps: {
@@ -70,7 +74,8 @@ export async function ownAuthorizationServer(deps: {
   );
   auditProviderEvents(provider, audit, log);
   const csrf = new Csrf(deriveKey(secret, 'csrf'));
-  const account = createAccountHandler({ issuer, store, csrf, key: deriveKey(secret, 'account') });
+  const sessionKey = deriveKey(secret, 'account');
+  const account = createAccountHandler({ store, csrf, session: createPageSession({ issuer, store, key: sessionKey, path: '/account' }) });
   const limits = new LoginLimits({ trustProxy: config.server.trustProxy });
   const pages = provider.perInstance((current) => createInteractionHandler({ provider: current, identity, audit, limits, csrf, log }));
   const verifier = new JwtVerifier({ issuer, audience: mcpUrl, jwks: keys.publicJwks, store });
@@ -101,6 +106,7 @@ export async function ownAuthorizationServer(deps: {
     initialPassword,
     findClient: async (id) => (await provider.current.Client.find(id).catch(() => undefined))?.metadata(),
     stop,
+    adminBase: { session: createPageSession({ issuer, store, key: sessionKey, path: '/admin' }), csrf, identity },
   };
 }
 
