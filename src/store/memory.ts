@@ -1,7 +1,16 @@
 // In-memory store: the same contract as sqlite/, for unit tests and throwaway runs.
 import { ChangeListeners, type ChangeTopic } from './changes.js';
 import { GrantEvents, grantIdOf } from './grant-events.js';
-import { nowSeconds, type AccountRecord, type AuditEntry, type AuditFilter, type OidcRecord, type StaticTokenRecord, type Store, type UserRecord } from './types.js';
+import {
+  nowSeconds,
+  type AccountRecord,
+  type AuditEntry,
+  type AuditFilter,
+  type OidcRecord,
+  type StaticTokenRecord,
+  type Store,
+  type UserRecord,
+} from './types.js';
 
 interface Entry extends OidcRecord {
   grantId: string | null;
