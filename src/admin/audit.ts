@@ -2,9 +2,10 @@
 // and export a search as JSON lines or CSV (at most EXPORT_LIMIT lines, newest first).
 import { esc } from '../pages/html.js';
 import type { AuditEntry } from '../store/types.js';
+import { clientCell, clientNames } from './client-names.js';
 import { readAuditSearch, PAGE_SIZE, searchQuery } from './audit-filter.js';
 import { AdminError, type AdminDeps, type AdminPage, type Download } from './context.js';
-import { table, when } from './layout.js';
+import { ident, table, when } from './layout.js';
 
 const PATH = 'audit';
 export const EXPORT_LIMIT = 10_000;
@@ -27,18 +28,21 @@ async function view(deps: AdminDeps, req: { query: URLSearchParams }): Promise<s
   const { fields, page } = search;
   // One line more than a page tells whether there is a next page.
   const found = await deps.store.queryAudit({ ...search.filter, limit: PAGE_SIZE + 1, offset: (page - 1) * PAGE_SIZE });
-  const rows = found
-    .slice(0, PAGE_SIZE)
-    .map((e) => [
-      esc(when(e.time)),
-      esc(e.kind),
-      `<code>${esc(e.action)}</code>`,
-      e.subject ? `<code>${esc(e.subject)}</code>` : '—',
-      e.client ? `<code>${esc(e.client)}</code>` : '—',
-      `<span class="${e.outcome === 'ok' && e.decision === 'allow' ? 'allow' : 'deny'}">${esc(e.decision)} / ${esc(e.outcome)}</span>`,
-      e.latencyMs === undefined ? '—' : `${e.latencyMs} ms`,
-      esc(e.detail ?? ''),
-    ]);
+  const shown = found.slice(0, PAGE_SIZE);
+  const names = await clientNames(
+    deps.store,
+    shown.flatMap((e) => (e.client ? [e.client] : [])),
+  );
+  const rows = shown.map((e) => [
+    when(e.time),
+    esc(e.kind),
+    ident(e.action),
+    e.subject ? ident(e.subject) : '—',
+    e.client ? clientCell(e.client, names) : '—',
+    `<span class="${e.outcome === 'ok' && e.decision === 'allow' ? 'allow' : 'deny'}">${esc(e.decision)} / ${esc(e.outcome)}</span>`,
+    e.latencyMs === undefined ? '—' : `${e.latencyMs} ms`,
+    esc(e.detail ?? ''),
+  ]);
   const input = (name: keyof typeof fields, label: string, type = 'text') =>
     `<div><label for="a-${name}">${label}</label><input id="a-${name}" name="${name}" type="${type}" value="${esc(fields[name])}"></div>`;
   const outcome = ['', 'ok', 'error'].map((o) => `<option value="${o}"${fields.outcome === o ? ' selected' : ''}>${o || 'any'}</option>`).join('');

@@ -4,7 +4,7 @@
 import { SEPARATOR } from '../backends/registry.js';
 import { esc } from '../pages/html.js';
 import { AdminError, type AdminDeps, type AdminPage, field, type Notice } from './context.js';
-import { actionButton, table } from './layout.js';
+import { actionButton, ident, table } from './layout.js';
 
 const PATH = 'backends';
 /** The most tools the verdict table shows. */
@@ -43,7 +43,7 @@ async function view(deps: AdminDeps, req: { csrf: string }): Promise<string> {
         ? '<span class="allow">allow</span>'
         : '<span class="deny">deny</span>',
     );
-    return [`<code>${esc(t.name)}</code>`, ...cells];
+    return [ident(t.name), ...cells];
   });
   const headers = ['Tool', ...roles.map((r) => (r === NO_ROLE ? 'no named role' : `role ${r}`))];
   return `${table(['Backend', 'Kind', 'State', 'Protocol era', 'Tools', 'Last error', ''], status, 'No backends configured.')}

@@ -7,7 +7,7 @@ import { PREREGISTERED } from '../oauth/preregistered-clients.js';
 import { esc } from '../pages/html.js';
 import { AdminError, type AdminDeps, type AdminPage, field, type Notice } from './context.js';
 import { GRANT_LIST_LIMIT, withdrawGrantsOfClient } from './grants-of.js';
-import { actionButton, table, when } from './layout.js';
+import { actionButton, ident, table, when } from './layout.js';
 
 const PATH = 'clients';
 /** The most stored clients the page lists. */
@@ -50,7 +50,7 @@ async function view(deps: AdminDeps, req: { csrf: string }): Promise<string> {
     rows.map(async (c) => {
       const [last] = await deps.store.queryAudit({ client: c.id, limit: 1 });
       return [
-        `${c.name ? `<strong>${esc(c.name)}</strong><br>` : ''}<code>${esc(c.id)}</code>`,
+        `${c.name ? `<strong>${esc(c.name)}</strong><br>` : ''}${ident(c.id, true)}`,
         esc(c.kind),
         String(c.grants),
         when(last?.time),

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Csrf } from '../oauth/csrf.js';
 import { FormError, readForm } from '../oauth/forms.js';
 import { type PageSession, sendHtml } from '../oauth/page-session.js';
-import { errorPage } from '../pages/html.js';
+import { errorPage as pageError } from '../pages/html.js';
 import { auditPage } from './audit.js';
 import { backendsPage } from './backends.js';
 import { clientsPage } from './clients.js';
@@ -18,6 +18,9 @@ import { keysPage } from './keys.js';
 import { adminPage } from './layout.js';
 import { tokensPage } from './tokens.js';
 import { usersPage } from './users.js';
+
+/** An error page of the console: it says where to go on. */
+const errorPage = (title: string, message: string) => pageError(title, message, undefined, 'Open /admin to go on.');
 
 /** The role that opens the console. */
 export const ADMIN_ROLE = 'admin';
@@ -103,7 +106,8 @@ export function createAdminConsole(deps: AdminDeps & { session: PageSession; csr
     }
     const principal = await identity.findAccount(accountId);
     if (!principal?.roles.includes(ADMIN_ROLE)) {
-      sendHtml(res, 403, errorPage('Admins only', `You are signed in as ${accountId}, which does not have the ${ADMIN_ROLE} role.`));
+      const message = `You are signed in as ${accountId}, which does not have the ${ADMIN_ROLE} role.`;
+      sendHtml(res, 403, pageError('Admins only', message, undefined, 'An admin can give you the role on the Users page.'));
       return true;
     }
     if (pathname === '/admin' || pathname === '/admin/') {

@@ -2,9 +2,10 @@
 // (its tokens are refused at /mcp at once).
 import { revokeGrant } from '../oauth/middleware.js';
 import { esc } from '../pages/html.js';
+import { clientCell, clientNames } from './client-names.js';
 import { AdminError, type AdminDeps, type AdminPage, field, type Notice } from './context.js';
 import { GRANT_LIST_LIMIT } from './grants-of.js';
-import { actionButton, table, when } from './layout.js';
+import { actionButton, ident, table, when } from './layout.js';
 
 const PATH = 'grants';
 
@@ -18,9 +19,13 @@ async function view(deps: AdminDeps, req: { csrf: string; query: URLSearchParams
   const client = (req.query.get('client') ?? '').trim().slice(0, 2000);
   const grants = user ? await deps.store.oidcGrantsOf(user) : await deps.store.oidcList('Grant', GRANT_LIST_LIMIT);
   const shown = grants.filter((g) => !client || g.record.payload.clientId === client);
+  const names = await clientNames(
+    deps.store,
+    shown.map((g) => String(g.record.payload.clientId)),
+  );
   const rows = shown.map(({ id, record }) => [
-    `<code>${esc(record.payload.accountId)}</code>`,
-    `<code>${esc(record.payload.clientId)}</code>`,
+    ident(record.payload.accountId),
+    clientCell(String(record.payload.clientId), names),
     esc(scopesOf(record.payload).join(' ')),
     when(Number(record.payload.iat), 's'),
     when(record.expiresAt, 's'),

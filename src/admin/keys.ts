@@ -3,7 +3,7 @@
 import { loadSigningKeys, rotateSigningKey } from '../oauth/keys.js';
 import { esc } from '../pages/html.js';
 import type { AdminDeps, AdminPage, Notice } from './context.js';
-import { actionButton, table, when } from './layout.js';
+import { actionButton, ident, table, when } from './layout.js';
 
 const PATH = 'keys';
 
@@ -13,9 +13,9 @@ const keepFor = (deps: AdminDeps) => deps.config.auth.accessTokenTtl + 300;
 async function view(deps: AdminDeps, req: { csrf: string }): Promise<string> {
   const keys = await loadSigningKeys(deps.store, keepFor(deps));
   const rows = keys.all.map((k, i) => [
-    `<code>${esc(k.jwk.kid)}</code>`,
+    ident(k.jwk.kid),
     esc(k.jwk.alg ?? ''),
-    i === 0 ? '<span class="allow">signs new tokens</span>' : `verifies until ${esc(when((k.retiredAt ?? 0) + keepFor(deps), 's'))}`,
+    i === 0 ? '<span class="allow">signs new tokens</span>' : `verifies until ${when((k.retiredAt ?? 0) + keepFor(deps), 's')}`,
     when(k.createdAt, 's'),
   ]);
   return `${table(['Key id', 'Algorithm', 'Use', 'Created'], rows)}

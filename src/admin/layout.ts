@@ -19,8 +19,7 @@ export function adminPage(v: { current: string; title: string; admin: string; bo
   const nav = NAV.map(([path, label]) => `<a href="/admin/${path}"${path === v.current ? ' aria-current="page"' : ''}>${esc(label)}</a>`).join('\n');
   return page(
     `${v.title} · Admin`,
-    `<nav class="admin-nav" aria-label="Admin">${nav}</nav>
-<p class="muted signed-in">Signed in as <strong>${esc(v.admin)}</strong></p>
+    `<nav class="admin-nav" aria-label="Admin">${nav}<span class="muted signed-in">Signed in as <strong>${esc(v.admin)}</strong></span></nav>
 <h1>${esc(v.title)}</h1>
 ${v.notice ? notice(v.notice) : ''}
 ${v.body}`,
@@ -60,10 +59,15 @@ ${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n
 </tbody></table></div>`;
 }
 
-/** Epoch milliseconds (or seconds, `unit: 's'`) as a UTC time, minutes precision. */
+/** Epoch milliseconds (or seconds, `unit: 's'`) as a UTC time, minutes precision, on one line. */
 export function when(time: number | undefined, unit: 'ms' | 's' = 'ms'): string {
   if (time === undefined || !Number.isFinite(time)) return '—';
-  return new Date(unit === 's' ? time * 1000 : time).toISOString().slice(0, 16).replace('T', ' ');
+  return `<span class="nowrap">${new Date(unit === 's' ? time * 1000 : time).toISOString().slice(0, 16).replace('T', ' ')}</span>`;
+}
+
+/** An identifier in a table cell; `long` ones (client ids, URLs) may break anywhere. */
+export function ident(value: unknown, long = false): string {
+  return `<code${long ? ' class="long"' : ''}>${esc(value)}</code>`;
 }
 
 /** A list of names as small tags, or a dash. */

@@ -9,7 +9,7 @@ import { esc } from '../pages/html.js';
 import type { AccountRecord, Store, UserRecord } from '../store/types.js';
 import { AdminError, type AdminDeps, type AdminPage, field, type Notice, parseRoles } from './context.js';
 import { withdrawGrantsOf } from './grants-of.js';
-import { actionButton, hiddenFields, table, tags, when } from './layout.js';
+import { actionButton, hiddenFields, ident, table, tags, when } from './layout.js';
 
 /** The most remembered accounts the page lists. */
 const ACCOUNT_LIMIT = 1000;
@@ -39,7 +39,7 @@ async function localRow(store: Store, u: UserRecord, csrf: string): Promise<stri
 
 async function accountRow(store: Store, a: AccountRecord, csrf: string): Promise<string[]> {
   return [
-    `<code>${esc(a.subject)}</code>${a.displayName ? `<br><span class="muted">${esc(a.displayName)}</span>` : ''}`,
+    `${ident(a.subject, true)}${a.displayName ? `<br><span class="muted">${esc(a.displayName)}</span>` : ''}`,
     tags(a.roles),
     rolesForm('account-roles', csrf, { subject: a.subject }, a.adminRoles ?? [], `Roles added to ${a.subject}`),
     await linked(store, a.subject),

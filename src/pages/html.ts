@@ -30,13 +30,13 @@ ${body}
 </html>`;
 }
 
-/** A page that says what went wrong; the user starts again from their app. */
-export function errorPage(title: string, message: string, detail?: string) {
+/** A page that says what went wrong, and by default that the user starts again from their app. */
+export function errorPage(title: string, message: string, detail?: string, next = 'Close this window and start again from your app.') {
   return page(
     title,
     `<h1>${esc(title)}</h1>
 <p class="error" role="alert">${esc(message)}</p>
 ${detail ? `<p class="muted">${esc(detail)}</p>` : ''}
-<p class="muted">Close this window and start again from your app.</p>`,
+<p class="muted">${esc(next)}</p>`,
   );
 }
