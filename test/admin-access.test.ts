@@ -4,7 +4,9 @@
 // the pages' security headers, and malformed query strings and forms that never get a 5xx.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { accountRoles, rememberAccount } from '../src/identity/accounts.js';
 import { LocalUsers } from '../src/identity/local/users.js';
+import { storePreregistered } from '../src/oauth/preregistered-clients.js';
 import { TestBrowser, type Page } from './helpers/browser.js';
 import { assertNoFraming } from './helpers/attack.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
@@ -97,6 +99,31 @@ describe('admin console access', () => {
     assert.ok(value);
     const swapped = await fetch(`${p.issuer}/admin/users`, { headers: { cookie: `postern_admin=${value}` }, redirect: 'manual' });
     assert.equal(swapped.status, 303);
+  });
+
+  it('adds roles to a remembered account, kept across its sign-ins', async () => {
+    await p.store.putAccount({ subject: 'header:zoe', groups: [], roles: ['viewer'], updatedAt: 1 });
+    const page = await admin.browser.go(`${p.issuer}/admin/users`);
+    assert.match(page.html, /header:zoe/);
+    const done = await admin.browser.submit(page, '/admin/users/account-roles', { subject: 'header:zoe', roles: 'ops, admin' });
+    assert.equal(done.status, 200);
+    assert.match(done.html, /Roles added to header:zoe: ops, admin/);
+    await rememberAccount(p.store, { subject: 'header:zoe', groups: [], roles: ['viewer'] });
+    const account = await p.store.getAccount('header:zoe');
+    assert.deepEqual(account?.adminRoles, ['ops', 'admin'], 'a sign-in keeps the roles an admin added');
+    assert.deepEqual(account && accountRoles(account), ['viewer', 'ops', 'admin']);
+    const unknown = await admin.browser.submit(page, '/admin/users/account-roles', { subject: 'header:nobody', roles: 'x' });
+    assert.equal(unknown.status, 404);
+  });
+
+  it('revokes a pre-registered client’s grants but keeps its registration', async () => {
+    await storePreregistered(p.store, { id: 'web-connector', name: 'Web connector', redirectUris: ['https://connector.example/cb'] });
+    const page = await admin.browser.go(`${p.issuer}/admin/clients`);
+    assert.match(page.html, /Web connector[\s\S]*pre-registered/);
+    const done = await admin.browser.submit(page, '/admin/clients/revoke', { client: 'web-connector' });
+    assert.equal(done.status, 200);
+    assert.match(done.html, /Client web-connector: 0 grant\(s\) withdrawn\./);
+    assert.ok(await p.store.oidcFind('Client', 'web-connector'), 'still configured');
   });
 
   it('answers malformed query strings, paths, methods and forms with 4xx or a page, never a 5xx', async () => {

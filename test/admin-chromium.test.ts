@@ -71,8 +71,16 @@ describe('admin console in Chromium', { skip: chromiumMissing }, () => {
     await page.reload();
     assert.equal(await page.locator('code.secret').count(), 0, 'shown only once');
 
+    // Reset: a new password, shown once; the old one stops working.
+    await page.locator('tr', { hasText: 'carol' }).getByRole('button', { name: 'Reset password' }).click();
+    assert.match(await notice(), /Password of carol reset/);
+    const reset = (await page.locator('code.secret').textContent()) ?? '';
+    assert.ok(reset.length >= 16 && reset !== password);
+    const users = new LocalUsers(p.store);
+    assert.equal(await users.verifyPassword('carol', password), undefined);
+
     const other = await browser.newContext();
-    const account = await signIn(other, p, '/account', 'carol', password);
+    const account = await signIn(other, p, '/account', 'carol', reset);
     await account.getByRole('heading', { name: 'Connected apps' }).waitFor(WAIT);
     const admin = await account.goto(`${p.issuer}/admin/users`);
     assert.equal(admin?.status(), 403, 'carol has no admin role');
@@ -198,7 +206,17 @@ describe('admin console in Chromium', { skip: chromiumMissing }, () => {
       .map((l) => JSON.parse(l));
     assert.ok(lines.length >= 8, `${lines.length} lines`);
     assert.ok(lines.every((l) => l.subject === 'local:admin'));
-    for (const action of ['user.add', 'user.roles', 'user.disable', 'grant.withdraw', 'client.revoke', 'backend.restart', 'token.revoke', 'keys.rotate']) {
+    for (const action of [
+      'user.add',
+      'user.reset_password',
+      'user.roles',
+      'user.disable',
+      'grant.withdraw',
+      'client.revoke',
+      'backend.restart',
+      'token.revoke',
+      'keys.rotate',
+    ]) {
       assert.ok(
         lines.some((l) => l.kind === 'admin' && l.action === action),
         `${action} audited`,

@@ -11,7 +11,7 @@ import { AdminError, type AdminDeps, type AdminPage, field, type Notice, parseRo
 import { withdrawGrantsOf } from './grants-of.js';
 import { actionButton, hiddenFields, ident, table, tags, when } from './layout.js';
 
-/** The most remembered accounts the page lists. */
+/** The most local users, and the most remembered accounts, the page lists. */
 const ACCOUNT_LIMIT = 1000;
 const PATH = 'users';
 
@@ -49,7 +49,8 @@ async function accountRow(store: Store, a: AccountRecord, csrf: string): Promise
 
 async function view(deps: AdminDeps, req: { csrf: string }): Promise<string> {
   const { store } = deps;
-  const users = await store.listUsers();
+  const all = await store.listUsers();
+  const users = all.slice(0, ACCOUNT_LIMIT);
   const accounts = await store.listAccounts(ACCOUNT_LIMIT);
   const localRows = await Promise.all(users.map((u) => localRow(store, u, req.csrf)));
   const accountRows = await Promise.all(accounts.map((a) => accountRow(store, a, req.csrf)));
@@ -60,6 +61,7 @@ async function view(deps: AdminDeps, req: { csrf: string }): Promise<string> {
 <button type="submit">Add user</button></form>
 <h2>Local users</h2>
 ${table(['User', 'Roles', 'State', 'Linked accounts', ''], localRows, 'No local users.')}
+${all.length > users.length ? `<p class="muted">Shows the first ${ACCOUNT_LIMIT} of ${all.length} local users.</p>` : ''}
 <h2>Accounts from other identity sources</h2>
 <p class="muted">Remembered at their last sign-in. Their source gives them roles from groups; roles added here are kept across sign-ins.</p>
 ${table(['Account', 'Roles from the source', 'Roles added here', 'Linked accounts', 'Last sign-in'], accountRows, 'No accounts from other sources yet.')}
