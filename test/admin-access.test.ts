@@ -126,6 +126,17 @@ describe('admin console access', () => {
     assert.ok(await p.store.oidcFind('Client', 'web-connector'), 'still configured');
   });
 
+  it('lists a metadata-document client by its grants, and revoking withdraws them', async () => {
+    const id = 'https://app.example/oauth/client.json';
+    await p.store.oidcUpsert('Grant', 'cimd-grant', { accountId: 'local:admin', clientId: id, kind: 'Grant' }, Math.floor(Date.now() / 1000) + 600);
+    const page = await admin.browser.go(`${p.issuer}/admin/clients`);
+    assert.match(page.html, /app\.example\/oauth\/client\.json<\/code><\/td>\n?<td>metadata document<\/td><td>1<\/td>/);
+    const done = await admin.browser.submit(page, '/admin/clients/revoke', { client: id });
+    assert.match(done.html, /1 grant\(s\) withdrawn\./);
+    assert.equal(await p.store.oidcFind('Grant', 'cimd-grant'), undefined);
+    assert.doesNotMatch(done.html, /metadata document/, 'gone from the list with its last grant');
+  });
+
   it('answers malformed query strings, paths, methods and forms with 4xx or a page, never a 5xx', async () => {
     const queries = [
       '?%',

@@ -5,6 +5,8 @@
 // the admin's own changes), and a user without the admin role gets 403.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -237,6 +239,36 @@ describe('admin console in Chromium', { skip: chromiumMissing }, () => {
     await page.getByRole('link', { name: 'Older →' }).click();
     await page.waitForURL(/page=2/);
     assert.equal(await page.locator('tbody tr').count(), 5);
+  });
+
+  it('refuses a form posted to the console from another site, with or without a guessed CSRF token', async () => {
+    // Another site (localhost is not the same site as 127.0.0.1) with forms aimed at the console.
+    const evil = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(`<!doctype html><title>Evil</title>
+<form method="post" action="${p.issuer}/admin/tokens/create"><input type="hidden" name="name" value="evil"><button>Plain</button></form>
+<form method="post" action="${p.issuer}/admin/tokens/create"><input type="hidden" name="name" value="evil2"><input type="hidden" name="csrf" value="guess"><button>Guessed</button></form>`);
+    });
+    await new Promise<void>((r) => evil.listen(0, '127.0.0.1', () => r()));
+    try {
+      const evilPage = await context.newPage();
+      for (const button of ['Plain', 'Guessed']) {
+        await evilPage.goto(`http://localhost:${(evil.address() as AddressInfo).port}/`);
+        const [answer] = await Promise.all([
+          evilPage.waitForResponse((r) => r.url().endsWith('/admin/tokens/create')),
+          evilPage.getByRole('button', { name: button }).click(),
+        ]);
+        assert.ok(answer.status() === 401 || answer.status() === 403, `${button}: ${answer.status()}`);
+      }
+      assert.deepEqual(
+        (await p.store.listStaticTokens()).filter((t) => t.name.startsWith('evil')),
+        [],
+        'no token was created',
+      );
+      await evilPage.close();
+    } finally {
+      evil.close();
+    }
   });
 
   it('Configuration: shows the effective configuration with secrets redacted', async () => {
