@@ -8,12 +8,14 @@
 /** Part → the parts it may import (besides itself, src/log.ts and src/version.ts). */
 const MAY_IMPORT = {
   /** The composition root (src/postern.ts): every part, each of which builds itself. */
-  postern: ['observability', 'edge', 'oauth', 'external', 'guard', 'identity', 'mcp', 'backends', 'audit', 'pages', 'protocol', 'store', 'config', 'net', 'telemetry'],
-  cli: ['postern', 'doctor', 'observability', 'edge', 'oauth', 'external', 'guard', 'identity', 'mcp', 'backends', 'nextcloud', 'audit', 'pages', 'protocol', 'store', 'config', 'net', 'telemetry'],
+  postern: ['admin', 'observability', 'edge', 'oauth', 'external', 'guard', 'identity', 'mcp', 'backends', 'audit', 'pages', 'protocol', 'store', 'config', 'net', 'telemetry'],
+  cli: ['postern', 'admin', 'doctor', 'observability', 'edge', 'oauth', 'external', 'guard', 'identity', 'mcp', 'backends', 'nextcloud', 'audit', 'pages', 'protocol', 'store', 'config', 'net', 'telemetry'],
   /** `postern doctor`: checks any MCP deployment over HTTP, as an outside client; none of Postern's parts. */
   doctor: ['net'],
   /** Metrics, traces and the access log hooked into the built parts (wrappers; the parts stay unaware). */
   observability: ['guard', 'backends', 'audit', 'store', 'config', 'net', 'telemetry'],
+  /** The admin console at /admin: pages over the authorization server, identity, backends, policy, audit and store. */
+  admin: ['oauth', 'identity', 'guard', 'mcp', 'backends', 'audit', 'pages', 'protocol', 'store', 'config', 'net'],
   edge: ['guard', 'mcp', 'backends', 'audit', 'pages', 'protocol', 'store', 'config', 'net'],
   oauth: ['identity', 'guard', 'audit', 'pages', 'protocol', 'store', 'config', 'net'],
   external: ['guard', 'identity', 'protocol', 'store', 'config', 'net'],

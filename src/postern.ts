@@ -1,9 +1,10 @@
 // The composition root: opens the store, starts the backends, listens, builds the authorization
 // server (or, in resource-server-only mode, the link to an external one) with its guard, then the
 // MCP endpoint, and serves them on one HTTP listener, observed as config `metrics`, `tracing` and
-// `log.access` ask. Each part builds itself (its setup.ts).
+// `log.access` ask, with the admin console beside the sign-in pages. Each part builds itself (its setup.ts).
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
+import { createAdminConsole } from './admin/console.js';
 import { Audit } from './audit/trail.js';
 import { BackendRegistry } from './backends/registry.js';
 import type { Config } from './config/schema.js';
@@ -16,12 +17,13 @@ import { NextcloudConnect } from './identity/nextcloud/connect.js';
 import { LinkTickets } from './identity/nextcloud/link-tickets.js';
 import { NextcloudLinks } from './identity/nextcloud/links.js';
 import { Sealer } from './identity/sealed.js';
+import { ToolPolicy } from './mcp/policy.js';
 import { mcpEndpoint } from './mcp/setup.js';
 import { startObservability } from './observability/index.js';
 import { ticketedNextcloudPages } from './oauth/account-nextcloud.js';
 import { Csrf } from './oauth/csrf.js';
 import { deriveKey, loadSecret } from './oauth/secret.js';
-import { ownAuthorizationServer } from './oauth/setup.js';
+import { ownAuthorizationServer, type OwnAuthorizationServer } from './oauth/setup.js';
 import { openStore, sweepPeriodically } from './store/index.js';
 import type { Store } from './store/types.js';
 import { VERSION } from './version.js';
@@ -86,7 +88,12 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
 
     const audit = new Audit(store, log);
     const auth:
-      | (GatewayAuth & { initialPassword?: string; stop?: () => void; findClient?: (id: string) => Promise<Record<string, unknown> | undefined> })
+      | (GatewayAuth & {
+          initialPassword?: string;
+          stop?: () => void;
+          findClient?: (id: string) => Promise<Record<string, unknown> | undefined>;
+          adminBase?: OwnAuthorizationServer['adminBase'];
+        })
       | undefined = !config.auth.enabled
       ? undefined
       : config.auth.external
@@ -118,6 +125,12 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     });
     cleanup.push(() => endpoint.close());
     observability.attach({ registry, guard, audit, sessions: () => endpoint.sessionCount });
+    // The admin console (own authorization server only): its pages go before the sign-in pages.
+    if (auth?.adminBase && auth.interactions) {
+      const admin = createAdminConsole({ config, store, audit, registry, policy: new ToolPolicy(config.policy.rules), ...auth.adminBase });
+      const pages = auth.interactions;
+      auth.interactions = async (req, res, pathname) => (await admin(req, res, pathname)) || pages(req, res, pathname);
+    }
     serveGateway(server, { config, issuer, mcpUrl, version: VERSION, endpoint, registry, store, log, auth, observe: (handler) => observability.http(handler) });
     cleanup.push(sweepPeriodically(store, (err) => log.warn({ err }, 'sweep failed')));
 

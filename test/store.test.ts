@@ -124,6 +124,66 @@ for (const [kind, open] of stores) {
       );
     });
 
+    it('lists artifacts, accounts and credential sources for the admin console, bounded', async () => {
+      await store.oidcUpsert('Client', 'c2', { client_id: 'c2' });
+      await store.oidcUpsert('Client', 'c1', { client_id: 'c1' });
+      await store.oidcUpsert('Client', 'c0', { client_id: 'c0' }, now() - 1);
+      await store.oidcUpsert('Grant', 'g9', { clientId: 'c1' });
+      assert.deepEqual(
+        (await store.oidcList('Client', 10)).map((r) => r.id),
+        ['c1', 'c2'],
+        'by id, expired left out, other models left out',
+      );
+      assert.deepEqual(
+        (await store.oidcList('Client', 1)).map((r) => r.id),
+        ['c1'],
+      );
+      await store.putAccount({ subject: 'oidc:zed', groups: [], roles: [], adminRoles: ['admin'], updatedAt: 1 });
+      await store.putAccount({ subject: 'header:amy', groups: [], roles: [], updatedAt: 1 });
+      assert.deepEqual(
+        (await store.listAccounts(10)).map((a) => a.subject),
+        ['header:amy', 'header:ann', 'oidc:zed'],
+        'by subject (header:ann from the test above)',
+      );
+      assert.deepEqual((await store.listAccounts(1)).length, 1);
+      assert.deepEqual((await store.getAccount('oidc:zed'))?.adminRoles, ['admin']);
+      await store.putCredential('oidc:zed', 'oidc:corp', 'v1.s');
+      await store.putCredential('oidc:zed', 'nextcloud', 'v1.t');
+      await store.putCredential('header:amy', 'nextcloud', 'v1.u');
+      assert.deepEqual(await store.credentialSources('oidc:zed'), ['nextcloud', 'oidc:corp']);
+      assert.deepEqual(await store.credentialSources('oidc:nobody'), []);
+    });
+
+    it('keeps a user disabled and enabled again', async () => {
+      const user = { username: 'dis', passwordHash: 'h', roles: [], createdAt: 1, updatedAt: 1 };
+      await store.putUser({ ...user, disabled: true });
+      assert.equal((await store.getUser('dis'))?.disabled, true);
+      await store.putUser(user);
+      assert.equal((await store.getUser('dis'))?.disabled, undefined);
+    });
+
+    it('searches audit lines by subject, client, action, outcome and time range, paged', async () => {
+      const base = { kind: 'mcp' as const, decision: 'allow' as const };
+      for (let i = 1; i <= 6; i++) {
+        await store.addAudit({
+          ...base,
+          time: 1000 + i,
+          action: i % 2 ? 'x__odd' : 'x__even',
+          outcome: i % 3 ? 'ok' : 'error',
+          subject: i <= 3 ? 'local:p' : 'local:q',
+          client: i % 2 ? 'cl-a' : 'cl-b',
+        });
+      }
+      const times = async (f: Parameters<typeof store.queryAudit>[0]) => (await store.queryAudit(f)).map((e) => e.time);
+      assert.deepEqual(await times({ client: 'cl-a', sinceMs: 1000 }), [1005, 1003, 1001]);
+      assert.deepEqual(await times({ action: 'x__even', sinceMs: 1000 }), [1006, 1004, 1002]);
+      assert.deepEqual(await times({ outcome: 'error', sinceMs: 1000 }), [1006, 1003]);
+      assert.deepEqual(await times({ subject: 'local:q', client: 'cl-b' }), [1006, 1004]);
+      assert.deepEqual(await times({ sinceMs: 1002, untilMs: 1005 }), [1004, 1003, 1002]);
+      assert.deepEqual(await times({ sinceMs: 1000, limit: 2, offset: 2 }), [1004, 1003]);
+      assert.deepEqual(await times({ sinceMs: 1000, limit: 2, offset: 10 }), []);
+    });
+
     it('tells its own watchers of a change at once, by topic; static tokens announce themselves', async () => {
       const heard: string[] = [];
       const stop = store.onChange('signing_keys', () => heard.push('keys'));

@@ -1,4 +1,4 @@
-// The audit trail: one structured line per MCP call and per OAuth event, kept in the store
+// The audit trail: one structured line per MCP call, per OAuth event and per admin change, kept in the store
 // (queryable with `postern audit`) and written to the JSON log. Call arguments are never
 // recorded. Writing is fire-and-forget: an audit failure is logged, never fails the request.
 import type { Logger } from 'pino';
@@ -27,6 +27,11 @@ export class Audit {
       outcome: ok ? 'ok' : 'error',
       detail: fields.detail,
     });
+  }
+
+  /** Records an admin's change (the admin console): who made it, what, and to what. */
+  admin(action: string, actor: string, detail: string): void {
+    this.record({ kind: 'admin', action, subject: actor, decision: 'allow', outcome: 'ok', detail: detail.slice(0, 500) });
   }
 
   /** Times `run`, records its outcome, and passes its result or error through. */

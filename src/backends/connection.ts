@@ -56,6 +56,8 @@ export class BackendConnection {
   private fast?: FastPath;
   /** Resource subscriptions on a 2026-era connection: one subscriptions/listen stream per URI. */
   private readonly listening = new Map<string, McpSubscription>();
+  /** Bumped by restart(): an attempt started before it gives way to the one started by it. */
+  private generation = 0;
 
   constructor(
     readonly name: string,
@@ -109,6 +111,7 @@ export class BackendConnection {
   private async open(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'connecting';
+    const generation = this.generation;
     const log = this.opts.log;
     const transport = this.backendKind.connect(this.name, this.config, log);
     const client = new Client(
@@ -134,7 +137,7 @@ export class BackendConnection {
     client.onerror = (err) => log.debug({ backend: this.name, err: err.message }, 'backend transport error');
     try {
       await withTimeout(client.connect(transport), this.config.timeoutMs, 'connect timed out');
-      if ((this.state as BackendState) === 'stopped') {
+      if ((this.state as BackendState) === 'stopped' || generation !== this.generation) {
         await client.close();
         return;
       }
@@ -149,7 +152,7 @@ export class BackendConnection {
       for (const w of this.readyWaiters.splice(0)) w();
     } catch (err) {
       await client.close().catch(() => {});
-      this.down(errorText(err));
+      if (generation === this.generation) this.down(errorText(err));
     }
   }
 
@@ -282,6 +285,29 @@ export class BackendConnection {
   private dropLeanPath(): void {
     this.fast?.close();
     this.fast = undefined;
+  }
+
+  /**
+   * Closes the connection and connects again at once (the admin console's restart): a stdio
+   * backend's process is ended and started anew. Calls in flight on the old connection fail.
+   */
+  async restart(): Promise<void> {
+    if (this.state === 'stopped') return;
+    clearTimeout(this.timer);
+    this.generation++;
+    const client = this.client;
+    this.client = undefined;
+    this.dropLeanPath();
+    this.listening.clear();
+    this.attempt = 0;
+    this.state = 'connecting';
+    this.lastError = undefined;
+    if (this.lists !== EMPTY) {
+      this.lists = EMPTY;
+      this.opts.onListsChanged?.();
+    }
+    await client?.close().catch(() => {});
+    await this.connect();
   }
 
   async stop(): Promise<void> {

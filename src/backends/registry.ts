@@ -253,6 +253,14 @@ export class BackendRegistry {
     );
   }
 
+  /** Restarts one backend's connection; false when there is no backend of that name. */
+  async restart(name: string): Promise<boolean> {
+    const backend = this.backends.get(name);
+    if (!backend) return false;
+    await backend.restart();
+    return true;
+  }
+
   /** Per-backend status for /healthz and `postern doctor`. */
   status() {
     return [...this.backends.values()].map((b) => ({

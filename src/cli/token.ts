@@ -1,11 +1,9 @@
 // `postern token create|list|revoke|hash`: static bearer tokens for CI and scripts.
 import type { Config } from '../config/schema.js';
-import { createStaticToken, hashStaticToken } from '../guard/static-tokens.js';
+import { createStaticToken, hashStaticToken, STATIC_TOKEN_NAME } from '../guard/static-tokens.js';
 import { IdentityError } from '../identity/types.js';
 import { openStore } from '../store/index.js';
 import { readStdin } from './stdin.js';
-
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export async function runToken(config: Config, args: string[], opts: { roles?: string[] }): Promise<number> {
   const [action, name] = args;
@@ -22,7 +20,7 @@ export async function runToken(config: Config, args: string[], opts: { roles?: s
       }
       return 0;
     }
-    if (!name || !NAME.test(name) || (action !== 'create' && action !== 'revoke')) {
+    if (!name || !STATIC_TOKEN_NAME.test(name) || (action !== 'create' && action !== 'revoke')) {
       throw new IdentityError('usage: postern token create NAME [--role R] | token revoke NAME | token list | token hash < token');
     }
     if (action === 'revoke') {

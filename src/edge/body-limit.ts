@@ -26,7 +26,8 @@ export function bodyRefused(req: IncomingMessage): boolean {
 /** The limit and the error style of the route at `pathname`. */
 function ruleFor(pathname: string, mcpBodyLimit: number): Rule {
   if (pathname === '/mcp') return { limit: mcpBodyLimit, style: 'json-rpc' };
-  if (pathname.startsWith('/interaction/') || pathname === '/account' || pathname.startsWith('/account/')) {
+  const page = (path: string) => pathname === path || pathname.startsWith(`${path}/`);
+  if (pathname.startsWith('/interaction/') || page('/account') || page('/admin')) {
     return { limit: FORM_BODY_LIMIT, style: 'page' };
   }
   // The authorization server's endpoints, and the routes that take no body at all.

@@ -17,6 +17,9 @@ const STATIC_PREFIX = 'pst_';
  */
 const CACHE_SECONDS = 60;
 
+/** What a stored token's name may be. */
+export const STATIC_TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
 export const hashStaticToken = (token: string): string => `sha256:${createHash('sha256').update(token).digest('base64url')}`;
 
 /** Does `value` hash to `hash` (a "sha256:…" value)? Compared in constant time. */

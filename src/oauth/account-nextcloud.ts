@@ -12,11 +12,11 @@ import { NEXTCLOUD_CONNECT_PATH } from '../identity/nextcloud/links.js';
 import { NEXTCLOUD_PREFIX } from '../identity/nextcloud/ocs.js';
 import { SESSION_SECONDS, type LinkTickets } from '../identity/nextcloud/link-tickets.js';
 import { IdentityError } from '../identity/types.js';
-import { pageHeaders } from '../pages/headers.js';
 import { errorPage } from '../pages/html.js';
 import { parse as parseCookie } from 'hono/utils/cookie';
 import type { Csrf } from './csrf.js';
 import { FormError, readForm } from './forms.js';
+import { sendHtml } from './page-session.js';
 
 export const NEXTCLOUD_PATHS: ConnectPaths = {
   page: NEXTCLOUD_CONNECT_PATH,
@@ -31,13 +31,7 @@ const ROUTES: Record<string, 'GET' | 'POST'> = {
   [NEXTCLOUD_PATHS.unlink]: 'POST',
 };
 
-type Html = (res: ServerResponse, status: number, body: string, headers?: Record<string, string>) => void;
-
-/** Answers with an HTML page under the pages' security headers. */
-export const sendHtml: Html = (res, status, body, headers = {}) => {
-  res.writeHead(status, { ...pageHeaders(), ...headers, 'content-type': 'text/html; charset=utf-8' });
-  res.end(body);
-};
+type Html = typeof sendHtml;
 
 /** The Nextcloud user a subject may link: a Nextcloud sign-in's own user; anyone for other sources. */
 const sameNextcloudUser = (accountId: string) => (accountId.startsWith(NEXTCLOUD_PREFIX) ? accountId.slice(NEXTCLOUD_PREFIX.length) : undefined);

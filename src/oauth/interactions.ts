@@ -18,7 +18,7 @@ import { consentPage, loginPage } from './pages.js';
 import { errorPage } from '../pages/html.js';
 import { clientTitle, clientView } from './client-view.js';
 import { pageHeaders } from '../pages/headers.js';
-import { ACCOUNT_CLIENT_ID } from './account.js';
+import { ACCOUNT_CLIENT_ID } from './page-session.js';
 import { nowSeconds } from '../store/types.js';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;

@@ -13,7 +13,7 @@ import { pageHeaders } from '../pages/headers.js';
 import { installMiddleware } from './middleware.js';
 import { keepRecentAuthorizations } from './session-authorizations.js';
 import { createInteractionPolicy } from './interaction-policy.js';
-import { accountClient } from './account.js';
+import { accountClient } from './page-session.js';
 import { deriveKey } from './secret.js';
 import { CookieKeys } from './cookie-keys.js';
 import { checkClientMetadata, clientAuthMethods } from './registration-policy.js';

@@ -1,7 +1,7 @@
 // Postern's own authorization server, built from the configuration: the initial local user,
 // signing keys (followed when `postern keys rotate` runs), the identity sources, oidc-provider
 // with its events in the audit trail (and refused authorizations in the log), pre-registered
-// clients, the sign-in and account pages, and the guard for /mcp that trusts its tokens and the
+// clients, the sign-in and account pages (and the admin console's session), and the guard for /mcp that trusts its tokens and the
 // static tokens.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -19,6 +19,8 @@ import { DEFAULT_SCOPES, MCP_SCOPES } from '../protocol/scopes.js';
 import type { Store } from '../store/types.js';
 import { createAccountHandler } from './account.js';
 import { unlinkNextcloudOnLastGrant } from './unlink-on-withdrawal.js';
+import type { IdentitySources } from '../identity/sources.js';
+import { createPageSession, type PageSession } from './page-session.js';
 import { Csrf } from './csrf.js';
 import { createInteractionHandler } from './interactions.js';
 import { followSigningKeys, loadSigningKeys } from './keys.js';
@@ -47,6 +49,8 @@ export interface OwnAuthorizationServer {
   findClient(clientId: string): Promise<Record<string, unknown> | undefined>;
   /** Stops following key rotations and grant withdrawals. */
   stop(): void;
+  /** What the admin console builds on: its browser session, the forms' CSRF tokens, the users' accounts. */
+  adminBase: { session: PageSession; csrf: Csrf; identity: IdentitySources };
 }
 
 export async function ownAuthorizationServer(deps: {
@@ -76,11 +80,11 @@ export async function ownAuthorizationServer(deps: {
   auditProviderEvents(provider, audit, log);
   const csrf = new Csrf(deriveKey(secret, 'csrf'));
   const nextcloud = config.identity.nextcloud;
+  const sessionKey = deriveKey(secret, 'account');
   const account = createAccountHandler({
-    issuer,
     store,
     csrf,
-    key: deriveKey(secret, 'account'),
+    session: createPageSession({ issuer, store, key: sessionKey, path: '/account' }),
     nextcloud: nextcloud && new NextcloudConnect(links, nextcloud),
   });
   const stopUnlinking = unlinkNextcloudOnLastGrant(store, links, log);
@@ -117,6 +121,7 @@ export async function ownAuthorizationServer(deps: {
       stop();
       stopUnlinking();
     },
+    adminBase: { session: createPageSession({ issuer, store, key: sessionKey, path: '/admin' }), csrf, identity },
   };
 }
 

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { NextcloudLinks } from '../identity/nextcloud/links.js';
 import type { OidcArtifacts, RevokedGrant } from '../store/types.js';
-import { ACCOUNT_CLIENT_ID } from './account.js';
+import { ACCOUNT_CLIENT_ID } from './page-session.js';
 
 /** Starts following grant withdrawals; returns the function that stops it. */
 export function unlinkNextcloudOnLastGrant(store: OidcArtifacts, links: NextcloudLinks, log: Logger): () => void {

@@ -28,6 +28,7 @@ const PREFIXES: Array<[string, string]> = [
   ['/interaction/', '/interaction/:uid'],
   ['/authorize/', '/authorize/:uid'],
   ['/account', '/account'],
+  ['/admin', '/admin'],
   ['/assets/', '/assets'],
   ['/logout/', '/logout'],
 ];

@@ -9,7 +9,8 @@ export const esc = (value: unknown): string => String(value ?? '').replace(/[&<>
 
 const logo = `<svg viewBox="0 0 32 32" aria-hidden="true"><rect x="3" y="3" width="26" height="26" rx="7" fill="currentColor" opacity=".12"/><path d="M10 25V11a6 6 0 0 1 12 0v14" fill="none" stroke="currentColor" stroke-width="2.6" stroke-linecap="round"/><circle cx="16" cy="18" r="2.4" fill="currentColor"/></svg>`;
 
-export function page(title: string, body: string, head = ''): string {
+/** A whole page; `bodyClass` "admin" gives the wide admin console layout. */
+export function page(title: string, body: string, head = '', bodyClass = ''): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -20,7 +21,7 @@ export function page(title: string, body: string, head = ''): string {
 <link rel="stylesheet" href="/assets/postern.css">
 ${head}
 </head>
-<body>
+<body${bodyClass ? ` class="${esc(bodyClass)}"` : ''}>
 <main>
 <div class="brand">${logo}<span>Postern</span></div>
 ${body}
@@ -29,13 +30,13 @@ ${body}
 </html>`;
 }
 
-/** A page that says what went wrong; the user starts again from their app. */
-export function errorPage(title: string, message: string, detail?: string) {
+/** A page that says what went wrong, and by default that the user starts again from their app. */
+export function errorPage(title: string, message: string, detail?: string, next = 'Close this window and start again from your app.') {
   return page(
     title,
     `<h1>${esc(title)}</h1>
 <p class="error" role="alert">${esc(message)}</p>
 ${detail ? `<p class="muted">${esc(detail)}</p>` : ''}
-<p class="muted">Close this window and start again from your app.</p>`,
+<p class="muted">${esc(next)}</p>`,
   );
 }

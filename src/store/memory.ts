@@ -1,7 +1,16 @@
 // In-memory store: the same contract as sqlite/, for unit tests and throwaway runs.
 import { ChangeListeners, type ChangeTopic } from './changes.js';
 import { GrantEvents, grantIdOf, revokedGrant, type GrantListener } from './grant-events.js';
-import { nowSeconds, type AccountRecord, type AuditEntry, type OidcRecord, type StaticTokenRecord, type Store, type UserRecord } from './types.js';
+import {
+  nowSeconds,
+  type AccountRecord,
+  type AuditEntry,
+  type AuditFilter,
+  type OidcRecord,
+  type StaticTokenRecord,
+  type Store,
+  type UserRecord,
+} from './types.js';
 
 interface Entry extends OidcRecord {
   grantId: string | null;
@@ -86,6 +95,14 @@ export class MemoryStore implements Store {
       .map(([id, e]) => ({ id, record: this.copy(e) }));
   }
 
+  async oidcList(model: string, limit: number) {
+    return [...this.table(model)]
+      .filter(([, e]) => this.live(e))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .slice(0, limit)
+      .map(([id, e]) => ({ id, record: this.copy(e) }));
+  }
+
   async oidcCount(model: string) {
     let n = 0;
     for (const entry of this.table(model).values()) if (this.live(entry)) n++;
@@ -114,6 +131,13 @@ export class MemoryStore implements Store {
     return a && structuredClone(a);
   }
 
+  async listAccounts(limit: number) {
+    return [...this.accounts.values()]
+      .sort((a, b) => (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0))
+      .slice(0, limit)
+      .map((a) => structuredClone(a));
+  }
+
   async putCredential(subject: string, source: string, sealed: string) {
     this.credentials.set(`${source}\n${subject}`, sealed);
   }
@@ -124,6 +148,14 @@ export class MemoryStore implements Store {
 
   async deleteCredential(subject: string, source: string) {
     return this.credentials.delete(`${source}\n${subject}`);
+  }
+
+  async credentialSources(subject: string) {
+    return [...this.credentials.keys()]
+      .map((k) => k.split('\n'))
+      .filter(([, s]) => s === subject)
+      .map(([source]) => source)
+      .sort();
   }
 
   async putStaticToken(token: StaticTokenRecord) {
@@ -150,11 +182,20 @@ export class MemoryStore implements Store {
     this.audit.push({ ...entry });
   }
 
-  async queryAudit(f: { subject?: string; sinceMs?: number; limit?: number }) {
+  async queryAudit(f: AuditFilter) {
+    const offset = f.offset ?? 0;
     return this.audit
-      .filter((e) => (!f.subject || e.subject === f.subject) && e.time >= (f.sinceMs ?? 0))
+      .filter(
+        (e) =>
+          (f.subject === undefined || e.subject === f.subject) &&
+          (f.client === undefined || e.client === f.client) &&
+          (f.action === undefined || e.action === f.action) &&
+          (f.outcome === undefined || e.outcome === f.outcome) &&
+          e.time >= (f.sinceMs ?? 0) &&
+          (f.untilMs === undefined || e.time < f.untilMs),
+      )
       .reverse()
-      .slice(0, f.limit ?? 1000)
+      .slice(offset, offset + (f.limit ?? 1000))
       .map((e) => ({ ...e }));
   }
 

@@ -22,6 +22,8 @@ export interface UserRecord {
   displayName?: string;
   email?: string;
   roles: string[];
+  /** A disabled user cannot sign in; their grants were withdrawn when they were disabled. */
+  disabled?: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -42,16 +44,19 @@ export interface AccountRecord {
   email?: string;
   groups: string[];
   roles: string[];
+  /** Roles an admin gave this account on top of its source's (kept across sign-ins). */
+  adminRoles?: string[];
   updatedAt: number;
 }
 
-/** One audit line: an MCP call or an OAuth event. */
+/** One audit line: an MCP call, an OAuth event or an admin's change. */
 export interface AuditEntry {
   /** Epoch milliseconds. */
   time: number;
-  kind: 'mcp' | 'oauth';
-  /** Tool/prompt/resource for MCP; the event for OAuth (login, consent, token, revoke, …). */
+  kind: 'mcp' | 'oauth' | 'admin';
+  /** Tool/prompt/resource for MCP; the event for OAuth (login, consent, token, revoke, …); the change for admin. */
   action: string;
+  /** Who: the caller, or for an admin's change the admin. */
   subject?: string;
   client?: string;
   decision: 'allow' | 'deny';
@@ -78,6 +83,8 @@ export interface OidcArtifacts {
   oidcGrantsOf(accountId: string): Promise<Array<{ id: string; record: OidcRecord }>>;
   /** Unexpired records of a model whose payload has `flag` set to true (pre-registered clients), by id, at most `limit`. */
   oidcFlagged(model: string, flag: string, limit: number): Promise<Array<{ id: string; record: OidcRecord }>>;
+  /** Unexpired records of a model, by id, at most `limit` (the admin console's lists). */
+  oidcList(model: string, limit: number): Promise<Array<{ id: string; record: OidcRecord }>>;
   /** Counts records of a model (diagnostics, tests). */
   oidcCount(model: string): Promise<number>;
   /** Deletes expired artifacts; returns how many. */
@@ -100,11 +107,15 @@ export interface UserStore {
 export interface AccountStore {
   putAccount(account: AccountRecord): Promise<void>;
   getAccount(subject: string): Promise<AccountRecord | undefined>;
+  /** Accounts by subject, at most `limit`. */
+  listAccounts(limit: number): Promise<AccountRecord[]>;
   /** Sealed (encrypted) upstream credential of a subject, per source. */
   putCredential(subject: string, source: string, sealed: string): Promise<void>;
   getCredential(subject: string, source: string): Promise<string | undefined>;
   /** Returns whether there was one. */
   deleteCredential(subject: string, source: string): Promise<boolean>;
+  /** The sources a subject holds a credential of (names only), sorted. */
+  credentialSources(subject: string): Promise<string[]>;
 }
 
 /** Static bearer tokens; creating, replacing or deleting one announces the change "static_tokens". */
@@ -116,11 +127,24 @@ export interface StaticTokenStore {
   deleteStaticToken(name: string): Promise<boolean>;
 }
 
+/** What an audit query selects: every field given must match exactly; the time range is [sinceMs, untilMs). */
+export interface AuditFilter {
+  subject?: string;
+  client?: string;
+  action?: string;
+  outcome?: 'ok' | 'error';
+  sinceMs?: number;
+  untilMs?: number;
+  /** At most this many lines (default 1000), after skipping `offset` of the newest. */
+  limit?: number;
+  offset?: number;
+}
+
 /** The audit trail. */
 export interface AuditStore {
   addAudit(entry: AuditEntry): Promise<void>;
   /** Newest first. */
-  queryAudit(filter: { subject?: string; sinceMs?: number; limit?: number }): Promise<AuditEntry[]>;
+  queryAudit(filter: AuditFilter): Promise<AuditEntry[]>;
 }
 
 /** Keys and settings: small named values (signing keys, registered external clients, revisions). */

@@ -30,13 +30,32 @@ export class LocalUsers implements PasswordIdentitySource {
       await verifyPassword(password, await (dummyHash ??= hashPassword('not-a-user')));
       return undefined;
     }
-    return (await verifyPassword(password, user.passwordHash)) ? this.toPrincipal(user) : undefined;
+    // A disabled user's password is still checked, so that both answers cost the same.
+    return (await verifyPassword(password, user.passwordHash)) && !user.disabled ? this.toPrincipal(user) : undefined;
   }
 
+  /** A disabled user has no account: no sign-in, no token refresh. */
   async findAccount(subject: string): Promise<Principal | undefined> {
     if (!subject.startsWith('local:')) return undefined;
     const user = await this.store.getUser(subject.slice('local:'.length));
-    return user && this.toPrincipal(user);
+    return user && !user.disabled ? this.toPrincipal(user) : undefined;
+  }
+
+  /** Disables or enables a user; returns false when there is no such user. */
+  async setDisabled(username: string, disabled: boolean): Promise<boolean> {
+    return this.update(username, (u) => ({ ...u, disabled: disabled || undefined }));
+  }
+
+  /** Replaces a user's roles; returns false when there is no such user. */
+  async setRoles(username: string, roles: string[]): Promise<boolean> {
+    return this.update(username, (u) => ({ ...u, roles }));
+  }
+
+  private async update(username: string, change: (user: UserRecord) => UserRecord): Promise<boolean> {
+    const user = USERNAME.test(username) ? await this.store.getUser(username) : undefined;
+    if (!user) return false;
+    await this.store.putUser({ ...change(user), updatedAt: Math.floor(Date.now() / 1000) });
+    return true;
   }
 
   /** Creates or replaces a user's password; returns the password (generated when not given). */
@@ -58,6 +77,7 @@ export class LocalUsers implements PasswordIdentitySource {
       displayName: existing?.displayName,
       email: existing?.email,
       roles: opts.roles ?? existing?.roles ?? [],
+      disabled: existing?.disabled,
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     });

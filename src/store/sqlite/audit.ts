@@ -1,8 +1,19 @@
 // SQLite area: the audit trail, written in batches (one transaction every AUDIT_FLUSH_MS).
-import type { AuditEntry, AuditStore } from '../types.js';
+import type { AuditEntry, AuditFilter, AuditStore } from '../types.js';
 import type { SqliteDatabase } from './database.js';
 
 const AUDIT_FLUSH_MS = 50;
+
+interface QueryParams {
+  subject: string | null;
+  client: string | null;
+  action: string | null;
+  outcome: string | null;
+  since: number;
+  until: number | null;
+  limit: number;
+  offset: number;
+}
 
 export class SqliteAudit implements AuditStore {
   private readonly queue: AuditEntry[] = [];
@@ -15,9 +26,12 @@ export class SqliteAudit implements AuditStore {
         `INSERT INTO audit (time, kind, action, subject, client, decision, outcome, latency_ms, detail, arguments)
          VALUES (@time, @kind, @action, @subject, @client, @decision, @outcome, @latencyMs, @detail, @arguments)`,
       ),
-      query: base.db.prepare<{ subject: string | null; since: number; limit: number }, Record<string, unknown>>(
+      query: base.db.prepare<QueryParams, Record<string, unknown>>(
         `SELECT time, kind, action, subject, client, decision, outcome, latency_ms AS latencyMs, detail, arguments FROM audit
-         WHERE (@subject IS NULL OR subject = @subject) AND time >= @since ORDER BY time DESC, id DESC LIMIT @limit`,
+         WHERE (@subject IS NULL OR subject = @subject) AND (@client IS NULL OR client = @client)
+           AND (@action IS NULL OR action = @action) AND (@outcome IS NULL OR outcome = @outcome)
+           AND time >= @since AND (@until IS NULL OR time < @until)
+         ORDER BY time DESC, id DESC LIMIT @limit OFFSET @offset`,
       ),
     };
   }
@@ -46,9 +60,18 @@ export class SqliteAudit implements AuditStore {
     })();
   }
 
-  async queryAudit(f: { subject?: string; sinceMs?: number; limit?: number }): Promise<AuditEntry[]> {
+  async queryAudit(f: AuditFilter): Promise<AuditEntry[]> {
     this.flush();
-    const rows = this.q.query.all({ subject: f.subject ?? null, since: f.sinceMs ?? 0, limit: f.limit ?? 1000 });
+    const rows = this.q.query.all({
+      subject: f.subject ?? null,
+      client: f.client ?? null,
+      action: f.action ?? null,
+      outcome: f.outcome ?? null,
+      since: f.sinceMs ?? 0,
+      until: f.untilMs ?? null,
+      limit: f.limit ?? 1000,
+      offset: f.offset ?? 0,
+    });
     return rows.map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null)) as unknown as AuditEntry);
   }
 }

@@ -63,6 +63,9 @@ const migrations: string[] = [
   // A user's grants (oidcGrantsOf, the connected-apps page) by an index instead of parsing every
   // stored grant: with a million grants the scan took about 7 s and blocked the process meanwhile.
   `CREATE INDEX oidc_grant_account ON oidc (json_extract(payload, '$.accountId')) WHERE model = 'Grant';`,
+  // Disabled local users (the admin console) and audit searches by client (its clients' last use).
+  `ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX audit_client_time ON audit (client, time) WHERE client IS NOT NULL;`,
 ];
 
 /** Applies the migrations the database has not had yet, each in its own transaction. */

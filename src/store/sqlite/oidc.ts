@@ -31,6 +31,7 @@ export class SqliteOidc implements OidcArtifacts {
       flagged: db.prepare<[string, string, number, number], OidcRow>(
         `SELECT id, payload, expires_at FROM oidc WHERE model = ? AND json_extract(payload, ?) = 1 AND ${live} ORDER BY id LIMIT ?`,
       ),
+      list: db.prepare<[string, number, number], OidcRow>(`SELECT id, payload, expires_at FROM oidc WHERE model = ? AND ${live} ORDER BY id LIMIT ?`),
       count: db.prepare<[string, number], { n: number }>(`SELECT count(*) AS n FROM oidc WHERE model = ? AND ${live}`),
       sweep: db.prepare('DELETE FROM oidc WHERE expires_at IS NOT NULL AND expires_at <= ?'),
     };
@@ -85,6 +86,10 @@ export class SqliteOidc implements OidcArtifacts {
 
   async oidcFlagged(model: string, flag: string, limit: number) {
     return this.q.flagged.all(model, `$.${flag}`, nowSeconds(), limit).map((row) => ({ id: row.id, record: toRecord(row) }));
+  }
+
+  async oidcList(model: string, limit: number) {
+    return this.q.list.all(model, nowSeconds(), limit).map((row) => ({ id: row.id, record: toRecord(row) }));
   }
 
   async oidcCount(model: string): Promise<number> {

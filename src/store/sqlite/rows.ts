@@ -27,6 +27,7 @@ export interface UserRow {
   display_name: string | null;
   email: string | null;
   roles: string;
+  disabled: number;
   created_at: number;
   updated_at: number;
 }
@@ -42,6 +43,7 @@ export const toUser = (row: UserRow): UserRecord => ({
   displayName: row.display_name ?? undefined,
   email: row.email ?? undefined,
   roles: JSON.parse(row.roles),
+  ...(row.disabled ? { disabled: true } : {}),
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });

@@ -3,7 +3,7 @@
 // transaction (database.ts), the schema (migrations.ts), and one file per area, each with its
 // statements prepared once.
 import { SqliteChanges, type ChangeTopic } from '../changes.js';
-import type { AccountRecord, AuditEntry, GrantListener, StaticTokenRecord, Store, UserRecord } from '../types.js';
+import type { AccountRecord, AuditEntry, AuditFilter, GrantListener, StaticTokenRecord, Store, UserRecord } from '../types.js';
 import { SqliteAudit } from './audit.js';
 import { SqliteDatabase } from './database.js';
 import { SqliteOidc } from './oidc.js';
@@ -60,6 +60,9 @@ export class SqliteStore implements Store {
   oidcFlagged(model: string, flag: string, limit: number) {
     return this.oidc.oidcFlagged(model, flag, limit);
   }
+  oidcList(model: string, limit: number) {
+    return this.oidc.oidcList(model, limit);
+  }
   oidcCount(model: string) {
     return this.oidc.oidcCount(model);
   }
@@ -85,6 +88,12 @@ export class SqliteStore implements Store {
   }
   getAccount(subject: string) {
     return this.accounts.getAccount(subject);
+  }
+  listAccounts(limit: number) {
+    return this.accounts.listAccounts(limit);
+  }
+  credentialSources(subject: string) {
+    return this.accounts.credentialSources(subject);
   }
   putCredential(subject: string, source: string, sealed: string) {
     return this.accounts.putCredential(subject, source, sealed);
@@ -112,7 +121,7 @@ export class SqliteStore implements Store {
   addAudit(entry: AuditEntry) {
     return this.audit.addAudit(entry);
   }
-  queryAudit(filter: { subject?: string; sinceMs?: number; limit?: number }) {
+  queryAudit(filter: AuditFilter) {
     return this.audit.queryAudit(filter);
   }
 

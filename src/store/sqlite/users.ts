@@ -10,11 +10,11 @@ export class SqliteUsers implements UserStore {
     this.q = {
       getUser: base.db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?'),
       putUser: base.db.prepare(
-        `INSERT INTO users (username, password_hash, display_name, email, roles, created_at, updated_at)
-         VALUES (@username, @password_hash, @display_name, @email, @roles, @created_at, @updated_at)
+        `INSERT INTO users (username, password_hash, display_name, email, roles, disabled, created_at, updated_at)
+         VALUES (@username, @password_hash, @display_name, @email, @roles, @disabled, @created_at, @updated_at)
          ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash,
            display_name = excluded.display_name, email = excluded.email, roles = excluded.roles,
-           updated_at = excluded.updated_at`,
+           disabled = excluded.disabled, updated_at = excluded.updated_at`,
       ),
       listUsers: base.db.prepare<[], UserRow>('SELECT * FROM users ORDER BY username'),
     };
@@ -33,6 +33,7 @@ export class SqliteUsers implements UserStore {
       display_name: user.displayName ?? null,
       email: user.email ?? null,
       roles: JSON.stringify(user.roles),
+      disabled: user.disabled ? 1 : 0,
       created_at: user.createdAt,
       updated_at: user.updatedAt,
     });
@@ -53,12 +54,14 @@ export class SqliteAccounts implements AccountStore {
          ON CONFLICT (subject) DO UPDATE SET account = excluded.account, updated_at = excluded.updated_at`,
       ),
       getAccount: base.db.prepare<[string], { account: string }>('SELECT account FROM accounts WHERE subject = ?'),
+      listAccounts: base.db.prepare<[number], { account: string }>('SELECT account FROM accounts ORDER BY subject LIMIT ?'),
       putCredential: base.db.prepare(
         `INSERT INTO credentials (subject, source, sealed, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (subject, source) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
       ),
       getCredential: base.db.prepare<[string, string], { sealed: string }>('SELECT sealed FROM credentials WHERE subject = ? AND source = ?'),
       deleteCredential: base.db.prepare('DELETE FROM credentials WHERE subject = ? AND source = ?'),
+      credentialSources: base.db.prepare<[string], { source: string }>('SELECT source FROM credentials WHERE subject = ? ORDER BY source'),
     };
   }
 
@@ -70,6 +73,10 @@ export class SqliteAccounts implements AccountStore {
   async getAccount(subject: string): Promise<AccountRecord | undefined> {
     const row = this.q.getAccount.get(subject);
     return row && JSON.parse(row.account);
+  }
+
+  async listAccounts(limit: number): Promise<AccountRecord[]> {
+    return this.q.listAccounts.all(limit).map((row) => JSON.parse(row.account));
   }
 
   async putCredential(subject: string, source: string, sealed: string): Promise<void> {
@@ -84,5 +91,9 @@ export class SqliteAccounts implements AccountStore {
   async deleteCredential(subject: string, source: string): Promise<boolean> {
     this.base.write();
     return this.q.deleteCredential.run(subject, source).changes > 0;
+  }
+
+  async credentialSources(subject: string): Promise<string[]> {
+    return this.q.credentialSources.all(subject).map((row) => row.source);
   }
 }
