@@ -35,7 +35,7 @@ export const call = (tool: string, id = 1) =>
   JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: tool, arguments: { message: 'x'.repeat(200) } } });
 let nextId = 1;
 
-async function throughput(url: string, headers: Record<string, string>, tool: string, duration: number) {
+export async function throughput(url: string, headers: Record<string, string>, tool: string, duration: number) {
   // Every request gets its own JSON-RPC id: ids of requests in flight on one session must differ,
   // and a server may (the SDK's does) route an answer by its id.
   const r = await autocannon({
@@ -46,7 +46,7 @@ async function throughput(url: string, headers: Record<string, string>, tool: st
     duration,
     requests: [{ setupRequest: (req) => ({ ...req, body: call(tool, ++nextId) }) }],
   });
-  return { rps: r.requests.average, errors: r.errors + r.non2xx };
+  return { rps: r.requests.average, total: r.requests.total, errors: r.errors + r.non2xx };
 }
 
 async function latency(url: string, headers: Record<string, string>, body: string, n: number) {

@@ -2,6 +2,8 @@
 // printed as one table. BENCH_SECONDS shortens or lengthens the timed runs (default 8).
 import os from 'node:os';
 import { gatewayVsDirect } from './gateway-vs-direct.js';
+import { peers } from './peers.js';
+import { eras } from './eras.js';
 import { verification } from './verification.js';
 import { flows } from './flows.js';
 import { sessionsMemory } from './sessions-memory.js';
@@ -12,6 +14,8 @@ import { printTable, type Row } from './table.js';
 const rows: Row[] = [];
 const benches: Array<[string, () => Promise<Row[]>]> = [
   ['gateway vs direct', gatewayVsDirect],
+  ['peers', peers],
+  ['stateless vs session', eras],
   ['token verification', verification],
   ['OAuth flows', flows],
   ['sessions and start-up', sessionsMemory],
