@@ -11,7 +11,9 @@ import { serveGateway, urlHost, type GatewayAuth } from './edge/setup.js';
 import { listen } from './edge/server.js';
 import { externalGuard } from './external/setup.js';
 import type { Guard } from './guard/guard.js';
+import { builtInToolsets } from './backends/kinds/built-in/toolsets.js';
 import { UpstreamCredentials } from './identity/credentials.js';
+import { NextcloudLinks } from './identity/nextcloud/links.js';
 import { Sealer } from './identity/sealed.js';
 import { mcpEndpoint } from './mcp/setup.js';
 import { startObservability } from './observability/index.js';
@@ -59,10 +61,13 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     const secret = loadSecret(config);
     const sealer = new Sealer(secret);
     const credentials = new UpstreamCredentials(store, sealer);
+    // The public base is known once the listener has its port; the toolsets ask for it per call.
+    let publicBase = config.server.issuer?.replace(/\/$/, '') ?? '';
     const registry = new BackendRegistry(config.mcpServers ?? {}, {
       version: VERSION,
       log,
       credentials: (subject, source) => credentials.get(subject, source),
+      toolsets: builtInToolsets({ links: new NextcloudLinks(credentials), publicBase: () => publicBase }),
     });
     cleanup.push(() => registry.stop());
     registry.start();
@@ -72,6 +77,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     cleanup.push(() => closeServer(server));
     const issuer = config.server.issuer?.replace(/\/$/, '') ?? `http://${urlHost(config.server.host)}:${port}`;
     const mcpUrl = `${issuer}/mcp`;
+    publicBase = issuer;
 
     const audit = new Audit(store, log);
     const auth:

@@ -1,0 +1,86 @@
+// Whose Nextcloud credentials a call uses, decided per call for the server of one caller:
+// - linked (the default): the caller's own link (login name + app password, from Login Flow v2,
+//   the password form or "Connect Nextcloud"); no link or a stale one answers "connect your
+//   Nextcloud" (protocol/link-required.ts), and a 401 marks the link stale;
+// - forwardUserToken (resource-server-only mode behind Nextcloud's oidc app): the caller's own
+//   bearer token, the subject being their Nextcloud user id;
+// - single account (opt-in): the one configured account, for everyone.
+import type { ServerContext } from '@modelcontextprotocol/server';
+import { currentCall, type CallerIdentity } from '../backends/call-context.js';
+import type { NextcloudLink } from '../identity/nextcloud/links.js';
+import { acceptsUrlElicitation, askToOpenLink, type LinkNeeded, linkRequiredResult } from '../protocol/link-required.js';
+import { NextcloudError, ResultError } from './errors.js';
+import type { CallerResolver } from './register.js';
+import type { NextcloudSettings } from './schema.js';
+import type { NextcloudCaller, NextcloudTool } from './types.js';
+
+/** The part of identity/nextcloud/links.ts the toolset uses: it reads links and marks them stale. */
+export interface LinkReader {
+  get(subject: string): Promise<NextcloudLink | undefined>;
+  markStale(subject: string): Promise<void>;
+  connectUrl(base: string, subject: string): Promise<string>;
+}
+
+export interface AccessDeps {
+  links?: LinkReader;
+  /** Postern's public base URL (the link page is below it). */
+  publicBase?: () => string;
+}
+
+/** How one caller's server reaches Nextcloud: the resolver for each call, and the tools wrapped to react to a refused link. */
+export interface CallerAccess {
+  resolve: CallerResolver;
+  guard(tool: NextcloudTool): NextcloudTool;
+}
+
+const SERVICE = 'Nextcloud';
+
+export function callerAccess(settings: NextcloudSettings & { url: string }, caller: CallerIdentity | undefined, deps: AccessDeps): CallerAccess {
+  const baseUrl = settings.url;
+  if (settings.singleAccount) {
+    const single: NextcloudCaller = { baseUrl, username: settings.user ?? '', credential: { kind: 'basic', appPassword: settings.password ?? '' } };
+    return { resolve: () => single, guard: (tool) => tool };
+  }
+  if (settings.forwardUserToken) {
+    return {
+      resolve: () => {
+        const token = currentCall()?.userToken;
+        if (!caller || !token) throw new NextcloudError('unauthorized', 'This call carries no token of a signed-in user to pass on to Nextcloud.');
+        return { baseUrl, username: caller.subject, credential: { kind: 'bearer', token } };
+      },
+      guard: (tool) => tool,
+    };
+  }
+  const needed = async (subject: string, stale: boolean): Promise<LinkNeeded> => ({
+    service: SERVICE,
+    url: deps.links ? await deps.links.connectUrl(deps.publicBase?.() ?? '', subject) : '',
+    stale,
+  });
+  return {
+    async resolve(ctx: ServerContext) {
+      if (!caller) throw new NextcloudError('rejected', 'Nextcloud tools act for a signed-in user; this call has none.');
+      if (!deps.links) throw new NextcloudError('rejected', 'This Postern keeps no Nextcloud account links; ask its administrator.');
+      const link = await deps.links.get(caller.subject);
+      if (link && !link.stale) return { baseUrl, username: link.loginName, credential: { kind: 'basic', appPassword: link.appPassword } };
+      const need = await needed(caller.subject, link?.stale === true);
+      if (acceptsUrlElicitation(currentCall()?.capabilities)) {
+        await askToOpenLink((request) => ctx.mcpReq.send(request as never), need);
+      }
+      throw new ResultError(linkRequiredResult(need));
+    },
+    guard(tool) {
+      return {
+        ...tool,
+        async handler(args, who, signal) {
+          const result = await tool.handler(args, who, signal);
+          const kind = (result._meta?.nextcloud as { kind?: string } | undefined)?.kind;
+          if (!result.isError || kind !== 'unauthorized' || !caller || !deps.links || who.credential.kind !== 'basic') return result;
+          // Nextcloud refused the app password (revoked): mark that link stale, unless it was replaced meanwhile.
+          const current = await deps.links.get(caller.subject);
+          if (current?.appPassword === who.credential.appPassword) await deps.links.markStale(caller.subject);
+          return linkRequiredResult(await needed(caller.subject, true));
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,254 @@
+// The Nextcloud toolset wired into Postern as a built-in backend (`builtin: nextcloud`), against
+// the real Nextcloud test server: each caller acts as themselves with their own link, bob can
+// neither see nor change alice's files, notes, events or cards through Postern, a caller without
+// a link is sent to /account/nextcloud (URL elicitation where the client declared it), a revoked
+// app password marks the link stale, an unreachable Nextcloud gives tool errors while the other
+// backend keeps serving, apps the server does not run are left out, and single-account mode.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { CallToolResult, Client } from '@modelcontextprotocol/client';
+import { hashStaticToken } from '../src/guard/static-tokens.js';
+import { UpstreamCredentials } from '../src/identity/credentials.js';
+import { NextcloudLinks } from '../src/identity/nextcloud/links.js';
+import { Sealer } from '../src/identity/sealed.js';
+import { closeNextcloudPools } from '../src/nextcloud/index.js';
+import { LINK_REQUIRED_META } from '../src/protocol/link-required.js';
+import { freePort } from './helpers/backends.js';
+import { fullFlow } from './helpers/flow.js';
+import { connectClient } from './helpers/mcp-http.js';
+import { mintAppPassword, NC_URL, revokeAppPassword, unique } from './helpers/nextcloud-fixture.js';
+import { ensureNextcloud } from './helpers/nextcloud.js';
+import { LogCapture, startTestPostern, type TestPostern } from './helpers/postern.js';
+import { text } from './helpers/results.js';
+import { demoBackends } from '../src/config/load.js';
+
+const SECRET = 'nextcloud-toolset-test-secret-0123456789';
+const TOKENS = { alice: 'tok-alice-0123456789abcdef', bob: 'tok-bob-0123456789abcdef', dave: 'tok-dave-0123456789abcdef' };
+
+/** Calls a tool through Postern and asserts it succeeded; returns structuredContent. */
+async function ok(client: Client, name: string, args: Record<string, unknown>): Promise<any> {
+  const r = (await client.callTool({ name, arguments: args })) as CallToolResult;
+  assert.notEqual(r.isError, true, `${name} failed: ${text(r)}`);
+  return r.structuredContent;
+}
+
+/** Calls a tool through Postern and asserts a tool error (never a JSON-RPC error); returns the result. */
+async function fails(client: Client, name: string, args: Record<string, unknown>): Promise<CallToolResult & { text: string }> {
+  const r = (await client.callTool({ name, arguments: args })) as CallToolResult;
+  assert.equal(r.isError, true, `${name} should have failed: ${JSON.stringify(r.structuredContent)}`);
+  return { ...r, text: text(r) };
+}
+
+describe('Nextcloud toolset through Postern', { timeout: 300_000 }, () => {
+  let p: TestPostern;
+  let links: NextcloudLinks;
+  let alice: Client;
+  let bob: Client;
+  const passwords: Array<[user: 'alice' | 'bob', password: string]> = [];
+  const dir = `/${unique('postern-toolset')}`;
+  const undo: Array<() => Promise<unknown>> = [];
+  let closedPort: number;
+
+  before(async () => {
+    await ensureNextcloud();
+    closedPort = await freePort();
+    p = await startTestPostern({
+      auth: { secret: SECRET },
+      identity: {
+        staticTokens: Object.fromEntries(Object.entries(TOKENS).map(([name, token]) => [name, { hash: hashStaticToken(token) }])),
+      },
+      mcpServers: {
+        ...demoBackends(),
+        nextcloud: { builtin: 'nextcloud', url: NC_URL },
+        ncfiles: { builtin: 'nextcloud', url: NC_URL, apps: ['files', 'talk'] },
+        ncdown: { builtin: 'nextcloud', url: `http://127.0.0.1:${closedPort}`, requestTimeoutMs: 5000 },
+      },
+    });
+    links = new NextcloudLinks(new UpstreamCredentials(p.store, new Sealer(SECRET)));
+    for (const user of ['alice', 'bob'] as const) {
+      const appPassword = await mintAppPassword(user);
+      passwords.push([user, appPassword]);
+      await links.put(`static:${user}`, { loginName: user, appPassword });
+    }
+    alice = await connectClient(p.mcpUrl, TOKENS.alice, { era: 'legacy' });
+    bob = await connectClient(p.mcpUrl, TOKENS.bob, { era: 'modern' });
+    await ok(alice, 'nextcloud__files_mkdir', { path: dir });
+  });
+
+  after(async () => {
+    for (const u of undo.reverse()) await u().catch(() => undefined);
+    await alice?.callTool({ name: 'nextcloud__files_delete', arguments: { path: dir } }).catch(() => undefined);
+    await alice?.close();
+    await bob?.close();
+    for (const [user, password] of passwords) await revokeAppPassword(user, password).catch(() => undefined);
+    await p?.destroy();
+    await closeNextcloudPools();
+  });
+
+  it('lists the tools as nextcloud__<tool> with their schemas and annotations, leaving out apps the server does not run', async () => {
+    const { tools } = await alice.listTools();
+    const names = tools.map((t) => t.name);
+    for (const name of ['files_list', 'files_stat', 'notes_create', 'calendar_list_events', 'deck_get_board', 'tables_list', 'search']) {
+      assert.ok(names.includes(`nextcloud__${name}`), `nextcloud__${name} is listed`);
+    }
+    assert.deepEqual(
+      names.filter((n) => n.startsWith('nextcloud__talk_')),
+      [],
+      'the fixture has no Talk (spreed), so no talk tools',
+    );
+    const stat = tools.find((t) => t.name === 'nextcloud__files_stat')!;
+    assert.equal(stat.annotations?.readOnlyHint, true);
+    assert.ok(stat.outputSchema);
+    assert.deepEqual(
+      names.filter((n) => n.startsWith('ncfiles__')).every((n) => n.startsWith('ncfiles__files_')),
+      true,
+      '`apps` narrows the families; talk is asked for but not running',
+    );
+    assert.ok(names.includes('ncfiles__files_read'));
+    assert.equal((await bob.listTools()).tools.length, tools.length, 'the same list for every caller and era');
+  });
+
+  it("each caller acts as themselves: bob neither sees nor changes alice's files", async () => {
+    await ok(alice, 'nextcloud__files_write', { path: `${dir}/private.txt`, content: 'for alice only' });
+    assert.equal((await ok(alice, 'nextcloud__files_read', { path: `${dir}/private.txt` })).text, 'for alice only');
+    assert.match((await fails(bob, 'nextcloud__files_read', { path: `${dir}/private.txt` })).text, /Not found in Nextcloud: .*private\.txt/);
+    assert.match((await fails(bob, 'nextcloud__files_read', { path: `/../alice/files${dir}/private.txt` })).text, /may not contain/);
+    assert.match((await fails(bob, 'nextcloud__files_delete', { path: `${dir}/private.txt` })).text, /Not found/);
+    const bobs = await ok(bob, 'nextcloud__files_list', { path: '/' });
+    assert.equal(
+      bobs.items.some((e: any) => e.path === dir),
+      false,
+    );
+    assert.equal((await ok(alice, 'nextcloud__files_stat', { path: `${dir}/private.txt` })).size, 'for alice only'.length, 'still there, unchanged');
+  });
+
+  it("bob can neither read nor change alice's notes, events or cards by their ids", async () => {
+    const note = await ok(alice, 'nextcloud__notes_create', { content: `# ${unique('secret')}\nalice's note` });
+    undo.push(() => alice.callTool({ name: 'nextcloud__notes_delete', arguments: { id: note.id } }));
+    assert.match((await fails(bob, 'nextcloud__notes_get', { id: note.id })).text, /Not found/);
+    await fails(bob, 'nextcloud__notes_update', { id: note.id, content: 'bob was here' });
+    await fails(bob, 'nextcloud__notes_delete', { id: note.id });
+    assert.equal((await ok(alice, 'nextcloud__notes_get', { id: note.id })).content, note.content);
+
+    const title = unique('meeting');
+    const ev = await ok(alice, 'nextcloud__calendar_create_event', { summary: title, start: '2032-04-05T09:00:00Z' });
+    undo.push(() => alice.callTool({ name: 'nextcloud__calendar_delete_event', arguments: { eventId: ev.eventId } }));
+    assert.match((await fails(bob, 'nextcloud__calendar_get_event', { eventId: ev.eventId })).text, /Not found/);
+    await fails(bob, 'nextcloud__calendar_update_event', { eventId: ev.eventId, summary: 'taken over' });
+    await fails(bob, 'nextcloud__calendar_delete_event', { eventId: ev.eventId });
+    const bobsWeek = await ok(bob, 'nextcloud__calendar_list_events', { from: '2032-04-04T00:00:00Z', to: '2032-04-06T00:00:00Z' });
+    assert.equal(
+      bobsWeek.items.some((e: any) => e.summary === title),
+      false,
+    );
+    assert.equal((await ok(alice, 'nextcloud__calendar_get_event', { eventId: ev.eventId })).summary, title);
+
+    const board = await ok(alice, 'nextcloud__deck_create_board', { title: unique('board') });
+    const stack = await ok(alice, 'nextcloud__deck_create_stack', { boardId: board.id, title: 'To do', order: 0 });
+    const card = await ok(alice, 'nextcloud__deck_create_card', { boardId: board.id, stackId: stack.id, title: 'alice card' });
+    undo.push(() => alice.callTool({ name: 'nextcloud__deck_delete_card', arguments: { boardId: board.id, stackId: stack.id, cardId: card.id } }));
+    assert.match((await fails(bob, 'nextcloud__deck_get_board', { boardId: board.id })).text, /refused access|Not found/);
+    await fails(bob, 'nextcloud__deck_update_card', { boardId: board.id, stackId: stack.id, cardId: card.id, title: 'bob card' });
+    await fails(bob, 'nextcloud__deck_delete_card', { boardId: board.id, stackId: stack.id, cardId: card.id });
+    const seen = await ok(alice, 'nextcloud__deck_get_board', { boardId: board.id });
+    assert.equal(seen.stacks.find((s: any) => s.id === stack.id).cards[0].title, 'alice card');
+  });
+
+  it('a signed-in local user without a link gets a tool error carrying the link page', async () => {
+    const { tokens } = await fullFlow(p.issuer, p.mcpUrl, p.password);
+    const admin = await connectClient(p.mcpUrl, tokens.body.access_token, { era: 'legacy' });
+    try {
+      const r = await fails(admin, 'nextcloud__files_list', { path: '/' });
+      assert.match(r.text, new RegExp(`Open ${p.issuer}/account/nextcloud to connect your Nextcloud account`));
+      assert.deepEqual(r._meta?.[LINK_REQUIRED_META], { service: 'Nextcloud', url: `${p.issuer}/account/nextcloud`, stale: false });
+      assert.equal(text(await admin.callTool({ name: 'everything__echo', arguments: { message: 'still here' } })), 'Echo: still here');
+    } finally {
+      await admin.close();
+    }
+  });
+
+  for (const era of ['legacy', 'modern'] as const) {
+    it(`a client that declared URL elicitation is asked to open the link page (${era} era)`, async () => {
+      const asked: any[] = [];
+      const client = await connectClient(p.mcpUrl, TOKENS.dave, { era, capabilities: { elicitation: { url: {} } } }, (c) =>
+        c.setRequestHandler('elicitation/create', async (request) => {
+          asked.push(request.params);
+          return { action: 'accept' };
+        }),
+      );
+      try {
+        const r = await fails(client, 'nextcloud__files_stat', { path: '/' });
+        assert.equal(asked.length, 1, 'one elicitation');
+        assert.equal(asked[0].mode, 'url');
+        assert.equal(asked[0].url, `${p.issuer}/account/nextcloud`);
+        assert.match(asked[0].message, /Nextcloud account is not connected/);
+        assert.match(r.text, /account\/nextcloud/);
+      } finally {
+        await client.close();
+      }
+    });
+  }
+
+  it('an app password revoked in Nextcloud marks the link stale and asks to reconnect', async () => {
+    const appPassword = await mintAppPassword('alice');
+    await links.put('static:dave', { loginName: 'alice', appPassword });
+    const dave = await connectClient(p.mcpUrl, TOKENS.dave, { era: 'legacy' });
+    try {
+      assert.ok((await ok(dave, 'nextcloud__files_stat', { path: '/' })).path !== undefined);
+      await revokeAppPassword('alice', appPassword);
+      const r = await fails(dave, 'nextcloud__files_stat', { path: '/' });
+      assert.match(r.text, /no longer accepts the access you granted Postern.*account\/nextcloud/);
+      assert.equal((r._meta?.[LINK_REQUIRED_META] as any)?.stale, true);
+      assert.equal((await links.get('static:dave'))?.stale, true, 'the link is marked stale');
+      const again = await fails(dave, 'nextcloud__files_stat', { path: '/' });
+      assert.equal((again._meta?.[LINK_REQUIRED_META] as any)?.stale, true, 'the next call asks to reconnect too');
+    } finally {
+      await dave.close();
+      await links.remove('static:dave');
+    }
+  });
+
+  it('an unreachable Nextcloud gives clear tool errors while the other backends keep serving', async () => {
+    const names = (await alice.listTools()).tools.map((t) => t.name);
+    assert.ok(names.includes('ncdown__files_list'), 'listed from the configured families when the probe fails');
+    const r = await fails(alice, 'ncdown__files_list', { path: '/' });
+    assert.match(r.text, new RegExp(`Nextcloud at http://127.0.0.1:${closedPort} is unreachable`));
+    assert.equal(text(await alice.callTool({ name: 'everything__echo', arguments: { message: 'hi' } })), 'Echo: hi');
+    assert.ok(await ok(alice, 'nextcloud__files_stat', { path: dir }));
+  });
+});
+
+describe('Nextcloud toolset in single-account mode', { timeout: 120_000 }, () => {
+  it('acts as the one configured account for everyone and warns at start', async () => {
+    await ensureNextcloud();
+    const appPassword = await mintAppPassword('alice');
+    const capture = new LogCapture();
+    const dir = `/${unique('postern-single')}`;
+    const p = await startTestPostern(
+      {
+        identity: { staticTokens: { someone: { hash: hashStaticToken(TOKENS.bob) } } },
+        mcpServers: { nextcloud: { builtin: 'nextcloud', url: NC_URL, singleAccount: true, user: 'alice', password: appPassword, apps: ['files'] } },
+      },
+      undefined,
+      { capture },
+    );
+    const client = await connectClient(p.mcpUrl, TOKENS.bob, { era: 'legacy' });
+    try {
+      assert.ok(capture.lines.some((l) => l.level === 40 && /single-account mode: every Postern user acts as the one Nextcloud account/.test(l.msg ?? '')));
+      await ok(client, 'nextcloud__files_mkdir', { path: dir });
+      // Written through Postern by "someone", it is in alice's files.
+      const res = await fetch(`${NC_URL}/remote.php/dav/files/alice${dir}`, {
+        method: 'PROPFIND',
+        headers: { depth: '0', authorization: `Basic ${Buffer.from(`alice:${appPassword}`).toString('base64')}` },
+      });
+      await res.body?.cancel();
+      assert.equal(res.status, 207);
+      await ok(client, 'nextcloud__files_delete', { path: dir });
+    } finally {
+      await client.close();
+      await p.destroy();
+      await revokeAppPassword('alice', appPassword);
+      await closeNextcloudPools();
+    }
+  });
+});
