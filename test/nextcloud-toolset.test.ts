@@ -3,7 +3,8 @@
 // neither see nor change alice's files, notes, events or cards through Postern, a caller without
 // a link is sent to /account/nextcloud (URL elicitation where the client declared it), a revoked
 // app password marks the link stale, an unreachable Nextcloud gives tool errors while the other
-// backend keeps serving, apps the server does not run are left out, and single-account mode.
+// backend keeps serving, apps the server does not run are left out, single-account mode, and a
+// real Login Flow v2 sign-in followed by tool calls as that user.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { CallToolResult, Client } from '@modelcontextprotocol/client';
@@ -14,10 +15,12 @@ import { Sealer } from '../src/identity/sealed.js';
 import { closeNextcloudPools } from '../src/nextcloud/index.js';
 import { LINK_REQUIRED_META } from '../src/protocol/link-required.js';
 import { freePort } from './helpers/backends.js';
-import { fullFlow } from './helpers/flow.js';
+import { TestBrowser } from './helpers/browser.js';
+import { authorizeUrl, fullFlow, pkce, REDIRECT, redeem, register } from './helpers/flow.js';
 import { connectClient } from './helpers/mcp-http.js';
 import { mintAppPassword, NC_URL, revokeAppPassword, unique } from './helpers/nextcloud-fixture.js';
-import { ensureNextcloud } from './helpers/nextcloud.js';
+import { ensureNextcloud, nextcloud } from './helpers/nextcloud.js';
+import { grantLoginFlow } from './helpers/nextcloud-login-flow.js';
 import { LogCapture, startTestPostern, type TestPostern } from './helpers/postern.js';
 import { text } from './helpers/results.js';
 import { demoBackends } from '../src/config/load.js';
@@ -248,6 +251,51 @@ describe('Nextcloud toolset in single-account mode', { timeout: 120_000 }, () =>
       await client.close();
       await p.destroy();
       await revokeAppPassword('alice', appPassword);
+      await closeNextcloudPools();
+    }
+  });
+});
+
+describe('Nextcloud toolset after "Sign in with Nextcloud" (Login Flow v2 on the real server)', { timeout: 180_000 }, () => {
+  it('signs alice in through Nextcloud and nextcloud__files_list then works as alice', async () => {
+    await ensureNextcloud();
+    const p = await startTestPostern({
+      auth: { secret: SECRET },
+      identity: { local: { enabled: false }, nextcloud: { url: NC_URL, passwordLogin: false, loginFlow: true } },
+      mcpServers: { nextcloud: { builtin: 'nextcloud', apps: ['files'], url: NC_URL } },
+    });
+    const links = new NextcloudLinks(new UpstreamCredentials(p.store, new Sealer(SECRET)));
+    const dir = `/${unique('postern-flow')}`;
+    let client: Client | undefined;
+    try {
+      const { body: registered } = await register(p.issuer);
+      const { verifier, challenge } = pkce();
+      const browser = new TestBrowser();
+      const login = await browser.go(authorizeUrl(p.issuer, p.mcpUrl, registered.client_id, { code_challenge: challenge }), {}, REDIRECT);
+      const waiting = await browser.submit(login, '/nextcloud', {}, REDIRECT);
+      const loginUrl = /href="([^"]+\/login\/v2\/flow\/[^"]+)"/.exec(waiting.html)![1].replace(/&amp;/g, '&');
+      const waitUrl = new URL(/url=([^"]+)"/.exec(waiting.html)![1].replace(/&amp;/g, '&'), waiting.url).toString();
+      await grantLoginFlow(loginUrl, nextcloud.alice);
+      const consent = await browser.go(waitUrl, {}, REDIRECT);
+      const done = await browser.submit(consent, '/confirm', {}, REDIRECT);
+      const tokens = await redeem(p.issuer, registered.client_id, new URL(done.url).searchParams.get('code')!, verifier);
+      assert.equal(tokens.status, 200);
+
+      const link = await links.get('nextcloud:alice');
+      assert.equal(link?.loginName, 'alice', 'the sign-in left a link');
+      client = await connectClient(p.mcpUrl, tokens.body.access_token, { era: 'legacy' });
+      await ok(client, 'nextcloud__files_mkdir', { path: dir });
+      const listed = await ok(client, 'nextcloud__files_list', { path: '/' });
+      assert.ok(
+        listed.items.some((e: any) => e.path === dir),
+        "alice's own files, with the folder just made",
+      );
+      await ok(client, 'nextcloud__files_delete', { path: dir });
+    } finally {
+      await client?.close();
+      const link = await links.get('nextcloud:alice');
+      if (link) await revokeAppPassword('alice', link.appPassword).catch(() => undefined);
+      await p.destroy();
       await closeNextcloudPools();
     }
   });
