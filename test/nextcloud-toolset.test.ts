@@ -6,6 +6,8 @@
 // backend keeps serving, apps the server does not run are left out, single-account mode, and a
 // real Login Flow v2 sign-in followed by tool calls as that user.
 import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CallToolResult, Client } from '@modelcontextprotocol/client';
 import { hashStaticToken } from '../src/guard/static-tokens.js';
@@ -21,9 +23,10 @@ import { connectClient } from './helpers/mcp-http.js';
 import { mintAppPassword, NC_URL, revokeAppPassword, unique } from './helpers/nextcloud-fixture.js';
 import { ensureNextcloud, nextcloud } from './helpers/nextcloud.js';
 import { grantLoginFlow } from './helpers/nextcloud-login-flow.js';
-import { LogCapture, startTestPostern, type TestPostern } from './helpers/postern.js';
+import { LogCapture, startTestPostern, tempDir, type TestPostern } from './helpers/postern.js';
 import { text } from './helpers/results.js';
-import { demoBackends } from '../src/config/load.js';
+import { ConfigError, demoBackends, loadConfig } from '../src/config/load.js';
+import type { Config } from '../src/config/schema.js';
 
 const SECRET = 'nextcloud-toolset-test-secret-0123456789';
 const TOKENS = { alice: 'tok-alice-0123456789abcdef', bob: 'tok-bob-0123456789abcdef', dave: 'tok-dave-0123456789abcdef' };
@@ -298,5 +301,77 @@ describe('Nextcloud toolset after "Sign in with Nextcloud" (Login Flow v2 on the
       await p.destroy();
       await closeNextcloudPools();
     }
+  });
+});
+
+describe('Nextcloud toolset configuration', () => {
+  const load = (config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) => {
+    const dir = tempDir();
+    const file = path.join(dir, 'postern.json');
+    writeFileSync(file, JSON.stringify({ dataDir: dir, ...config }));
+    try {
+      return loadConfig({ file, env });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const problems = (config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): string => {
+    try {
+      load(config, env);
+    } catch (err) {
+      assert.ok(err instanceof ConfigError, String(err));
+      return err.message;
+    }
+    assert.fail('the configuration was accepted');
+  };
+  const settings = (config: Config, name = 'nextcloud') => (config.mcpServers![name] as { settings: Record<string, unknown> }).settings;
+
+  it('`builtin: nextcloud` takes its url from identity.nextcloud.url; the long form still works', () => {
+    const config = load({
+      identity: { nextcloud: { url: 'https://cloud.example.com/' } },
+      mcpServers: {
+        nextcloud: { builtin: 'nextcloud', apps: ['files', 'notes'], prefix: 'nc' },
+        other: { type: 'built-in', toolset: 'nextcloud', settings: { url: 'https://other.example.com' } },
+      },
+    });
+    const entry = config.mcpServers!.nextcloud as { prefix: unknown; toolset: string };
+    assert.deepEqual([entry.toolset, entry.prefix], ['nextcloud', 'nc'], 'backend fields stay on the entry');
+    assert.deepEqual(settings(config), { url: 'https://cloud.example.com', apps: ['files', 'notes'] }, 'the toolset parses them when it connects');
+    assert.equal(settings(config, 'other').url, 'https://other.example.com');
+  });
+
+  it('names the key and the fix when something is missing or wrong', () => {
+    assert.match(
+      problems({ mcpServers: { nextcloud: { builtin: 'nextcloud' } } }),
+      /mcpServers\.nextcloud\.url: not set; give the Nextcloud base URL there or in identity\.nextcloud\.url/,
+    );
+    assert.match(
+      problems({ mcpServers: { nc: { type: 'built-in', toolset: 'nextcloud' } } }),
+      /mcpServers\.nc\.settings\.url: not set/,
+      'the long form names settings.url',
+    );
+    assert.match(problems({ mcpServers: { nc: { builtin: 'nextcloud', url: NC_URL, apps: ['files', 'chat'] } } }), /mcpServers\.nc\.apps\.1: /);
+    assert.match(problems({ mcpServers: { nc: { builtin: 'nope' } } }), /mcpServers\.nc\.builtin: no built-in toolset "nope"; use one of nextcloud/);
+    assert.match(
+      problems({ mcpServers: { nc: { builtin: 'nextcloud', url: NC_URL, user: 'alice' } } }),
+      /mcpServers\.nc\.user: is only used in single-account mode/,
+    );
+    assert.match(
+      problems({ mcpServers: { nc: { builtin: 'nextcloud', url: NC_URL, forwardUserToken: true } } }),
+      /mcpServers\.nc\.forwardUserToken: needs auth\.external/,
+    );
+  });
+
+  it('single-account mode takes the variables AIquila-style deployments set, and needs them all', () => {
+    const env = { NEXTCLOUD_HOST: 'https://cloud.example.com', NEXTCLOUD_USERNAME: 'bot', NEXTCLOUD_PASSWORD: 'app-pass' };
+    const config = load({ mcpServers: { nextcloud: { builtin: 'nextcloud', singleAccount: true } } }, env);
+    assert.deepEqual([settings(config).url, settings(config).user, settings(config).password], ['https://cloud.example.com', 'bot', 'app-pass']);
+    const missing = problems({ mcpServers: { nextcloud: { builtin: 'nextcloud', singleAccount: true } } }, { NEXTCLOUD_URL: 'https://cloud.example.com' });
+    assert.match(missing, /mcpServers\.nextcloud\.user: not set; single-account mode needs the Nextcloud account \(or set NEXTCLOUD_USER\)/);
+    assert.match(missing, /mcpServers\.nextcloud\.password: not set/);
+    assert.match(
+      problems({ mcpServers: { nextcloud: { builtin: 'nextcloud', singleAccount: true } } }, { ...env, NEXTCLOUD_HOST: 'cloud.example.com' }),
+      /NEXTCLOUD_HOST: "cloud\.example\.com" is not a Nextcloud URL/,
+    );
   });
 });
