@@ -17,6 +17,7 @@ import { Sealer } from '../src/identity/sealed.js';
 import { closeNextcloudPools } from '../src/nextcloud/index.js';
 import { LINK_REQUIRED_META } from '../src/protocol/link-required.js';
 import { freePort } from './helpers/backends.js';
+import { startFailingProxy } from './helpers/failing-proxy.js';
 import { TestBrowser } from './helpers/browser.js';
 import { authorizeUrl, fullFlow, pkce, REDIRECT, redeem, register } from './helpers/flow.js';
 import { connectClient } from './helpers/mcp-http.js';
@@ -299,6 +300,36 @@ describe('Nextcloud toolset after "Sign in with Nextcloud" (Login Flow v2 on the
       const link = await links.get('nextcloud:alice');
       if (link) await revokeAppPassword('alice', link.appPassword).catch(() => undefined);
       await p.destroy();
+      await closeNextcloudPools();
+    }
+  });
+});
+
+describe('Nextcloud toolset with forwardUserToken', { timeout: 120_000 }, () => {
+  // End to end this needs Nextcloud to accept its oidc app's tokens on its own APIs (the user_oidc
+  // app's bearer validation), which the fixture does not run; what is checked here is Postern's
+  // part: the caller's own token goes to Nextcloud, no link is asked for, and the refusal is a
+  // plain tool error.
+  it("sends the caller's own bearer token to Nextcloud and no other credential", async () => {
+    await ensureNextcloud();
+    const proxy = await startFailingProxy(NC_URL);
+    const p = await startTestPostern({
+      identity: { staticTokens: { carol: { hash: hashStaticToken(TOKENS.dave) } } },
+      mcpServers: { nextcloud: { builtin: 'nextcloud', url: proxy.url, apps: ['files'], forwardUserToken: true } },
+    });
+    const client = await connectClient(p.mcpUrl, TOKENS.dave, { era: 'legacy' });
+    try {
+      const r = await fails(client, 'nextcloud__files_stat', { path: '/' });
+      assert.match(r.text, /Nextcloud did not accept your credentials/);
+      assert.equal(r._meta?.[LINK_REQUIRED_META], undefined, 'no link is asked for in this mode');
+      const dav = proxy.seen.filter((req) => req.url?.startsWith('/remote.php/dav/files/'));
+      assert.equal(dav.length, 1);
+      assert.equal(dav[0].headers.authorization, `Bearer ${TOKENS.dave}`);
+      assert.equal(dav[0].url, '/remote.php/dav/files/static%3Acarol', 'the subject names the Nextcloud user');
+    } finally {
+      await client.close();
+      await p.destroy();
+      await proxy.close();
       await closeNextcloudPools();
     }
   });
