@@ -30,7 +30,12 @@ import { ConfigError, demoBackends, loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
 
 const SECRET = 'nextcloud-toolset-test-secret-0123456789';
-const TOKENS = { alice: 'tok-alice-0123456789abcdef', bob: 'tok-bob-0123456789abcdef', dave: 'tok-dave-0123456789abcdef' };
+const TOKENS = {
+  alice: 'tok-alice-0123456789abcdef',
+  bob: 'tok-bob-0123456789abcdef',
+  dave: 'tok-dave-0123456789abcdef',
+  erin: 'tok-erin-0123456789abcdef',
+};
 
 /** Calls a tool through Postern and asserts it succeeded; returns structuredContent. */
 async function ok(client: Client, name: string, args: Record<string, unknown>): Promise<any> {
@@ -62,7 +67,16 @@ describe('Nextcloud toolset through Postern', { timeout: 300_000 }, () => {
     p = await startTestPostern({
       auth: { secret: SECRET },
       identity: {
-        staticTokens: Object.fromEntries(Object.entries(TOKENS).map(([name, token]) => [name, { hash: hashStaticToken(token) }])),
+        staticTokens: Object.fromEntries(
+          Object.entries(TOKENS).map(([name, token]) => [name, { hash: hashStaticToken(token), roles: name === 'erin' ? ['reader'] : [] }]),
+        ),
+      },
+      // Readers may not delete in Nextcloud; everyone else may use every tool.
+      policy: {
+        rules: [
+          { roles: ['reader'], tools: ['nextcloud__*_delete*'], policy: 'deny' },
+          { tools: ['*'], policy: 'allow' },
+        ],
       },
       mcpServers: {
         ...demoBackends(),
@@ -159,6 +173,24 @@ describe('Nextcloud toolset through Postern', { timeout: 300_000 }, () => {
     await fails(bob, 'nextcloud__deck_delete_card', { boardId: board.id, stackId: stack.id, cardId: card.id });
     const seen = await ok(alice, 'nextcloud__deck_get_board', { boardId: board.id });
     assert.equal(seen.stacks.find((s: any) => s.id === stack.id).cards[0].title, 'alice card');
+  });
+
+  it('goes through policy and the audit trail like any backend', async () => {
+    const erin = await connectClient(p.mcpUrl, TOKENS.erin, { era: 'modern' });
+    try {
+      const names = (await erin.listTools()).tools.map((t) => t.name);
+      assert.ok(names.includes('nextcloud__files_list'));
+      assert.equal(names.includes('nextcloud__files_delete'), false, 'the policy hides what a reader may not call');
+      assert.equal(names.includes('nextcloud__notes_delete'), false);
+      await assert.rejects(erin.callTool({ name: 'nextcloud__files_delete', arguments: { path: dir } }));
+    } finally {
+      await erin.close();
+    }
+    await ok(alice, 'nextcloud__files_stat', { path: dir });
+    const lines = await p.store.queryAudit({ subject: 'static:alice', limit: 50 });
+    assert.ok(lines.some((l) => l.action === 'nextcloud__files_stat' && l.decision === 'allow' && l.outcome === 'ok'));
+    const denied = await p.store.queryAudit({ subject: 'static:erin', limit: 50 });
+    assert.ok(denied.some((l) => l.action === 'nextcloud__files_delete' && l.decision === 'deny'));
   });
 
   it('a signed-in local user without a link gets a tool error carrying the link page', async () => {
