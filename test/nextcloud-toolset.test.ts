@@ -26,6 +26,7 @@ import { ensureNextcloud, nextcloud } from './helpers/nextcloud.js';
 import { grantLoginFlow } from './helpers/nextcloud-login-flow.js';
 import { LogCapture, startTestPostern, tempDir, type TestPostern } from './helpers/postern.js';
 import { text } from './helpers/results.js';
+import { until } from './helpers/until.js';
 import { ConfigError, demoBackends, loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
 
@@ -60,6 +61,12 @@ describe('Nextcloud toolset through Postern', { timeout: 300_000 }, () => {
   const dir = `/${unique('postern-toolset')}`;
   const undo: Array<() => Promise<unknown>> = [];
   let closedPort: number;
+  /** Deletes one of alice's Deck boards straight at Nextcloud (no tool deletes boards). */
+  const deleteBoard = (id: number) =>
+    fetch(`${NC_URL}/index.php/apps/deck/api/v1.0/boards/${id}`, {
+      method: 'DELETE',
+      headers: { 'ocs-apirequest': 'true', authorization: `Basic ${Buffer.from(`alice:${passwords[0]![1]}`).toString('base64')}` },
+    });
 
   before(async () => {
     await ensureNextcloud();
@@ -164,7 +171,8 @@ describe('Nextcloud toolset through Postern', { timeout: 300_000 }, () => {
     );
     assert.equal((await ok(alice, 'nextcloud__calendar_get_event', { eventId: ev.eventId })).summary, title);
 
-    const board = await ok(alice, 'nextcloud__deck_create_board', { title: unique('board') });
+    const board = await ok(alice, 'nextcloud__deck_create_board', { title: unique('postern-toolset-board') });
+    undo.push(() => deleteBoard(board.id));
     const stack = await ok(alice, 'nextcloud__deck_create_stack', { boardId: board.id, title: 'To do', order: 0 });
     const card = await ok(alice, 'nextcloud__deck_create_card', { boardId: board.id, stackId: stack.id, title: 'alice card' });
     undo.push(() => alice.callTool({ name: 'nextcloud__deck_delete_card', arguments: { boardId: board.id, stackId: stack.id, cardId: card.id } }));
@@ -173,6 +181,23 @@ describe('Nextcloud toolset through Postern', { timeout: 300_000 }, () => {
     await fails(bob, 'nextcloud__deck_delete_card', { boardId: board.id, stackId: stack.id, cardId: card.id });
     const seen = await ok(alice, 'nextcloud__deck_get_board', { boardId: board.id });
     assert.equal(seen.stacks.find((s: any) => s.id === stack.id).cards[0].title, 'alice card');
+
+    // A Deck board comes with a read-only task list; new tasks go to one alice can add to.
+    let lists: any[] = [];
+    const boardList = `app-generated--deck--board-${board.id}`;
+    await until(
+      async () => {
+        lists = (await ok(alice, 'nextcloud__calendar_list_calendars', {})).calendars;
+        return lists.some((c) => c.id === boardList);
+      },
+      30_000,
+      "the new board's task list",
+    );
+    assert.equal(lists.find((c) => c.id === boardList).writable, false);
+    const task = await ok(alice, 'nextcloud__tasks_create', { summary: unique('task') });
+    undo.push(() => alice.callTool({ name: 'nextcloud__tasks_delete', arguments: { taskId: task.taskId } }));
+    assert.equal(lists.find((c: any) => c.id === task.list)?.writable, true);
+    await fails(bob, 'nextcloud__tasks_complete', { taskId: task.taskId });
   });
 
   it('goes through policy and the audit trail like any backend', async () => {
@@ -332,6 +357,37 @@ describe('Nextcloud toolset after "Sign in with Nextcloud" (Login Flow v2 on the
       const link = await links.get('nextcloud:alice');
       if (link) await revokeAppPassword('alice', link.appPassword).catch(() => undefined);
       await p.destroy();
+      await closeNextcloudPools();
+    }
+  });
+});
+
+describe('Nextcloud toolset with a login name that is not the user id', { timeout: 120_000 }, () => {
+  it('authenticates with the login name and finds the files under the user id Nextcloud names', async () => {
+    await ensureNextcloud();
+    const proxy = await startFailingProxy(NC_URL);
+    const appPassword = await mintAppPassword('alice');
+    const p = await startTestPostern({
+      auth: { secret: SECRET },
+      identity: { staticTokens: { dave: { hash: hashStaticToken(TOKENS.dave) } } },
+      mcpServers: { nextcloud: { builtin: 'nextcloud', url: proxy.url, apps: ['files'] } },
+    });
+    // Nextcloud takes login names case-insensitively; its user id is "alice".
+    await new NextcloudLinks(new UpstreamCredentials(p.store, new Sealer(SECRET))).put('static:dave', { loginName: 'ALICE', appPassword });
+    const client = await connectClient(p.mcpUrl, TOKENS.dave, { era: 'legacy' });
+    try {
+      await ok(client, 'nextcloud__files_stat', { path: '/' });
+      const dav = proxy.seen.filter((req) => req.url?.startsWith('/remote.php/dav/files/'));
+      assert.deepEqual(
+        dav.map((req) => req.url),
+        ['/remote.php/dav/files/alice'],
+      );
+      assert.equal(dav[0].headers.authorization, `Basic ${Buffer.from(`ALICE:${appPassword}`).toString('base64')}`);
+    } finally {
+      await client.close();
+      await p.destroy();
+      await proxy.close();
+      await revokeAppPassword('alice', appPassword);
       await closeNextcloudPools();
     }
   });

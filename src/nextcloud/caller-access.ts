@@ -1,7 +1,8 @@
 // Whose Nextcloud credentials a call uses, decided per call for the server of one caller:
 // - linked (the default): the caller's own link (login name + app password, from Login Flow v2,
-//   the password form or "Connect Nextcloud"); no link or a stale one answers "connect your
-//   Nextcloud" (protocol/link-required.ts), and a 401 marks the link stale;
+//   the password form or "Connect Nextcloud"), with the user id behind the login name asked once;
+//   no link or a stale one answers "connect your Nextcloud" (protocol/link-required.ts), and a
+//   401 marks the link stale;
 // - forwardUserToken (resource-server-only mode behind Nextcloud's oidc app): the caller's own
 //   bearer token, the subject being their Nextcloud user id;
 // - single account (opt-in): the one configured account, for everyone.
@@ -9,6 +10,7 @@ import type { ServerContext } from '@modelcontextprotocol/server';
 import { currentCall, type CallerIdentity } from '../backends/call-context.js';
 import type { NextcloudLink } from '../identity/nextcloud/links.js';
 import { acceptsUrlElicitation, askToOpenLink, type LinkNeeded, linkRequiredResult } from '../protocol/link-required.js';
+import { NextcloudConnection } from './connection.js';
 import { NextcloudError, ResultError } from './errors.js';
 import type { CallerResolver } from './register.js';
 import type { NextcloudSettings } from './schema.js';
@@ -56,12 +58,40 @@ export function callerAccess(settings: NextcloudSettings & { url: string }, call
     url: deps.links ? await deps.links.connectUrl(deps.publicBase?.() ?? '', subject) : '',
     stale,
   });
+  // The user id behind the link's login name (they differ when the user signed in with an email),
+  // asked once per link; this server serves one caller, so one entry.
+  let known: { appPassword: string; id: Promise<string> } | undefined;
+  const userIdOf = (link: NextcloudLink): Promise<string> => {
+    if (known?.appPassword !== link.appPassword) {
+      const asLink: NextcloudCaller = { baseUrl, username: link.loginName, credential: { kind: 'basic', appPassword: link.appPassword } };
+      const id = new NextcloudConnection(asLink, undefined, settings.requestTimeoutMs)
+        .ocs<{ id?: string } | undefined>('GET', '/cloud/user', {}, 'your Nextcloud account')
+        .then((user) => user?.id || link.loginName);
+      known = { appPassword: link.appPassword, id };
+      id.catch(() => known?.id === id && (known = undefined));
+    }
+    return known!.id;
+  };
+  /** Nextcloud refused the link's app password: mark it stale, unless it was replaced meanwhile. */
+  const refused = async (subject: string, appPassword: string): Promise<ResultError> => {
+    const current = await deps.links!.get(subject);
+    if (current?.appPassword === appPassword) await deps.links!.markStale(subject);
+    return new ResultError(linkRequiredResult(await needed(subject, true)));
+  };
   return {
     async resolve(ctx: ServerContext) {
       if (!caller) throw new NextcloudError('rejected', 'Nextcloud tools act for a signed-in user; this call has none.');
       if (!deps.links) throw new NextcloudError('rejected', 'This Postern keeps no Nextcloud account links; ask its administrator.');
       const link = await deps.links.get(caller.subject);
-      if (link && !link.stale) return { baseUrl, username: link.loginName, credential: { kind: 'basic', appPassword: link.appPassword } };
+      if (link && !link.stale) {
+        const credential = { kind: 'basic' as const, appPassword: link.appPassword };
+        try {
+          return { baseUrl, username: await userIdOf(link), loginName: link.loginName, credential };
+        } catch (err) {
+          if (err instanceof NextcloudError && err.kind === 'unauthorized') throw await refused(caller.subject, link.appPassword);
+          throw err;
+        }
+      }
       const need = await needed(caller.subject, link?.stale === true);
       if (acceptsUrlElicitation(currentCall()?.capabilities)) {
         await askToOpenLink((request) => ctx.mcpReq.send(request as never), need);
@@ -75,10 +105,7 @@ export function callerAccess(settings: NextcloudSettings & { url: string }, call
           const result = await tool.handler(args, who, signal);
           const kind = (result._meta?.nextcloud as { kind?: string } | undefined)?.kind;
           if (!result.isError || kind !== 'unauthorized' || !caller || !deps.links || who.credential.kind !== 'basic') return result;
-          // Nextcloud refused the app password (revoked): mark that link stale, unless it was replaced meanwhile.
-          const current = await deps.links.get(caller.subject);
-          if (current?.appPassword === who.credential.appPassword) await deps.links.markStale(caller.subject);
-          return linkRequiredResult(await needed(caller.subject, true));
+          return (await refused(caller.subject, who.credential.appPassword)).result;
         },
       };
     },

@@ -12,6 +12,8 @@ export interface NextcloudCaller {
   baseUrl: string;
   /** The Nextcloud user id (used in DAV paths such as /remote.php/dav/files/<username>/). */
   username: string;
+  /** The login name the app password belongs to, when it differs from the user id (e.g. an email). */
+  loginName?: string;
   credential: { kind: 'basic'; appPassword: string } | { kind: 'bearer'; token: string };
 }
 
