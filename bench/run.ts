@@ -9,6 +9,7 @@ import { flows } from './flows.js';
 import { sessionsMemory } from './sessions-memory.js';
 import { grantsScale } from './grants-scale.js';
 import { compiledVsSource } from './compiled-vs-source.js';
+import { nextcloudFilesStat } from './nextcloud-files-stat.js';
 import { printTable, type Row } from './table.js';
 
 const rows: Row[] = [];
@@ -21,6 +22,7 @@ const benches: Array<[string, () => Promise<Row[]>]> = [
   ['sessions and start-up', sessionsMemory],
   ['grants at scale', grantsScale],
   ['compiled vs source', compiledVsSource],
+  ['nextcloud files_stat', nextcloudFilesStat],
 ];
 const only = process.env.BENCH_ONLY;
 for (const [name, bench] of benches) {

@@ -12,6 +12,7 @@ import { serveGateway, urlHost, type GatewayAuth } from './edge/setup.js';
 import { listen } from './edge/server.js';
 import { externalGuard } from './external/setup.js';
 import type { Guard } from './guard/guard.js';
+import { builtInToolsets } from './backends/kinds/built-in/toolsets.js';
 import { UpstreamCredentials } from './identity/credentials.js';
 import { NextcloudConnect } from './identity/nextcloud/connect.js';
 import { LinkTickets } from './identity/nextcloud/link-tickets.js';
@@ -72,10 +73,13 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     const nextcloud = config.identity.nextcloud;
     const tickets = linkTicketsFor(config, secret);
     const links = new NextcloudLinks(credentials, nextcloud && { url: nextcloud.url, timeoutMs: nextcloud.timeoutMs, log, tickets });
+    // The public base is known once the listener has its port; the toolsets ask for it per call.
+    let publicBase = config.server.issuer?.replace(/\/$/, '') ?? '';
     const registry = new BackendRegistry(config.mcpServers ?? {}, {
       version: VERSION,
       log,
       credentials: (subject, source) => credentials.get(subject, source),
+      toolsets: builtInToolsets({ links, publicBase: () => publicBase }),
     });
     cleanup.push(() => registry.stop());
     registry.start();
@@ -85,6 +89,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     cleanup.push(() => closeServer(server));
     const issuer = config.server.issuer?.replace(/\/$/, '') ?? `http://${urlHost(config.server.host)}:${port}`;
     const mcpUrl = `${issuer}/mcp`;
+    publicBase = issuer;
 
     const audit = new Audit(store, log);
     const auth:

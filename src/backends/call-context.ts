@@ -6,6 +6,7 @@
 // the context is exact; stdio backends share one pipe, so their messages are routed only while
 // exactly one call is in flight and dropped (or refused) when that would be a guess.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ClientCapabilities } from '@modelcontextprotocol/client';
 
 /** The client side of the call being served: where relayed messages go. */
 export interface Downstream {
@@ -52,6 +53,11 @@ export interface CallContext {
   /** The calling user (built-in backends serve each user with a server of their own). */
   caller?: CallerIdentity;
   downstream?: Downstream;
+  /**
+   * What the caller's client declared it can do (a 2025-era session: at initialize; a 2026-07-28
+   * request: in its envelope), e.g. whether it takes URL-mode elicitation.
+   */
+  capabilities?: ClientCapabilities;
 }
 
 const current = new AsyncLocalStorage<CallContext>();

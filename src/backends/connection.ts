@@ -119,7 +119,7 @@ export class BackendConnection {
       {
         // Relayed to the client of the call that asks; refused when there is none. On the
         // 2026-07-28 era every call declares its caller's own capabilities instead.
-        capabilities: { sampling: {}, elicitation: {} },
+        capabilities: { sampling: {}, elicitation: { form: {}, url: {} } },
         versionNegotiation: { mode: NEGOTIATION[this.config.protocol] },
         // input_required answers go back to the caller, who fulfils them (see forward()).
         inputRequired: { autoFulfill: false },

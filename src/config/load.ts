@@ -13,6 +13,7 @@ import { ConfigError } from './errors.js';
 import { parseCidr } from './cidr.js';
 import { isLoopbackHost } from '../net/loopback.js';
 import { observabilityChecks } from '../telemetry/schema.js';
+import { toolsetChecks } from './toolset-checks.js';
 
 export { ConfigError };
 
@@ -175,7 +176,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   if (!parsed.success) throw new ConfigError(parsed.error.issues.flatMap((issue) => describeIssue(issue).split('\n')));
   const config = parsed.data;
   if (file && !path.isAbsolute(config.dataDir)) config.dataDir = path.resolve(path.dirname(file), config.dataDir);
-  const problems = crossChecks(config, opts.insecure ?? false);
+  const problems = [...crossChecks(config, opts.insecure ?? false), ...toolsetChecks(config, env)];
   if (problems.length) throw new ConfigError(problems);
   config.mcpServers ??= demoBackends();
   return config;

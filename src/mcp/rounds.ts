@@ -63,6 +63,7 @@ export function forwarder(deps: RoundDeps) {
     const ctx = c as HandlerContext;
     const call = isModern(ctx) ? modernCall(ctx, deps) : sessionCall(ctx, deps);
     call.progressToken = ctx.mcpReq._meta?.progressToken;
-    return withCallContext(callContextOf(ctx, call.downstream as Downstream), () => run(call));
+    const capabilities = isModern(ctx) ? declaredCapabilities(ctx) : deps.sessionCapabilities();
+    return withCallContext({ ...callContextOf(ctx, call.downstream as Downstream), capabilities }, () => run(call));
   };
 }

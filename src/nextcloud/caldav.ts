@@ -14,6 +14,13 @@ export interface CalendarInfo {
   name: string;
   color?: string;
   components: string[];
+  /** The user may add to it (app-generated calendars such as Deck's boards are read-only). */
+  writable: boolean;
+}
+
+/** Does a parsed DAV:current-user-privilege-set grant adding objects (write, write-content, bind or all)? */
+function grantsWriting(privileges: unknown): boolean {
+  return /"(write|writeContent|bind|all)"/.test(JSON.stringify(privileges ?? {}));
 }
 
 export const calendarsHome = (conn: NextcloudConnection) => `${conn.base}/remote.php/dav/calendars/${encodeURIComponent(conn.caller.username)}/`;
@@ -25,7 +32,7 @@ export const objectUrl = (conn: NextcloudConnection, objectId: string) => object
 export async function listCalendars(conn: NextcloudConnection): Promise<CalendarInfo[]> {
   const res = await propfind({
     url: calendarsHome(conn),
-    props: { 'd:displayname': {}, 'd:resourcetype': {}, 'c:supported-calendar-component-set': {}, 'ca:calendar-color': {} },
+    props: { 'd:displayname': {}, 'd:resourcetype': {}, 'c:supported-calendar-component-set': {}, 'ca:calendar-color': {}, 'd:current-user-privilege-set': {} },
     depth: '1',
     fetch: davFetch(conn),
   });
@@ -43,14 +50,18 @@ export async function listCalendars(conn: NextcloudConnection): Promise<Calendar
         name: typeof name === 'string' && name ? name : id,
         ...(r.props?.calendarColor ? { color: String(r.props.calendarColor) } : {}),
         components: comps,
+        writable: grantsWriting(r.props?.currentUserPrivilegeSet),
       };
     });
 }
 
-/** The calendars holding `kind`; `only` narrows to one (an unknown id is a not-found error). */
-export async function calendarsFor(conn: NextcloudConnection, kind: CalKind, only?: string): Promise<CalendarInfo[]> {
+/**
+ * The calendars holding `kind`; `only` narrows to one (an unknown id is a not-found error).
+ * `forWriting` leaves out, when no calendar is named, those the user cannot add to.
+ */
+export async function calendarsFor(conn: NextcloudConnection, kind: CalKind, only?: string, forWriting = false): Promise<CalendarInfo[]> {
   const all = (await listCalendars(conn)).filter((c) => c.components.length === 0 || c.components.includes(kind.toUpperCase()));
-  if (!only) return all;
+  if (!only) return forWriting ? all.filter((c) => c.writable) : all;
   const one = all.find((c) => c.id === only);
   if (!one)
     throw new NextcloudError(

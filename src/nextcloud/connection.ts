@@ -51,7 +51,8 @@ export class NextcloudConnection {
     this.base = caller.baseUrl.replace(/\/+$/, '');
     this.origin = new URL(this.base).origin;
     const c = caller.credential;
-    this.authorization = c.kind === 'basic' ? `Basic ${Buffer.from(`${caller.username}:${c.appPassword}`).toString('base64')}` : `Bearer ${c.token}`;
+    const login = caller.loginName ?? caller.username;
+    this.authorization = c.kind === 'basic' ? `Basic ${Buffer.from(`${login}:${c.appPassword}`).toString('base64')}` : `Bearer ${c.token}`;
   }
 
   /** The DAV root of the user's files, e.g. https://cloud/remote.php/dav/files/alice */

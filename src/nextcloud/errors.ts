@@ -106,8 +106,17 @@ export function errorForNetwork(err: unknown, origin: string, timeoutMs: number,
   return new NextcloudError('unreachable', `Nextcloud at ${origin} is unreachable (${code}); try again later.`);
 }
 
+/** A failure that already is the tool result to answer with (e.g. "link your account first"). */
+export class ResultError extends Error {
+  constructor(readonly result: CallToolResult) {
+    super(result.content.map((c) => (c.type === 'text' ? c.text : '')).join(' '));
+    this.name = 'ResultError';
+  }
+}
+
 /** Any error as a tool result the model can read. Non-Nextcloud errors keep their message. */
 export function toolError(err: unknown): CallToolResult {
+  if (err instanceof ResultError) return err.result;
   const message = err instanceof Error ? err.message : String(err);
   const e = err instanceof NextcloudError ? err : undefined;
   const meta = e ? { kind: e.kind, status: e.status, ...e.details } : undefined;

@@ -13,8 +13,16 @@ export type CallerResolver = (ctx: ServerContext) => NextcloudCaller | Promise<N
 export const FILES_RESOURCE_TEMPLATE = 'nextcloud://files/{+path}';
 const MAX_LISTED_RESOURCES = 200;
 
+export interface RegisterOptions extends NextcloudToolOptions {
+  /**
+   * List the top folder's files under resources/list (default true). Off for a server whose lists
+   * must not depend on the caller (the gateway lists with a server that has no caller).
+   */
+  listFiles?: boolean;
+}
+
 /** Registers the tools and the files resource template on `server`. */
-export function registerNextcloud(server: McpServer, tools: NextcloudTool[], caller: CallerResolver, options: NextcloudToolOptions = {}): void {
+export function registerNextcloud(server: McpServer, tools: NextcloudTool[], caller: CallerResolver, options: RegisterOptions = {}): void {
   for (const tool of tools) {
     server.registerTool(
       tool.name,
@@ -33,19 +41,22 @@ export function registerNextcloud(server: McpServer, tools: NextcloudTool[], cal
   if (tools.some((t) => t.app === 'files')) registerFilesResource(server, caller, options);
 }
 
-function registerFilesResource(server: McpServer, caller: CallerResolver, options: NextcloudToolOptions): void {
+function registerFilesResource(server: McpServer, caller: CallerResolver, options: RegisterOptions): void {
   const maxBytes = options.maxReadBytes ?? DEFAULT_MAX_READ_BYTES;
   const template = new ResourceTemplate(FILES_RESOURCE_TEMPLATE, {
-    list: async (ctx) => {
-      const conn = new NextcloudConnection(await caller(ctx), ctx.mcpReq.signal, options.timeoutMs);
-      const stats = await withWebdav(conn, (dav) => dav.getDirectoryContents('/'));
-      const files = stats.map(toEntry).filter((e) => e.type === 'file');
-      return {
-        resources: files
-          .slice(0, MAX_LISTED_RESOURCES)
-          .map((e) => ({ uri: fileUri(e.path), name: e.name, ...(e.mimeType ? { mimeType: e.mimeType } : {}), size: e.size })),
-      };
-    },
+    list:
+      options.listFiles === false
+        ? undefined
+        : async (ctx) => {
+            const conn = new NextcloudConnection(await caller(ctx), ctx.mcpReq.signal, options.timeoutMs);
+            const stats = await withWebdav(conn, (dav) => dav.getDirectoryContents('/'));
+            const files = stats.map(toEntry).filter((e) => e.type === 'file');
+            return {
+              resources: files
+                .slice(0, MAX_LISTED_RESOURCES)
+                .map((e) => ({ uri: fileUri(e.path), name: e.name, ...(e.mimeType ? { mimeType: e.mimeType } : {}), size: e.size })),
+            };
+          },
   });
   server.registerResource(
     'nextcloud-files',

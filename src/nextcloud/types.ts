@@ -2,6 +2,9 @@
 // and the options the wiring passes in. Nothing here does I/O.
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
+import { NEXTCLOUD_APPS } from './schema.js';
+
+export { NEXTCLOUD_APPS };
 
 /** Who is calling and how to reach their Nextcloud; built per call by the wiring. */
 export interface NextcloudCaller {
@@ -9,11 +12,11 @@ export interface NextcloudCaller {
   baseUrl: string;
   /** The Nextcloud user id (used in DAV paths such as /remote.php/dav/files/<username>/). */
   username: string;
+  /** The login name the app password belongs to, when it differs from the user id (e.g. an email). */
+  loginName?: string;
   credential: { kind: 'basic'; appPassword: string } | { kind: 'bearer'; token: string };
 }
 
-/** The tool families; each needs one Nextcloud app (see APP_CAPABILITY in capabilities.ts). */
-export const NEXTCLOUD_APPS = ['files', 'notes', 'calendar', 'tasks', 'contacts', 'deck', 'sharing', 'talk', 'search', 'tables'] as const;
 export type NextcloudApp = (typeof NEXTCLOUD_APPS)[number];
 
 export interface NextcloudToolOptions {

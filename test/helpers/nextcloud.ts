@@ -88,7 +88,7 @@ export function nextcloudBrowser(): TestBrowser {
   return new TestBrowser({ accept: 'text/html', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) postern-test' });
 }
 
-function requestToken(html: string): string {
+export function requestToken(html: string): string {
   const token = /data-requesttoken="([^"]+)"/.exec(html)?.[1];
   if (!token) throw new Error(`no data-requesttoken on the page:\n${html.slice(0, 1000)}`);
   return token

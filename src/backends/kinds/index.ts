@@ -2,7 +2,7 @@
 import type { BackendKind } from './kind.js';
 import type { BackendConfig } from './schema.js';
 import { builtInKind } from './built-in/kind.js';
-import { TOOLSETS } from './built-in/toolsets.js';
+import { builtInToolsets } from './built-in/toolsets.js';
 import type { BuiltInToolset, CredentialLookup } from './built-in/toolset.js';
 import { httpKind } from './http/kind.js';
 import { stdioKind } from './stdio/kind.js';
@@ -15,7 +15,7 @@ export interface KindOptions {
 }
 
 export function backendKinds(opts: KindOptions = {}): Array<BackendKind> {
-  return [builtInKind(opts.toolsets ?? TOOLSETS, opts.credentials ?? (async () => undefined)), stdioKind, httpKind] as BackendKind[];
+  return [builtInKind(opts.toolsets ?? builtInToolsets(), opts.credentials ?? (async () => undefined)), stdioKind, httpKind] as BackendKind[];
 }
 
 /** The kind an entry belongs to. */

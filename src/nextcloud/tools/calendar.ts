@@ -57,10 +57,12 @@ export const calendarTools: AnyToolSpec[] = [
     name: 'calendar_list_calendars',
     title: 'List calendars',
     description:
-      "List the user's calendars and task lists (id, name, color, and whether they hold events, tasks or both). Use the id with the other calendar_ and tasks_ tools.",
+      "List the user's calendars and task lists (id, name, color, whether they hold events, tasks or both, and whether the user can add to them). Use the id with the other calendar_ and tasks_ tools.",
     app: 'calendar',
     input: z.object({}),
-    output: z.object({ calendars: z.array(z.object({ id: z.string(), name: z.string(), color: z.string().optional(), components: z.array(z.string()) })) }),
+    output: z.object({
+      calendars: z.array(z.object({ id: z.string(), name: z.string(), color: z.string().optional(), components: z.array(z.string()), writable: z.boolean() })),
+    }),
     annotations: READ_ONLY,
     run: async (_a, { conn }) => ({ calendars: await listCalendars(conn) }),
   }),
@@ -106,14 +108,14 @@ export const calendarTools: AnyToolSpec[] = [
     name: 'calendar_create_event',
     title: 'Create an event',
     description:
-      'Create an event. end defaults to one hour after start (the next day for all-day events). The calendar defaults to the first one that holds events.',
+      'Create an event. end defaults to one hour after start (the next day for all-day events). The calendar defaults to the first one that holds events and that the user can add to.',
     app: 'calendar',
     input: z.object({ calendar: z.string().max(200).optional(), ...eventFields, summary: z.string().min(1).max(1000), start: z.string() }),
     output: eventWithId,
     annotations: CREATES,
     async run({ calendar, ...fields }, { conn }) {
-      const [cal] = await calendarsFor(conn, 'vevent', calendar);
-      if (!cal) throw new NextcloudError('not-found', 'The user has no calendar for events.');
+      const [cal] = await calendarsFor(conn, 'vevent', calendar, true);
+      if (!cal) throw new NextcloudError('not-found', 'The user has no calendar for events that they can add to.');
       const created = await createObject(conn, cal.id, 'vevent', { ...fields, end: fields.end ?? defaultEnd(fields.start) } as CalFields);
       return { eventId: created.id, calendar: cal.id, etag: created.etag, ...created.info };
     },

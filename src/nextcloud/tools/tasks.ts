@@ -41,7 +41,7 @@ const shape = (x: { id: string; calendar: string; etag: string } & Record<string
 };
 
 async function defaultList(conn: NextcloudConnection, list?: string): Promise<string> {
-  const [found] = await calendarsFor(conn, 'vtodo', list);
+  const [found] = await calendarsFor(conn, 'vtodo', list, true);
   if (found) return found.id;
   await makeCalendarFor(conn, 'tasks', 'Tasks', 'vtodo');
   return 'tasks';
@@ -74,7 +74,7 @@ export const tasksTools: AnyToolSpec[] = [
   defineTool({
     name: 'tasks_create',
     title: 'Create a task',
-    description: 'Create a task in a task list (default: the first one; a "Tasks" list is created if the user has none).',
+    description: 'Create a task in a task list (default: the first one the user can add to; a "Tasks" list is created if the user has none).',
     app: 'tasks',
     input: z.object({ list: z.string().max(200).optional(), ...taskFields, summary: z.string().min(1).max(1000) }),
     output: task,
