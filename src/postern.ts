@@ -12,6 +12,9 @@ import { listen } from './edge/server.js';
 import { externalGuard } from './external/setup.js';
 import type { Guard } from './guard/guard.js';
 import { UpstreamCredentials } from './identity/credentials.js';
+import { RemoteAccounts } from './identity/remote-oauth/accounts.js';
+import type { RemoteAccess } from './backends/kinds/http/remote-access.js';
+import { isOAuthBackend } from './backends/kinds/http/schema.js';
 import { Sealer } from './identity/sealed.js';
 import { mcpEndpoint } from './mcp/setup.js';
 import { startObservability } from './observability/index.js';
@@ -59,10 +62,22 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     const secret = loadSecret(config);
     const sealer = new Sealer(secret);
     const credentials = new UpstreamCredentials(store, sealer);
+    // The users' links to auth: oauth backends need the public URL, known once listening.
+    let remoteAccounts: RemoteAccounts | undefined;
+    const remoteAccess: RemoteAccess = {
+      accessToken: (backend, subject) => linked().accessToken(backend, subject),
+      refused: (backend, subject) => linked().refused(backend, subject),
+      stepUp: (backend, subject, scope) => linked().stepUp(backend, subject, scope),
+    };
+    const linked = () => {
+      if (!remoteAccounts) throw new Error('per-user OAuth backends are not ready yet');
+      return remoteAccounts;
+    };
     const registry = new BackendRegistry(config.mcpServers ?? {}, {
       version: VERSION,
       log,
       credentials: (subject, source) => credentials.get(subject, source),
+      remoteAccess,
     });
     cleanup.push(() => registry.stop());
     registry.start();
@@ -73,6 +88,18 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     const issuer = config.server.issuer?.replace(/\/$/, '') ?? `http://${urlHost(config.server.host)}:${port}`;
     const mcpUrl = `${issuer}/mcp`;
 
+    const remoteBackends = oauthBackends(config);
+    if (remoteBackends.length && config.auth.enabled && !config.auth.external) {
+      remoteAccounts = new RemoteAccounts(remoteBackends, {
+        issuer,
+        credentials,
+        settings: store,
+        sealer,
+        log,
+        onLinkChanged: (subject) => registry.forgetCaller(subject),
+        ca: opts.documentCa,
+      });
+    }
     const audit = new Audit(store, log);
     const auth:
       | (GatewayAuth & { initialPassword?: string; stop?: () => void; findClient?: (id: string) => Promise<Record<string, unknown> | undefined> })
@@ -80,7 +107,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       ? undefined
       : config.auth.external
         ? await externalGuard({ config, issuer, mcpUrl, store, sealer, log })
-        : await ownAuthorizationServer({ config, issuer, mcpUrl, store, secret, sealer, audit, log, documentCa: opts.documentCa });
+        : await ownAuthorizationServer({ config, issuer, mcpUrl, store, secret, sealer, audit, log, documentCa: opts.documentCa, remoteAccounts });
     if (auth?.stop) cleanup.push(auth.stop);
     const guard = auth?.guard;
 
@@ -115,6 +142,24 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     await runCleanup(cleanup);
     throw err;
   }
+}
+
+/** The `auth: oauth` backends, as the users' links need them. */
+function oauthBackends(config: Config) {
+  return Object.entries(config.mcpServers ?? {}).flatMap(([name, entry]) =>
+    isOAuthBackend(entry) && !entry.disabled
+      ? [
+          {
+            name,
+            url: entry.url,
+            scopes: entry.scopes,
+            clientId: entry.clientId,
+            clientSecret: entry.clientSecret,
+            allowPrivateAddresses: entry.allowPrivateAddresses,
+          },
+        ]
+      : [],
+  );
 }
 
 async function runCleanup(steps: Array<() => Promise<void> | void>): Promise<void> {

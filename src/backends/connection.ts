@@ -10,7 +10,7 @@ import { Client, ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/
 import type { McpSubscription, Prompt, Resource, ResourceTemplateType as ResourceTemplate, Tool } from '@modelcontextprotocol/client';
 import type { Logger } from 'pino';
 import { BackendUnavailable } from './errors.js';
-import { InFlightCalls, outsideCall, type Call, type Downstream } from './call-context.js';
+import { InFlightCalls, outsideCall, withCallContext, type Call, type CallerIdentity, type Downstream } from './call-context.js';
 import type { BackendKind, FastPath } from './kinds/kind.js';
 import type { BackendConfig } from './kinds/schema.js';
 
@@ -25,6 +25,8 @@ export interface BackendLists {
 
 const EMPTY: BackendLists = { tools: [], resources: [], resourceTemplates: [], prompts: [] };
 const BACKOFF_MIN_MS = 500;
+/** The most tools listed for one caller of a per-user backend. */
+const MAX_CALLER_TOOLS = 1000;
 const BACKOFF_MAX_MS = 30_000;
 /** Set by a 2026-era server on its results; the gateway answers as itself, so it is dropped. */
 const SERVER_INFO_META_KEY = 'io.modelcontextprotocol/serverInfo';
@@ -86,6 +88,19 @@ export class BackendConnection {
 
   get kind(): string {
     return this.backendKind.name;
+  }
+
+  /** Does what the backend lists depend on the caller (`auth: oauth`)? See listToolsFor. */
+  get perUser(): boolean {
+    return this.backendKind.perUser?.(this.config) ?? false;
+  }
+
+  /** The tools the backend lists for `caller` (a per-user backend), asked on the caller's own link. */
+  async listToolsFor(caller: CallerIdentity): Promise<Tool[]> {
+    return this.use((client, opts) =>
+      // Never from the SDK client's list cache: each caller's list is their own.
+      withCallContext({ caller }, async () => (await client.listTools(undefined, { ...opts, cacheMode: 'bypass' })).tools.slice(0, MAX_CALLER_TOOLS)),
+    );
   }
 
   start(): void {

@@ -2,7 +2,8 @@
 // withdraw it, which revokes that grant and every token of it. Sign-in reuses the authorization
 // flow with Postern's own internal client, which may ask for `openid` only (never an MCP scope or
 // the /mcp resource: provider.ts); its code is used up here, with its grant, and the page then
-// keeps a short-lived, signed, path-scoped cookie.
+// keeps a short-lived, signed, path-scoped cookie. The servers a user links with their own sign-in
+// (`auth: oauth` backends) have their section and routes in account-remote.ts.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseCookie } from 'hono/utils/cookie';
@@ -14,6 +15,7 @@ import { esc, page } from '../pages/html.js';
 import { revokeGrant } from './middleware.js';
 import { errorPage } from '../pages/html.js';
 import { pageHeaders } from '../pages/headers.js';
+import type { RemoteAccountSection } from './account-remote.js';
 
 export const ACCOUNT_CLIENT_ID = 'postern-account';
 const ACCOUNT_CLIENT_NAME = 'Postern account page';
@@ -42,7 +44,7 @@ export function accountClient(issuer: string) {
   };
 }
 
-export function createAccountHandler(deps: { issuer: string; store: OidcArtifacts; csrf: Csrf; key: string }) {
+export function createAccountHandler(deps: { issuer: string; store: OidcArtifacts; csrf: Csrf; key: string; remote?: RemoteAccountSection }) {
   const { issuer, store, csrf, key } = deps;
   const pending = new Map<string, Pending>();
 
@@ -129,7 +131,7 @@ export function createAccountHandler(deps: { issuer: string; store: OidcArtifact
     res.end();
   }
 
-  async function list(res: ServerResponse, accountId: string) {
+  async function list(req: IncomingMessage, res: ServerResponse, accountId: string) {
     // Every grant, Postern's own clients' too: nothing the user holds is hidden from them.
     const grants = await store.oidcGrantsOf(accountId);
     const token = csrf.token(`account:${accountId}`);
@@ -151,7 +153,8 @@ export function createAccountHandler(deps: { issuer: string; store: OidcArtifact
         `<h1>Connected apps</h1>
 <p class="muted">Signed in as <strong>${esc(accountId)}</strong>. Apps you allowed to act for you:</p>
 <ul class="scopes">${rows.join('\n') || '<li>None.</li>'}</ul>
-<p class="muted">Withdrawing access ends the app's tokens at once; it will have to ask you again.</p>`,
+<p class="muted">Withdrawing access ends the app's tokens at once; it will have to ask you again.</p>
+${(await deps.remote?.html(accountId, token, new URL(req.url ?? '/', issuer).searchParams)) ?? ''}`,
       ),
     );
   }
@@ -176,6 +179,7 @@ export function createAccountHandler(deps: { issuer: string; store: OidcArtifact
   }
 
   return async function handleAccount(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> {
+    if (deps.remote && (await deps.remote.handle(req, res, pathname, pathname.startsWith('/account/') ? session(req) : undefined))) return true;
     if (pathname !== '/account' && pathname !== '/account/callback' && pathname !== '/account/withdraw') return false;
     if (pathname === '/account/callback') {
       await callback(req, res);
@@ -191,7 +195,7 @@ export function createAccountHandler(deps: { issuer: string; store: OidcArtifact
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       html(res, 405, errorPage('Method not allowed', 'Use GET here.'), { allow: 'GET' });
     } else if (!accountId) startSignIn(res);
-    else await list(res, accountId);
+    else await list(req, res, accountId);
     return true;
   };
 }

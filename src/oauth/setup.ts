@@ -16,6 +16,8 @@ import type { Sealer } from '../identity/sealed.js';
 import { DEFAULT_SCOPES, MCP_SCOPES } from '../protocol/scopes.js';
 import type { Store } from '../store/types.js';
 import { createAccountHandler } from './account.js';
+import { createRemoteAccountSection } from './account-remote.js';
+import type { RemoteAccounts } from '../identity/remote-oauth/accounts.js';
 import { Csrf } from './csrf.js';
 import { createInteractionHandler } from './interactions.js';
 import { followSigningKeys, loadSigningKeys } from './keys.js';
@@ -57,6 +59,8 @@ export async function ownAuthorizationServer(deps: {
   log: Logger;
   /** Certificates (PEM) trusted besides the system's when fetching client ID metadata documents (tests). */
   documentCa?: string[];
+  /** The users' links to `auth: oauth` backends, made on the account page. */
+  remoteAccounts?: RemoteAccounts;
 }): Promise<OwnAuthorizationServer> {
   const { config, issuer, mcpUrl, store, secret, audit, log } = deps;
   const initialPassword = config.identity.local.enabled ? await new LocalUsers(store).ensureInitialUser(config.identity.local.initialUser) : undefined;
@@ -70,7 +74,8 @@ export async function ownAuthorizationServer(deps: {
   );
   auditProviderEvents(provider, audit, log);
   const csrf = new Csrf(deriveKey(secret, 'csrf'));
-  const account = createAccountHandler({ issuer, store, csrf, key: deriveKey(secret, 'account') });
+  const remote = deps.remoteAccounts && createRemoteAccountSection({ accounts: deps.remoteAccounts, csrf, audit, log });
+  const account = createAccountHandler({ issuer, store, csrf, key: deriveKey(secret, 'account'), remote });
   const limits = new LoginLimits({ trustProxy: config.server.trustProxy });
   const pages = provider.perInstance((current) => createInteractionHandler({ provider: current, identity, audit, limits, csrf, log }));
   const verifier = new JwtVerifier({ issuer, audience: mcpUrl, jwks: keys.publicJwks, store });
