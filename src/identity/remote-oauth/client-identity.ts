@@ -2,7 +2,8 @@
 // client ID metadata document (served at CLIENT_DOCUMENT_PATH under its public https URL) when
 // the server supports those documents; by dynamic registration (RFC 7591, with the SDK's
 // registerClient) when it has a registration endpoint, keeping the registration sealed in the
-// store per backend; else with the clientId (and clientSecret) configured for the backend.
+// store per backend; else (or when registration is refused) with the clientId (and clientSecret)
+// configured for the backend.
 import { registerClient, type AuthorizationServerMetadata, type FetchLike, type OAuthClientInformationMixed } from '@modelcontextprotocol/client';
 import type { SettingStore } from '../../store/types.js';
 import type { Sealer } from '../sealed.js';
@@ -64,11 +65,20 @@ export class ClientIdentity {
     if (issuer.startsWith('https://') && metadata.client_id_metadata_document_supported === true) {
       return { how: 'document', client: { client_id: `${issuer}${CLIENT_DOCUMENT_PATH}` } };
     }
-    if (metadata.registration_endpoint) return { how: 'registration', client: await this.registered(authorizationServerUrl, metadata, redirectUri, scope) };
-    if (this.configured.clientId) {
-      const { clientId, clientSecret } = this.configured;
-      return { how: 'configured', client: { client_id: clientId, ...(clientSecret ? { client_secret: clientSecret } : {}) } };
+    const { clientId, clientSecret } = this.configured;
+    const configured: ClientChoice | undefined = clientId
+      ? { how: 'configured', client: { client_id: clientId, ...(clientSecret ? { client_secret: clientSecret } : {}) } }
+      : undefined;
+    if (metadata.registration_endpoint) {
+      try {
+        return { how: 'registration', client: await this.registered(authorizationServerUrl, metadata, redirectUri, scope) };
+      } catch (err) {
+        // Registration closed to Postern (an initial access token, a policy): the configured client, if any.
+        if (configured) return configured;
+        throw err;
+      }
     }
+    if (configured) return configured;
     throw new Error(
       `the authorization server ${metadata.issuer} accepts neither client ID metadata documents${issuer.startsWith('https://') ? '' : " (and Postern's own URL is not https)"} ` +
         `nor dynamic registration; register Postern there by hand with the redirect URI ${redirectUri} and set mcpServers.${this.backend}.clientId`,

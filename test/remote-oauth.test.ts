@@ -1,0 +1,153 @@
+// Per-user OAuth to a remote MCP server (`auth: oauth`): a second Postern is the remote,
+// OAuth-protected server; the gateway Postern aggregates it. Users link on /account, each one's
+// calls reach the remote as that user, short-lived remote tokens are refreshed (with rotation),
+// a grant the remote ends asks the user to reconnect, and disconnecting revokes at the remote.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Client } from '@modelcontextprotocol/client';
+import { LocalUsers } from '../src/identity/local/users.js';
+import { RemoteLinks } from '../src/identity/remote-oauth/links.js';
+import { UpstreamCredentials } from '../src/identity/credentials.js';
+import { Sealer } from '../src/identity/sealed.js';
+import { loadSecret } from '../src/oauth/secret.js';
+import { revokeGrant } from '../src/oauth/middleware.js';
+import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
+import { startTestPostern, type TestPostern } from './helpers/postern.js';
+import { freePort, linkAtRemote, signInToAccount, type Person } from './helpers/remote-link.js';
+import { text } from './helpers/results.js';
+import { until } from './helpers/until.js';
+
+const LOOPBACK = ['127.0.0.0/8', '::1/128'];
+const ECHO = 'tracker__everything__echo';
+
+describe('per-user OAuth backends', () => {
+  let remote: TestPostern;
+  let gw: TestPostern;
+  const alice: Person = { username: 'alice', password: 'alice-gateway-pw' };
+  const bob: Person = { username: 'bob', password: 'bob-gateway-pw' };
+  const aliceRemote: Person = { username: 'alice-r', password: 'alice-remote-pw' };
+  const bobRemote: Person = { username: 'bob-r', password: 'bob-remote-pw' };
+  const clients: Client[] = [];
+
+  /** The gateway's MCP client for `user` (signed in through the gateway's own pages). */
+  async function mcpFor(user: Person): Promise<Client> {
+    const { client } = await connectWithOAuth(gw.mcpUrl, new MemoryOAuthProvider(), user);
+    clients.push(client);
+    return client;
+  }
+
+  async function linkFor(user: Person, remoteUser: Person) {
+    const { browser, page } = await signInToAccount(gw.issuer, user);
+    const done = await linkAtRemote(browser, page, 'tracker', remoteUser);
+    return { browser, done };
+  }
+
+  /** What the remote's audit trail says about calls of `remoteUser`. */
+  async function remoteCalls(remoteUser: Person) {
+    return (await remote.store.queryAudit({ subject: `local:${remoteUser.username}` })).filter((e) => e.kind === 'mcp');
+  }
+
+  const links = () => new RemoteLinks(new UpstreamCredentials(gw.store, new Sealer(loadSecret(gw.config))));
+
+  before(async () => {
+    // The remote at "localhost", the gateway at "127.0.0.1": two hosts, so their cookies stay apart.
+    const port = await freePort();
+    remote = await startTestPostern({ server: { port, issuer: `http://localhost:${port}` }, auth: { accessTokenTtl: 4 } });
+    await new LocalUsers(remote.store).setPassword(aliceRemote.username, aliceRemote.password, { create: true });
+    await new LocalUsers(remote.store).setPassword(bobRemote.username, bobRemote.password, { create: true });
+    gw = await startTestPostern({
+      mcpServers: { tracker: { url: remote.mcpUrl, auth: 'oauth', allowPrivateAddresses: LOOPBACK } },
+    });
+    await new LocalUsers(gw.store).setPassword(alice.username, alice.password, { create: true });
+    await new LocalUsers(gw.store).setPassword(bob.username, bob.password, { create: true });
+  });
+  after(async () => {
+    for (const c of clients) await c.close().catch(() => {});
+    await gw?.destroy();
+    await remote?.destroy();
+  });
+
+  it('before linking, a user sees only tracker__connect, and a call answers with the link', async () => {
+    const client = await mcpFor(bob);
+    const { tools } = await client.listTools(undefined, { cacheMode: 'bypass' } as never);
+    const names = tools.map((t) => t.name).filter((n) => n.startsWith('tracker__'));
+    assert.deepEqual(names, ['tracker__connect']);
+    const result = await client.callTool({ name: 'tracker__connect', arguments: {} });
+    assert.equal(result.isError, true);
+    assert.match(text(result), new RegExp(`${gw.issuer}/account\\?connect=tracker`));
+    const echo = await client.callTool({ name: ECHO, arguments: { message: 'hi' } });
+    assert.equal(echo.isError, true, 'a call to any of its tools asks for the link too');
+    assert.match(text(echo), /connect tracker/i);
+  });
+
+  it('two users link separately; each one reaches the remote as themselves', async () => {
+    const a = await linkFor(alice, aliceRemote);
+    assert.match(a.done.html, /Connected servers/);
+    assert.match(a.done.html, /tracker<\/strong> <span class="muted">Connected</);
+    await linkFor(bob, bobRemote);
+
+    const aliceMcp = await mcpFor(alice);
+    const bobMcp = await mcpFor(bob);
+    const listed = (await aliceMcp.listTools()).tools.map((t) => t.name);
+    assert.ok(listed.includes(ECHO), `the remote's tools are listed for a linked user: ${listed.join(', ')}`);
+    assert.ok(!listed.includes('tracker__connect'));
+
+    const before = { alice: (await remoteCalls(aliceRemote)).length, bob: (await remoteCalls(bobRemote)).length };
+    const ra = await aliceMcp.callTool({ name: ECHO, arguments: { message: 'from alice' } });
+    assert.equal(ra.isError ?? false, false, text(ra));
+    assert.match(text(ra), /from alice/);
+    const rb = await bobMcp.callTool({ name: ECHO, arguments: { message: 'from bob' } });
+    assert.match(text(rb), /from bob/);
+    await until(
+      async () => (await remoteCalls(aliceRemote)).length > before.alice && (await remoteCalls(bobRemote)).length > before.bob,
+      10_000,
+      'the remote audit lines',
+    );
+    const aliceLines = await remoteCalls(aliceRemote);
+    assert.equal(aliceLines[0].action, 'everything__echo');
+    assert.equal((await remoteCalls(bobRemote))[0].action, 'everything__echo');
+
+    // The gateway keeps the tokens sealed, and nothing of them shows in its audit trail.
+    const link = await links().get('local:alice', 'tracker');
+    assert.ok(link?.accessToken && link.refreshToken);
+    const sealed = await gw.store.getCredential('local:alice', 'oauth:tracker');
+    assert.ok(sealed && !sealed.includes(link.accessToken));
+    const audit = JSON.stringify(await gw.store.queryAudit({ limit: 500 }));
+    assert.ok(!audit.includes(link.accessToken) && !audit.includes(link.refreshToken!));
+  });
+
+  it('refreshes short-lived remote tokens before they expire, once for concurrent calls, rotating the refresh token', async () => {
+    const client = await mcpFor(alice);
+    const first = await links().get('local:alice', 'tracker');
+    assert.ok(first?.expiresAt);
+    // The remote's access tokens last 4 s; the gateway refreshes in the last quarter.
+    await until(async () => Date.now() > first.expiresAt! - 1000, 10_000, 'the access token to near its end');
+    const results = await Promise.all([1, 2, 3, 4, 5].map((i) => client.callTool({ name: ECHO, arguments: { message: `c${i}` } })));
+    for (const [i, r] of results.entries()) assert.match(text(r), new RegExp(`c${i + 1}`));
+    const second = await links().get('local:alice', 'tracker');
+    assert.notEqual(second!.accessToken, first.accessToken);
+    assert.notEqual(second!.refreshToken, first.refreshToken, 'the rotated refresh token replaced the old one');
+    // A second refresh with the rotated token works too (one refresh ran: a reused token would have ended the grant).
+    await until(async () => Date.now() > second!.expiresAt! - 1000, 10_000, 'the second access token to near its end');
+    const again = await client.callTool({ name: ECHO, arguments: { message: 'again' } });
+    assert.match(text(again), /again/);
+    const third = await links().get('local:alice', 'tracker');
+    assert.notEqual(third!.refreshToken, second!.refreshToken);
+    assert.equal(third!.stale, undefined);
+  });
+
+  it('a grant the remote ends asks the user to connect again', async () => {
+    const client = await mcpFor(bob);
+    const ok = await client.callTool({ name: ECHO, arguments: { message: 'still here' } });
+    assert.match(text(ok), /still here/);
+    const grants = await remote.store.oidcGrantsOf(`local:${bobRemote.username}`);
+    assert.ok(grants.length > 0);
+    for (const g of grants) await revokeGrant(remote.store, g.id);
+    const refused = await client.callTool({ name: ECHO, arguments: { message: 'after revocation' } });
+    assert.equal(refused.isError, true);
+    assert.match(text(refused), /account\?connect=tracker/);
+    assert.ok((await links().get('local:bob', 'tracker'))?.stale, 'the link is marked stale');
+    const { page } = await signInToAccount(gw.issuer, bob);
+    assert.match(page.html, /Needs connecting again/);
+  });
+});
