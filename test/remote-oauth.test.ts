@@ -5,19 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
-import { LocalUsers } from '../src/identity/local/users.js';
-import { RemoteLinks } from '../src/identity/remote-oauth/links.js';
-import { UpstreamCredentials } from '../src/identity/credentials.js';
-import { Sealer } from '../src/identity/sealed.js';
-import { loadSecret } from '../src/oauth/secret.js';
 import { revokeGrant } from '../src/oauth/middleware.js';
 import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
-import { startTestPostern, type TestPostern } from './helpers/postern.js';
-import { freePort, linkAtRemote, signInToAccount, type Person } from './helpers/remote-link.js';
+import type { TestPostern } from './helpers/postern.js';
+import { linkAtRemote, linksOf, signInToAccount, startGateway, startRemote, type Person } from './helpers/remote-link.js';
 import { text } from './helpers/results.js';
 import { until } from './helpers/until.js';
 
-const LOOPBACK = ['127.0.0.0/8', '::1/128'];
 const ECHO = 'tracker__everything__echo';
 
 describe('per-user OAuth backends', () => {
@@ -47,19 +41,11 @@ describe('per-user OAuth backends', () => {
     return (await remote.store.queryAudit({ subject: `local:${remoteUser.username}` })).filter((e) => e.kind === 'mcp');
   }
 
-  const links = () => new RemoteLinks(new UpstreamCredentials(gw.store, new Sealer(loadSecret(gw.config))));
+  const links = () => linksOf(gw);
 
   before(async () => {
-    // The remote at "localhost", the gateway at "127.0.0.1": two hosts, so their cookies stay apart.
-    const port = await freePort();
-    remote = await startTestPostern({ server: { port, issuer: `http://localhost:${port}` }, auth: { accessTokenTtl: 4 } });
-    await new LocalUsers(remote.store).setPassword(aliceRemote.username, aliceRemote.password, { create: true });
-    await new LocalUsers(remote.store).setPassword(bobRemote.username, bobRemote.password, { create: true });
-    gw = await startTestPostern({
-      mcpServers: { tracker: { url: remote.mcpUrl, auth: 'oauth', allowPrivateAddresses: LOOPBACK } },
-    });
-    await new LocalUsers(gw.store).setPassword(alice.username, alice.password, { create: true });
-    await new LocalUsers(gw.store).setPassword(bob.username, bob.password, { create: true });
+    remote = await startRemote([aliceRemote, bobRemote], { auth: { accessTokenTtl: 4 } });
+    gw = await startGateway([alice, bob], remote.mcpUrl);
   });
   after(async () => {
     for (const c of clients) await c.close().catch(() => {});

@@ -46,7 +46,9 @@ function failure(err: unknown): { status: number; title: string; message: string
       message: 'The answer came from another authorization server than the one asked (a mix-up); nothing was linked.',
     };
   }
-  const text = err instanceof Error ? err.message : String(err);
+  // undici says "fetch failed" and keeps the reason (a refused address, a refused connection) as the cause.
+  const cause = (err as { cause?: unknown })?.cause;
+  const text = err instanceof Error ? `${err.message}${cause instanceof Error && cause.message !== err.message ? `: ${cause.message}` : ''}` : String(err);
   return { status: 502, title: 'The server could not be reached', message: `Connecting failed: ${text.slice(0, 300)}` };
 }
 

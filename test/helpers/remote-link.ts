@@ -2,7 +2,13 @@
 // it: sign in to the gateway's /account, follow "Connect <backend>", sign in and consent at the
 // remote's pages, and come back to the gateway's callback (or stop just before it).
 import { createServer } from 'node:net';
+import { UpstreamCredentials } from '../../src/identity/credentials.js';
+import { LocalUsers } from '../../src/identity/local/users.js';
+import { RemoteLinks } from '../../src/identity/remote-oauth/links.js';
+import { Sealer } from '../../src/identity/sealed.js';
+import { loadSecret } from '../../src/oauth/secret.js';
 import { TestBrowser, type Page } from './browser.js';
+import { startTestPostern, type TestPostern, type TestStartOptions } from './postern.js';
 
 export interface Person {
   username: string;
@@ -50,4 +56,41 @@ export async function linkAtRemote(browser: TestBrowser, page: Page, backend: st
   const consent = await browser.submit(login, '/login', { ...remoteUser }, stop);
   if (stop && consent.url.startsWith(stop)) return consent;
   return consent.html.includes('/confirm') ? browser.submit(consent, '/confirm', {}, stop) : consent;
+}
+
+/** Loopback only: what the tests allow the gateway to fetch besides public addresses. */
+export const LOOPBACK = ['127.0.0.0/8', '::1/128'];
+
+/**
+ * A remote Postern (at "localhost", so that its cookies and the gateway's at "127.0.0.1" stay
+ * apart) with the users `remoteUsers`, started with `overrides`.
+ */
+export async function startRemote(remoteUsers: Person[], overrides: Record<string, unknown> = {}): Promise<TestPostern> {
+  const port = await freePort();
+  const { server, ...rest } = overrides as { server?: Record<string, unknown> };
+  const remote = await startTestPostern({ server: { port, issuer: `http://localhost:${port}`, ...server }, ...rest });
+  for (const u of remoteUsers) await new LocalUsers(remote.store).setPassword(u.username, u.password, { create: true });
+  return remote;
+}
+
+/** A gateway Postern with the users `users` and the backend "tracker" (auth: oauth) at `url`, plus `entry`. */
+export async function startGateway(
+  users: Person[],
+  url: string,
+  entry: Record<string, unknown> = {},
+  overrides: Record<string, unknown> = {},
+  start: TestStartOptions = {},
+): Promise<TestPostern> {
+  const gw = await startTestPostern(
+    { mcpServers: { tracker: { url, auth: 'oauth', allowPrivateAddresses: LOOPBACK, ...entry } }, ...overrides },
+    undefined,
+    start,
+  );
+  for (const u of users) await new LocalUsers(gw.store).setPassword(u.username, u.password, { create: true });
+  return gw;
+}
+
+/** The gateway's store of users' links (to look at what it keeps). */
+export function linksOf(gw: TestPostern): RemoteLinks {
+  return new RemoteLinks(new UpstreamCredentials(gw.store, new Sealer(loadSecret(gw.config))));
 }
