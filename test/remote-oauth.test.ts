@@ -4,9 +4,9 @@
 // a grant the remote ends asks the user to reconnect, and disconnecting revokes at the remote.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Client } from '@modelcontextprotocol/client';
+import { Client, ProtocolError, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { revokeGrant } from '../src/oauth/middleware.js';
-import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
+import { connectWithOAuth, MemoryOAuthProvider, type Era } from './helpers/oauth-client.js';
 import type { TestPostern } from './helpers/postern.js';
 import { linkAtRemote, linksOf, signInToAccount, startGateway, startRemote, type Person } from './helpers/remote-link.js';
 import { text } from './helpers/results.js';
@@ -23,16 +23,20 @@ describe('per-user OAuth backends', () => {
   const bobRemote: Person = { username: 'bob-r', password: 'bob-remote-pw' };
   const clients: Client[] = [];
 
-  /** The gateway's MCP client for `user` (signed in through the gateway's own pages). */
-  async function mcpFor(user: Person): Promise<Client> {
-    const { client } = await connectWithOAuth(gw.mcpUrl, new MemoryOAuthProvider(), user);
+  const providers = new Map<string, MemoryOAuthProvider>();
+
+  /** The gateway's MCP client for `user` (signed in through the gateway's own pages once). */
+  async function mcpFor(user: Person, era: Era = 'legacy'): Promise<Client> {
+    const provider = providers.get(user.username) ?? new MemoryOAuthProvider();
+    providers.set(user.username, provider);
+    const { client } = await connectWithOAuth(gw.mcpUrl, provider, user, era);
     clients.push(client);
     return client;
   }
 
-  async function linkFor(user: Person, remoteUser: Person) {
+  async function linkFor(user: Person, remoteUser: Person, backend = 'tracker') {
     const { browser, page } = await signInToAccount(gw.issuer, user);
-    const done = await linkAtRemote(browser, page, 'tracker', remoteUser);
+    const done = await linkAtRemote(browser, page, backend, remoteUser);
     return { browser, done };
   }
 
@@ -135,5 +139,45 @@ describe('per-user OAuth backends', () => {
     assert.ok((await links().get('local:bob', 'tracker'))?.stale, 'the link is marked stale');
     const { page } = await signInToAccount(gw.issuer, bob);
     assert.match(page.html, /Needs connecting again/);
+  });
+
+  it('asks a client that declared URL elicitation with -32042 and the link', async () => {
+    const provider = providers.get(bob.username)!;
+    const client = new Client({ name: 'elicits', version: '1' }, { capabilities: { elicitation: { url: {} } } });
+    await client.connect(new StreamableHTTPClientTransport(new URL(gw.mcpUrl), { authProvider: provider }));
+    clients.push(client);
+    const err = await client.callTool({ name: ECHO, arguments: { message: 'x' } }).then(
+      () => assert.fail('expected the URL elicitation error'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof ProtocolError, String(err));
+    assert.equal(err.code, -32042);
+    const [elicitation] = (err.data as { elicitations: Array<{ mode: string; url: string }> }).elicitations;
+    assert.equal(elicitation.mode, 'url');
+    assert.equal(elicitation.url, `${gw.issuer}/account?connect=tracker`);
+  });
+
+  it("serves a 2026-07-28 client too, over the user's 2025-era session with the remote", async () => {
+    const client = await mcpFor(alice, 'modern');
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    assert.ok(names.includes(ECHO), names.join(', '));
+    const r = await client.callTool({ name: ECHO, arguments: { message: 'from a 2026 client' } });
+    assert.match(text(r), /from a 2026 client/);
+  });
+
+  it('disconnecting deletes the link and revokes it at the remote', async () => {
+    const { browser, page } = await signInToAccount(gw.issuer, alice);
+    const link = await links().get('local:alice', 'tracker');
+    assert.ok(link?.refreshToken);
+    const grantsBefore = await remote.store.oidcGrantsOf(`local:${aliceRemote.username}`);
+    const done = await browser.submit(page, '/account/remote/tracker/disconnect');
+    assert.equal(done.status, 200);
+    assert.match(done.html, /tracker<\/strong> <span class="muted">Not connected</);
+    assert.equal(await links().get('local:alice', 'tracker'), undefined);
+    const grantsAfter = await remote.store.oidcGrantsOf(`local:${aliceRemote.username}`);
+    assert.equal(grantsAfter.length, grantsBefore.length - 1, "the remote ended the link's grant");
+    const client = await mcpFor(alice);
+    const names = (await client.listTools()).tools.map((t) => t.name).filter((n) => n.startsWith('tracker__'));
+    assert.deepEqual(names, ['tracker__connect'], 'her list is hers again at once');
   });
 });

@@ -4,8 +4,9 @@
 // and listing without a user, talks to a stand-in server with an empty list: what a user sees of
 // the backend is listed per user (registry.ts, callerTools). A 401 from the remote ends the
 // user's link and asks them to reconnect; a 403 insufficient_scope asks them to grant more.
-// The era follows `protocol`: `2026-07-28` is stateless per request; `legacy` and `auto` open a
-// 2025-era session per user (Postern cannot ask a server it has no token for which era it speaks).
+// Toward the remote, each user's link is a 2025-era session (`protocol` auto or legacy: Postern
+// cannot ask a server it has no token for which era it speaks, and the SDK serves the 2026-07-28
+// era in process only behind its HTTP entry); clients of either era call through it as usual.
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { InMemoryTransport, SUPPORTED_PROTOCOL_VERSIONS, Server } from '@modelcontextprotocol/server';
 import { tracedFetch } from '../../../telemetry/tracing.js';
@@ -15,9 +16,12 @@ import type { OAuthBackendConfig } from './schema.js';
 
 const MODERN = '2026-07-28';
 
-/** The server Postern connects and lists through: capabilities only, nothing listed. */
-function standIn(config: OAuthBackendConfig): Server {
-  const versions = config.protocol === MODERN ? SUPPORTED_PROTOCOL_VERSIONS : SUPPORTED_PROTOCOL_VERSIONS.filter((v) => v < MODERN);
+/**
+ * The server Postern connects and lists through: capabilities only, nothing listed, 2025 era only
+ * (each user's link then opens a 2025-era session of its own with the client's initialize).
+ */
+function standIn(): Server {
+  const versions = SUPPORTED_PROTOCOL_VERSIONS.filter((v) => v < MODERN);
   const server = new Server({ name: 'postern-per-user-standin', version: '1' }, { capabilities: { tools: {} }, supportedProtocolVersions: versions });
   server.setRequestHandler('tools/list', () => ({ tools: [] }));
   return server;
@@ -35,7 +39,7 @@ export function perUserTransport(name: string, config: OAuthBackendConfig, acces
   const transport: PerCallerTransport = new PerCallerTransport(async (caller) => {
     if (!caller) {
       const [client, serverSide] = InMemoryTransport.createLinkedPair();
-      const server = standIn(config);
+      const server = standIn();
       await server.connect(serverSide);
       return { transport: client, close: () => server.close() };
     }
