@@ -65,10 +65,10 @@ export const LOOPBACK = ['127.0.0.0/8', '::1/128'];
  * A remote Postern (at "localhost", so that its cookies and the gateway's at "127.0.0.1" stay
  * apart) with the users `remoteUsers`, started with `overrides`.
  */
-export async function startRemote(remoteUsers: Person[], overrides: Record<string, unknown> = {}): Promise<TestPostern> {
+export async function startRemote(remoteUsers: Person[], overrides: Record<string, unknown> = {}, start: TestStartOptions = {}): Promise<TestPostern> {
   const port = await freePort();
   const { server, ...rest } = overrides as { server?: Record<string, unknown> };
-  const remote = await startTestPostern({ server: { port, issuer: `http://localhost:${port}`, ...server }, ...rest });
+  const remote = await startTestPostern({ server: { port, issuer: `http://localhost:${port}`, ...server }, ...rest }, undefined, start);
   for (const u of remoteUsers) await new LocalUsers(remote.store).setPassword(u.username, u.password, { create: true });
   return remote;
 }
