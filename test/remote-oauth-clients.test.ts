@@ -4,12 +4,14 @@
 // https (here behind a TLS front with a test CA).
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
+import { text } from './helpers/results.js';
 import { hashStaticToken } from '../src/guard/static-tokens.js';
 import { makeCertificate } from './helpers/document-server.js';
 import { trustTestCa } from './helpers/http.js';
 import { startHttpsProxy, type HttpsProxy } from './helpers/https-proxy.js';
 import type { TestPostern } from './helpers/postern.js';
-import { freePort, LOOPBACK, linkAtRemote, linksOf, signInToAccount, startGateway, startRemote, type Person } from './helpers/remote-link.js';
+import { connectHref, freePort, LOOPBACK, linkAtRemote, linksOf, signInToAccount, startGateway, startRemote, type Person } from './helpers/remote-link.js';
 
 const alice: Person = { username: 'alice', password: 'alice-gateway-pw' };
 const aliceRemote: Person = { username: 'alice-r', password: 'alice-remote-pw' };
@@ -76,5 +78,38 @@ describe('identifying to the remote', () => {
     assert.match(done.html, /tracker<\/strong> <span class="muted">Connected</);
     assert.equal(await grantClient(remote), document.client_id);
     assert.equal(await gw.store.getSetting('remote-oauth-client:tracker'), undefined, 'nothing was registered');
+  });
+
+  it('steps up: a 403 insufficient_scope asks the user to connect again with the scope it names', async () => {
+    const remote = await startRemote([aliceRemote]);
+    const gw = await startGateway([alice], remote.mcpUrl, { scopes: ['mcp:tools:read'] });
+    started.push(remote, gw);
+    const tool = 'tracker__everything__toggle-simulated-logging';
+    assert.equal(remote.registry.isReadOnly('everything__toggle-simulated-logging'), false, 'the tool needs mcp:tools');
+    const { browser, page } = await signInToAccount(gw.issuer, alice);
+    await linkAtRemote(browser, page, 'tracker', aliceRemote);
+    const { client } = await connectWithOAuth(gw.mcpUrl, new MemoryOAuthProvider(), alice);
+    try {
+      const reads = await client.callTool({ name: 'tracker__everything__echo', arguments: { message: 'read-only' } });
+      assert.match(text(reads), /read-only/, 'mcp:tools:read reaches the read-only tools');
+      const refused = await client.callTool({ name: tool, arguments: {} });
+      assert.equal(refused.isError, true);
+      const link = /https?:\/\/\S+/.exec(text(refused))?.[0];
+      const url = new URL(link!);
+      assert.equal(`${url.origin}${url.pathname}`, `${gw.issuer}/account`);
+      assert.equal(url.searchParams.get('connect'), 'tracker');
+      assert.ok(url.searchParams.get('scope')?.split(' ').includes('mcp:tools'), 'the scope the remote asked for');
+      const asked = await browser.go(link!);
+      assert.match(asked.html, /with more access \([^)]*mcp:tools\b/);
+      assert.ok(new URL(connectHref(asked, 'tracker')).searchParams.get('scope')?.split(' ').includes('mcp:tools'));
+      await linkAtRemote(browser, asked, 'tracker', aliceRemote);
+      const stored = await linksOf(gw).get('local:alice', 'tracker');
+      assert.deepEqual(stored?.scope?.split(' ').sort(), ['mcp:tools', 'mcp:tools:read']);
+      const ok = await client.callTool({ name: tool, arguments: {} });
+      assert.equal(ok.isError ?? false, false, text(ok));
+      assert.match(text(ok), /logging/i);
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -51,9 +51,12 @@ export function connectHref(page: Page, backend: string): string {
 export async function linkAtRemote(browser: TestBrowser, page: Page, backend: string, remoteUser: Person, stopAtCallback = false): Promise<Page> {
   const callback = `${new URL(page.url).origin}/account/remote/${backend}/callback`;
   const stop = stopAtCallback ? callback : undefined;
-  const login = await browser.go(connectHref(page, backend), {}, stop);
-  if (!login.html.includes('Sign in')) throw new Error(`expected the remote's login page, got ${login.status} ${login.url}\n${login.html.slice(0, 800)}`);
-  const consent = await browser.submit(login, '/login', { ...remoteUser }, stop);
+  const first = await browser.go(connectHref(page, backend), {}, stop);
+  // Signed in at the remote already (the same browser linked before): straight to its consent page.
+  const signedIn = first.html.includes('/confirm');
+  if (!signedIn && !first.html.includes('Sign in'))
+    throw new Error(`expected the remote's login page, got ${first.status} ${first.url}\n${first.html.slice(0, 800)}`);
+  const consent = signedIn ? first : await browser.submit(first, '/login', { ...remoteUser }, stop);
   if (stop && consent.url.startsWith(stop)) return consent;
   return consent.html.includes('/confirm') ? browser.submit(consent, '/confirm', {}, stop) : consent;
 }

@@ -54,6 +54,8 @@ interface ServerInfo {
   metadata: AuthorizationServerMetadata;
   resource: URL;
   scope?: string;
+  /** What Postern registers for (a step-up may ask for any of it later): the resource's scopes and the asked ones. */
+  registrationScope?: string;
   at: number;
 }
 
@@ -68,6 +70,11 @@ const PENDING_MS = 600_000;
 /** An access token is refreshed when less than this share of its lifetime is left (at most REFRESH_MARGIN_MS). */
 const REFRESH_SHARE = 0.25;
 const REFRESH_MARGIN_MS = 60_000;
+
+/** Space-separated scopes, each once; undefined when there are none. */
+function unionScopes(...lists: Array<string | undefined>): string | undefined {
+  return [...new Set(lists.flatMap((l) => (l ?? '').split(' ')).filter(Boolean))].join(' ') || undefined;
+}
 
 function same(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -129,11 +136,19 @@ export class RemoteOAuthClient {
     // The resource the metadata names must be this server (or its origin); the SDK checks that.
     const resource = (await selectResourceURL(url, {} as OAuthClientProvider, info.resourceMetadata)) ?? resourceUrlFromServerUrl(url);
     const scope = this.backend.scopes?.join(' ') ?? challenge.scope ?? info.resourceMetadata?.scopes_supported?.join(' ');
-    return { authorizationServerUrl: info.authorizationServerUrl, metadata: info.authorizationServerMetadata, resource, scope, at: Date.now() };
+    const registrationScope = unionScopes(info.resourceMetadata?.scopes_supported?.join(' '), scope);
+    return {
+      authorizationServerUrl: info.authorizationServerUrl,
+      metadata: info.authorizationServerMetadata,
+      resource,
+      scope,
+      registrationScope,
+      at: Date.now(),
+    };
   }
 
   private client(info: ServerInfo): Promise<ClientChoice> {
-    return this.identity.choose(info.authorizationServerUrl, info.metadata, this.callbackUrl, info.scope);
+    return this.identity.choose(info.authorizationServerUrl, info.metadata, this.callbackUrl, info.registrationScope);
   }
 
   /**
@@ -143,7 +158,7 @@ export class RemoteOAuthClient {
   async start(subject: string, extraScope?: string): Promise<URL> {
     const info = await this.server();
     const { client } = await this.client(info);
-    const scope = [...new Set([...(info.scope ?? '').split(' '), ...(extraScope ?? '').split(' ')].filter(Boolean))].join(' ') || undefined;
+    const scope = unionScopes(info.scope, extraScope);
     const state = randomBytes(24).toString('base64url');
     const { authorizationUrl, codeVerifier } = await startAuthorization(info.authorizationServerUrl, {
       metadata: info.metadata,
