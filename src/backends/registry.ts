@@ -130,9 +130,10 @@ export class BackendRegistry {
     return this.callerLists.tools(this.backends.values(), caller);
   }
 
-  /** Forgets the per-user lists kept for `subject` (they linked or unlinked a backend). */
+  /** Forgets the per-user lists and links kept for `subject` (they linked or unlinked a backend). */
   forgetCaller(subject: string): void {
     this.callerLists.forget(subject);
+    for (const backend of this.backends.values()) if (backend.perUser) backend.forgetCaller(subject);
   }
 
   /** Does the tool's backend mark it readOnlyHint? Unknown tools are not read-only. */

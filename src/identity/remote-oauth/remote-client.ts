@@ -128,9 +128,9 @@ export class RemoteOAuthClient {
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
       body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'ping' }),
     });
+    // A server that answers otherwise is still looked up at its well-known metadata.
     const challenge = probe.status === 401 ? extractWWWAuthenticateParams(probe as Response) : {};
     await probe.body?.cancel().catch(() => {});
-    if (probe.status !== 401) throw new Error(`${url} answered ${probe.status} without a token, not 401: it does not ask for OAuth`);
     const info = await discoverOAuthServerInfo(url, { resourceMetadataUrl: challenge.resourceMetadataUrl, fetchFn: this.fetchFn });
     if (!info.authorizationServerMetadata) throw new Error(`no authorization server metadata found for ${url} (at ${info.authorizationServerUrl})`);
     // The resource the metadata names must be this server (or its origin); the SDK checks that.
