@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client, ProtocolError, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { revokeGrant } from '../src/oauth/middleware.js';
+import { TestBrowser } from './helpers/browser.js';
 import { connectWithOAuth, MemoryOAuthProvider, type Era } from './helpers/oauth-client.js';
-import type { TestPostern } from './helpers/postern.js';
+import { LogCapture, type TestPostern } from './helpers/postern.js';
 import { linkAtRemote, linksOf, signInToAccount, startGateway, startRemote, type Person } from './helpers/remote-link.js';
 import { text } from './helpers/results.js';
 import { until } from './helpers/until.js';
@@ -22,6 +23,9 @@ describe('per-user OAuth backends', () => {
   const aliceRemote: Person = { username: 'alice-r', password: 'alice-remote-pw' };
   const bobRemote: Person = { username: 'bob-r', password: 'bob-remote-pw' };
   const clients: Client[] = [];
+  const capture = new LogCapture();
+  /** Every remote token the gateway held during the run, to look for in its logs. */
+  const seen = new Set<string>();
 
   const providers = new Map<string, MemoryOAuthProvider>();
 
@@ -45,11 +49,20 @@ describe('per-user OAuth backends', () => {
     return (await remote.store.queryAudit({ subject: `local:${remoteUser.username}` })).filter((e) => e.kind === 'mcp');
   }
 
-  const links = () => linksOf(gw);
+  const links = () => {
+    const store = linksOf(gw);
+    return {
+      get: async (subject: string, backend: string) => {
+        const link = await store.get(subject, backend);
+        for (const t of [link?.accessToken, link?.refreshToken]) if (t) seen.add(t);
+        return link;
+      },
+    };
+  };
 
   before(async () => {
     remote = await startRemote([aliceRemote, bobRemote], { auth: { accessTokenTtl: 4 } });
-    gw = await startGateway([alice, bob], remote.mcpUrl);
+    gw = await startGateway([alice, bob], remote.mcpUrl, {}, {}, { capture });
   });
   after(async () => {
     for (const c of clients) await c.close().catch(() => {});
@@ -68,6 +81,12 @@ describe('per-user OAuth backends', () => {
     const echo = await client.callTool({ name: ECHO, arguments: { message: 'hi' } });
     assert.equal(echo.isError, true, 'a call to any of its tools asks for the link too');
     assert.match(text(echo), /connect tracker/i);
+    // The link, opened signed out, leads through sign-in to the page that asks for tracker.
+    const browser = new TestBrowser();
+    const login = await browser.go(`${gw.issuer}/account?connect=tracker`);
+    const page = await browser.submit(login, '/login', { ...bob });
+    assert.equal(new URL(page.url).search, '?connect=tracker');
+    assert.match(page.html, /An app asked for tracker/);
   });
 
   it('two users link separately; each one reaches the remote as themselves', async () => {
@@ -179,5 +198,12 @@ describe('per-user OAuth backends', () => {
     const client = await mcpFor(alice);
     const names = (await client.listTools()).tools.map((t) => t.name).filter((n) => n.startsWith('tracker__'));
     assert.deepEqual(names, ['tracker__connect'], 'her list is hers again at once');
+  });
+
+  it('never wrote a remote token to its log', () => {
+    assert.ok(seen.size >= 4, `tokens looked for: ${seen.size}`);
+    const logged = JSON.stringify(capture.lines);
+    for (const token of seen) assert.ok(!logged.includes(token));
+    assert.ok(capture.lines.length > 0, 'the capture saw the warnings (a refused link, a revocation)');
   });
 });

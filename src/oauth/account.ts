@@ -28,6 +28,14 @@ const PENDING_MAX = 10_000;
 interface Pending {
   verifier: string;
   at: number;
+  /** The page's own query to come back to (?connect=… from a "link your account" answer). */
+  back: string;
+}
+
+/** The query of an /account link worth keeping through sign-in: ?connect=<backend>[&scope=…], short. */
+function keptQuery(req: IncomingMessage): string {
+  const search = new URL(req.url ?? '/', 'http://x').search;
+  return search.length <= 512 && /^\?connect=[^&]+(&scope=[^&]*)?$/.test(search) ? search : '';
 }
 
 export function accountClient(issuer: string) {
@@ -66,7 +74,7 @@ export function createAccountHandler(deps: { issuer: string; store: OidcArtifact
     res.end(body);
   }
 
-  function startSignIn(res: ServerResponse) {
+  function startSignIn(req: IncomingMessage, res: ServerResponse) {
     const verifier = randomBytes(32).toString('base64url');
     const state = randomBytes(16).toString('base64url');
     // Oldest first (insertion order): drop the expired ones and, past the cap, the oldest.
@@ -74,7 +82,7 @@ export function createAccountHandler(deps: { issuer: string; store: OidcArtifact
       if (pending.size < PENDING_MAX && Date.now() - p.at <= PENDING_MS) break;
       pending.delete(s);
     }
-    pending.set(state, { verifier, at: Date.now() });
+    pending.set(state, { verifier, at: Date.now(), back: keptQuery(req) });
     const url = new URL(`${issuer}/authorize`);
     url.search = new URLSearchParams({
       client_id: ACCOUNT_CLIENT_ID,
@@ -124,7 +132,7 @@ export function createAccountHandler(deps: { issuer: string; store: OidcArtifact
     const cookie = sign(`${payload.accountId}|${Math.floor(Date.now() / 1000) + SESSION_SECONDS}`);
     const secure = issuer.startsWith('https:') ? '; Secure' : '';
     res.writeHead(303, {
-      location: '/account',
+      location: `/account${p.back}`,
       'set-cookie': `${COOKIE}=${encodeURIComponent(cookie)}; Path=/account; HttpOnly; SameSite=Lax; Max-Age=${SESSION_SECONDS}${secure}`,
       'cache-control': 'no-store',
     });
@@ -194,7 +202,7 @@ ${(await deps.remote?.html(accountId, token, new URL(req.url ?? '/', issuer).sea
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       html(res, 405, errorPage('Method not allowed', 'Use GET here.'), { allow: 'GET' });
-    } else if (!accountId) startSignIn(res);
+    } else if (!accountId) startSignIn(req, res);
     else await list(req, res, accountId);
     return true;
   };
