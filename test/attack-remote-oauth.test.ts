@@ -6,6 +6,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
+import { text } from './helpers/results.js';
 import { TestBrowser } from './helpers/browser.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
 import { connectHref, freePort, LOOPBACK, linkAtRemote, linksOf, signInToAccount, startGateway, startRemote, type Person } from './helpers/remote-link.js';
@@ -16,7 +19,7 @@ const aliceRemote: Person = { username: 'alice-r', password: 'alice-remote-pw' }
 const bobRemote: Person = { username: 'bob-r', password: 'bob-remote-pw' };
 
 describe('linking attacks', () => {
-  let remote: TestPostern;
+  let remote: TestPostern | undefined;
   let gw: TestPostern;
   before(async () => {
     remote = await startRemote([aliceRemote, bobRemote]);
@@ -57,7 +60,7 @@ describe('linking attacks', () => {
     assert.equal(noFlow.status, 400);
     assert.match(noFlow.html, /No connection to this server was started/);
     // Alice has a flow of her own going: Bob's state is not hers.
-    await victim.go(connectHref(page, 'tracker'), {}, remote.issuer);
+    await victim.go(connectHref(page, 'tracker'), {}, remote!.issuer);
     const mismatch = await victim.go(bobs.toString());
     assert.equal(mismatch.status, 400);
     assert.match(mismatch.html, /state mismatch/);
@@ -66,7 +69,7 @@ describe('linking attacks', () => {
 
   it('refuses a mix-up: an iss that is not the authorization server asked', async () => {
     const { browser, callback } = await callbackFor(alice, aliceRemote);
-    assert.equal(callback.searchParams.get('iss'), remote.issuer, 'the remote sends iss (RFC 9207)');
+    assert.equal(callback.searchParams.get('iss'), remote!.issuer, 'the remote sends iss (RFC 9207)');
     const mixed = new URL(callback);
     mixed.searchParams.set('iss', 'https://evil.example');
     const refused = await browser.go(mixed.toString());
@@ -87,6 +90,43 @@ describe('linking attacks', () => {
     const { browser } = await signInToAccount(gw.issuer, alice);
     const forged = await browser.go(`${gw.issuer}/account/remote/tracker/connect?csrf=forged`);
     assert.equal(forged.status, 403);
+  });
+
+  it('answers any callback query with a 4xx page, never a 5xx', async () => {
+    const { browser } = await signInToAccount(gw.issuer, alice);
+    const value = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('', '%', '%zz', '\u0000', 'a'.repeat(3000)));
+    const query = fc.dictionary(fc.constantFrom('code', 'state', 'iss', 'error', 'error_description', 'scope', 'x'), value);
+    await fc.assert(
+      fc.asyncProperty(query, async (q) => {
+        const page = await browser.go(`${gw.issuer}/account/remote/tracker/callback?${new URLSearchParams(q)}`);
+        return page.status >= 400 && page.status < 500;
+      }),
+      { numRuns: 40 },
+    );
+    assert.equal(await linksOf(gw).get('local:alice', 'tracker'), undefined);
+  });
+
+  it('answers calls with a clear error while the remote is down', async () => {
+    const { browser, page } = await signInToAccount(gw.issuer, alice);
+    await linkAtRemote(browser, page, 'tracker', aliceRemote);
+    const { client } = await connectWithOAuth(gw.mcpUrl, new MemoryOAuthProvider(), alice);
+    try {
+      const ok = await client.callTool({ name: 'tracker__everything__echo', arguments: { message: 'up' } });
+      assert.match(text(ok), /up/);
+      await remote!.destroy();
+      remote = undefined;
+      const started = Date.now();
+      const down = await client.callTool({ name: 'tracker__everything__echo', arguments: { message: 'down' } }).then(
+        (r) => text(r),
+        (e: Error) => e.message,
+      );
+      assert.match(down, /backend "tracker" is unavailable/);
+      assert.ok(Date.now() - started < 10_000, 'at once, not after a timeout');
+      assert.ok(await linksOf(gw).get('local:alice', 'tracker'), 'the link is kept: the server is down, the link is not wrong');
+      assert.equal((await linksOf(gw).get('local:alice', 'tracker'))?.stale, undefined);
+    } finally {
+      await client.close();
+    }
   });
 });
 
