@@ -15,14 +15,14 @@ function load(entry: Record<string, unknown>, rest = '') {
   return loadConfig({ file, env: {} });
 }
 
+/** The problems the config check names for `entry` (it must be refused). */
 function problems(entry: Record<string, unknown>, rest = ''): string {
-  try {
-    load(entry, rest);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err}`);
-    return err.problems.join('\n');
-  }
-  assert.fail('expected the config to be refused');
+  let said = '';
+  assert.throws(
+    () => load(entry, rest),
+    (err) => err instanceof ConfigError && Boolean((said = err.problems.join('\n'))),
+  );
+  return said;
 }
 
 describe('auth: oauth backends in the config', () => {

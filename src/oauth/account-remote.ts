@@ -14,7 +14,7 @@ import { LinkFlowError, type RemoteOAuthClient } from '../identity/remote-oauth/
 import { pageHeaders } from '../pages/headers.js';
 import { errorPage, esc } from '../pages/html.js';
 import type { Csrf } from './csrf.js';
-import { FormError, readForm } from './forms.js';
+import { checkedForm } from './forms.js';
 
 const ROUTE = /^\/account\/remote\/([^/]+)\/(connect|callback|disconnect)$/;
 const STATUS = { linked: 'Connected', stale: 'Needs connecting again', none: 'Not connected' } as const;
@@ -103,16 +103,8 @@ ${status === 'none' ? '' : `<form method="post" action="/account/remote/${encode
   }
 
   async function disconnect(req: IncomingMessage, res: ServerResponse, client: RemoteOAuthClient, accountId: string) {
-    let form: URLSearchParams;
-    try {
-      form = await readForm(req);
-    } catch (err) {
-      if (err instanceof FormError) return send(res, err.status, errorPage('Bad request', err.message));
-      throw err;
-    }
-    if (!csrf.check(csrfContext(accountId), form.get('csrf'))) {
-      return send(res, 403, errorPage('Form expired', 'This form is not valid any more (CSRF check failed).'));
-    }
+    const form = await checkedForm(req, csrf, csrfContext(accountId));
+    if (!(form instanceof URLSearchParams)) return send(res, form.status, form.page);
     await client.unlink(accountId);
     record(accountId, `remote_unlink:${client.backend.name}`, true);
     redirect(res, '/account');

@@ -10,7 +10,7 @@ import { parse as parseCookie } from 'hono/utils/cookie';
 import type { OidcArtifacts } from '../store/types.js';
 import { hashId } from './adapter.js';
 import type { Csrf } from './csrf.js';
-import { readForm, FormError } from './forms.js';
+import { checkedForm } from './forms.js';
 import { esc, page } from '../pages/html.js';
 import { revokeGrant } from './middleware.js';
 import { errorPage } from '../pages/html.js';
@@ -168,16 +168,8 @@ ${(await deps.remote?.html(accountId, token, new URL(req.url ?? '/', issuer).sea
   }
 
   async function withdraw(req: IncomingMessage, res: ServerResponse, accountId: string) {
-    let form: URLSearchParams;
-    try {
-      form = await readForm(req);
-    } catch (err) {
-      if (err instanceof FormError) return html(res, err.status, errorPage('Bad request', err.message));
-      throw err;
-    }
-    if (!csrf.check(`account:${accountId}`, form.get('csrf'))) {
-      return html(res, 403, errorPage('Form expired', 'This form is not valid any more (CSRF check failed).'));
-    }
+    const form = await checkedForm(req, csrf, `account:${accountId}`);
+    if (!(form instanceof URLSearchParams)) return html(res, form.status, form.page);
     const grantId = form.get('grant') ?? '';
     const grant = grantId ? await store.oidcFind('Grant', grantId) : undefined;
     if (!grant || grant.payload.accountId !== accountId) return html(res, 404, errorPage('Not found', 'No such connected app.'));
