@@ -17,6 +17,9 @@ import { UpstreamCredentials } from './identity/credentials.js';
 import { NextcloudConnect } from './identity/nextcloud/connect.js';
 import { LinkTickets } from './identity/nextcloud/link-tickets.js';
 import { NextcloudLinks } from './identity/nextcloud/links.js';
+import { RemoteAccounts } from './identity/remote-oauth/accounts.js';
+import type { RemoteAccess } from './backends/kinds/http/remote-access.js';
+import { isOAuthBackend } from './backends/kinds/http/schema.js';
 import { Sealer } from './identity/sealed.js';
 import { ToolPolicy } from './mcp/policy.js';
 import { mcpEndpoint } from './mcp/setup.js';
@@ -75,11 +78,23 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     const links = new NextcloudLinks(credentials, nextcloud && { url: nextcloud.url, timeoutMs: nextcloud.timeoutMs, log, tickets });
     // The public base is known once the listener has its port; the toolsets ask for it per call.
     let publicBase = config.server.issuer?.replace(/\/$/, '') ?? '';
+    // The users' links to auth: oauth backends need the public URL, known once listening.
+    let remoteAccounts: RemoteAccounts | undefined;
+    const remoteAccess: RemoteAccess = {
+      accessToken: (backend, subject) => linked().accessToken(backend, subject),
+      refused: (backend, subject) => linked().refused(backend, subject),
+      stepUp: (backend, subject, scope) => linked().stepUp(backend, subject, scope),
+    };
+    const linked = () => {
+      if (!remoteAccounts) throw new Error('per-user OAuth backends are not ready yet');
+      return remoteAccounts;
+    };
     const registry = new BackendRegistry(config.mcpServers ?? {}, {
       version: VERSION,
       log,
       credentials: (subject, source) => credentials.get(subject, source),
       toolsets: builtInToolsets({ links, publicBase: () => publicBase }),
+      remoteAccess,
     });
     cleanup.push(() => registry.stop());
     registry.start();
@@ -91,6 +106,18 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     const mcpUrl = `${issuer}/mcp`;
     publicBase = issuer;
 
+    const remoteBackends = oauthBackends(config);
+    if (remoteBackends.length && config.auth.enabled && !config.auth.external) {
+      remoteAccounts = new RemoteAccounts(remoteBackends, {
+        issuer,
+        credentials,
+        settings: store,
+        sealer,
+        log,
+        onLinkChanged: (subject) => registry.forgetCaller(subject),
+        ca: opts.documentCa,
+      });
+    }
     const audit = new Audit(store, log);
     const auth:
       | (GatewayAuth & {
@@ -114,7 +141,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
                   })
                 : undefined,
           }
-        : await ownAuthorizationServer({ config, issuer, mcpUrl, store, secret, sealer, links, audit, log, documentCa: opts.documentCa });
+        : await ownAuthorizationServer({ config, issuer, mcpUrl, store, secret, sealer, links, audit, log, documentCa: opts.documentCa, remoteAccounts });
     if (auth?.stop) cleanup.push(auth.stop);
     const guard = auth?.guard;
 
@@ -168,6 +195,24 @@ function linkTicketsFor(config: Config, secret: string): LinkTickets | undefined
   const nextcloud = config.identity.nextcloud;
   if (!ext || !nextcloud || new URL(ext.issuer).origin !== new URL(nextcloud.url).origin) return undefined;
   return new LinkTickets(deriveKey(secret, 'nextcloud-link'));
+}
+
+/** The `auth: oauth` backends, as the users' links need them. */
+function oauthBackends(config: Config) {
+  return Object.entries(config.mcpServers ?? {}).flatMap(([name, entry]) =>
+    isOAuthBackend(entry) && !entry.disabled
+      ? [
+          {
+            name,
+            url: entry.url,
+            scopes: entry.scopes,
+            clientId: entry.clientId,
+            clientSecret: entry.clientSecret,
+            allowPrivateAddresses: entry.allowPrivateAddresses,
+          },
+        ]
+      : [],
+  );
 }
 
 async function runCleanup(steps: Array<() => Promise<void> | void>): Promise<void> {

@@ -7,11 +7,12 @@
 // `input_required` answer is handed back as it is and a retry's inputResponses and requestState
 // go to the backend untouched (multi-round-trip requests, SEP-2322).
 import { Client, ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/client';
-import type { McpSubscription, Prompt, Resource, ResourceTemplateType as ResourceTemplate, Tool } from '@modelcontextprotocol/client';
+import type { McpSubscription, Transport, Prompt, Resource, ResourceTemplateType as ResourceTemplate, Tool } from '@modelcontextprotocol/client';
 import type { Logger } from 'pino';
 import { BackendUnavailable } from './errors.js';
-import { InFlightCalls, outsideCall, type Call, type Downstream } from './call-context.js';
+import { InFlightCalls, outsideCall, withCallContext, type Call, type CallerIdentity, type Downstream } from './call-context.js';
 import type { BackendKind, FastPath } from './kinds/kind.js';
+import { PerCallerTransport } from './per-caller-transport.js';
 import type { BackendConfig } from './kinds/schema.js';
 
 export type BackendState = 'connecting' | 'ready' | 'down' | 'stopped';
@@ -25,6 +26,8 @@ export interface BackendLists {
 
 const EMPTY: BackendLists = { tools: [], resources: [], resourceTemplates: [], prompts: [] };
 const BACKOFF_MIN_MS = 500;
+/** The most tools listed for one caller of a per-user backend. */
+const MAX_CALLER_TOOLS = 1000;
 const BACKOFF_MAX_MS = 30_000;
 /** Set by a 2026-era server on its results; the gateway answers as itself, so it is dropped. */
 const SERVER_INFO_META_KEY = 'io.modelcontextprotocol/serverInfo';
@@ -47,6 +50,8 @@ export class BackendConnection {
   lastError?: string;
   lists: BackendLists = EMPTY;
   private client?: Client;
+  /** The live client's transport (a per-user backend's links are dropped through it). */
+  private transport?: Transport;
   private attempt = 0;
   private retryAt = 0;
   private timer?: NodeJS.Timeout;
@@ -88,6 +93,24 @@ export class BackendConnection {
 
   get kind(): string {
     return this.backendKind.name;
+  }
+
+  /** Does what the backend lists depend on the caller (`auth: oauth`)? See listToolsFor. */
+  get perUser(): boolean {
+    return this.backendKind.perUser?.(this.config) ?? false;
+  }
+
+  /** Closes `subject`'s own link to a per-user backend (they linked again, maybe as someone else there). */
+  forgetCaller(subject: string): void {
+    if (this.transport instanceof PerCallerTransport) this.transport.forget(subject);
+  }
+
+  /** The tools the backend lists for `caller` (a per-user backend), asked on the caller's own link. */
+  async listToolsFor(caller: CallerIdentity): Promise<Tool[]> {
+    return this.use((client, opts) =>
+      // Never from the SDK client's list cache: each caller's list is their own.
+      withCallContext({ caller }, async () => (await client.listTools(undefined, { ...opts, cacheMode: 'bypass' })).tools.slice(0, MAX_CALLER_TOOLS)),
+    );
   }
 
   start(): void {
@@ -142,6 +165,7 @@ export class BackendConnection {
         return;
       }
       this.client = client;
+      this.transport = transport;
       this.fast = this.backendKind.fastPath?.(this.config, transport, client);
       this.lists = await this.fetchLists(client);
       this.state = 'ready';

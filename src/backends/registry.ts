@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { BackendConnection, type ConnectionOptions } from './connection.js';
 import { backendKinds, kindOf, type KindOptions } from './kinds/index.js';
-import type { Call } from './call-context.js';
+import type { Call, CallerIdentity } from './call-context.js';
+import { CallerLists } from './caller-lists.js';
 import { UnknownTarget } from './errors.js';
 import { buildIndexes, prefixOf, type Aggregate, type Indexes, type Named, type NameNote } from './indexes.js';
 import { SEPARATOR } from './names.js';
@@ -51,6 +52,7 @@ export class BackendRegistry {
   private readonly listeners = new Set<() => void>();
   private readonly updateListeners = new Set<(uri: string) => void>();
   private readonly subscriptions = new Map<string, number>();
+  private readonly callerLists = new CallerLists();
 
   constructor(
     backends: NonNullable<Config['mcpServers']>,
@@ -121,6 +123,17 @@ export class BackendRegistry {
       );
     }
     for (const l of this.listeners) l();
+  }
+
+  /** What the per-user backends (`auth: oauth`) list for `caller`, besides the aggregate (caller-lists.ts). */
+  callerTools(caller: CallerIdentity): Promise<Tool[]> {
+    return this.callerLists.tools(this.backends.values(), caller);
+  }
+
+  /** Forgets the per-user lists and links kept for `subject` (they linked or unlinked a backend). */
+  forgetCaller(subject: string): void {
+    this.callerLists.forget(subject);
+    for (const backend of this.backends.values()) if (backend.perUser) backend.forgetCaller(subject);
   }
 
   /** Does the tool's backend mark it readOnlyHint? Unknown tools are not read-only. */

@@ -102,9 +102,30 @@ function crossChecks(config: Config, insecure: boolean): string[] {
   th.trustedSourceCidrs.forEach((cidr, i) => {
     if (!parseCidr(cidr)) problems.push(`identity.trustedHeader.trustedSourceCidrs.${i}: "${cidr}" is not a CIDR; use e.g. "10.0.0.0/8" or "::1/128"`);
   });
-  problems.push(...externalChecks(config), ...prefixChecks(config), ...observabilityChecks(config));
+  problems.push(...externalChecks(config), ...prefixChecks(config), ...oauthBackendChecks(config), ...observabilityChecks(config));
   if (issuer && new URL(issuer).pathname !== '/' && issuer.endsWith('/')) {
     problems.push(`server.issuer: "${issuer}" ends with "/"; remove the trailing slash`);
+  }
+  return problems;
+}
+
+/** Per-user OAuth backends: their address allowances, and the account page they need. */
+function oauthBackendChecks(config: Config): string[] {
+  const problems: string[] = [];
+  for (const [name, backend] of Object.entries(config.mcpServers ?? {})) {
+    if (!('auth' in backend) || backend.auth !== 'oauth' || backend.disabled) continue;
+    if (config.auth.external || !config.auth.enabled) {
+      problems.push(
+        `mcpServers.${name}.auth: "oauth" needs Postern's own authorization server (users link their accounts on /account); ` +
+          'remove auth.external and set auth.enabled: true, or remove auth: oauth',
+      );
+    }
+    const allowed = backend.allowPrivateAddresses;
+    if (Array.isArray(allowed)) {
+      allowed.forEach((cidr, i) => {
+        if (!parseCidr(cidr)) problems.push(`mcpServers.${name}.allowPrivateAddresses.${i}: "${cidr}" is not a CIDR; use e.g. "10.0.0.0/8" or "::1/128"`);
+      });
+    }
   }
   return problems;
 }

@@ -4,7 +4,7 @@
 // it. A 2025-era session sets its level with logging/setLevel (no level: every message passes); a
 // 2026-07-28 request names it in `_meta` (no level: no message passes).
 import { CLIENT_CAPABILITIES_META_KEY, LOG_LEVEL_META_KEY, type ClientCapabilities } from '@modelcontextprotocol/server';
-import type { CallContext, Downstream } from '../backends/call-context.js';
+import type { CallContext, CallerIdentity, Downstream } from '../backends/call-context.js';
 
 const LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
 
@@ -84,11 +84,14 @@ export function downstreamOf(ctx: HandlerContext, level: LogLevel): Downstream {
 
 /** The call context for a backend call made on behalf of `ctx`, relaying to `downstream`. */
 export function callContextOf(ctx: HandlerContext, downstream: Downstream): CallContext {
+  return { userToken: ctx.http?.authInfo?.token, caller: callerOf(ctx), downstream };
+}
+
+/** Who sends the request, as the guard accepted their token; undefined without one. */
+export function callerOf(ctx: HandlerContext): CallerIdentity | undefined {
   const auth = ctx.http?.authInfo;
   const subject = auth?.extra?.subject;
-  const caller =
-    auth && typeof subject === 'string'
-      ? { subject, clientId: auth.clientId, roles: (auth.extra?.roles as string[] | undefined) ?? [], scopes: auth.scopes }
-      : undefined;
-  return { userToken: auth?.token, caller, downstream };
+  return auth && typeof subject === 'string'
+    ? { subject, clientId: auth.clientId, roles: (auth.extra?.roles as string[] | undefined) ?? [], scopes: auth.scopes }
+    : undefined;
 }

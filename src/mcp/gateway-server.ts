@@ -12,7 +12,8 @@ import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError, Server } from 
 import type { CallToolRequest, CallToolResult } from '@modelcontextprotocol/server';
 import { BackendUnavailable, UnknownTarget } from '../backends/errors.js';
 import type { BackendRegistry, PolicyNames } from '../backends/registry.js';
-import { LogLevel, type HandlerContext } from './downstream.js';
+import { callerOf, declaredCapabilities, isModern, LogLevel, type HandlerContext } from './downstream.js';
+import { LinkRequired, linkRequired } from '../protocol/link-required.js';
 import { forwarder } from './rounds.js';
 import type { ParkedCalls } from './parked-calls.js';
 import { addUtilityHandlers } from './utility-handlers.js';
@@ -109,9 +110,13 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
     },
   );
 
-  server.setRequestHandler('tools/list', (_request, ctx) => ({
-    tools: registry.aggregate.tools.filter((t) => mayTool(t.name, ctx as unknown as Ctx)),
-  }));
+  // The per-user backends' tools (auth: oauth) are the caller's own (registry.callerTools).
+  server.setRequestHandler('tools/list', async (_request, ctx) => {
+    const who = callerOf(ctx as unknown as Ctx);
+    const own = who ? await registry.callerTools(who) : [];
+    const tools = own.length ? [...registry.aggregate.tools, ...own] : registry.aggregate.tools;
+    return { tools: tools.filter((t) => mayTool(t.name, ctx as unknown as Ctx)) };
+  });
   server.setRequestHandler('prompts/list', () => ({
     prompts: registry.aggregate.prompts.filter((p) => may(p.name)),
   }));
@@ -133,6 +138,9 @@ export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo
     try {
       return await audited(action, () => forward(ctx, (call) => probe.call(() => registry.callTool(name, args, call))), logged);
     } catch (err) {
+      // The caller must link their account at a per-user backend first (or again).
+      if (err instanceof LinkRequired)
+        return linkRequired(err.url, err.what, isModern(ctx) ? declaredCapabilities(ctx) : server.getClientCapabilities(), err.reason);
       toProtocolError(err);
     }
   };

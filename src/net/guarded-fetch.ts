@@ -1,5 +1,6 @@
-// Fetches a URL that someone outside named (a client ID metadata document; later the metadata of
-// a user's remote MCP server) without letting them aim Postern at its own network: https only;
+// Fetches a URL that someone outside named (a client ID metadata document; the metadata and
+// authorization server of a remote MCP server) without letting them aim Postern at its own
+// network: https only (plain http to loopback only where allowed);
 // every DNS answer is checked (addresses.ts) and the checked address is the one connected to, so
 // a second, different answer cannot slip in (DNS rebinding); the connected socket's address is
 // checked once more; no redirects; one timeout over the whole exchange, body included; and at
@@ -11,8 +12,13 @@ import { Agent, buildConnector, fetch, Response, type RequestInit } from 'undici
 import { addressKind, isAddressLiteral } from './addresses.js';
 
 export interface GuardedFetchOptions {
-  /** Let loopback, private, link-local and the other non-public addresses be fetched (tests, intranets). */
-  allowPrivateAddresses: boolean;
+  /**
+   * Let loopback, private, link-local and the other non-public addresses be fetched (tests,
+   * intranets): all of them (true), or those an address test accepts.
+   */
+  allowPrivateAddresses: boolean | ((address: string) => boolean);
+  /** Also fetch plain http from loopback hosts (127.0.0.0/8, ::1, localhost), which must be allowed above too. */
+  allowLoopbackHttp?: boolean;
   /** The whole exchange, connection to last byte, in milliseconds. */
   timeoutMs: number;
   /** The most bytes of a body that are read; a longer body fails the fetch. */
@@ -27,10 +33,18 @@ export class FetchRefused extends Error {
 
 export type GuardedFetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
 
+/** An address as a CIDR test reads it: no brackets, IPv4-mapped IPv6 as IPv4. */
+function canonicalAddress(address: string): string {
+  const bare = address.replace(/^\[|\]$/g, '');
+  return /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(bare) ? bare.slice(7) : bare;
+}
+
 /** Why an address may not be connected to, or undefined when it may. */
 function addressProblem(address: string, opts: GuardedFetchOptions): string | undefined {
   const kind = addressKind(address);
-  if (kind === 'public' || (opts.allowPrivateAddresses && kind !== 'invalid')) return undefined;
+  if (kind === 'public') return undefined;
+  const allow = opts.allowPrivateAddresses;
+  if (kind !== 'invalid' && (allow === true || (typeof allow === 'function' && allow(canonicalAddress(address))))) return undefined;
   return `${address} is a ${kind} address, which this server does not fetch from`;
 }
 
@@ -93,7 +107,8 @@ export function createGuardedFetch(opts: GuardedFetchOptions): GuardedFetch {
   });
   return async (input, init = {}) => {
     const url = new URL(String(input));
-    if (url.protocol !== 'https:') throw new FetchRefused(`${url.protocol} URLs are not fetched; use https`);
+    const loopbackHttp = url.protocol === 'http:' && opts.allowLoopbackHttp && (url.hostname === 'localhost' || addressKind(url.hostname) === 'loopback');
+    if (url.protocol !== 'https:' && !loopbackHttp) throw new FetchRefused(`${url.protocol} URLs are not fetched; use https`);
     const timeout = AbortSignal.timeout(opts.timeoutMs);
     const signal = init.signal ? AbortSignal.any([init.signal as AbortSignal, timeout]) : timeout;
     const response = await fetch(url, { ...init, signal, redirect: 'manual', dispatcher: agent });

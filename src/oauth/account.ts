@@ -1,22 +1,37 @@
 // "Connected apps": /account lets a signed-in user see every grant they hold (with scopes) and
 // withdraw it, which revokes that grant and every token of it. Sign-in and the page's cookie are
 // page-session.ts's. With a Nextcloud configured, the page also links the user's Nextcloud account
-// ("Connect Nextcloud", account-nextcloud.ts).
+// ("Connect Nextcloud", account-nextcloud.ts); the servers a user links with their own sign-in
+// (`auth: oauth` backends) have their section and routes in account-remote.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextcloudConnect } from '../identity/nextcloud/connect.js';
 import type { OidcArtifacts } from '../store/types.js';
 import { NEXTCLOUD_PATHS, nextcloudAccountPages } from './account-nextcloud.js';
 import type { Csrf } from './csrf.js';
-import { readForm, FormError } from './forms.js';
+import { checkedForm } from './forms.js';
 import { esc, page } from '../pages/html.js';
 import { revokeGrant } from './middleware.js';
 import { errorPage } from '../pages/html.js';
 import { ACCOUNT_CLIENT_ID, ACCOUNT_CLIENT_NAME, type PageSession, sendHtml as html } from './page-session.js';
+import type { RemoteAccountSection } from './account-remote.js';
 
-export function createAccountHandler(deps: { store: OidcArtifacts; csrf: Csrf; session: PageSession; nextcloud?: NextcloudConnect }) {
-  const { store, csrf, session } = deps;
+/** The query of an /account link worth keeping through sign-in: ?connect=<backend>[&scope=…], short. */
+function keptQuery(req: IncomingMessage): string {
+  const search = new URL(req.url ?? '/', 'http://x').search;
+  return search.length <= 512 && /^\?connect=[^&]+(&scope=[^&]*)?$/.test(search) ? search : '';
+}
 
-  async function list(res: ServerResponse, accountId: string) {
+export function createAccountHandler(deps: {
+  issuer: string;
+  store: OidcArtifacts;
+  csrf: Csrf;
+  session: PageSession;
+  nextcloud?: NextcloudConnect;
+  remote?: RemoteAccountSection;
+}) {
+  const { issuer, store, csrf, session } = deps;
+
+  async function list(req: IncomingMessage, res: ServerResponse, accountId: string) {
     // Every grant, Postern's own clients' too: nothing the user holds is hidden from them.
     const grants = await store.oidcGrantsOf(accountId);
     const token = csrf.token(`account:${accountId}`);
@@ -42,22 +57,15 @@ export function createAccountHandler(deps: { store: OidcArtifacts; csrf: Csrf; s
           deps.nextcloud
             ? `\n<h2>Nextcloud</h2>\n<p><a class="button" href="${NEXTCLOUD_PATHS.page}">Connect Nextcloud</a> <span class="muted">Link your Nextcloud account, see or remove the link.</span></p>`
             : ''
-        }`,
+        }
+${(await deps.remote?.html(accountId, token, new URL(req.url ?? '/', issuer).searchParams)) ?? ''}`,
       ),
     );
   }
 
   async function withdraw(req: IncomingMessage, res: ServerResponse, accountId: string) {
-    let form: URLSearchParams;
-    try {
-      form = await readForm(req);
-    } catch (err) {
-      if (err instanceof FormError) return html(res, err.status, errorPage('Bad request', err.message));
-      throw err;
-    }
-    if (!csrf.check(`account:${accountId}`, form.get('csrf'))) {
-      return html(res, 403, errorPage('Form expired', 'This form is not valid any more (CSRF check failed).'));
-    }
+    const form = await checkedForm(req, csrf, `account:${accountId}`);
+    if (!(form instanceof URLSearchParams)) return html(res, form.status, form.page);
     const grantId = form.get('grant') ?? '';
     const grant = grantId ? await store.oidcFind('Grant', grantId) : undefined;
     if (!grant || grant.payload.accountId !== accountId) return html(res, 404, errorPage('Not found', 'No such connected app.'));
@@ -70,6 +78,7 @@ export function createAccountHandler(deps: { store: OidcArtifacts; csrf: Csrf; s
 
   return async function handleAccount(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> {
     if (pathname.startsWith(`${NEXTCLOUD_PATHS.page}`)) return nextcloudPages.handle(req, res, pathname, session.accountId(req));
+    if (deps.remote && (await deps.remote.handle(req, res, pathname, pathname.startsWith('/account/') ? session.accountId(req) : undefined))) return true;
     if (pathname !== '/account' && pathname !== '/account/callback' && pathname !== '/account/withdraw') return false;
     if (pathname === '/account/callback') {
       await session.callback(req, res);
@@ -84,8 +93,8 @@ export function createAccountHandler(deps: { store: OidcArtifacts; csrf: Csrf; s
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       html(res, 405, errorPage('Method not allowed', 'Use GET here.'), { allow: 'GET' });
-    } else if (!accountId) session.startSignIn(res);
-    else await list(res, accountId);
+    } else if (!accountId) session.startSignIn(res, `/account${keptQuery(req)}`);
+    else await list(req, res, accountId);
     return true;
   };
 }

@@ -3,6 +3,8 @@
 // larger body with 413 before it gets here: edge/body-limit.ts; this read stays bounded anyway.)
 import type { IncomingMessage } from 'node:http';
 import { FORM_BODY_LIMIT } from '../config/limits.js';
+import { errorPage } from '../pages/html.js';
+import type { Csrf } from './csrf.js';
 
 export class FormError extends Error {
   constructor(
@@ -32,4 +34,19 @@ export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
     throw new FormError(400, 'the form did not arrive in full');
   }
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+/** A posted form whose CSRF token is valid for `context`, or the status and page to answer instead. */
+export async function checkedForm(req: IncomingMessage, csrf: Csrf, context: string): Promise<URLSearchParams | { status: number; page: string }> {
+  let form: URLSearchParams;
+  try {
+    form = await readForm(req);
+  } catch (err) {
+    if (err instanceof FormError) return { status: err.status, page: errorPage('Bad request', err.message) };
+    throw err;
+  }
+  if (!csrf.check(context, form.get('csrf'))) {
+    return { status: 403, page: errorPage('Form expired', 'This form is not valid any more (CSRF check failed).') };
+  }
+  return form;
 }

@@ -88,7 +88,12 @@ export function createPageSession(deps: { issuer: string; store: OidcArtifacts; 
       if (pending.size < PENDING_MAX && Date.now() - p.at <= PENDING_MS) break;
       pending.delete(s);
     }
-    const under = returnTo !== undefined && (returnTo === path || (returnTo.startsWith(`${path}/`) && /^[\w/-]+$/.test(returnTo)));
+    // Only a page of this session's own, with at most a plain query: never another origin or path.
+    const under =
+      returnTo !== undefined &&
+      returnTo.length <= 600 &&
+      /^\/[\w/-]*(\?[\w=&%+.:~-]*)?$/.test(returnTo) &&
+      (returnTo === path || returnTo.startsWith(`${path}/`) || returnTo.startsWith(`${path}?`));
     pending.set(state, { verifier, at: Date.now(), returnTo: under ? returnTo : path });
     const url = new URL(`${issuer}/authorize`);
     url.search = new URLSearchParams({

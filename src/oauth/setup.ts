@@ -21,6 +21,8 @@ import { createAccountHandler } from './account.js';
 import { unlinkNextcloudOnLastGrant } from './unlink-on-withdrawal.js';
 import type { IdentitySources } from '../identity/sources.js';
 import { createPageSession, type PageSession } from './page-session.js';
+import { createRemoteAccountSection } from './account-remote.js';
+import type { RemoteAccounts } from '../identity/remote-oauth/accounts.js';
 import { Csrf } from './csrf.js';
 import { createInteractionHandler } from './interactions.js';
 import { followSigningKeys, loadSigningKeys } from './keys.js';
@@ -66,6 +68,8 @@ export async function ownAuthorizationServer(deps: {
   log: Logger;
   /** Certificates (PEM) trusted besides the system's when fetching client ID metadata documents (tests). */
   documentCa?: string[];
+  /** The users' links to `auth: oauth` backends, made on the account page. */
+  remoteAccounts?: RemoteAccounts;
 }): Promise<OwnAuthorizationServer> {
   const { config, issuer, mcpUrl, store, secret, audit, log, links } = deps;
   const initialPassword = config.identity.local.enabled ? await new LocalUsers(store).ensureInitialUser(config.identity.local.initialUser) : undefined;
@@ -81,11 +85,14 @@ export async function ownAuthorizationServer(deps: {
   const csrf = new Csrf(deriveKey(secret, 'csrf'));
   const nextcloud = config.identity.nextcloud;
   const sessionKey = deriveKey(secret, 'account');
+  const remote = deps.remoteAccounts && createRemoteAccountSection({ accounts: deps.remoteAccounts, csrf, audit, log });
   const account = createAccountHandler({
+    issuer,
     store,
     csrf,
     session: createPageSession({ issuer, store, key: sessionKey, path: '/account' }),
     nextcloud: nextcloud && new NextcloudConnect(links, nextcloud),
+    remote,
   });
   const stopUnlinking = unlinkNextcloudOnLastGrant(store, links, log);
   const limits = new LoginLimits({ trustProxy: config.server.trustProxy });

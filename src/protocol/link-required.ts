@@ -1,10 +1,14 @@
-// "Link your account first": what a tool answers when it acts for the caller at an upstream
-// service (Nextcloud, a remote OAuth backend) and holds no usable credential of theirs. A client
-// that declared URL-mode elicitation is asked to open the page where the user links the account
-// (MCP elicitation/create, mode "url"); every caller gets a tool error (isError: true) whose text
-// carries that page, so a model can pass it on to the user.
+// "Link your account first": what a call answers when it acts for the caller at an upstream
+// service (their Nextcloud, a remote MCP server behind its own OAuth) and holds no usable
+// credential of theirs. Two shapes of the same answer:
+// - in-process toolsets (Nextcloud) ask the client themselves: URL-mode elicitation
+//   (elicitation/create, mode "url") through askToOpenLink, then linkRequiredResult;
+// - the gateway's own backends throw a LinkRequired error up to the MCP face, which answers with
+//   linkRequired(): URLElicitationRequiredError (-32042) when the client declared URL-mode
+//   elicitation, otherwise the same tool result.
+// Every tool error (isError: true) carries the page in its text, so a model can pass it on.
 import { randomUUID } from 'node:crypto';
-import type { CallToolResult, ClientCapabilities } from '@modelcontextprotocol/server';
+import { type CallToolResult, type ClientCapabilities, UrlElicitationRequiredError } from '@modelcontextprotocol/server';
 
 /** The `_meta` key of a link-required tool result: { service, url, stale }. */
 export const LINK_REQUIRED_META = 'postern/link-required';
@@ -16,12 +20,16 @@ export interface LinkNeeded {
   url: string;
   /** The service refused the credential Postern held (revoked): the user reconnects. */
   stale?: boolean;
+  /** Why, in a few words, when it is not simply "not linked" (e.g. "it needs more access: repo"). */
+  reason?: string;
 }
 
 function explain(need: LinkNeeded): string {
-  const why = need.stale
-    ? `${need.service} no longer accepts the access you granted Postern (it may have been revoked).`
-    : `Your ${need.service} account is not connected to Postern yet.`;
+  const why = need.reason
+    ? `Postern needs your ${need.service} account connected again (${need.reason}).`
+    : need.stale
+      ? `${need.service} no longer accepts the access you granted Postern (it may have been revoked).`
+      : `Your ${need.service} account is not connected to Postern yet.`;
   return `${why} Open ${need.url} to connect your ${need.service} account, then try again.`;
 }
 
@@ -35,7 +43,7 @@ export function linkRequiredResult(need: LinkNeeded): CallToolResult {
 }
 
 /** Did the client declare URL-mode elicitation? */
-export function acceptsUrlElicitation(capabilities: ClientCapabilities | undefined): boolean {
+export function acceptsUrlElicitation(capabilities: Pick<ClientCapabilities, 'elicitation'> | undefined): boolean {
   return capabilities?.elicitation?.url !== undefined;
 }
 
@@ -57,4 +65,31 @@ export async function askToOpenLink(
   } catch {
     return false;
   }
+}
+
+/** A call cannot go on until the user opens `url` and links `what` (e.g. "tracker"). */
+export class LinkRequired extends Error {
+  override name = 'LinkRequired';
+  constructor(
+    readonly url: string,
+    readonly what: string,
+    readonly reason = 'not linked',
+  ) {
+    super(`connect your ${what} account first (${reason}): open ${url}`);
+  }
+}
+
+/** The client capabilities that matter here: elicitation, and whether its `url` mode is declared. */
+export type ElicitationCapability = Pick<ClientCapabilities, 'elicitation'>;
+
+/**
+ * The answer for a call that needs `what` linked at `url`: throws the URL elicitation error
+ * (-32042) when the client declared URL-mode elicitation, or returns the tool error with the link.
+ */
+export function linkRequired(url: string, what: string, capabilities?: ElicitationCapability, reason?: string): CallToolResult {
+  const need: LinkNeeded = { service: what, url, reason: reason === 'not linked' || reason === 'not connected' ? undefined : reason };
+  if (acceptsUrlElicitation(capabilities)) {
+    throw new UrlElicitationRequiredError([{ mode: 'url', elicitationId: randomUUID(), url, message: explain(need) }]);
+  }
+  return linkRequiredResult(need);
 }

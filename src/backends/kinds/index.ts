@@ -5,6 +5,7 @@ import { builtInKind } from './built-in/kind.js';
 import { builtInToolsets } from './built-in/toolsets.js';
 import type { BuiltInToolset, CredentialLookup } from './built-in/toolset.js';
 import { httpKind } from './http/kind.js';
+import { NO_REMOTE_ACCESS, type RemoteAccess } from './http/remote-access.js';
 import { stdioKind } from './stdio/kind.js';
 
 export interface KindOptions {
@@ -12,10 +13,16 @@ export interface KindOptions {
   toolsets?: readonly BuiltInToolset[];
   /** The callers' upstream credentials, for built-in toolsets (default: none). */
   credentials?: CredentialLookup;
+  /** The users' links to `auth: oauth` backends (default: none, so every user is asked to link). */
+  remoteAccess?: RemoteAccess;
 }
 
 export function backendKinds(opts: KindOptions = {}): Array<BackendKind> {
-  return [builtInKind(opts.toolsets ?? builtInToolsets(), opts.credentials ?? (async () => undefined)), stdioKind, httpKind] as BackendKind[];
+  return [
+    builtInKind(opts.toolsets ?? builtInToolsets(), opts.credentials ?? (async () => undefined)),
+    stdioKind,
+    httpKind(opts.remoteAccess ?? NO_REMOTE_ACCESS),
+  ] as BackendKind[];
 }
 
 /** The kind an entry belongs to. */

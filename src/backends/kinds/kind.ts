@@ -28,6 +28,11 @@ export interface BackendKind<C extends BackendConfig = BackendConfig> {
   connect(name: string, config: C, log: Logger): Transport;
   /** A fast path for forwarded requests, once connected, when the kind has one for this connection. */
   fastPath?(config: C, transport: Transport, client: Client): FastPath | undefined;
+  /**
+   * Does what this entry lists depend on the calling user (`auth: oauth`)? Its lists are then
+   * asked for per user (registry.ts, callerTools) and Postern's own connection lists nothing.
+   */
+  perUser?(config: C): boolean;
   /** Does a failed request mean the backend is gone (no process or stream to tell us)? */
   readonly failsOnRequest?: boolean;
 }
