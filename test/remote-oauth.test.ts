@@ -80,7 +80,7 @@ describe('per-user OAuth backends', () => {
     assert.match(text(result), new RegExp(`${gw.issuer}/account\\?connect=tracker`));
     const echo = await client.callTool({ name: ECHO, arguments: { message: 'hi' } });
     assert.equal(echo.isError, true, 'a call to any of its tools asks for the link too');
-    assert.match(text(echo), /connect tracker/i);
+    assert.match(text(echo), /connect your tracker account/i);
     // The link, opened signed out, leads through sign-in to the page that asks for tracker.
     const browser = new TestBrowser();
     const login = await browser.go(`${gw.issuer}/account?connect=tracker`);
