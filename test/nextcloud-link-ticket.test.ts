@@ -8,21 +8,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TestBrowser } from './helpers/browser.js';
 import { appPasswordWorks, authTokensOf, ensureNextcloud, grantLoginFlow, nextcloud } from './helpers/nextcloud.js';
+import { flowEnd, loginUrlOn } from './helpers/nextcloud-login-flow.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
 
 const SCOPES = ['openid', 'groups', 'mcp:tools', 'mcp:resources', 'mcp:prompts'];
 const DEVICE = 'Postern MCP gateway';
-
-/** Loads `url` every half second until the waiting page moves on. */
-async function flowEnd(browser: TestBrowser, url: string) {
-  const end = Date.now() + 60_000;
-  for (;;) {
-    const page = await browser.go(url);
-    if (!/Waiting for Nextcloud/.test(page.html)) return page;
-    if (Date.now() > end) assert.fail('the login flow did not end');
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 describe('Connect Nextcloud with a link ticket, resource-server-only behind Nextcloud', { timeout: 300_000 }, () => {
   let p: TestPostern;
@@ -61,7 +51,7 @@ describe('Connect Nextcloud with a link ticket, resource-server-only behind Next
     const bobsBefore = new Set((await authTokensOf('bob')).map((t) => t.id));
     const waiting = await browser.submit(opened, '/account/nextcloud/connect');
     assert.equal(waiting.status, 200);
-    await grantLoginFlow(/href="([^"]+\/login\/v2\/flow\/[^"]+)"/.exec(waiting.html)![1].replace(/&amp;/g, '&'), nextcloud.bob);
+    await grantLoginFlow(loginUrlOn(waiting.html), nextcloud.bob);
     const refused = await flowEnd(browser, `${p.issuer}/account/nextcloud/wait`);
     assert.equal(refused.status, 403);
     assert.match(refused.html, /You signed in to Nextcloud as bob, but this account is alice/);
@@ -70,7 +60,7 @@ describe('Connect Nextcloud with a link ticket, resource-server-only behind Next
 
     // alice grants it: linked.
     const retry = await browser.submit(refused, '/account/nextcloud/connect');
-    await grantLoginFlow(/href="([^"]+\/login\/v2\/flow\/[^"]+)"/.exec(retry.html)![1].replace(/&amp;/g, '&'), nextcloud.alice);
+    await grantLoginFlow(loginUrlOn(retry.html), nextcloud.alice);
     const linked = await flowEnd(browser, `${p.issuer}/account/nextcloud/wait`);
     assert.equal(linked.status, 200);
     assert.match(linked.html, /Linked to Nextcloud as <strong>alice<\/strong>/);

@@ -28,7 +28,9 @@ describe('Nextcloud toolset: failures and Talk (emulated)', () => {
     await nc.start();
     nc.addUser({ id: 'carol', displayname: 'Carol', email: null, groups: [], appPasswords: ['carol-app-pw'] });
     caller = { baseUrl: nc.url, username: 'carol', credential: { kind: 'basic', appPassword: 'carol-app-pw' } };
-    tools = Object.fromEntries(nextcloudTools({ timeoutMs: 500 }).map((t) => [t.name, t]));
+    // A timeout no answer of the emulator comes near, even on a loaded machine; the call to a
+    // server that never answers gets a short one of its own.
+    tools = Object.fromEntries(nextcloudTools({ timeoutMs: 30_000 }).map((t) => [t.name, t]));
     const davPath = '/remote.php/dav/files/carol';
     nc.routes.set(`PROPFIND ${davPath}/busy.txt`, (_q, res) => {
       res.writeHead(429, { 'retry-after': '17', 'content-type': 'application/xml' });
@@ -102,11 +104,15 @@ describe('Nextcloud toolset: failures and Talk (emulated)', () => {
     const r = await tools.files_stat!.handler({ path: '/broken' }, caller);
     assert.equal(r.isError, true);
     assert.match(text(r), /internal error \(HTTP 503\) on \/broken/);
+    const short = nextcloudTools({ timeoutMs: 2000 }).find((t) => t.name === 'files_stat')!;
     const started = Date.now();
-    const slow = await tools.files_stat!.handler({ path: '/slow' }, caller);
+    const slow = await short.handler({ path: '/slow' }, caller);
+    const took = Date.now() - started;
     assert.equal(slow.isError, true);
-    assert.match(text(slow), /did not answer within/);
-    assert.ok(Date.now() - started < 5000);
+    assert.match(text(slow), /did not answer within 2 seconds/);
+    // Ended by its own timeout: not before it, and long before anything else would end it.
+    assert.ok(took >= 1900, `ended after ${took} ms, before the 2 s timeout`);
+    assert.ok(took < 20_000, `ended only after ${took} ms`);
   });
 
   it('a cancelled call ends at once as a tool error', async () => {

@@ -24,3 +24,21 @@ export async function grantLoginFlow(loginUrl: string, who: NextcloudUser, brows
   });
   if (done.status !== 200) throw new Error(`Nextcloud answered ${done.status} to the grant (${done.url})`);
 }
+
+/** The flow's login URL on Postern's waiting page ("Connect Nextcloud" after POST …/connect). */
+export function loginUrlOn(waitingHtml: string): string {
+  const href = /href="([^"]+\/login\/v2\/flow\/[^"]+)"/.exec(waitingHtml)?.[1];
+  if (!href) throw new Error(`no Login Flow link on the page:\n${waitingHtml.slice(0, 500)}`);
+  return href.replace(/&amp;/g, '&');
+}
+
+/** Loads Postern's waiting page `url` every half second until it moves on (60 s at most). */
+export async function flowEnd(browser: TestBrowser, url: string) {
+  const end = Date.now() + 60_000;
+  for (;;) {
+    const page = await browser.go(url);
+    if (!/Waiting for Nextcloud/.test(page.html)) return page;
+    if (Date.now() > end) throw new Error('the login flow did not end within 60 s');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { demoBackends } from '../../src/config/load.js';
+import { demoBackends, loadConfig } from '../../src/config/load.js';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import { startPostern, type Postern, type StartOptions } from '../../src/postern.js';
 
@@ -51,6 +51,14 @@ export async function startTestPostern(overrides: Record<string, unknown> = {}, 
     config.auth.registration.rateLimit.perAddress = 1_000_000;
   }
   return boot(config, password, start);
+}
+
+/**
+ * Starts a Postern from a config file, loaded the way `postern serve` loads it (with the checks and
+ * defaults that span several keys, e.g. a Nextcloud toolset's url from identity.nextcloud.url).
+ */
+export function startPosternFromFile(file: string, env: NodeJS.ProcessEnv = {}): Promise<TestPostern> {
+  return boot(loadConfig({ file, env: { POSTERN_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env } }), undefined, {});
 }
 
 async function boot(config: Config, knownPassword: string | undefined, start: TestStartOptions): Promise<TestPostern> {
