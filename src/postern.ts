@@ -51,7 +51,7 @@ export interface StartOptions {
 
 export async function startPostern(config: Config, opts: StartOptions): Promise<Postern> {
   const { log } = opts;
-  const store = openStore(config, { onCommitError: (err) => log.error({ err }, 'store commit failed') });
+  const store = await openStore(config, { onCommitError: (err) => log.error({ err }, 'store commit failed') });
   const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
   try {
     const observability = await startObservability(config, store, log, { version: VERSION, spanExporter: opts.spanExporter });

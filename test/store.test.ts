@@ -1,28 +1,47 @@
-// The Store contract, run against every driver (memory and SQLite; a new driver adds itself to
-// `stores`): artifacts with expiry, consume, lookups by uid, revocation by grant (with its event),
-// users, accounts and credentials, static tokens, the audit trail, settings and the change signal.
+// The Store contract, run against every driver (memory, SQLite and PostgreSQL in a schema of its
+// own; a new driver adds itself to `stores`): artifacts with expiry, consume, lookups by uid,
+// revocation by grant (with its event), users, accounts and credentials, static tokens, the audit
+// trail, settings, the change signal, rate-limit counters and the readiness ping.
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { MemoryStore } from '../src/store/memory.js';
 import { SqliteStore } from '../src/store/sqlite/store.js';
 import type { Store } from '../src/store/types.js';
 import { createAdapterClass, hashId } from '../src/oauth/adapter.js';
 import { tempDir } from './helpers/postern.js';
 import { CHANGE_POLL_MS } from '../src/store/changes.js';
+import { PostgresStore } from '../src/store/postgres/store.js';
+import { pgSchema, type PgSchema } from './helpers/postgres.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 const dir = tempDir('postern-store-');
 
-const stores: Array<[string, () => Store]> = [
+const schemas: PgSchema[] = [];
+after(async () => {
+  for (const schema of schemas) await schema.drop();
+});
+
+/** A PostgreSQL store in a fresh schema, dropped after the file's tests. */
+async function openPostgres(): Promise<Store> {
+  const schema = await pgSchema();
+  schemas.push(schema);
+  return PostgresStore.open({ url: schema.url, pool: 4 });
+}
+
+const stores: Array<[string, () => Store | Promise<Store>]> = [
   ['memory', () => new MemoryStore()],
   ['sqlite', () => new SqliteStore(path.join(dir, `s-${Math.random()}.db`))],
+  ['postgres', openPostgres],
 ];
 
 for (const [kind, open] of stores) {
   describe(`${kind} store`, () => {
-    const store = open();
+    let store: Store;
+    before(async () => {
+      store = await open();
+    });
     after(() => store.close());
 
     it('keeps, finds and expires artifacts', async () => {
@@ -123,6 +142,28 @@ for (const [kind, open] of stores) {
       stop();
       await store.announceChange('signing_keys');
       assert.deepEqual(heard, ['keys', 'tokens', 'tokens']);
+    });
+
+    it('finds flagged records and counts failures in rate-limit counters', async () => {
+      await store.oidcUpsert('Client', 'pre', { client_id: 'pre', preregistered: true });
+      await store.oidcUpsert('Client', 'dyn', { client_id: 'dyn' });
+      assert.deepEqual(
+        (await store.oidcFlagged('Client', 'preregistered', 10)).map((c) => c.id),
+        ['pre'],
+      );
+      const limiter = store.rateLimiter({ keyPrefix: `t${Math.random()}`, points: 2, duration: 60 });
+      await limiter.consume('k');
+      const res = await limiter.consume('k');
+      assert.equal(res.remainingPoints, 0);
+      await assert.rejects(limiter.consume('k'), (r: { remainingPoints: number }) => r.remainingPoints === 0, 'past the limit');
+      await store.ping();
+    });
+
+    it('deletes a credential and says whether there was one', async () => {
+      await store.putCredential('header:del', 'nextcloud', 'v1.x');
+      assert.equal(await store.deleteCredential('header:del', 'nextcloud'), true);
+      assert.equal(await store.getCredential('header:del', 'nextcloud'), undefined);
+      assert.equal(await store.deleteCredential('header:del', 'nextcloud'), false);
     });
 
     it('through the oidc adapter, keeps bearer artifacts only under their hash', async () => {

@@ -71,7 +71,7 @@ export async function ownAuthorizationServer(deps: {
   auditProviderEvents(provider, audit, log);
   const csrf = new Csrf(deriveKey(secret, 'csrf'));
   const account = createAccountHandler({ issuer, store, csrf, key: deriveKey(secret, 'account') });
-  const limits = new LoginLimits({ trustProxy: config.server.trustProxy });
+  const limits = new LoginLimits(store, { trustProxy: config.server.trustProxy });
   const pages = provider.perInstance((current) => createInteractionHandler({ provider: current, identity, audit, limits, csrf, log }));
   const verifier = new JwtVerifier({ issuer, audience: mcpUrl, jwks: keys.publicJwks, store });
   // `postern keys rotate` on a running server: the guard trusts the new key first, then the

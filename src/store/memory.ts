@@ -1,6 +1,7 @@
 // In-memory store: the same contract as sqlite/, for unit tests and throwaway runs.
 import { ChangeListeners, type ChangeTopic } from './changes.js';
 import { GrantEvents, grantIdOf } from './grant-events.js';
+import { memoryRateLimiter, type RateLimitOptions } from './rate-limits.js';
 import { nowSeconds, type AccountRecord, type AuditEntry, type OidcRecord, type StaticTokenRecord, type Store, type UserRecord } from './types.js';
 
 interface Entry extends OidcRecord {
@@ -184,6 +185,12 @@ export class MemoryStore implements Store {
   onGrantRevoked(listener: (grantId: string) => void) {
     return this.events.on(listener);
   }
+
+  rateLimiter(opts: RateLimitOptions) {
+    return memoryRateLimiter(opts);
+  }
+
+  async ping() {}
 
   commit(): void {}
 
