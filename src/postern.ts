@@ -18,7 +18,8 @@ import { startObservability } from './observability/index.js';
 import { loadSecret } from './oauth/secret.js';
 import { ownAuthorizationServer } from './oauth/setup.js';
 import { openStore, sweepPeriodically } from './store/index.js';
-import type { Store } from './store/types.js';
+import { nowSeconds, type Store } from './store/types.js';
+import type { SessionRecord, SessionRecords } from './mcp/session-records.js';
 import { VERSION } from './version.js';
 
 export interface Postern {
@@ -93,6 +94,8 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       findClient: auth?.findClient,
       toolCalls: observability.toolCalls(registry),
       insufficientScope: guard && ((needed, granted) => guard.insufficientScope(needed, granted)),
+      // Replicas on one PostgreSQL store open each other's 2025-era sessions from these records.
+      sessionRecords: store.kind === 'postgres' ? sessionRecordsIn(store) : undefined,
     });
     cleanup.push(() => endpoint.close());
     observability.attach({ registry, guard, audit, sessions: () => endpoint.sessionCount });
@@ -115,6 +118,16 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     await runCleanup(cleanup);
     throw err;
   }
+}
+
+/** 2025-era session records kept as the store's "McpSession" artifacts, expiring with the idle time. */
+function sessionRecordsIn(store: Store): SessionRecords {
+  const MODEL = 'McpSession';
+  return {
+    save: (id, record, ttl) => store.oidcUpsert(MODEL, id, { ...record }, nowSeconds() + ttl),
+    find: async (id) => (await store.oidcFind(MODEL, id))?.payload as SessionRecord | undefined,
+    remove: (id) => store.oidcDestroy(MODEL, id),
+  };
 }
 
 async function runCleanup(steps: Array<() => Promise<void> | void>): Promise<void> {

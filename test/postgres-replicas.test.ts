@@ -84,6 +84,50 @@ describe('replicas on one PostgreSQL store behind a load balancer', { skip: !ens
     assert.equal(refreshed.status, 200, 'the refresh token works through the balancer');
   });
 
+  it('a 2025-era session works on any replica: opened again from its record, with its log level; only its owner may use it', async () => {
+    const provider = new MemoryOAuthProvider();
+    const { client, transport } = await connectWithOAuth(a.mcpUrl, provider, { username: 'admin', password: a.password });
+    const id = transport.sessionId!;
+    assert.ok(id);
+    await client.setLoggingLevel('debug');
+    for (let i = 0; i < 6; i++) {
+      const res = await client.callTool({ name: 'everything__echo', arguments: { message: `legacy ${i}` } });
+      assert.match(JSON.stringify(res.content), new RegExp(`legacy ${i}`), 'each call lands on the next replica');
+    }
+    const token = provider.savedTokens!.access_token;
+    const call = (p: TestPostern, bearer: string, sessionId: string) =>
+      fetch(`${direct(p)}/mcp`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${bearer}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-session-id': sessionId,
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'everything__echo', arguments: { message: 'direct' } } }),
+      });
+    for (const p of [a, b, c]) {
+      const res = await call(p, token, id);
+      assert.equal(res.status, 200);
+      assert.match(await res.text(), /direct/);
+    }
+    const [record] = await schema.query<{ payload: { logLevel?: string; initialize: { protocolVersion: string } } }>(
+      "SELECT payload FROM oidc WHERE model = 'McpSession' AND id = $1",
+      [id],
+    );
+    assert.equal(record.payload.logLevel, 'debug', 'the record keeps the log level');
+    const other = (await fullFlow(a.issuer, a.mcpUrl, a.password)).tokens.body.access_token;
+    const stranger = await call(c, other, id);
+    assert.equal(stranger.status, 404, "another client's token does not open the session");
+    await stranger.body?.cancel();
+    const unknown = await call(b, token, '00000000-0000-4000-8000-000000000000');
+    assert.equal(unknown.status, 404);
+    await unknown.body?.cancel();
+    await transport.terminateSession();
+    await client.close();
+    assert.deepEqual(await schema.query("SELECT id FROM oidc WHERE model = 'McpSession' AND id = $1", [id]), [], 'DELETE removed the record');
+  });
+
   it('a grant revoked on A is refused on B within a second', async () => {
     const { clientId, tokens } = await fullFlow(b.issuer, b.mcpUrl, b.password);
     const token = tokens.body.access_token;
