@@ -96,6 +96,9 @@ for (const [kind, open] of stores) {
       await store.putSetting('k', 'v1');
       await store.putSetting('k', 'v2');
       assert.equal(await store.getSetting('k'), 'v2');
+      assert.equal(await store.addSetting('first', 'a'), 'a', 'added');
+      assert.equal(await store.addSetting('first', 'b'), 'a', 'the first value stays');
+      assert.equal(await store.getSetting('first'), 'a');
     });
 
     it('keeps accounts, credentials per source, static tokens by name and hash, and audit lines newest first', async () => {

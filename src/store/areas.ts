@@ -118,6 +118,9 @@ export class AreaStore implements OidcArtifacts, UserStore, AccountStore, Static
   putSetting(key: string, value: string) {
     return this.areas.settings.putSetting(key, value);
   }
+  addSetting(key: string, value: string) {
+    return this.areas.settings.addSetting(key, value);
+  }
 
   announceChange(topic: ChangeTopic) {
     return this.areas.changes.announceChange(topic);

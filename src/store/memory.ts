@@ -166,6 +166,11 @@ export class MemoryStore implements Store {
     this.settings.set(key, value);
   }
 
+  async addSetting(key: string, value: string) {
+    if (!this.settings.has(key)) this.settings.set(key, value);
+    return this.settings.get(key)!;
+  }
+
   async sweepExpired() {
     let n = 0;
     for (const t of this.oidc.values()) {

@@ -124,6 +124,11 @@ export interface AuditStore {
 export interface SettingStore {
   getSetting(key: string): Promise<string | undefined>;
   putSetting(key: string, value: string): Promise<void>;
+  /**
+   * Stores `value` unless the key has a value already; returns the value stored now. Processes
+   * starting together on one store agree on what the first one wrote (the first signing key).
+   */
+  addSetting(key: string, value: string): Promise<string>;
 }
 
 /** The change signal between the processes working on one store (changes.ts). */

@@ -51,7 +51,7 @@ export async function startCaddy(port: number, site: string): Promise<RunningCad
 /** Caddy as a plain-HTTP load balancer on 127.0.0.1:<port>: round robin over `upstreams` (host:port), no affinity. */
 export async function startCaddyBalancer(port: number, upstreams: string[]): Promise<{ origin: string; stop(): Promise<void> }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'postern-caddy-'));
-  const site = `reverse_proxy ${upstreams.join(' ')} {\n\tlb_policy round_robin\n\tlb_try_duration 2s\n\tfail_duration 5s\n}`;
+  const site = `reverse_proxy ${upstreams.join(' ')} {\n\tlb_policy round_robin\n\tlb_try_duration 2s\n\tfail_duration 5s\n\thealth_uri /readyz\n\thealth_interval 1s\n}`;
   const stop = await runCaddy(dir, caddyfile(`\tauto_https off\n\tstorage file_system ${path.join(dir, 'data')}`, `http://127.0.0.1:${port}`, site), () =>
     tcpAnswers(port),
   );

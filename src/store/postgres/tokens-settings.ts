@@ -53,4 +53,14 @@ export class PostgresSettings implements SettingStore {
   async putSetting(key: string, value: string): Promise<void> {
     await this.db.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
   }
+
+  async addSetting(key: string, value: string): Promise<string> {
+    // One statement: the inserted row, or (on conflict) the row another process inserted first.
+    const { rows } = await this.db.query<{ value: string }>(
+      `WITH added AS (INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING value)
+       SELECT value FROM added UNION ALL SELECT value FROM settings WHERE key = $1 LIMIT 1`,
+      [key, value],
+    );
+    return rows[0].value;
+  }
 }
