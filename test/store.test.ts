@@ -273,3 +273,64 @@ describe('sqlite store on disk', () => {
     assert.match(plan.map((p) => p.detail).join('\n'), /USING INDEX oidc_grant_account/);
   });
 });
+
+describe('postgres store, several processes on one schema', () => {
+  it('migrates once when three open together, agrees on a first setting, and each hears the others within a second', async () => {
+    const schema = await pgSchema();
+    schemas.push(schema);
+    const [a, b, c] = await Promise.all([0, 1, 2].map(() => PostgresStore.open({ url: schema.url, pool: 2 })));
+    try {
+      const versions = await schema.query<{ version: number }>('SELECT version FROM postern_migrations ORDER BY version');
+      assert.deepEqual(
+        versions.map((v) => v.version),
+        [1],
+        'each migration applied once',
+      );
+      const firsts = await Promise.all([a, b, c].map((s, i) => s.addSetting('signing_keys_test', `from ${i}`)));
+      assert.equal(new Set(firsts).size, 1, `all agree: ${firsts}`);
+
+      const heard: string[] = [];
+      b.onChange('static_tokens', () => heard.push('b tokens'));
+      c.onChange('signing_keys', () => heard.push('c keys'));
+      b.onGrantRevoked((g) => heard.push(`b grant ${g}`));
+      a.onChange('static_tokens', () => heard.push('a tokens'));
+      const start = Date.now();
+      await a.putStaticToken({ name: 't', hash: 'sha256:t', roles: [], createdAt: 1 });
+      await a.announceChange('signing_keys');
+      await a.oidcRevokeByGrantId('RefreshToken', 'g7');
+      while (heard.length < 4 && Date.now() - start < 1000) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(heard.sort(), ['a tokens', 'b grant g7', 'b tokens', 'c keys'], 'heard once each, the sender at once');
+      assert.ok(Date.now() - start < 1000);
+    } finally {
+      await Promise.all([a, b, c].map((s) => s.close()));
+    }
+  });
+
+  it('listens again after losing its connection, and then announces every topic (grants included)', async () => {
+    const schema = await pgSchema();
+    schemas.push(schema);
+    const a = await PostgresStore.open({ url: schema.url, pool: 2 });
+    const b = await PostgresStore.open({ url: schema.url, pool: 2 });
+    try {
+      const heard: string[] = [];
+      b.onChange('grants', () => heard.push('grants'));
+      b.onChange('static_tokens', () => heard.push('tokens'));
+      await schema.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid() AND query LIKE $1", [
+        `%postern:${schema.name}%`,
+      ]);
+      const start = Date.now();
+      while (!heard.includes('grants') && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(heard.includes('grants'), 'told to drop what it may have missed');
+      heard.length = 0;
+      await b.ping();
+      await a.deleteStaticToken('none');
+      await a.putStaticToken({ name: 'u', hash: 'sha256:u', roles: [], createdAt: 1 });
+      const again = Date.now();
+      while (!heard.includes('tokens') && Date.now() - again < 1000) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(heard, ['tokens'], 'hears the others again');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
