@@ -55,12 +55,17 @@ export class PostgresSettings implements SettingStore {
   }
 
   async addSetting(key: string, value: string): Promise<string> {
-    // One statement: the inserted row, or (on conflict) the row another process inserted first.
-    const { rows } = await this.db.query<{ value: string }>(
-      `WITH added AS (INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING value)
-       SELECT value FROM added UNION ALL SELECT value FROM settings WHERE key = $1 LIMIT 1`,
-      [key, value],
-    );
-    return rows[0].value;
+    // Two statements: an INSERT that loses the race waits for the winner's commit, but a SELECT in
+    // the same statement would still read the snapshot from before it. Tried again should the
+    // row vanish in between (a concurrent delete).
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const added = await this.db.query<{ value: string }>('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING value', [
+        key,
+        value,
+      ]);
+      const stored = added.rows[0]?.value ?? (await this.getSetting(key));
+      if (stored !== undefined) return stored;
+    }
+    throw new Error(`the setting ${key} could not be added`);
   }
 }
