@@ -7,6 +7,7 @@ import { flows } from './flows.js';
 import { sessionsMemory } from './sessions-memory.js';
 import { grantsScale } from './grants-scale.js';
 import { compiledVsSource } from './compiled-vs-source.js';
+import { postgresStore } from './postgres.js';
 import { printTable, type Row } from './table.js';
 
 const rows: Row[] = [];
@@ -17,6 +18,7 @@ const benches: Array<[string, () => Promise<Row[]>]> = [
   ['sessions and start-up', sessionsMemory],
   ['grants at scale', grantsScale],
   ['compiled vs source', compiledVsSource],
+  ['PostgreSQL and replicas', postgresStore],
 ];
 const only = process.env.BENCH_ONLY;
 for (const [name, bench] of benches) {
