@@ -1,7 +1,8 @@
 // `postern store copy --from sqlite:PATH --to postgres://…`: an install signed into with the SDK
 // client moves from SQLite to PostgreSQL; the copy counts what it copied, refuses a target that
 // holds data unless forced, ends in the same state when repeated, and afterwards the client's saved
-// refresh token keeps working against the PostgreSQL-backed server on the same address.
+// refresh token keeps working against the PostgreSQL-backed server on the same address. And
+// `postern migrate` on a fresh PostgreSQL schema.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -68,6 +69,29 @@ describe('postern store copy', () => {
     const wrong = await runPostern(['store', 'copy', '--from', `sqlite:${file}`, '--to', 'mysql://x']);
     assert.equal(wrong.status, 2);
     assert.match(wrong.stderr, /--to must be a postgres:\/\/ URL/);
+  });
+
+  it('`postern migrate` brings a fresh PostgreSQL schema up to date, and again finds nothing to do', async () => {
+    const fresh = await pgSchema();
+    try {
+      const env = { POSTERN_STORE: 'postgres', POSTERN_DATABASE_URL: fresh.url, POSTERN_DATA_DIR: tempDir() };
+      for (let i = 0; i < 2; i++) {
+        const res = await runPostern(['migrate'], { env });
+        assert.equal(res.status, 0, res.stderr);
+        assert.match(res.stdout, /the postgres store's schema is up to date/);
+      }
+      const versions = await fresh.query<{ version: number }>('SELECT version FROM postern_migrations');
+      assert.deepEqual(
+        versions.map((v) => v.version),
+        [1],
+      );
+      const unreachable = await runPostern(['migrate'], { env: { ...env, POSTERN_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test' } });
+      assert.notEqual(unreachable.status, 0);
+      assert.match(unreachable.stderr, /^postern: store\.url: PostgreSQL at 127\.0\.0\.1:1\/test cannot be used \(.*ECONNREFUSED/);
+      assert.doesNotMatch(unreachable.stderr, /\n\s+at /, 'no stack trace');
+    } finally {
+      await fresh.drop();
+    }
   });
 
   it("the client's saved refresh token works against the PostgreSQL-backed server", async () => {

@@ -13,6 +13,7 @@ import { runInit } from './init.js';
 import { runBackup, runRestore } from './backup.js';
 import { runMigrate, runStore } from './store.js';
 import { UsageError } from './usage-error.js';
+import { StoreError } from '../store/index.js';
 
 const USAGE = `Usage: postern <command> [options]
 
@@ -147,6 +148,9 @@ export async function run(argv: string[]): Promise<void> {
     } else if (err instanceof UsageError || err instanceof IdentityError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`postern: ${(err as Error).message}\n`);
       process.exitCode = 2;
+    } else if (err instanceof StoreError) {
+      process.stderr.write(`postern: ${err.message}\n`);
+      process.exitCode = 1;
     } else if ((err as { code?: string }).code === 'EADDRINUSE') {
       process.stderr.write(`postern: ${(err as Error).message}; set server.port (or POSTERN_PORT) to a free port\n`);
       process.exitCode = 1;

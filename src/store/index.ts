@@ -7,6 +7,7 @@ import { SqliteStore } from './sqlite/store.js';
 import type { Store } from './types.js';
 
 export type { Store, UserRecord, OidcRecord } from './types.js';
+export { StoreError } from './postgres/database.js';
 
 /** The SQLite database file the config names. */
 export function sqlitePath(config: Config): string {

@@ -10,6 +10,21 @@ export interface PostgresOptions {
   pool: number;
 }
 
+/** The store cannot be opened: names where it was looked for (without the password) and why. */
+export class StoreError extends Error {
+  override name = 'StoreError';
+}
+
+/** host:port/database of a URL, for messages (never its password). */
+function place(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return 'store.url';
+  }
+}
+
 /** How long a request waits for a free connection before it fails (instead of queueing forever). */
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -34,7 +49,9 @@ export class PostgresDatabase {
       return new PostgresDatabase(pool, rows[0].schema, opts.url);
     } catch (err) {
       await pool.end();
-      throw err;
+      const { code, message } = err as { code?: string; message: string };
+      const reason = code && !message.includes(code) ? `${code}: ${message}` : message;
+      throw new StoreError(`store.url: PostgreSQL at ${place(opts.url)} cannot be used (${reason}); check the URL and that the server runs`);
     }
   }
 
