@@ -34,7 +34,13 @@ describe('replicas on one PostgreSQL store behind a load balancer', { skip: !ens
   before(async () => {
     schema = await pgSchema();
     const port = await freePort();
-    const config = { server: { port: 0, issuer: `http://127.0.0.1:${port}` }, store: { driver: 'postgres', url: schema.url }, auth: { secret: SECRET } };
+    const config = {
+      server: { port: 0, issuer: `http://127.0.0.1:${port}` },
+      store: { driver: 'postgres', url: schema.url },
+      auth: { secret: SECRET },
+      // Each replica counts the requests it answered, by route: where the steps landed.
+      metrics: { listen: '127.0.0.1:0' },
+    };
     a = await startTestPostern(config);
     [b, c] = await Promise.all([startTestPostern(config, a.password), startTestPostern(config, a.password)]);
     assert.ok(a.password, 'the first replica made the first user');
@@ -49,6 +55,15 @@ describe('replicas on one PostgreSQL store behind a load balancer', { skip: !ens
     for (const p of [c, b, a]) await p?.destroy();
     await schema?.drop();
   });
+
+  /** Requests a replica answered so far, by route. */
+  async function served(p: TestPostern): Promise<Map<string, number>> {
+    const text = await (await fetch(`http://127.0.0.1:${p.metricsPort}/metrics`)).text();
+    const counts = new Map<string, number>();
+    for (const [, route, n] of text.matchAll(/^postern_http_requests_total\{route="([^"]+)",[^}]*\} (\d+)/gm))
+      counts.set(route, (counts.get(route) ?? 0) + Number(n));
+    return counts;
+  }
 
   const status = async (p: TestPostern, token: string) => {
     const res = await mcpInitialize(`${direct(p)}/mcp`, token);
@@ -65,9 +80,21 @@ describe('replicas on one PostgreSQL store behind a load balancer', { skip: !ens
     return Number.POSITIVE_INFINITY;
   }
 
-  it('the SDK client signs in and makes 2026-07-28 calls through the round-robin balancer; the tokens work on each replica', async () => {
+  it('the SDK client sign-in steps land on different replicas; its 2026-07-28 calls through the balancer reach every replica; the tokens work on each', async () => {
+    const before = await Promise.all([a, b, c].map(served));
     const provider = new MemoryOAuthProvider();
     const { client } = await connectWithOAuth(a.mcpUrl, provider, { username: 'admin', password: a.password }, 'modern');
+    const signedIn = await Promise.all([a, b, c].map(served));
+    const steps = ['/register', '/authorize', '/interaction/:uid', '/authorize/:uid', '/token'];
+    const stepsOn = signedIn.map((after, i) => steps.filter((r) => (after.get(r) ?? 0) > (before[i].get(r) ?? 0)));
+    assert.ok(
+      stepsOn.every((s) => s.length > 0),
+      `every replica took part in the sign-in: ${JSON.stringify(stepsOn)}`,
+    );
+    assert.ok(
+      stepsOn.filter((s) => s.includes('/token')).length === 1 && !stepsOn.find((s) => s.includes('/token'))!.includes('/register'),
+      `registration and token on different replicas: ${JSON.stringify(stepsOn)}`,
+    );
     try {
       const tools = await client.listTools();
       assert.ok(tools.tools.some((t) => t.name === 'everything__echo'));
@@ -78,6 +105,11 @@ describe('replicas on one PostgreSQL store behind a load balancer', { skip: !ens
     } finally {
       await client.close();
     }
+    const called = await Promise.all([a, b, c].map(served));
+    assert.ok(
+      called.every((after, i) => (after.get('/mcp') ?? 0) > (signedIn[i].get('/mcp') ?? 0)),
+      'the calls were spread over every replica',
+    );
     const token = provider.savedTokens!.access_token;
     for (const p of [a, b, c]) assert.equal(await status(p, token), 200);
     const refreshed = await refresh(a.issuer, provider.info!.client_id, provider.savedTokens!.refresh_token!);
