@@ -4,6 +4,7 @@
 // a refresh token reused on one replica is refused on another within a second; a static token
 // revoked by the command is refused on all; `keys rotate` against the running cluster makes all
 // sign with the new key while old tokens stay valid; sign-in failures count across replicas;
+// replicas starting together agree on the first user and the first signing key;
 // /readyz answers for the store and the backends.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -41,10 +42,13 @@ describe('replicas on one PostgreSQL store behind a load balancer', { skip: !ens
       // Each replica counts the requests it answered, by route: where the steps landed.
       metrics: { listen: '127.0.0.1:0' },
     };
-    a = await startTestPostern(config);
-    [b, c] = await Promise.all([startTestPostern(config, a.password), startTestPostern(config, a.password)]);
-    assert.ok(a.password, 'the first replica made the first user');
-    assert.equal(b.initialPassword, undefined, 'the others found it');
+    // All three start together on the empty store: one creates the first user and the first
+    // signing key, and the others use them.
+    const started = await Promise.all([0, 1, 2].map(() => startTestPostern(config)));
+    const creators = started.filter((p) => p.initialPassword);
+    assert.equal(creators.length, 1, 'exactly one replica made the first user');
+    const password = creators[0].password;
+    [a, b, c] = started.map((p) => Object.assign(p, { password }));
     balancer = await startCaddyBalancer(
       port,
       [a, b, c].map((p) => `127.0.0.1:${p.port}`),
@@ -121,13 +125,12 @@ describe('replicas on one PostgreSQL store behind a load balancer', { skip: !ens
     const { client, transport } = await connectWithOAuth(a.mcpUrl, provider, { username: 'admin', password: a.password });
     const id = transport.sessionId!;
     assert.ok(id);
-    await client.setLoggingLevel('debug');
     for (let i = 0; i < 6; i++) {
       const res = await client.callTool({ name: 'everything__echo', arguments: { message: `legacy ${i}` } });
       assert.match(JSON.stringify(res.content), new RegExp(`legacy ${i}`), 'each call lands on the next replica');
     }
     const token = provider.savedTokens!.access_token;
-    const call = (p: TestPostern, bearer: string, sessionId: string) =>
+    const post = (p: TestPostern, bearer: string, sessionId: string, message: Record<string, unknown>) =>
       fetch(`${direct(p)}/mcp`, {
         method: 'POST',
         headers: {
@@ -136,8 +139,13 @@ describe('replicas on one PostgreSQL store behind a load balancer', { skip: !ens
           accept: 'application/json, text/event-stream',
           'mcp-session-id': sessionId,
         },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'everything__echo', arguments: { message: 'direct' } } }),
+        body: JSON.stringify({ jsonrpc: '2.0', id: 7, ...message }),
       });
+    const call = (p: TestPostern, bearer: string, sessionId: string) =>
+      post(p, bearer, sessionId, { method: 'tools/call', params: { name: 'everything__echo', arguments: { message: 'direct' } } });
+    const level = await post(b, token, id, { method: 'logging/setLevel', params: { level: 'debug' } });
+    assert.equal(level.status, 200);
+    await level.text();
     for (const p of [a, b, c]) {
       const res = await call(p, token, id);
       assert.equal(res.status, 200);

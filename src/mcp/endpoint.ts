@@ -36,6 +36,8 @@ interface Session {
   /** Its record in the store and when it was last written (absent without session records). */
   record?: SessionRecord;
   savedAt?: number;
+  /** Its record writes, one after the other. */
+  writes?: Promise<void>;
 }
 
 export interface McpEndpointOptions {
@@ -90,7 +92,7 @@ export class McpEndpoint {
       opts.log.debug({ subject: session.subject }, 'session closed to make room for a new one (mcp.sessions)');
       endSession(session);
       // Closed for good, on every replica: it must not be opened again past the caps.
-      this.forget(id);
+      void this.forget(id, session);
     });
     this.maxBody = opts.maxBody ?? DEFAULT_MCP_BODY_LIMIT;
     this.modern = createMcpHandler(({ authInfo }) => createGatewayServer(opts.registry, opts.info, this.access(authInfo)).server, {
@@ -160,7 +162,9 @@ export class McpEndpoint {
     const admitted = await this.admit(message, authInfo);
     if ('refusal' in admitted || this.sessions.get(id as string) !== session) return false;
     session.lastSeen = Date.now();
-    this.keepRecord(id as string, session, logLevelSet(message));
+    const level = logLevelSet(message);
+    if (level !== undefined) await this.keepRecord(id as string, session, level);
+    else void this.keepRecord(id as string, session);
     serveOnLane(session, lean, res, admitted.authInfo);
     return true;
   }
@@ -186,16 +190,22 @@ export class McpEndpoint {
       // A session belongs to the user and client that opened it; anyone else is told it does not exist.
       if (!session || session.owner !== owner) return jsonRpcError(404, -32001, 'Session not found');
       session.lastSeen = Date.now();
-      if (request.method === 'DELETE') this.forget(sessionId);
-      else this.keepRecord(sessionId, session, logLevelSet(parsedBody));
+      const level = logLevelSet(parsedBody);
+      if (request.method === 'DELETE') await this.forget(sessionId, session);
+      else if (level !== undefined) await this.keepRecord(sessionId, session, level);
+      else void this.keepRecord(sessionId, session);
       return session.transport.handleRequest(request, { authInfo, parsedBody });
     }
     if (request.method !== 'POST' || !isInitialize(parsedBody)) {
       return jsonRpcError(400, -32000, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
     }
     const initialize = initializeParams(parsedBody) ?? {};
-    const { transport } = await this.open(subject, owner, authInfo, randomUUID, this.opts.sessionRecords && { owner, subject, initialize });
-    return transport.handleRequest(request, { authInfo, parsedBody });
+    const session = await this.open(subject, owner, authInfo, randomUUID, this.opts.sessionRecords && { owner, subject, initialize });
+    const answer = await session.transport.handleRequest(request, { authInfo, parsedBody });
+    // The record is in the store before the client learns the session id: its next request may
+    // go to another replica.
+    await session.writes;
+    return answer;
   }
 
   /** A session's server and transport; the session joins the table once its initialize is answered. */
@@ -208,7 +218,7 @@ export class McpEndpoint {
       // slip past them together.
       onsessioninitialized: (id) => {
         this.sessions.add(id, session);
-        this.keepRecord(id, session);
+        void this.keepRecord(id, session);
       },
       onsessionclosed: (id) => {
         this.sessions.delete(id);
@@ -238,6 +248,7 @@ export class McpEndpoint {
         });
         if (!record || record.owner !== owner) return undefined;
         const session = await this.open(record.subject, owner, authInfo, () => id, record);
+        session.savedAt = Date.now(); // the record is in the store: the replay need not write it
         for (const message of replayMessages(record)) {
           const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
           if (!('method' in message && message.method === 'initialize')) headers['mcp-session-id'] = id;
@@ -247,7 +258,6 @@ export class McpEndpoint {
           });
           await res.text();
         }
-        session.savedAt = Date.now();
         return this.sessions.get(id) === session ? session : undefined;
       })().finally(() => this.reopening.delete(id));
       this.reopening.set(id, pending);
@@ -256,33 +266,44 @@ export class McpEndpoint {
   }
 
   /**
-   * Writes the session's record when it is new or its log level changed, and renews it when a
-   * quarter of the idle time has passed since the last write (each write renews its expiry). A
-   * renewal finds a record deleted meanwhile (DELETE on another replica, the caps) and then closes
-   * the session here too, instead of writing it back.
+   * Writes the session's record when it is new or its log level changed (the answer waits for
+   * that write, so that the next request finds the level on any replica), and renews it when a
+   * quarter of the idle time has passed since the last write, each write renewing its expiry. A
+   * renewal writes back the stored record (another replica may have changed it) or, when the
+   * record was deleted meanwhile (DELETE on another replica, the caps), closes the session here.
+   * One session's writes go one after the other.
    */
-  private keepRecord(id: string, session: Session, logLevel?: string): void {
+  private keepRecord(id: string, session: Session, logLevel?: string): Promise<void> {
     const records = this.opts.sessionRecords;
-    if (!records || !session.record) return;
+    if (!records || !session.record) return Promise.resolve();
     const changed = logLevel !== undefined && logLevel !== session.record.logLevel;
     const renewal = !changed && session.savedAt !== undefined;
-    if (renewal && Date.now() - session.savedAt! < this.idleMs / 4) return;
-    if (logLevel !== undefined) session.record = { ...session.record, logLevel };
+    if (renewal && Date.now() - session.savedAt! < this.idleMs / 4) return Promise.resolve();
+    if (changed) session.record = { ...session.record, logLevel };
     session.savedAt = Date.now();
-    const record = session.record;
     const ttl = Math.ceil(this.idleMs / 1000);
-    void (async () => {
-      if (renewal && !(await records.find(id))) {
-        if (this.sessions.get(id) === session) this.closeSession(id, session);
-        return;
+    const write = async () => {
+      if (renewal) {
+        const stored = await records.find(id);
+        if (!stored) {
+          if (this.sessions.get(id) === session) this.closeSession(id, session);
+          return;
+        }
+        session.record = stored;
       }
-      await records.save(id, record, ttl);
-    })().catch((err) => this.opts.log.warn({ err }, 'writing a session record failed'));
+      await records.save(id, session.record!, ttl);
+    };
+    session.writes = (session.writes ?? Promise.resolve()).then(write).catch((err) => this.opts.log.warn({ err }, 'writing a session record failed'));
+    return session.writes;
   }
 
-  /** Deletes a session's record: it cannot be opened again anywhere. */
-  private forget(id: string): void {
-    this.opts.sessionRecords?.remove(id).catch((err) => this.opts.log.warn({ err }, 'deleting a session record failed'));
+  /** Deletes a session's record (after its pending writes): it cannot be opened again anywhere. */
+  private forget(id: string, session?: Session): Promise<void> {
+    const records = this.opts.sessionRecords;
+    if (!records) return Promise.resolve();
+    return (session?.writes ?? Promise.resolve())
+      .then(() => records.remove(id))
+      .catch((err) => this.opts.log.warn({ err }, 'deleting a session record failed'));
   }
 
   private listsChanged(): void {

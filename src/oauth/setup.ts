@@ -59,7 +59,7 @@ export async function ownAuthorizationServer(deps: {
   documentCa?: string[];
 }): Promise<OwnAuthorizationServer> {
   const { config, issuer, mcpUrl, store, secret, audit, log } = deps;
-  const initialPassword = config.identity.local.enabled ? await new LocalUsers(store).ensureInitialUser(config.identity.local.initialUser) : undefined;
+  const initialPassword = config.identity.local.enabled ? await new LocalUsers(store).ensureInitialUser(config.identity.local.initialUser, store) : undefined;
   const keepKeysFor = config.auth.accessTokenTtl + 300;
   const keys = await loadSigningKeys(store, keepKeysFor);
   const identity = identityFromConfig(config.identity, { issuer, store, sealer: deps.sealer });
