@@ -9,13 +9,14 @@ import { authorizeUrl, pkce, REDIRECT, redeem, register } from '../test/helpers/
 import { startPosternProcess } from './postern-process.js';
 import { fmt, seconds, type Row } from './table.js';
 
-interface Target {
+export interface Target {
   issuer: string;
   mcpUrl: string;
   password: string;
 }
 
-async function flow(p: Target, browser: TestBrowser): Promise<void> {
+/** One flow: register, authorize (signing in when the browser is not yet), token; returns the tokens. */
+export async function flow(p: Target, browser: TestBrowser): Promise<Record<string, string>> {
   const { body: client } = await register(p.issuer);
   const { verifier, challenge } = pkce();
   let page = await browser.go(authorizeUrl(p.issuer, p.mcpUrl, client.client_id, { code_challenge: challenge }), {}, REDIRECT);
@@ -25,6 +26,7 @@ async function flow(p: Target, browser: TestBrowser): Promise<void> {
   if (!code) throw new Error(`no code: ${done.url}`);
   const tokens = await redeem(p.issuer, client.client_id, code, verifier);
   if (tokens.status !== 200) throw new Error(`token: ${tokens.status}`);
+  return tokens.body;
 }
 
 export async function flows(): Promise<Row[]> {

@@ -48,7 +48,7 @@ export async function nextcloudFilesStat(): Promise<Row[]> {
   const appPassword = await mintAppPassword('alice');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'postern-bench-nc-'));
   // The caller's link, sealed in the store Postern then opens, as a sign-in would have left it.
-  const store = openStore(configSchema.parse({ dataDir }));
+  const store = await openStore(configSchema.parse({ dataDir }));
   await new NextcloudLinks(new UpstreamCredentials(store, new Sealer(SECRET))).put('static:bench', { loginName: 'alice', appPassword });
   await store.close();
   const postern = await startPosternProcess({

@@ -36,7 +36,8 @@ export async function startPosternProcess(config: Record<string, unknown>, entry
   // publicStatus: the benchmarks read the session count from /healthz. BENCH_CONFIG (JSON) adds or
   // replaces top-level keys, to compare settings (e.g. '{"tracing":{"enabled":true}}').
   const extra = JSON.parse(process.env.BENCH_CONFIG ?? '{}') as Record<string, unknown>;
-  writeFileSync(file, JSON.stringify({ server: { port, publicStatus: true }, log: { level: 'error' }, dataDir: path.join(dir, 'data'), ...config, ...extra }));
+  const server = { port, publicStatus: true, ...(config.server as object | undefined) };
+  writeFileSync(file, JSON.stringify({ log: { level: 'error' }, dataDir: path.join(dir, 'data'), ...config, server, ...extra }));
   const started = performance.now();
   // BENCH_CPU_PROF=<dir> writes a CPU profile of every Postern process into <dir> when it stops.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];

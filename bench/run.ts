@@ -10,6 +10,7 @@ import { sessionsMemory } from './sessions-memory.js';
 import { grantsScale } from './grants-scale.js';
 import { compiledVsSource } from './compiled-vs-source.js';
 import { nextcloudFilesStat } from './nextcloud-files-stat.js';
+import { postgresStore } from './postgres.js';
 import { printTable, type Row } from './table.js';
 
 const rows: Row[] = [];
@@ -23,6 +24,7 @@ const benches: Array<[string, () => Promise<Row[]>]> = [
   ['grants at scale', grantsScale],
   ['compiled vs source', compiledVsSource],
   ['nextcloud files_stat', nextcloudFilesStat],
+  ['PostgreSQL and replicas', postgresStore],
 ];
 const only = process.env.BENCH_ONLY;
 for (const [name, bench] of benches) {

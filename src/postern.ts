@@ -29,7 +29,8 @@ import { Csrf } from './oauth/csrf.js';
 import { deriveKey, loadSecret } from './oauth/secret.js';
 import { ownAuthorizationServer, type OwnAuthorizationServer } from './oauth/setup.js';
 import { openStore, sweepPeriodically } from './store/index.js';
-import type { Store } from './store/types.js';
+import { nowSeconds, type Store } from './store/types.js';
+import type { SessionRecord, SessionRecords } from './mcp/session-records.js';
 import { VERSION } from './version.js';
 
 export interface Postern {
@@ -64,7 +65,7 @@ export interface StartOptions {
 
 export async function startPostern(config: Config, opts: StartOptions): Promise<Postern> {
   const { log } = opts;
-  const store = openStore(config, { onCommitError: (err) => log.error({ err }, 'store commit failed') });
+  const store = await openStore(config, { onCommitError: (err) => log.error({ err }, 'store commit failed') });
   const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
   try {
     const observability = await startObservability(config, store, log, { version: VERSION, spanExporter: opts.spanExporter });
@@ -154,6 +155,8 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       findClient: auth?.findClient,
       toolCalls: observability.toolCalls(registry),
       insufficientScope: guard && ((needed, granted) => guard.insufficientScope(needed, granted)),
+      // Replicas on one PostgreSQL store open each other's 2025-era sessions from these records.
+      sessionRecords: store.kind === 'postgres' ? sessionRecordsIn(store) : undefined,
     });
     cleanup.push(() => endpoint.close());
     observability.attach({ registry, guard, audit, sessions: () => endpoint.sessionCount });
@@ -213,6 +216,16 @@ function oauthBackends(config: Config) {
         ]
       : [],
   );
+}
+
+/** 2025-era session records kept as the store's "McpSession" artifacts, expiring with the idle time. */
+function sessionRecordsIn(store: Store): SessionRecords {
+  const MODEL = 'McpSession';
+  return {
+    save: (id, record, ttl) => store.oidcUpsert(MODEL, id, { ...record }, nowSeconds() + ttl),
+    find: async (id) => (await store.oidcFind(MODEL, id))?.payload as SessionRecord | undefined,
+    remove: (id) => store.oidcDestroy(MODEL, id),
+  };
 }
 
 async function runCleanup(steps: Array<() => Promise<void> | void>): Promise<void> {

@@ -90,6 +90,20 @@ mcpServers:
     assert.match(text, /^server\.timeouts\.headersMs: must not be larger than server\.timeouts\.requestMs/m);
   });
 
+  it('needs a PostgreSQL URL for store.driver postgres, from the file or the environment', () => {
+    assert.match(
+      problems(() => loadConfig({ env: {}, file: file('pg-none.yaml', 'store:\n  driver: postgres\n') })),
+      /store\.url: not set but store\.driver is postgres; set it \(or POSTERN_DATABASE_URL\)/,
+    );
+    assert.match(
+      problems(() => loadConfig({ env: {}, file: file('pg-mysql.yaml', 'store:\n  driver: postgres\n  url: mysql://db/x\n') })),
+      /store\.url: "mysql:" is not a PostgreSQL URL/,
+    );
+    const fromEnv = loadConfig({ env: { POSTERN_STORE: 'postgres', DATABASE_URL: 'postgres://a@db/x', POSTERN_DATABASE_URL: 'postgres://b@db/y' } });
+    assert.equal(fromEnv.store.url, 'postgres://b@db/y', 'POSTERN_DATABASE_URL wins over DATABASE_URL');
+    assert.equal(fromEnv.store.pool, 10);
+  });
+
   it('names unknown keys', () => {
     const text = problems(() => loadConfig({ env: {}, file: file('typo.yaml', 'server:\n  prot: 80\n') }));
     assert.match(text, /server\.prot: unknown key/);

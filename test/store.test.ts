@@ -1,29 +1,48 @@
-// The Store contract, run against every driver (memory and SQLite; a new driver adds itself to
-// `stores`): artifacts with expiry, consume, lookups by uid, revocation by grant (with its event,
-// which names the grant's account and client when the grant itself is destroyed),
-// users, accounts and credentials, static tokens, the audit trail, settings and the change signal.
+// The Store contract, run against every driver (memory, SQLite and PostgreSQL in a schema of its
+// own; a new driver adds itself to `stores`): artifacts with expiry, consume, lookups by uid,
+// revocation by grant (with its event, which names the grant's account and client when the grant
+// itself is destroyed), users, accounts and credentials, static tokens, the audit trail, settings,
+// the change signal, rate-limit counters and the readiness ping.
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { MemoryStore } from '../src/store/memory.js';
 import { SqliteStore } from '../src/store/sqlite/store.js';
 import type { Store } from '../src/store/types.js';
 import { createAdapterClass, hashId } from '../src/oauth/adapter.js';
 import { tempDir } from './helpers/postern.js';
 import { CHANGE_POLL_MS } from '../src/store/changes.js';
+import { PostgresStore } from '../src/store/postgres/store.js';
+import { pgSchema, type PgSchema } from './helpers/postgres.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 const dir = tempDir('postern-store-');
 
-const stores: Array<[string, () => Store]> = [
+const schemas: PgSchema[] = [];
+after(async () => {
+  for (const schema of schemas) await schema.drop();
+});
+
+/** A PostgreSQL store in a fresh schema, dropped after the file's tests. */
+async function openPostgres(): Promise<Store> {
+  const schema = await pgSchema();
+  schemas.push(schema);
+  return PostgresStore.open({ url: schema.url, pool: 4 });
+}
+
+const stores: Array<[string, () => Store | Promise<Store>]> = [
   ['memory', () => new MemoryStore()],
   ['sqlite', () => new SqliteStore(path.join(dir, `s-${Math.random()}.db`))],
+  ['postgres', openPostgres],
 ];
 
 for (const [kind, open] of stores) {
   describe(`${kind} store`, () => {
-    const store = open();
+    let store: Store;
+    before(async () => {
+      store = await open();
+    });
     after(() => store.close());
 
     it('keeps, finds and expires artifacts', async () => {
@@ -86,6 +105,9 @@ for (const [kind, open] of stores) {
       await store.putSetting('k', 'v1');
       await store.putSetting('k', 'v2');
       assert.equal(await store.getSetting('k'), 'v2');
+      assert.equal(await store.addSetting('first', 'a'), 'a', 'added');
+      assert.equal(await store.addSetting('first', 'b'), 'a', 'the first value stays');
+      assert.equal(await store.getSetting('first'), 'a');
     });
 
     it('keeps accounts, credentials per source, static tokens by name and hash, and audit lines newest first', async () => {
@@ -198,6 +220,28 @@ for (const [kind, open] of stores) {
       assert.deepEqual(heard, ['keys', 'tokens', 'tokens']);
     });
 
+    it('finds flagged records and counts failures in rate-limit counters', async () => {
+      await store.oidcUpsert('Client', 'pre', { client_id: 'pre', preregistered: true });
+      await store.oidcUpsert('Client', 'dyn', { client_id: 'dyn' });
+      assert.deepEqual(
+        (await store.oidcFlagged('Client', 'preregistered', 10)).map((c) => c.id),
+        ['pre'],
+      );
+      const limiter = store.rateLimiter({ keyPrefix: `t${Math.random()}`, points: 2, duration: 60 });
+      await limiter.consume('k');
+      const res = await limiter.consume('k');
+      assert.equal(res.remainingPoints, 0);
+      await assert.rejects(limiter.consume('k'), (r: { remainingPoints: number }) => r.remainingPoints === 0, 'past the limit');
+      await store.ping();
+    });
+
+    it('deletes a credential and says whether there was one', async () => {
+      await store.putCredential('header:del', 'nextcloud', 'v1.x');
+      assert.equal(await store.deleteCredential('header:del', 'nextcloud'), true);
+      assert.equal(await store.getCredential('header:del', 'nextcloud'), undefined);
+      assert.equal(await store.deleteCredential('header:del', 'nextcloud'), false);
+    });
+
     it('through the oidc adapter, keeps bearer artifacts only under their hash', async () => {
       const Adapter = createAdapterClass(store);
       const refresh = new Adapter('RefreshToken');
@@ -300,5 +344,66 @@ describe('sqlite store on disk', () => {
       .all('local:ann', 0) as Array<{ detail: string }>;
     db.close();
     assert.match(plan.map((p) => p.detail).join('\n'), /USING INDEX oidc_grant_account/);
+  });
+});
+
+describe('postgres store, several processes on one schema', () => {
+  it('migrates once when three open together, agrees on a first setting, and each hears the others within a second', async () => {
+    const schema = await pgSchema();
+    schemas.push(schema);
+    const [a, b, c] = await Promise.all([0, 1, 2].map(() => PostgresStore.open({ url: schema.url, pool: 2 })));
+    try {
+      const versions = await schema.query<{ version: number }>('SELECT version FROM postern_migrations ORDER BY version');
+      assert.deepEqual(
+        versions.map((v) => v.version),
+        [1],
+        'each migration applied once',
+      );
+      const firsts = await Promise.all([a, b, c].map((s, i) => s.addSetting('signing_keys_test', `from ${i}`)));
+      assert.equal(new Set(firsts).size, 1, `all agree: ${firsts}`);
+
+      const heard: string[] = [];
+      b.onChange('static_tokens', () => heard.push('b tokens'));
+      c.onChange('signing_keys', () => heard.push('c keys'));
+      b.onGrantRevoked((g) => heard.push(`b grant ${g}`));
+      a.onChange('static_tokens', () => heard.push('a tokens'));
+      const start = Date.now();
+      await a.putStaticToken({ name: 't', hash: 'sha256:t', roles: [], createdAt: 1 });
+      await a.announceChange('signing_keys');
+      await a.oidcRevokeByGrantId('RefreshToken', 'g7');
+      while (heard.length < 4 && Date.now() - start < 1000) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(heard.sort(), ['a tokens', 'b grant g7', 'b tokens', 'c keys'], 'heard once each, the sender at once');
+      assert.ok(Date.now() - start < 1000);
+    } finally {
+      await Promise.all([a, b, c].map((s) => s.close()));
+    }
+  });
+
+  it('listens again after losing its connection, and then announces every topic (grants included)', async () => {
+    const schema = await pgSchema();
+    schemas.push(schema);
+    const a = await PostgresStore.open({ url: schema.url, pool: 2 });
+    const b = await PostgresStore.open({ url: schema.url, pool: 2 });
+    try {
+      const heard: string[] = [];
+      b.onChange('grants', () => heard.push('grants'));
+      b.onChange('static_tokens', () => heard.push('tokens'));
+      await schema.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid() AND query LIKE $1", [
+        `%postern:${schema.name}%`,
+      ]);
+      const start = Date.now();
+      while (!heard.includes('grants') && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(heard.includes('grants'), 'told to drop what it may have missed');
+      heard.length = 0;
+      await b.ping();
+      await a.deleteStaticToken('none');
+      await a.putStaticToken({ name: 'u', hash: 'sha256:u', roles: [], createdAt: 1 });
+      const again = Date.now();
+      while (!heard.includes('tokens') && Date.now() - again < 1000) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(heard, ['tokens'], 'hears the others again');
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });

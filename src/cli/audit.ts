@@ -16,7 +16,7 @@ export async function runAudit(config: Config, opts: { user?: string; since?: st
   const sinceMs = parseSince(opts.since);
   const limit = opts.limit ? Number(opts.limit) : 200;
   if (!Number.isInteger(limit) || limit < 1) throw new IdentityError(`--limit "${opts.limit}": use a whole number ≥ 1`);
-  const store = openStore(config);
+  const store = await openStore(config);
   try {
     for (const e of await store.queryAudit({ subject: opts.user, sinceMs, limit })) {
       const fields = [

@@ -35,7 +35,7 @@ function entry(id: string, opts: ClientOptions, secretHash?: string) {
 export async function runClient(config: Config, args: string[], opts: ClientOptions): Promise<number> {
   const [action, id] = args;
   if (action !== 'list' && !((action === 'add' || action === 'remove') && id)) throw new IdentityError(USAGE);
-  const store = openStore(config);
+  const store = await openStore(config);
   try {
     if (action === 'list') {
       for (const c of await listPreregistered(store)) {

@@ -9,7 +9,7 @@ export async function runKeys(config: Config, args: string[]): Promise<number> {
     process.stderr.write('usage: postern keys rotate\n');
     return 2;
   }
-  const store = openStore(config);
+  const store = await openStore(config);
   try {
     const keys = await rotateSigningKey(store);
     process.stdout.write(

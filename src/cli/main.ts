@@ -1,4 +1,4 @@
-// `postern` command line: serve, check, init, backup/restore, doctor, users, clients, keys, tokens, audit.
+// `postern` command line: serve, check, init, backup/restore, migrate, store copy, doctor, users, clients, keys, tokens, audit.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { IdentityError } from '../identity/types.js';
@@ -11,7 +11,9 @@ import { runDoctorCommand } from './doctor.js';
 import { runClient } from './client.js';
 import { runInit } from './init.js';
 import { runBackup, runRestore } from './backup.js';
+import { runMigrate, runStore } from './store.js';
 import { UsageError } from './usage-error.js';
+import { StoreError } from '../store/index.js';
 
 const USAGE = `Usage: postern <command> [options]
 
@@ -22,6 +24,9 @@ Commands:
                         or resource-server (--issuer URL, --upstream URL, --output FILE)
   backup FILE           copy the SQLite store into FILE, also while Postern runs
   restore FILE          put a backup back into the store (stop Postern first)
+  migrate               bring the store's schema up to date (replicas also do it as they start)
+  store copy            copy a SQLite store into PostgreSQL (--from sqlite:PATH --to postgres://…;
+                        --force to copy into a store that holds data)
   user add NAME         create a local user (password generated, or read with --password-stdin)
   user passwd NAME      set a local user's password
   user list             list local users
@@ -79,6 +84,9 @@ export async function main(argv: string[]): Promise<number> {
       output: { type: 'string', short: 'o' },
       issuer: { type: 'string' },
       upstream: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -100,6 +108,10 @@ export async function main(argv: string[]): Promise<number> {
       return runBackup(config(), rest);
     case 'restore':
       return runRestore(config(), rest);
+    case 'migrate':
+      return runMigrate(config());
+    case 'store':
+      return runStore(rest, { from: values.from, to: values.to, force: values.force });
     case 'user':
       return runUser(config(), rest, { passwordStdin: values['password-stdin'], roles: values.role });
     case 'token':
@@ -136,6 +148,9 @@ export async function run(argv: string[]): Promise<void> {
     } else if (err instanceof UsageError || err instanceof IdentityError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`postern: ${(err as Error).message}\n`);
       process.exitCode = 2;
+    } else if (err instanceof StoreError) {
+      process.stderr.write(`postern: ${err.message}\n`);
+      process.exitCode = 1;
     } else if ((err as { code?: string }).code === 'EADDRINUSE') {
       process.stderr.write(`postern: ${(err as Error).message}; set server.port (or POSTERN_PORT) to a free port\n`);
       process.exitCode = 1;

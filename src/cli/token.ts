@@ -11,7 +11,7 @@ export async function runToken(config: Config, args: string[], opts: { roles?: s
     process.stdout.write(`${hashStaticToken(await readStdin())}\n`);
     return 0;
   }
-  const store = openStore(config);
+  const store = await openStore(config);
   try {
     if (action === 'list') {
       for (const t of await store.listStaticTokens()) process.stdout.write(`${t.name}\t${t.roles.join(',') || '-'}\n`);

@@ -7,7 +7,7 @@ import { readStdin } from './stdin.js';
 
 export async function runUser(config: Config, args: string[], opts: { passwordStdin: boolean; roles?: string[] }): Promise<number> {
   const [action, name] = args;
-  const store = openStore(config);
+  const store = await openStore(config);
   try {
     const users = new LocalUsers(store);
     if (action === 'list') {

@@ -18,6 +18,8 @@ const variables: Array<[string, string[], Kind]> = [
   ['POSTERN_SECRET', ['auth', 'secret'], 'string'],
   ['POSTERN_DATA_DIR', ['dataDir'], 'string'],
   ['POSTERN_STORE', ['store', 'driver'], 'string'],
+  ['DATABASE_URL', ['store', 'url'], 'string'],
+  ['POSTERN_DATABASE_URL', ['store', 'url'], 'string'],
   ['POSTERN_LOG_LEVEL', ['log', 'level'], 'string'],
   ['POSTERN_METRICS_LISTEN', ['metrics', 'listen'], 'string'],
   ['POSTERN_TRACING_ENABLED', ['tracing', 'enabled'], 'boolean'],

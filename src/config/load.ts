@@ -102,7 +102,7 @@ function crossChecks(config: Config, insecure: boolean): string[] {
   th.trustedSourceCidrs.forEach((cidr, i) => {
     if (!parseCidr(cidr)) problems.push(`identity.trustedHeader.trustedSourceCidrs.${i}: "${cidr}" is not a CIDR; use e.g. "10.0.0.0/8" or "::1/128"`);
   });
-  problems.push(...externalChecks(config), ...prefixChecks(config), ...oauthBackendChecks(config), ...observabilityChecks(config));
+  problems.push(...externalChecks(config), ...prefixChecks(config), ...storeChecks(config), ...oauthBackendChecks(config), ...observabilityChecks(config));
   if (issuer && new URL(issuer).pathname !== '/' && issuer.endsWith('/')) {
     problems.push(`server.issuer: "${issuer}" ends with "/"; remove the trailing slash`);
   }
@@ -128,6 +128,23 @@ function oauthBackendChecks(config: Config): string[] {
     }
   }
   return problems;
+}
+
+/** The PostgreSQL driver needs a URL it can parse. */
+function storeChecks(config: Config): string[] {
+  const { driver, url } = config.store;
+  if (driver !== 'postgres') return [];
+  if (!url) return ['store.url: not set but store.driver is postgres; set it (or POSTERN_DATABASE_URL) to e.g. postgres://postern@db.example.com/postern'];
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return ['store.url: not a URL; use e.g. postgres://postern@db.example.com/postern'];
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    return [`store.url: "${parsed.protocol}" is not a PostgreSQL URL; it starts with postgres:// or postgresql://`];
+  }
+  return [];
 }
 
 /** Two backends with one prefix would make their names ambiguous. */

@@ -261,9 +261,13 @@ export const configSchema = z
     dataDir: z.string().min(1).default('./data'),
     store: z
       .object({
-        driver: z.enum(['sqlite', 'memory']).default('sqlite'),
+        driver: z.enum(['sqlite', 'postgres', 'memory']).default('sqlite'),
         /** SQLite file; default <dataDir>/postern.db. */
         path: z.string().optional(),
+        /** PostgreSQL connection URL (driver postgres); also POSTERN_DATABASE_URL or DATABASE_URL. */
+        url: z.string().optional(),
+        /** PostgreSQL connections one process keeps open at most (driver postgres). */
+        pool: z.number().int().min(2).max(200).default(10),
       })
       .strict()
       .prefault({}),

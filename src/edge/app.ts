@@ -1,5 +1,6 @@
 // The HTTP routes Postern serves itself (everything else is the authorization server's):
-// protected-resource metadata, /mcp behind the guard, the stylesheet, /healthz and a landing page.
+// protected-resource metadata, /mcp behind the guard, the stylesheet, /healthz (liveness), /readyz
+// (readiness: the store answers and a backend is ready) and a landing page.
 // Hono was picked by measurement: see docs/performance.md ("HTTP layer").
 import type { IncomingMessage } from 'node:http';
 import { Hono } from 'hono';
@@ -8,6 +9,7 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Guard } from '../guard/guard.js';
 import type { McpEndpoint } from '../mcp/endpoint.js';
 import type { BackendRegistry } from '../backends/registry.js';
+import type { Store } from '../store/types.js';
 import { stylesheet } from '../pages/html.js';
 import { landingPage } from './landing.js';
 import { pageHeaders } from '../pages/headers.js';
@@ -22,6 +24,8 @@ export interface AppDeps {
   protectedResourceMetadata?: Record<string, unknown>;
   endpoint: McpEndpoint;
   registry: BackendRegistry;
+  /** /readyz asks it for a trivial answer. */
+  store: Pick<Store, 'ping'>;
   corsOrigins: string[];
   version: string;
   /** Show backend names and states on "/" and /healthz (server.publicStatus); off: counts only. */
@@ -29,7 +33,18 @@ export interface AppDeps {
 }
 
 export const PRM_PATHS = ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp'];
-export const APP_PATHS = new Set(['/mcp', '/healthz', '/assets/postern.css', '/', ...PRM_PATHS]);
+export const APP_PATHS = new Set(['/mcp', '/healthz', '/readyz', '/assets/postern.css', '/', ...PRM_PATHS]);
+
+/** How long /readyz waits for the store's answer before it calls the store unreachable. */
+const READY_STORE_MS = 2000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
@@ -86,6 +101,21 @@ export function createApp(deps: AppDeps): Hono {
       return c.json({ status: 'ok', backends: { total: backends.length, ready: backends.filter((b) => b.state === 'ready').length } });
     }
     return c.json({ status: 'ok', version: deps.version, sessions: deps.endpoint.sessionCount, backends });
+  });
+
+  app.get('/readyz', async (c) => {
+    const backends = deps.registry.status();
+    const ready = backends.filter((b) => b.state === 'ready').length;
+    const store = await withTimeout(deps.store.ping(), READY_STORE_MS).then(
+      () => 'ok',
+      () => 'unreachable',
+    );
+    // No backends configured: there is nothing to wait for.
+    const ok = store === 'ok' && (ready > 0 || backends.length === 0);
+    return c.json({ status: ok ? 'ready' : 'not ready', store, backends: { total: backends.length, ready } }, ok ? 200 : 503, {
+      'cache-control': 'no-store',
+      ...(ok ? {} : { 'retry-after': '5' }),
+    });
   });
 
   app.get('/', (c) => c.html(landingPage(deps.mcpUrl, deps.publicStatus ? deps.registry.status() : undefined), 200, pageHeaders()));

@@ -58,6 +58,7 @@ export function createDispatcher(routes: Routes, log: Logger) {
       return new Response(JSON.stringify(body), { status: bad ? 400 : 500, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
     },
   });
+  const PROBES = new Set(['/healthz', '/readyz']);
   const serves = (host: string) => routes.allowedHosts.has(host) || isLoopbackHost(host);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
@@ -75,9 +76,11 @@ export function createDispatcher(routes: Routes, log: Logger) {
         }
         req.url = `${absolute.pathname}${absolute.search}`;
       }
-      // DNS-rebinding protection: only the configured host names are served.
+      // DNS-rebinding protection: only the configured host names are served. The probes answer
+      // any Host: load balancers and Kubernetes reach a replica by its own address, and they
+      // tell nothing that needs the protection (server.publicStatus decides what /healthz shows).
       const host = hostname(req);
-      if (!host || !serves(host)) {
+      if ((!host || !serves(host)) && !PROBES.has((req.url ?? '/').split('?')[0])) {
         fail(res, 421, `this server does not answer for host ${JSON.stringify(host ?? req.headers.host ?? '')}`);
         return;
       }

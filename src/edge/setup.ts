@@ -42,7 +42,7 @@ export function serveGateway(
     version: string;
     endpoint: McpEndpoint;
     registry: BackendRegistry;
-    store: Pick<Store, 'commit'>;
+    store: Pick<Store, 'commit' | 'ping'>;
     log: Logger;
     /** Absent when auth is disabled. */
     auth?: GatewayAuth;
@@ -65,6 +65,7 @@ export function serveGateway(
     },
     endpoint,
     registry: deps.registry,
+    store: deps.store,
     corsOrigins: config.server.corsOrigins,
     version: deps.version,
     publicStatus: config.server.publicStatus,

@@ -1,8 +1,8 @@
 // Verifies Postern's own access tokens: RS256 JWTs from our keys, our issuer, audience = the /mcp
 // URL, not expired, grant still alive. Accepted tokens are cached until they expire; a revoked
-// grant evicts its tokens at once. A rotated key set (useKeys) is trusted from the next token on.
+// grant evicts its tokens at once, in every process on the store. A rotated key set (useKeys) is trusted from the next token on.
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose';
-import type { OidcArtifacts } from '../store/types.js';
+import type { ChangeSignal, OidcArtifacts } from '../store/types.js';
 import { TokenCache } from './token-cache.js';
 import { TokenRejected, type Caller, type TokenVerifier } from './types.js';
 
@@ -10,7 +10,7 @@ export interface JwtVerifierOptions {
   issuer: string;
   audience: string;
   jwks: JSONWebKeySet;
-  store: OidcArtifacts;
+  store: OidcArtifacts & Pick<ChangeSignal, 'onChange'>;
   cacheSize?: number;
 }
 
@@ -29,6 +29,8 @@ export class JwtVerifier implements TokenVerifier {
       this.revoked.add(grantId);
       this.cache.evictWhere((c) => c.grantId === grantId);
     });
+    // Revocations this process may have missed (another replica's, while the store's signal was down).
+    opts.store.onChange('grants', () => this.cache.clear());
   }
 
   /** Trusts this key set from now on (after `postern keys rotate`: the new key and the old ones). */

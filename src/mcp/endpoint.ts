@@ -2,7 +2,9 @@
 // per-request handler; 2025-era requests get sessions (initialize + Mcp-Session-Id), each bound to
 // the subject and the client that opened it and capped per client, per user and in all
 // (session-table.ts). Both serve the same gateway server definition. A plain request on an
-// established session may instead take the lean path (session-lane.ts).
+// established session may instead take the lean path (session-lane.ts). With session records (a
+// store shared by replicas), a session opened on another replica is opened again here
+// (session-records.ts).
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { createMcpHandler, isLegacyRequest, type AuthInfo, type McpHttpHandler, type Server } from '@modelcontextprotocol/server';
@@ -17,6 +19,7 @@ import { SessionTransport } from './session-transport.js';
 import { laneMessage, serveOnLane } from './session-lane.js';
 import { ParkedCalls } from './parked-calls.js';
 import { SessionTable, type SessionCaps } from './session-table.js';
+import { initializeParams, logLevelSet, replayMessages, type SessionRecord, type SessionRecords } from './session-records.js';
 import { paramHeaderRejection } from './param-headers.js';
 import { DEFAULT_MCP_BODY_LIMIT } from '../config/limits.js';
 import type { ToolCalls } from '../telemetry/tool-calls.js';
@@ -30,6 +33,11 @@ interface Session {
   /** subject + client id of the caller that opened the session. */
   owner: string;
   lastSeen: number;
+  /** Its record in the store and when it was last written (absent without session records). */
+  record?: SessionRecord;
+  savedAt?: number;
+  /** Its record writes, one after the other. */
+  writes?: Promise<void>;
 }
 
 export interface McpEndpointOptions {
@@ -50,6 +58,8 @@ export interface McpEndpointOptions {
   maxBody?: number;
   /** Metrics and spans of tool calls; absent when neither is on. */
   toolCalls?: ToolCalls;
+  /** Where sessions are recorded so that any replica can open them again; absent: sessions stay in this process. */
+  sessionRecords?: SessionRecords;
 }
 
 function jsonRpcError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
@@ -78,9 +88,11 @@ export class McpEndpoint {
 
   constructor(private readonly opts: McpEndpointOptions) {
     this.idleMs = opts.sessionIdleMs ?? 30 * 60_000;
-    this.sessions = new SessionTable(opts.sessionCaps, (_id, session) => {
+    this.sessions = new SessionTable(opts.sessionCaps, (id, session) => {
       opts.log.debug({ subject: session.subject }, 'session closed to make room for a new one (mcp.sessions)');
       endSession(session);
+      // Closed for good, on every replica: it must not be opened again past the caps.
+      void this.forget(id, session);
     });
     this.maxBody = opts.maxBody ?? DEFAULT_MCP_BODY_LIMIT;
     this.modern = createMcpHandler(({ authInfo }) => createGatewayServer(opts.registry, opts.info, this.access(authInfo)).server, {
@@ -150,6 +162,9 @@ export class McpEndpoint {
     const admitted = await this.admit(message, authInfo);
     if ('refusal' in admitted || this.sessions.get(id as string) !== session) return false;
     session.lastSeen = Date.now();
+    const level = logLevelSet(message);
+    if (level !== undefined) await this.keepRecord(id as string, session, level);
+    else void this.keepRecord(id as string, session);
     serveOnLane(session, lean, res, admitted.authInfo);
     return true;
   }
@@ -171,32 +186,124 @@ export class McpEndpoint {
     const owner = ownerOf(subject, authInfo);
     const sessionId = request.headers.get('mcp-session-id');
     if (sessionId) {
-      const session = this.sessions.get(sessionId);
+      const session = this.sessions.get(sessionId) ?? (await this.reopen(sessionId, owner, request.url, authInfo));
       // A session belongs to the user and client that opened it; anyone else is told it does not exist.
       if (!session || session.owner !== owner) return jsonRpcError(404, -32001, 'Session not found');
       session.lastSeen = Date.now();
+      const level = logLevelSet(parsedBody);
+      if (request.method === 'DELETE') await this.forget(sessionId, session);
+      else if (level !== undefined) await this.keepRecord(sessionId, session, level);
+      else void this.keepRecord(sessionId, session);
       return session.transport.handleRequest(request, { authInfo, parsedBody });
     }
     if (request.method !== 'POST' || !isInitialize(parsedBody)) {
       return jsonRpcError(400, -32000, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
     }
+    const initialize = initializeParams(parsedBody) ?? {};
+    const session = await this.open(subject, owner, authInfo, randomUUID, this.opts.sessionRecords && { owner, subject, initialize });
+    const answer = await session.transport.handleRequest(request, { authInfo, parsedBody });
+    // The record is in the store before the client learns the session id: its next request may
+    // go to another replica.
+    await session.writes;
+    return answer;
+  }
+
+  /** A session's server and transport; the session joins the table once its initialize is answered. */
+  private async open(subject: string, owner: string, authInfo: AuthInfo | undefined, newId: () => string, record?: SessionRecord): Promise<Session> {
     const { server, callTool } = createGatewayServer(this.opts.registry, this.opts.info, this.access(authInfo));
+    const session: Session = { transport: undefined as unknown as SessionTransport, server, callTool, subject, owner, lastSeen: Date.now(), record };
     const transport = new SessionTransport({
-      sessionIdGenerator: () => randomUUID(),
+      sessionIdGenerator: newId,
       // Counted against the caps only now, when it exists: initializations in flight cannot
       // slip past them together.
       onsessioninitialized: (id) => {
-        this.sessions.add(id, { transport, server, callTool, subject, owner, lastSeen: Date.now() });
+        this.sessions.add(id, session);
+        void this.keepRecord(id, session);
       },
       onsessionclosed: (id) => {
         this.sessions.delete(id);
       },
     });
+    session.transport = transport;
     transport.onclose = () => {
       if (transport.sessionId) this.sessions.delete(transport.sessionId);
     };
     await server.connect(transport);
-    return transport.handleRequest(request, { authInfo, parsedBody });
+    return session;
+  }
+
+  /** Sessions being opened again from their records, by id: concurrent requests share one. */
+  private readonly reopening = new Map<string, Promise<Session | undefined>>();
+
+  /** Opens a session another replica (or an earlier run) recorded, when the caller owns it. */
+  private reopen(id: string, owner: string, url: string, authInfo: AuthInfo | undefined): Promise<Session | undefined> {
+    const records = this.opts.sessionRecords;
+    if (!records) return Promise.resolve(undefined);
+    let pending = this.reopening.get(id);
+    if (!pending) {
+      pending = (async () => {
+        const record = await records.find(id).catch((err) => {
+          this.opts.log.warn({ err }, 'reading a session record failed');
+          return undefined;
+        });
+        if (!record || record.owner !== owner) return undefined;
+        const session = await this.open(record.subject, owner, authInfo, () => id, record);
+        session.savedAt = Date.now(); // the record is in the store: the replay need not write it
+        for (const message of replayMessages(record)) {
+          const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+          if (!('method' in message && message.method === 'initialize')) headers['mcp-session-id'] = id;
+          const res = await session.transport.handleRequest(new Request(url, { method: 'POST', headers, body: JSON.stringify(message) }), {
+            authInfo,
+            parsedBody: message,
+          });
+          await res.text();
+        }
+        return this.sessions.get(id) === session ? session : undefined;
+      })().finally(() => this.reopening.delete(id));
+      this.reopening.set(id, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * Writes the session's record when it is new or its log level changed (the answer waits for
+   * that write, so that the next request finds the level on any replica), and renews it when a
+   * quarter of the idle time has passed since the last write, each write renewing its expiry. A
+   * renewal writes back the stored record (another replica may have changed it) or, when the
+   * record was deleted meanwhile (DELETE on another replica, the caps), closes the session here.
+   * One session's writes go one after the other.
+   */
+  private keepRecord(id: string, session: Session, logLevel?: string): Promise<void> {
+    const records = this.opts.sessionRecords;
+    if (!records || !session.record) return Promise.resolve();
+    const changed = logLevel !== undefined && logLevel !== session.record.logLevel;
+    const renewal = !changed && session.savedAt !== undefined;
+    if (renewal && Date.now() - session.savedAt! < this.idleMs / 4) return Promise.resolve();
+    if (changed) session.record = { ...session.record, logLevel };
+    session.savedAt = Date.now();
+    const ttl = Math.ceil(this.idleMs / 1000);
+    const write = async () => {
+      if (renewal) {
+        const stored = await records.find(id);
+        if (!stored) {
+          if (this.sessions.get(id) === session) this.closeSession(id, session);
+          return;
+        }
+        session.record = stored;
+      }
+      await records.save(id, session.record!, ttl);
+    };
+    session.writes = (session.writes ?? Promise.resolve()).then(write).catch((err) => this.opts.log.warn({ err }, 'writing a session record failed'));
+    return session.writes;
+  }
+
+  /** Deletes a session's record (after its pending writes): it cannot be opened again anywhere. */
+  private forget(id: string, session?: Session): Promise<void> {
+    const records = this.opts.sessionRecords;
+    if (!records) return Promise.resolve();
+    return (session?.writes ?? Promise.resolve())
+      .then(() => records.remove(id))
+      .catch((err) => this.opts.log.warn({ err }, 'deleting a session record failed'));
   }
 
   private listsChanged(): void {

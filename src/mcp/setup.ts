@@ -22,6 +22,7 @@ export function mcpEndpoint(deps: {
   findClient?: (clientId: string) => Promise<Record<string, unknown> | undefined>;
   insufficientScope?: McpEndpointOptions['insufficientScope'];
   toolCalls?: McpEndpointOptions['toolCalls'];
+  sessionRecords?: McpEndpointOptions['sessionRecords'];
 }): McpEndpoint {
   const { config, log, findClient } = deps;
   const policy = new ToolPolicy(config.policy.rules);
@@ -39,5 +40,6 @@ export function mcpEndpoint(deps: {
     insufficientScope: deps.insufficientScope,
     maxBody: config.server.mcpBodyLimit,
     toolCalls: deps.toolCalls,
+    sessionRecords: deps.sessionRecords,
   });
 }

@@ -47,12 +47,15 @@ async function read(store: SettingStore & ChangeSignal): Promise<StoredKey[]> {
 /** Loads the keys, creating the first one, and drops retired keys older than `keepFor` seconds. */
 export async function loadSigningKeys(store: SettingStore & ChangeSignal, keepFor: number): Promise<SigningKeys> {
   let keys = await read(store);
+  if (keys.length === 0) {
+    // Replicas starting together on an empty store: the first key stored is everyone's.
+    keys = JSON.parse(await store.addSetting(SETTING, JSON.stringify([await newKey()]))) as StoredKey[];
+  }
   const now = nowSeconds();
   const kept = keys.filter((k) => k.retiredAt === undefined || k.retiredAt + keepFor > now);
   if (kept.length === 0) kept.push(await newKey());
   if (kept.length !== keys.length) await store.putSetting(SETTING, JSON.stringify(kept));
-  keys = kept;
-  return view(keys);
+  return view(kept);
 }
 
 /** Makes a fresh key the active one; the old ones keep verifying until their tokens expire. */

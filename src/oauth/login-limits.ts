@@ -1,9 +1,12 @@
 // Brute-force protection for password sign-in: failed attempts are counted per username and per
 // client address (rate-limiter-flexible); past the limit the form answers 429 until the window
-// passes. A successful sign-in clears the username's count.
+// passes. A successful sign-in clears the username's count. The counters live where the store
+// keeps them (PostgreSQL: in the database, so that every replica counts together).
 import type { IncomingMessage } from 'node:http';
-import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateLimiterRes } from 'rate-limiter-flexible';
 import { clientAddress } from '../net/client-address.js';
+import type { RateLimiter } from '../store/rate-limits.js';
+import type { Store } from '../store/types.js';
 
 export interface LoginLimitOptions {
   /** Failures per username within the window. */
@@ -16,13 +19,16 @@ export interface LoginLimitOptions {
 }
 
 export class LoginLimits {
-  private readonly users: RateLimiterMemory;
-  private readonly addresses: RateLimiterMemory;
+  private readonly users: RateLimiter;
+  private readonly addresses: RateLimiter;
 
-  constructor(private readonly opts: LoginLimitOptions = {}) {
+  constructor(
+    store: Pick<Store, 'rateLimiter'>,
+    private readonly opts: LoginLimitOptions = {},
+  ) {
     const duration = opts.windowSeconds ?? 900;
-    this.users = new RateLimiterMemory({ keyPrefix: 'user', points: opts.perUser ?? 5, duration });
-    this.addresses = new RateLimiterMemory({ keyPrefix: 'addr', points: opts.perAddress ?? 20, duration });
+    this.users = store.rateLimiter({ keyPrefix: 'user', points: opts.perUser ?? 5, duration });
+    this.addresses = store.rateLimiter({ keyPrefix: 'addr', points: opts.perAddress ?? 20, duration });
   }
 
   address(req: IncomingMessage): string {

@@ -4,7 +4,7 @@
 // and access tokens for it are RS256 JWTs; refresh tokens rotate and their reuse revokes the grant.
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.js';
-import type { OidcArtifacts } from '../store/types.js';
+import type { OidcArtifacts, Store } from '../store/types.js';
 import type { IdentitySources } from '../identity/sources.js';
 import { createAdapterClass } from './adapter.js';
 import { SIGNING_ALG, type SigningKeys } from './keys.js';
@@ -27,7 +27,7 @@ export interface ProviderDeps {
   config: Config;
   issuer: string;
   mcpUrl: string;
-  store: OidcArtifacts;
+  store: OidcArtifacts & Pick<Store, 'rateLimiter'>;
   keys: SigningKeys;
   secret: string;
   identity: IdentitySources;
@@ -199,7 +199,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     store,
     issuer,
     jwks: keys.publicJwks,
-    gate: new RegistrationGate(config.auth.registration, config.server.trustProxy),
+    gate: new RegistrationGate(config.auth.registration, config.server.trustProxy, store),
     clientUsed: createClientExpiry(store, config.auth.registration),
   });
   return provider;

@@ -1,11 +1,14 @@
 // What /register checks before it reads a registration: the initial access token (RFC 7591 §3)
 // when auth.registration.initialAccessToken is set, and a per-address rate limit
 // (rate-limiter-flexible; the address as server.trustProxy says, like sign-in limits). Every
-// POST counts, accepted or not; past the limit the answer is 429 with Retry-After.
+// POST counts, accepted or not; past the limit the answer is 429 with Retry-After. The counter
+// lives where the store keeps counters (PostgreSQL: shared by every replica).
 import type { IncomingMessage } from 'node:http';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import { matchesHash } from '../guard/static-tokens.js';
 import { clientAddress } from '../net/client-address.js';
+import type { RateLimiter } from '../store/rate-limits.js';
+import type { Store } from '../store/types.js';
 import type { RegistrationPolicy } from './registration-policy.js';
 
 export interface Refusal {
@@ -15,14 +18,15 @@ export interface Refusal {
 }
 
 export class RegistrationGate {
-  private readonly limiter: RateLimiterMemory;
+  private readonly limiter: RateLimiter;
   private readonly tokenHash?: string;
 
   constructor(
     policy: RegistrationPolicy,
     private readonly trustProxy: boolean,
+    store: Pick<Store, 'rateLimiter'>,
   ) {
-    this.limiter = new RateLimiterMemory({ keyPrefix: 'register', points: policy.rateLimit.perAddress, duration: policy.rateLimit.windowSeconds });
+    this.limiter = store.rateLimiter({ keyPrefix: 'register', points: policy.rateLimit.perAddress, duration: policy.rateLimit.windowSeconds });
     this.tokenHash = policy.initialAccessToken;
   }
 

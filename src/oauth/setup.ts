@@ -72,7 +72,7 @@ export async function ownAuthorizationServer(deps: {
   remoteAccounts?: RemoteAccounts;
 }): Promise<OwnAuthorizationServer> {
   const { config, issuer, mcpUrl, store, secret, audit, log, links } = deps;
-  const initialPassword = config.identity.local.enabled ? await new LocalUsers(store).ensureInitialUser(config.identity.local.initialUser) : undefined;
+  const initialPassword = config.identity.local.enabled ? await new LocalUsers(store).ensureInitialUser(config.identity.local.initialUser, store) : undefined;
   const keepKeysFor = config.auth.accessTokenTtl + 300;
   const keys = await loadSigningKeys(store, keepKeysFor);
   const identity = identityFromConfig(config.identity, { issuer, store, sealer: deps.sealer, links });
@@ -95,7 +95,7 @@ export async function ownAuthorizationServer(deps: {
     remote,
   });
   const stopUnlinking = unlinkNextcloudOnLastGrant(store, links, log);
-  const limits = new LoginLimits({ trustProxy: config.server.trustProxy });
+  const limits = new LoginLimits(store, { trustProxy: config.server.trustProxy });
   const pages = provider.perInstance((current) => createInteractionHandler({ provider: current, identity, audit, limits, csrf, log }));
   const verifier = new JwtVerifier({ issuer, audience: mcpUrl, jwks: keys.publicJwks, store });
   // `postern keys rotate` on a running server: the guard trusts the new key first, then the

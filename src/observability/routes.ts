@@ -5,6 +5,7 @@
 const EXACT = new Set([
   '/mcp',
   '/healthz',
+  '/readyz',
   '/',
   '/metrics',
   '/.well-known/oauth-protected-resource',

@@ -5,11 +5,15 @@
 // SQLite (SqliteChanges): a revision per topic in the settings table, bumped in the writing
 // transaction, and a timer that asks SQLite every CHANGE_POLL_MS whether another connection has
 // committed (PRAGMA data_version, which reads no page) before it reads the revisions.
-// Memory: watchers hear an announcement at once. A PostgreSQL store maps the same two calls onto
-// NOTIFY and LISTEN, so that every replica hears every other.
+// Memory: watchers hear an announcement at once. PostgreSQL (postgres/changes.ts) maps the same
+// two calls onto NOTIFY and LISTEN, so that every replica hears every other.
 import type Database from 'better-sqlite3';
 
-export type ChangeTopic = 'static_tokens' | 'signing_keys';
+/**
+ * `grants`: some grant may have been revoked without this process hearing which (PostgreSQL: the
+ * listening connection was lost for a while); whoever caches verifications drops them all.
+ */
+export type ChangeTopic = 'static_tokens' | 'signing_keys' | 'grants';
 
 /** How often a SQLite store looks for other processes' changes: how late they are heard at most. */
 export const CHANGE_POLL_MS = 1000;
@@ -93,6 +97,14 @@ export class SqliteChanges {
       changed.push(key.slice(PREFIX.length) as ChangeTopic);
     }
     if (!first) for (const topic of changed) this.listeners.emit(topic);
+  }
+
+  async announceChange(topic: ChangeTopic): Promise<void> {
+    this.announce(topic);
+  }
+
+  onChange(topic: ChangeTopic, listener: () => void): () => void {
+    return this.watch(topic, listener);
   }
 
   stop(): void {

@@ -1,20 +1,27 @@
-// Picks the store implementation the config names.
+// Picks the store implementation the config names and opens it.
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { MemoryStore } from './memory.js';
+import { PostgresStore } from './postgres/store.js';
 import { SqliteStore } from './sqlite/store.js';
 import type { Store } from './types.js';
 
 export type { Store, UserRecord, OidcRecord } from './types.js';
+export { StoreError } from './postgres/database.js';
 
 /** The SQLite database file the config names. */
 export function sqlitePath(config: Config): string {
   return config.store.path ?? path.join(config.dataDir, 'postern.db');
 }
 
-/** `onCommitError` hears writes a store could not commit when no caller was there to tell. */
-export function openStore(config: Config, opts: { onCommitError?: (err: unknown) => void } = {}): Store {
-  if (config.store.driver === 'memory') return new MemoryStore();
+/**
+ * Opens the store the config names (PostgreSQL: connected and migrated). `onCommitError` hears
+ * writes a store could not commit when no caller was there to tell.
+ */
+export async function openStore(config: Config, opts: { onCommitError?: (err: unknown) => void } = {}): Promise<Store> {
+  const { driver, url, pool } = config.store;
+  if (driver === 'memory') return new MemoryStore();
+  if (driver === 'postgres') return PostgresStore.open({ url: url!, pool, onError: opts.onCommitError });
   return new SqliteStore(sqlitePath(config), opts);
 }
 

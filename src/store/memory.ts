@@ -11,6 +11,7 @@ import {
   type Store,
   type UserRecord,
 } from './types.js';
+import { memoryRateLimiter, type RateLimitOptions } from './rate-limits.js';
 
 interface Entry extends OidcRecord {
   grantId: string | null;
@@ -207,6 +208,11 @@ export class MemoryStore implements Store {
     this.settings.set(key, value);
   }
 
+  async addSetting(key: string, value: string) {
+    if (!this.settings.has(key)) this.settings.set(key, value);
+    return this.settings.get(key)!;
+  }
+
   async sweepExpired() {
     let n = 0;
     for (const t of this.oidc.values()) {
@@ -226,6 +232,12 @@ export class MemoryStore implements Store {
   onGrantRevoked(listener: GrantListener) {
     return this.events.on(listener);
   }
+
+  rateLimiter(opts: RateLimitOptions) {
+    return memoryRateLimiter(opts);
+  }
+
+  async ping() {}
 
   commit(): void {}
 

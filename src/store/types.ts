@@ -1,10 +1,12 @@
 // The storage seam, in small interfaces by area (OAuth artifacts, users, accounts and upstream
 // credentials, static tokens, audit, keys and settings); a caller depends only on the areas it
-// uses. Drivers: sqlite/ (default, embedded) and memory.ts (tests, throwaway runs). Ids handed
+// uses. Drivers: sqlite/ (default, embedded), postgres/ (several replicas) and memory.ts (tests,
+// throwaway runs). Ids handed
 // to the store are already hashed where they are secrets (see oauth/adapter.ts); the store keeps
 // what it is given.
 import type { ChangeTopic } from './changes.js';
 import type { GrantListener } from './grant-events.js';
+import type { RateLimiter, RateLimitOptions } from './rate-limits.js';
 
 export type { ChangeTopic } from './changes.js';
 export type { GrantListener, RevokedGrant } from './grant-events.js';
@@ -151,6 +153,11 @@ export interface AuditStore {
 export interface SettingStore {
   getSetting(key: string): Promise<string | undefined>;
   putSetting(key: string, value: string): Promise<void>;
+  /**
+   * Stores `value` unless the key has a value already; returns the value stored now. Processes
+   * starting together on one store agree on what the first one wrote (the first signing key).
+   */
+  addSetting(key: string, value: string): Promise<string>;
 }
 
 /** The change signal between the processes working on one store (changes.ts). */
@@ -164,9 +171,13 @@ export interface ChangeSignal {
   onChange(topic: ChangeTopic, listener: () => void): () => void;
 }
 
-/** Every area of one store, as a driver (memory.ts, sqlite/) provides them. */
+/** Every area of one store, as a driver (memory.ts, sqlite/, postgres/) provides them. */
 export interface Store extends OidcArtifacts, UserStore, AccountStore, StaticTokenStore, AuditStore, SettingStore, ChangeSignal {
-  readonly kind: 'sqlite' | 'memory';
+  readonly kind: 'sqlite' | 'postgres' | 'memory';
+  /** A counter for rate limits, shared by every process on the store where the driver can (PostgreSQL). */
+  rateLimiter(opts: RateLimitOptions): RateLimiter;
+  /** Resolves when the store answers a trivial query (readiness); rejects otherwise. */
+  ping(): Promise<void>;
   /**
    * Makes the writes so far durable now. A store may hold writes back (sqlite/: one transaction
    * per turn of the event loop); Postern calls this before it sends a response, so a client never

@@ -1,10 +1,12 @@
 // A real Caddy (Debian's `caddy`) in front of a test server: HTTPS on a free loopback port with a
 // certificate from Caddy's own internal CA (its root is handed to clients as a CA file), the admin
-// API off, nothing installed into the system trust store, everything kept in a temp dir.
+// API off, nothing installed into the system trust store, everything kept in a temp dir. Or Caddy
+// as a plain-HTTP round-robin load balancer in front of several replicas.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { connect as netConnect } from 'node:net';
 import { connect } from 'node:tls';
 import { freePort } from './backends.js';
 
@@ -36,34 +38,52 @@ export interface RunningCaddy {
 export async function startCaddy(port: number, site: string): Promise<RunningCaddy> {
   const dir = mkdtempSync(path.join(tmpdir(), 'postern-caddy-'));
   const storage = path.join(dir, 'data');
-  const caddyfile = path.join(dir, 'Caddyfile');
-  writeFileSync(
-    caddyfile,
-    `{
+  const caFile = path.join(storage, 'pki', 'authorities', 'local', 'root.crt');
+  const globals = `\tauto_https disable_redirects\n\thttp_port ${await freePort()}\n\thttps_port ${port}\n\tstorage file_system ${storage}`;
+  const stop = await runCaddy(
+    dir,
+    caddyfile(globals, `https://localhost:${port}`, `tls internal\n${site}`),
+    async () => existsSync(caFile) && (await tlsAnswers(port)),
+  );
+  return { port, origin: `https://localhost:${port}`, caFile, stop };
+}
+
+/** Caddy as a plain-HTTP load balancer on 127.0.0.1:<port>: round robin over `upstreams` (host:port), no affinity. */
+export async function startCaddyBalancer(port: number, upstreams: string[]): Promise<{ origin: string; stop(): Promise<void> }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'postern-caddy-'));
+  const site = `reverse_proxy ${upstreams.join(' ')} {\n\tlb_policy round_robin\n\tlb_try_duration 2s\n\tfail_duration 5s\n\thealth_uri /readyz\n\thealth_interval 1s\n}`;
+  const stop = await runCaddy(dir, caddyfile(`\tauto_https off\n\tstorage file_system ${path.join(dir, 'data')}`, `http://127.0.0.1:${port}`, site), () =>
+    tcpAnswers(port),
+  );
+  return { origin: `http://127.0.0.1:${port}`, stop };
+}
+
+function caddyfile(globals: string, address: string, site: string): string {
+  return `{
 \tadmin off
 \tskip_install_trust
-\tauto_https disable_redirects
-\thttp_port ${await freePort()}
-\thttps_port ${port}
-\tstorage file_system ${storage}
+${globals}
 \tlog {
 \t\toutput discard
 \t}
 }
-https://localhost:${port} {
+${address} {
 \tbind 127.0.0.1
-\ttls internal
 ${site.replace(/^/gm, '\t')}
 }
-`,
-  );
+`;
+}
+
+/** Runs Caddy with `config` from `dir` (removed on stop) until `ready()` says it serves. */
+async function runCaddy(dir: string, config: string, ready: () => Promise<boolean>): Promise<() => Promise<void>> {
+  const file = path.join(dir, 'Caddyfile');
+  writeFileSync(file, config);
   const env = { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir };
-  const child: ChildProcess = spawn(CADDY, ['run', '--config', caddyfile, '--adapter', 'caddyfile'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(CADDY, ['run', '--config', file, '--adapter', 'caddyfile'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     if (stderr.length < 20_000) stderr += chunk.toString();
   });
-  const caFile = path.join(storage, 'pki', 'authorities', 'local', 'root.crt');
   const stop = async () => {
     if (child.exitCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -76,11 +96,25 @@ ${site.replace(/^/gm, '\t')}
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break;
-    if (existsSync(caFile) && (await tlsAnswers(port))) return { port, origin: `https://localhost:${port}`, caFile, stop };
+    if (await ready()) return stop;
     await new Promise((r) => setTimeout(r, 100));
   }
   await stop();
-  throw new Error(`caddy did not come up on port ${port}:\n${stderr.slice(-3000)}`);
+  throw new Error(`caddy did not come up:\n${stderr.slice(-3000)}`);
+}
+
+/** Whether something accepts TCP connections on the loopback port. */
+function tcpAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = netConnect({ host: '127.0.0.1', port, timeout: 1000 });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
 }
 
 /** Whether a TLS handshake for localhost completes on the port (certificate not checked). */

@@ -1,5 +1,6 @@
 // Local users: accounts kept in the store with scrypt password hashes, managed by `postern user`.
-import type { UserRecord, UserStore } from '../../store/types.js';
+import { randomUUID } from 'node:crypto';
+import type { SettingStore, UserRecord, UserStore } from '../../store/types.js';
 import { generatePassword, hashPassword, verifyPassword } from './passwords.js';
 import { IdentityError, type PasswordIdentitySource, type Principal } from '../types.js';
 
@@ -7,6 +8,9 @@ const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 const MIN_PASSWORD_LENGTH = 8;
 /** Compared against when the user does not exist, so both paths cost one scrypt. */
 let dummyHash: Promise<string> | undefined;
+
+/** The setting that records which process created the initial user. */
+const INITIAL_USER_CLAIM = 'initial_user_claim';
 
 export class LocalUsers implements PasswordIdentitySource {
   readonly id = 'local';
@@ -84,9 +88,15 @@ export class LocalUsers implements PasswordIdentitySource {
     return secret;
   }
 
-  /** First start: create the initial user when there is none; returns its password once. */
-  async ensureInitialUser(username: string): Promise<string | undefined> {
+  /**
+   * First start: create the initial user when there is none; returns its password once. Replicas
+   * starting together on an empty store each claim the creation in `settings`; the one whose
+   * claim is stored creates the user, the others print nothing.
+   */
+  async ensureInitialUser(username: string, settings: Pick<SettingStore, 'addSetting'>): Promise<string | undefined> {
     if ((await this.store.listUsers()).length > 0) return undefined;
+    const claim = randomUUID();
+    if ((await settings.addSetting(INITIAL_USER_CLAIM, claim)) !== claim) return undefined;
     return this.setPassword(username, undefined, { create: true, roles: ['admin'] });
   }
 }

@@ -52,6 +52,7 @@ export class SqliteSettings implements SettingStore {
     this.q = {
       get: base.db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
       put: base.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      add: base.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
     };
   }
 
@@ -62,5 +63,11 @@ export class SqliteSettings implements SettingStore {
   async putSetting(key: string, value: string): Promise<void> {
     this.base.write();
     this.q.put.run(key, value);
+  }
+
+  async addSetting(key: string, value: string): Promise<string> {
+    this.base.write();
+    this.q.add.run(key, value);
+    return this.q.get.get(key)!.value;
   }
 }
