@@ -11,6 +11,8 @@ import { mcpInitialize, refresh } from './helpers/flow.js';
 import { runPostern } from './helpers/cli.js';
 import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
 import { pgSchema, type PgSchema } from './helpers/postgres.js';
+import { POSTGRES_SCHEMA_VERSION } from '../src/store/postgres/migrations.js';
+import { SqliteStore } from '../src/store/sqlite/store.js';
 import { startTestPostern, tempDir } from './helpers/postern.js';
 
 const SECRET = randomBytes(32).toString('base64url');
@@ -34,6 +36,10 @@ describe('postern store copy', () => {
     const token = await runPostern(['token', 'create', 'ci'], { env: { POSTERN_DATA_DIR: dataDir } });
     assert.equal(token.status, 0, token.stderr);
     await sqlite.close();
+    // A local user the admin console disabled: the flag moves with them.
+    const store = new SqliteStore(file);
+    await store.putUser({ username: 'gone', passwordHash: 'x', roles: [], disabled: true, createdAt: 1, updatedAt: 1 });
+    await store.close();
   });
   after(() => schema?.drop());
 
@@ -51,8 +57,16 @@ describe('postern store copy', () => {
   it('copies every table and counts it, refuses a filled target without --force, and ends the same when repeated', async () => {
     const first = await copy();
     assert.equal(first.status, 0, first.stderr);
-    assert.match(first.stdout, /copied and counted: oidc \d+, users 1, settings \d+, static_tokens 1, accounts 0, credentials 0, audit \d+/);
+    assert.match(first.stdout, /copied and counted: oidc \d+, users 2, settings \d+, static_tokens 1, accounts 0, credentials 0, audit \d+/);
     const once = await counts();
+    const flags = await schema.query<{ username: string; disabled: boolean }>('SELECT username, disabled FROM users ORDER BY username');
+    assert.deepEqual(
+      flags.map((u) => [u.username, u.disabled]),
+      [
+        ['admin', false],
+        ['gone', true],
+      ],
+    );
     assert.ok(once.oidc > 0 && once.audit > 0, JSON.stringify(once));
     const refused = await copy();
     assert.equal(refused.status, 2);
@@ -83,7 +97,7 @@ describe('postern store copy', () => {
       const versions = await fresh.query<{ version: number }>('SELECT version FROM postern_migrations');
       assert.deepEqual(
         versions.map((v) => v.version),
-        [1],
+        Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1),
       );
       const unreachable = await runPostern(['migrate'], { env: { ...env, POSTERN_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test' } });
       assert.notEqual(unreachable.status, 0);

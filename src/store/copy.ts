@@ -17,6 +17,8 @@ interface Table {
   /** Columns in both databases, in order; `json` ones go in as JSONB. */
   columns: string[];
   json?: string[];
+  /** Columns whose value goes in through an SQL expression (`$` is the parameter); a column the source lacks is read as NULL. */
+  casts?: Record<string, string>;
   key: string[];
   /** Rows of the source that are copied (the change signal's revisions belong to each store). */
   where?: string;
@@ -26,8 +28,10 @@ const TABLES: Table[] = [
   { name: 'oidc', columns: ['model', 'id', 'payload', 'grant_id', 'uid', 'user_code', 'expires_at'], json: ['payload'], key: ['model', 'id'] },
   {
     name: 'users',
-    columns: ['username', 'password_hash', 'display_name', 'email', 'roles', 'created_at', 'updated_at'],
+    columns: ['username', 'password_hash', 'display_name', 'email', 'roles', 'disabled', 'created_at', 'updated_at'],
     json: ['roles'],
+    // SQLite keeps 0/1 (and a database from before the admin console has no such column).
+    casts: { disabled: 'COALESCE($::int::boolean, false)' },
     key: ['username'],
   },
   { name: 'settings', columns: ['key', 'value'], key: ['key'], where: "key NOT LIKE 'change:%'" },
@@ -53,7 +57,13 @@ function upsert(table: Table, rows: number): string {
   const cols = table.columns;
   const values = Array.from(
     { length: rows },
-    (_, r) => `(${cols.map((c, i) => `$${r * cols.length + i + 1}${table.json?.includes(c) ? '::jsonb' : ''}`).join(', ')})`,
+    (_, r) =>
+      `(${cols
+        .map((c, i) => {
+          const param = `$${r * cols.length + i + 1}${table.json?.includes(c) ? '::jsonb' : ''}`;
+          return table.casts?.[c] ? table.casts[c].replace('$', param) : param;
+        })
+        .join(', ')})`,
   );
   const rest = cols.filter((c) => !table.key.includes(c));
   return `INSERT INTO ${table.name} (${cols.join(', ')}) VALUES ${values.join(', ')}
@@ -63,7 +73,9 @@ function upsert(table: Table, rows: number): string {
 async function copyTable(source: Database.Database, target: pg.PoolClient, table: Table): Promise<number> {
   const exists = source.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table.name);
   if (!exists) return 0;
-  const select = source.prepare(`SELECT ${table.columns.join(', ')} FROM ${table.name}${table.where ? ` WHERE ${table.where}` : ''}`).raw();
+  const present = new Set((source.prepare(`PRAGMA table_info(${table.name})`).all() as Array<{ name: string }>).map((c) => c.name));
+  const columns = table.columns.map((c) => (present.has(c) ? c : `NULL AS ${c}`));
+  const select = source.prepare(`SELECT ${columns.join(', ')} FROM ${table.name}${table.where ? ` WHERE ${table.where}` : ''}`).raw();
   let batch: unknown[][] = [];
   let n = 0;
   const flush = async () => {
