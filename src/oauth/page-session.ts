@@ -3,6 +3,8 @@
 // the /mcp resource: provider.ts). Its code is used up at the page's callback, with its grant, and
 // the page then keeps a short-lived, signed cookie scoped to its own path. The browser's session
 // at the authorization server is shared: a user signed in for one page is not asked again for the other.
+// A sign-in is bound to the browser that started it (a cookie holding its state): a callback URL
+// taken from someone else's sign-in signs nobody in (no login CSRF, no planted session).
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseCookie } from 'hono/utils/cookie';
@@ -64,6 +66,10 @@ export interface PageSession {
 export function createPageSession(deps: { issuer: string; store: OidcArtifacts; key: string; path: PagePath }): PageSession {
   const { issuer, store, key, path } = deps;
   const cookieName = `postern_${path.slice(1)}`;
+  /** The state of the sign-in this browser started, readable only by the callback. */
+  const stateCookie = `${cookieName}_signin`;
+  const secure = issuer.startsWith('https:') ? '; Secure' : '';
+  const stateCookieAt = (value: string, maxAge: number) => `${stateCookie}=${value}; Path=${path}/callback; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure}`;
   const redirectUri = `${issuer}${path}/callback`;
   const pending = new Map<string, Pending>();
   const sign = (value: string) => `${value}.${createHmac('sha256', key).update(`${path}|${value}`).digest('base64url')}`;
@@ -100,7 +106,7 @@ export function createPageSession(deps: { issuer: string; store: OidcArtifacts; 
       code_challenge: createHash('sha256').update(verifier).digest('base64url'),
       code_challenge_method: 'S256',
     }).toString();
-    res.writeHead(303, { location: url.toString(), 'cache-control': 'no-store' });
+    res.writeHead(303, { location: url.toString(), 'set-cookie': stateCookieAt(state, PENDING_MS / 1000), 'cache-control': 'no-store' });
     res.end();
   }
 
@@ -108,13 +114,16 @@ export function createPageSession(deps: { issuer: string; store: OidcArtifacts; 
    * The code never leaves the server: it is looked up (by hash), checked and used up here. Any code
    * of the internal client that arrives is destroyed with its grant, whether or not the rest of the
    * request is valid (unknown state, wrong verifier): the page keeps no grant, and a code that came
-   * here can never be exchanged at /token.
+   * here can never be exchanged at /token. The state must also be the one this browser's cookie
+   * holds: a callback URL carried to another browser (login CSRF) fails, and its sign-in is used up.
    */
   async function callback(req: IncomingMessage, res: ServerResponse) {
     const q = new URL(req.url ?? '/', issuer).searchParams;
     const state = q.get('state') ?? '';
-    const p = pending.get(state);
+    const ours = parseCookie(req.headers.cookie ?? '', stateCookie)[stateCookie] === state;
+    const p = ours ? pending.get(state) : undefined;
     pending.delete(state);
+    res.setHeader('set-cookie', stateCookieAt('', 0));
     const code = q.get('code');
     const found = code ? await store.oidcFind('AuthorizationCode', hashId(code)) : undefined;
     const payload = found?.payload as
@@ -147,10 +156,12 @@ export function createPageSession(deps: { issuer: string; store: OidcArtifacts; 
       return sendHtml(res, 400, errorPage('Sign-in failed', `Open ${path} again.`));
     }
     const cookie = sign(`${payload.accountId}|${Math.floor(Date.now() / 1000) + SESSION_SECONDS}`);
-    const secure = issuer.startsWith('https:') ? '; Secure' : '';
     res.writeHead(303, {
       location: p.returnTo,
-      'set-cookie': `${cookieName}=${encodeURIComponent(cookie)}; Path=${path}; HttpOnly; SameSite=Lax; Max-Age=${SESSION_SECONDS}${secure}`,
+      'set-cookie': [
+        stateCookieAt('', 0),
+        `${cookieName}=${encodeURIComponent(cookie)}; Path=${path}; HttpOnly; SameSite=Lax; Max-Age=${SESSION_SECONDS}${secure}`,
+      ],
       'cache-control': 'no-store',
     });
     res.end();

@@ -1,0 +1,124 @@
+// Attacks on the page sessions of /account and /admin and on the admin console: a callback URL
+// from the attacker's own sign-in carried to a victim's browser (login CSRF), the admin gate under
+// path and method variants, and secrets of the configuration page hidden in backend arguments.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { REDACTED, redactConfig } from '../src/admin/redact.js';
+import { LocalUsers } from '../src/identity/local/users.js';
+import { TestBrowser } from './helpers/browser.js';
+import { usePostern } from './helpers/attack.js';
+import { send } from './helpers/http.js';
+
+describe('attacks on the page sessions: login CSRF', () => {
+  const at = usePostern();
+
+  for (const path of ['/account', '/admin']) {
+    it(`a ${path}/callback URL of the attacker's own sign-in signs nobody in when another browser opens it`, async () => {
+      const { p } = at;
+      const password = await new LocalUsers(p.store).setPassword(`mallory${path.slice(1)}`, undefined, { create: true, roles: ['admin'] });
+      // The attacker signs in in their own browser and stops before the page's callback.
+      const attacker = new TestBrowser();
+      const login = await attacker.go(`${p.issuer}${path}`);
+      const stopped = await attacker.submit(login, '/login', { username: `mallory${path.slice(1)}`, password }, `${p.issuer}${path}/callback`);
+      assert.match(stopped.url, new RegExp(`${path}/callback\\?`), 'the attacker holds a callback URL with a code and state');
+      // The victim's browser is sent there (a link, an image, a redirect).
+      const victim = new TestBrowser();
+      const planted = await send(stopped.url, { headers: { accept: 'text/html' } });
+      assert.equal(planted.status, 400, planted.text.slice(0, 300));
+      const setCookies = planted.headers.getSetCookie().join('\n');
+      assert.doesNotMatch(setCookies, new RegExp(`postern_${path.slice(1)}=[^;]`), 'no page session for the attacker in the victim browser');
+      // And the victim's own visit is a sign-in, not the attacker's pages.
+      const page = await victim.go(`${p.issuer}${path}`);
+      assert.match(page.html, /Sign in/);
+      assert.doesNotMatch(page.html, /mallory/);
+      // The attacker's code was used up there: their own browser cannot finish with it either.
+      const late = await attacker.go(stopped.url);
+      assert.equal(late.status, 400);
+    });
+  }
+
+  it('the browser that started the sign-in still finishes it', async () => {
+    const { p } = at;
+    const browser = new TestBrowser();
+    const login = await browser.go(`${p.issuer}/admin/users`);
+    const page = await browser.submit(login, '/login', { username: 'admin', password: p.password });
+    assert.equal(page.status, 200, page.html.slice(0, 300));
+    assert.match(page.html, /Signed in as <strong>local:admin<\/strong>/);
+    assert.doesNotMatch(browser.jar.header(`${p.issuer}/admin/users`), /postern_admin_signin=[^;]/, 'the sign-in cookie is cleared');
+  });
+});
+
+describe('attacks on the admin gate: path and method variants', () => {
+  const at = usePostern();
+
+  it('no variant of an admin path reaches an admin page or action for a non-admin or a stranger', async () => {
+    const { p } = at;
+    const password = await new LocalUsers(p.store).setPassword('eve', undefined, { create: true, roles: ['dev'] });
+    const eve = new TestBrowser();
+    const login = await eve.go(`${p.issuer}/admin/users`);
+    const refused = await eve.submit(login, '/login', { username: 'eve', password });
+    assert.equal(refused.status, 403);
+    const cookie = eve.jar.header(`${p.issuer}/admin/users`);
+    const variants = [
+      '/admin/users',
+      '/admin/users/',
+      '/admin//users',
+      '//admin/users',
+      '/admin/../admin/users',
+      '/admin/./users',
+      '/admin/%75sers',
+      '/%61dmin/users',
+      '/admin%2fusers',
+      '/ADMIN/users',
+      '/admin/users;x',
+      '/admin/users?x=/admin',
+      '/admin/audit/export?format=csv',
+      '/admin/config',
+    ];
+    for (const variant of variants) {
+      for (const method of ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'DELETE', 'PATCH']) {
+        for (const who of [cookie, '']) {
+          const res = await send(`${p.issuer}${variant}`, {
+            method,
+            headers: { ...(who ? { cookie: who } : {}), 'content-type': 'application/x-www-form-urlencoded' },
+            body: method === 'GET' || method === 'HEAD' ? undefined : 'csrf=x&name=pwned&username=eve&roles=admin',
+          });
+          const label = `${method} ${variant} ${who ? 'as eve' : 'signed out'}`;
+          assert.ok(res.status < 500, `${label}: ${res.status}`);
+          assert.ok(res.status !== 200 && res.status !== 204, `${label}: ${res.status} ${res.text.slice(0, 200)}`);
+          assert.doesNotMatch(res.text, /Signed in as|Effective configuration|auth:\s*\n/, label);
+          assert.equal(res.headers.get('content-disposition'), null, `${label}: no export`);
+        }
+      }
+    }
+    assert.deepEqual(await p.store.listStaticTokens(), [], 'no token was created');
+    assert.deepEqual((await p.store.getUser('eve'))?.roles, ['dev'], 'eve is no admin');
+  });
+});
+
+describe('attacks on the configuration page: secrets in backend arguments and URLs', () => {
+  it('hides the value after a secret-like flag, bearer and basic credentials, and header lines', () => {
+    const args = [
+      '--api-key',
+      'sk-secret-1',
+      '--token',
+      'secret-2',
+      '-H',
+      'Authorization: Bearer secret-3',
+      '--header',
+      'X-Api-Key: secret-4',
+      '--password=secret-5',
+      'Bearer secret-6',
+      '--client-secret',
+      'secret-7',
+      'https://mcp.example/sse?access_token=secret-8&sig=secret-9',
+      '--verbose',
+      'plain-kept',
+    ];
+    const shown = JSON.stringify(redactConfig({ mcpServers: { remote: { command: 'npx', args, cwd: '/srv' } } }));
+    for (let i = 1; i <= 9; i++) assert.doesNotMatch(shown, new RegExp(`secret-${i}\\b`), `secret-${i} leaked: ${shown}`);
+    for (const kept of ['--api-key', '--token', '-H', '--header', '--verbose', 'plain-kept', 'npx', '/srv'])
+      assert.ok(shown.includes(`"${kept}"`), `${kept} is shown`);
+    assert.ok(shown.includes(REDACTED));
+  });
+});
