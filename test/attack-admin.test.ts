@@ -8,6 +8,8 @@ import { LocalUsers } from '../src/identity/local/users.js';
 import { TestBrowser } from './helpers/browser.js';
 import { usePostern } from './helpers/attack.js';
 import { send } from './helpers/http.js';
+import { LogCapture } from './helpers/postern.js';
+import { until } from './helpers/until.js';
 
 describe('attacks on the page sessions: login CSRF', () => {
   const at = usePostern();
@@ -120,5 +122,30 @@ describe('attacks on the configuration page: secrets in backend arguments and UR
     for (const kept of ['--api-key', '--token', '-H', '--header', '--verbose', 'plain-kept', 'npx', '/srv'])
       assert.ok(shown.includes(`"${kept}"`), `${kept} is shown`);
     assert.ok(shown.includes(REDACTED));
+  });
+});
+
+describe('attacks on the backends page: a secret in a backend URL', () => {
+  const log = new LogCapture();
+  const at = usePostern({ config: { mcpServers: { leaky: { url: 'http://user:hunter2-url-secret@127.0.0.1:9/mcp' } } }, log });
+
+  it("a backend's last error names its URL without the password, on the page, in the log and in the status MCP callers' errors quote", async () => {
+    const { p } = at;
+    await until(() => p.registry.status().some((b) => b.name === 'leaky' && !!b.error), 30_000, 'the backend to fail');
+    const error = p.registry.status().find((b) => b.name === 'leaky')?.error ?? '';
+    assert.doesNotMatch(error, /hunter2/, error);
+    const browser = new TestBrowser();
+    const login = await browser.go(`${p.issuer}/admin/backends`);
+    await browser.submit(login, '/login', { username: 'admin', password: p.password });
+    const page = await browser.go(`${p.issuer}/admin/backends`);
+    assert.equal(page.status, 200);
+    assert.match(page.html, /leaky/);
+    assert.match(page.html, /user:\[redacted\]@127\.0\.0\.1/, 'the rest of the error stays');
+    assert.doesNotMatch(page.html, /hunter2/);
+    assert.ok(
+      log.lines.some((l) => l.msg === 'backend down'),
+      'the log has the backend’s failure',
+    );
+    assert.doesNotMatch(JSON.stringify(log.lines), /hunter2/);
   });
 });
