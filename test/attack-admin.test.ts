@@ -149,3 +149,45 @@ describe('attacks on the backends page: a secret in a backend URL', () => {
     assert.doesNotMatch(JSON.stringify(log.lines), /hunter2/);
   });
 });
+
+describe('attacks on the audit export: CSV injection', () => {
+  /** Splits CSV text into fields the way a spreadsheet does with `sep` as its separator (RFC 4180 quotes). */
+  function fields(csv: string, sep: string): string[] {
+    const out: string[] = [];
+    let cur = '';
+    let quoted = false;
+    for (let i = 0; i < csv.length; i++) {
+      const c = csv[i];
+      if (quoted) {
+        if (c === '"' && csv[i + 1] === '"') (cur += '"'), i++;
+        else if (c === '"') quoted = false;
+        else cur += c;
+      } else if (c === '"' && cur === '') quoted = true;
+      else if (c === sep || c === '\n') out.push(cur.replace(/\r$/, '')), (cur = '');
+      else cur += c;
+    }
+    out.push(cur);
+    return out;
+  }
+
+  it('no field starts a formula, whichever separator the spreadsheet splits on (comma, semicolon, tab)', async () => {
+    const { toCsv } = await import('../src/admin/audit.js');
+    const evil = ['=1+1', '+1', '-1', '@SUM(A1)', '\t=1', '\r=1', 'x;=HYPERLINK("http://evil.example")', 'x\t=1+1', 'a,=1', 'x;+1;-1;@1', '"=1"'];
+    const csv = toCsv(
+      evil.map((subject, i) => ({
+        time: i,
+        kind: 'oauth',
+        action: 'login_failed',
+        subject,
+        client: subject,
+        decision: 'deny',
+        outcome: 'error',
+        detail: subject,
+      })),
+    );
+    for (const sep of [',', ';', '\t']) {
+      const bad = fields(csv, sep).filter((f) => /^[=+\-@]/.test(f));
+      assert.deepEqual(bad, [], `split on ${JSON.stringify(sep)}:\n${csv}`);
+    }
+  });
+});
