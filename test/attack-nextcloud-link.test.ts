@@ -74,3 +74,15 @@ describe('attacks on Connect Nextcloud: poll races', { timeout: 300_000 }, () =>
     assert.match((next as { html: string }).html, /Continue in Nextcloud/);
   });
 });
+
+describe('attacks on link tickets: replay after a flood', () => {
+  it('a used ticket stays used even after 100,000 other tickets were redeemed within its lifetime', async () => {
+    const { LinkTickets } = await import('../src/identity/nextcloud/link-tickets.js');
+    const tickets = new LinkTickets('k'.repeat(43));
+    const first = tickets.issue('victim');
+    assert.equal(tickets.redeem(first), 'victim');
+    // The attacker redeems their own tickets as fast as the toolset hands them out.
+    for (let i = 0; i < 100_000; i++) tickets.redeem(tickets.issue('mallory'));
+    assert.equal(tickets.redeem(first), undefined, 'replayed');
+  });
+});
