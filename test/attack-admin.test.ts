@@ -218,3 +218,30 @@ describe('attacks on the audit export: CSV injection', () => {
     }
   });
 });
+
+describe('attacks on /account: a user disabled while signed in', () => {
+  const at = usePostern();
+
+  it('is out of /account at the next request, and /authorize asks them to sign in again (no 500)', async () => {
+    const { p } = at;
+    const users = new LocalUsers(p.store);
+    const password = await users.setPassword('dora', undefined, { create: true, roles: ['dev'] });
+    const dora = new TestBrowser();
+    const login = await dora.go(`${p.issuer}/account`);
+    const page = await dora.submit(login, '/login', { username: 'dora', password });
+    assert.match(page.html, /Connected apps/);
+    assert.match(page.html, /local:dora/);
+    await users.setDisabled('dora', true);
+    const after = await dora.go(`${p.issuer}/account`);
+    assert.equal(after.status, 200, 'the sign-in page, not an error');
+    assert.doesNotMatch(after.html, /Connected apps/, 'no page for a disabled user');
+    assert.match(after.html, /Sign in/, `sent to sign in, which a disabled user cannot: ${after.status} ${after.url} ${after.html.slice(0, 600)}`);
+    const cookie = dora.jar.header(`${p.issuer}/account`);
+    const withdraw = await send(`${p.issuer}/account/withdraw`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'csrf=x&grant=x',
+    });
+    assert.equal(withdraw.status, 401);
+  });
+});
