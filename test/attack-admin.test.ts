@@ -10,6 +10,10 @@ import { TestBrowser } from './helpers/browser.js';
 import { usePostern } from './helpers/attack.js';
 import { send } from './helpers/http.js';
 import { LogCapture } from './helpers/postern.js';
+import { openLogin } from './helpers/attack.js';
+import { register } from './helpers/flow.js';
+import { Csrf } from '../src/oauth/csrf.js';
+import { deriveKey, loadSecret } from '../src/oauth/secret.js';
 import { until } from './helpers/until.js';
 
 describe('attacks on the page sessions: login CSRF', () => {
@@ -243,5 +247,52 @@ describe('attacks on /account: a user disabled while signed in', () => {
       body: 'csrf=x&grant=x',
     });
     assert.equal(withdraw.status, 401);
+  });
+});
+
+describe('attacks on the admin pages: markup in names, CSRF tokens of another page', () => {
+  const at = usePostern();
+  const MARK = '<img src=x onerror=alert(1)>"\'';
+
+  it('a client name, a typed user name and a client id full of markup are shown as text on every page', async () => {
+    const { p } = at;
+    const client = (await register(p.issuer, { client_name: `evil ${MARK}` })).body.client_id as string;
+    // A failed sign-in puts the typed user name in the audit trail.
+    const { browser, page } = await openLogin(p, client);
+    await browser.submit(page, '/login', { username: `x${MARK}`, password: 'wrong' });
+    const admin = new TestBrowser();
+    const login = await admin.go(`${p.issuer}/admin/users`);
+    await admin.submit(login, '/login', { username: 'admin', password: p.password });
+    for (const path of ['clients', 'grants', 'audit', `audit?user=${encodeURIComponent(`x${MARK}`)}`, `grants?client=${encodeURIComponent(MARK)}`]) {
+      const shown = await admin.go(`${p.issuer}/admin/${path}`);
+      assert.equal(shown.status, 200, path);
+      assert.ok(!shown.html.includes('<img'), `${path}: markup printed as markup`);
+    }
+    const audit = await admin.go(`${p.issuer}/admin/audit`);
+    assert.match(audit.html, /x&lt;img src=x onerror=alert\(1\)&gt;/, 'the typed name is there, as text');
+  });
+
+  it("an /account CSRF token, or another user's, opens no admin action", async () => {
+    const { p } = at;
+    const csrf = new Csrf(deriveKey(loadSecret(p.config), 'csrf'));
+    const admin = new TestBrowser();
+    const login = await admin.go(`${p.issuer}/admin/tokens`);
+    await admin.submit(login, '/login', { username: 'admin', password: p.password });
+    const cookie = admin.jar.header(`${p.issuer}/admin/tokens`);
+    for (const token of [csrf.token('account:local:admin'), csrf.token('admin:local:other'), csrf.token('local:admin'), csrf.token('admin:')]) {
+      const res = await send(`${p.issuer}/admin/tokens/create`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ csrf: token, name: 'crossed' }).toString(),
+      });
+      assert.equal(res.status, 403, res.text.slice(0, 200));
+    }
+    assert.deepEqual(await p.store.listStaticTokens(), []);
+    const own = await send(`${p.issuer}/admin/tokens/create`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: csrf.token('admin:local:admin'), name: 'own' }).toString(),
+    });
+    assert.equal(own.status, 200, 'the admin’s own token works (the test can tell)');
   });
 });
