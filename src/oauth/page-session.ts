@@ -123,7 +123,8 @@ export function createPageSession(deps: { issuer: string; store: OidcArtifacts; 
     const ours = parseCookie(req.headers.cookie ?? '', stateCookie)[stateCookie] === state;
     const p = ours ? pending.get(state) : undefined;
     pending.delete(state);
-    res.setHeader('set-cookie', stateCookieAt('', 0));
+    // Only this sign-in's cookie is cleared: a foreign callback leaves the browser's own sign-in be.
+    if (ours) res.setHeader('set-cookie', stateCookieAt('', 0));
     const code = q.get('code');
     const found = code ? await store.oidcFind('AuthorizationCode', hashId(code)) : undefined;
     const payload = found?.payload as
