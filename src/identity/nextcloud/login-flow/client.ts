@@ -30,8 +30,12 @@ export class LoginFlowClient {
     }
   }
 
-  /** Starts a flow under `key` (replacing one it had); returns the Nextcloud URL the user must open. */
+  /**
+   * Starts a flow under `key`, replacing one it had from this moment on (a poll of the old one
+   * still on its way then counts as expired); returns the Nextcloud URL the user must open.
+   */
   async start(key: string): Promise<string> {
+    this.pending.delete(key);
     const res = await this.call(`${this.config.url}/index.php/login/v2`, {
       method: 'POST',
       headers: { 'user-agent': POSTERN_DEVICE_NAME, accept: 'application/json' },
