@@ -44,6 +44,23 @@ describe('attacks on the page sessions: login CSRF', () => {
     });
   }
 
+  it('a flood of sign-ins started elsewhere does not push out one under way', async () => {
+    const { p } = at;
+    const browser = new TestBrowser();
+    const login = await browser.go(`${p.issuer}/account`);
+    assert.match(login.html, /Sign in/);
+    // More sign-ins than a server-side table would keep (10,000), started by anyone, no cookie needed.
+    let left = 10_050;
+    await Promise.all(
+      Array.from({ length: 25 }, async () => {
+        while (left-- > 0) assert.equal((await send(`${p.issuer}/account`)).status, 303);
+      }),
+    );
+    const page = await browser.submit(login, '/login', { username: 'admin', password: p.password });
+    assert.equal(page.status, 200, page.html.slice(0, 300));
+    assert.match(page.html, /Connected apps/);
+  });
+
   it('the browser that started the sign-in still finishes it', async () => {
     const { p } = at;
     const browser = new TestBrowser();
