@@ -1,7 +1,9 @@
 // Property-based bad input (fast-check) against every endpoint: random methods, paths, queries,
 // headers and bodies; random JSON-RPC on /mcp with a valid token, with and without an
 // established session (whose plain requests take the lean path); and random values of every
-// header and cookie Postern or oidc-provider parses, on every route family. Postern must never
+// header and cookie Postern or oidc-provider parses, on every route family (the account, admin
+// and Connect Nextcloud pages included); random queries and forms on every admin page and action
+// behind a real admin session and CSRF token. Postern must never
 // answer 5xx, never log at error level, never crash, and must still serve a normal flow afterwards.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
@@ -33,6 +35,20 @@ const paths = [
   '/interaction/abc/login',
   '/interaction/abc/confirm',
   '/interaction/abc/abort',
+  '/account',
+  '/account/callback',
+  '/account/nextcloud',
+  '/account/nextcloud/connect',
+  '/account/nextcloud/wait',
+  '/account/nextcloud/unlink',
+  '/admin',
+  '/admin/users',
+  '/admin/users/add',
+  '/admin/audit',
+  '/admin/audit/export',
+  '/admin/callback',
+  '//admin/users',
+  '/admin/../admin/config',
   '/healthz',
   '/',
 ];
@@ -131,7 +147,7 @@ describe('bad input never yields a 5xx', () => {
         body,
         fc.constantFrom(undefined, 'Bearer x', 'Bearer ', 'Basic Og==', 'bearer a.b.c', `Bearer ${'a'.repeat(5000)}`),
         async (path, method, query, type, payload, authorization) => {
-          const url = new URL(path, p.issuer);
+          const url = new URL(`${p.issuer}${path}`);
           for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
           const headers: Record<string, string> = {};
           if (type) headers['content-type'] = type;
@@ -222,7 +238,9 @@ describe('bad input never yields a 5xx', () => {
     const accountBrowser = new TestBrowser();
     const login = await accountBrowser.go(`${p.issuer}/account`);
     await accountBrowser.submit(login, '/login', { username: 'admin', password: p.password });
+    await accountBrowser.go(`${p.issuer}/admin/users`); // the shared session: the /admin cookie too
     const realCookies = [browser.jar.header(page.url), accountBrowser.jar.header(`${p.issuer}/account`)];
+    assert.match(realCookies[1], /postern_admin=/);
     const secret = loadSecret(p.config);
     const cookieKeys = new CookieKeys([deriveKey(secret, 'cookies')]);
     const accountKey = deriveKey(secret, 'account');
@@ -251,6 +269,16 @@ describe('bad input never yields a 5xx', () => {
       ['GET', '/account'],
       ['POST', '/account/withdraw'],
       ['GET', '/account/callback?state=x&code=y'],
+      ['GET', '/account/nextcloud'],
+      ['POST', '/account/nextcloud/connect'],
+      ['GET', '/account/nextcloud/wait'],
+      ['POST', '/account/nextcloud/unlink'],
+      ['GET', '/admin/users'],
+      ['GET', '/admin/audit?user=x&page=2'],
+      ['GET', '/admin/audit/export?format=csv'],
+      ['POST', '/admin/tokens/create'],
+      ['POST', '/admin/users/disable'],
+      ['GET', '/admin/callback?state=x&code=y'],
       ['GET', '/healthz'],
       ['GET', '/'],
     ];
@@ -272,10 +300,10 @@ describe('bad input never yields a 5xx', () => {
       fc
         .tuple(fc.constantFrom('_session', '_interaction', '_interaction_resume'), cookieValue)
         .map(([n, v]) => `${n}=${v}; ${n}.sig=${cookieKeys.sign(`${n}=${v}`)}`),
-      // the account cookie, validly signed over an odd account id or expiry
-      fc.tuple(cookieValue, fc.oneof(fc.integer(), fc.constantFrom('x', '', '1e999'))).map(([id, exp]) => {
+      // a page session cookie (/account, /admin), validly signed over an odd account id or expiry
+      fc.tuple(fc.constantFrom('/account', '/admin'), cookieValue, fc.oneof(fc.integer(), fc.constantFrom('x', '', '1e999'))).map(([path, id, exp]) => {
         const value = `${id}|${exp}`;
-        return `postern_account=${encodeURIComponent(`${value}.${createHmac('sha256', accountKey).update(value).digest('base64url')}`)}`;
+        return `postern_${path.slice(1)}=${encodeURIComponent(`${value}.${createHmac('sha256', accountKey).update(`${path}|${value}`).digest('base64url')}`)}`;
       }),
       // the real cookies of a flow, damaged
       fc.tuple(fc.constantFrom(...realCookies), junk).map(([real, extra]) => `${real}${extra}`),
@@ -318,7 +346,7 @@ describe('bad input never yields a 5xx', () => {
         ? JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'everything__echo', arguments: { message: 'hi' } } })
         : path === '/register'
           ? JSON.stringify({ redirect_uris: ['http://127.0.0.1:53999/cb'] })
-          : 'csrf=x&username=admin&password=wrong&grant=x&token=x&grant_type=authorization_code&code=x&client_id=x';
+          : 'csrf=x&username=admin&password=wrong&grant=x&token=x&grant_type=authorization_code&code=x&client_id=x&name=x&roles=x';
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...routes), headers, async ([method, path], sent) => {
         const post = method === 'POST';
@@ -333,6 +361,59 @@ describe('bad input never yields a 5xx', () => {
     assert.deepEqual(seen5xx, []);
     assert.deepEqual(log.errors, []);
     assert.deepEqual(consoleErrors, []);
+  });
+
+  it('random queries and forms on every admin page and action, signed in as an admin with a valid CSRF token', async () => {
+    const browser = new TestBrowser();
+    const login = await browser.go(`${p.issuer}/admin/users`);
+    const users = await browser.submit(login, '/login', { username: 'admin', password: p.password });
+    assert.equal(users.status, 200);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(users.html)?.[1];
+    assert.ok(csrf);
+    const cookie = browser.jar.header(`${p.issuer}/admin/users`);
+    const pages = ['users', 'clients', 'grants', 'backends', 'audit', 'tokens', 'keys', 'config', 'nope'];
+    // Every action but key rotation (slow, and covered by its own tests).
+    const actions = [
+      'users/add',
+      'users/reset',
+      'users/disable',
+      'users/enable',
+      'users/roles',
+      'users/account-roles',
+      'clients/revoke',
+      'grants/withdraw',
+      'backends/restart',
+      'tokens/create',
+      'tokens/revoke',
+      'audit/export',
+      'users/nope',
+    ];
+    const query = fc.dictionary(fc.constantFrom('user', 'client', 'tool', 'outcome', 'from', 'to', 'page', 'format'), text);
+    const form = fc.dictionary(fc.constantFrom('username', 'roles', 'subject', 'client', 'grant', 'name', 'backend', 'format'), text);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.tuple(fc.constant('GET'), fc.constantFrom(...pages.map((x) => `/admin/${x}`), '/admin/audit/export'), query),
+          fc.tuple(fc.constant('POST'), fc.constantFrom(...actions.map((x) => `/admin/${x}`)), form),
+        ),
+        fc.constantFrom(csrf, '', 'x', `${csrf}x`),
+        async ([method, path, fields], token) => {
+          const url = new URL(`${p.issuer}${path}`);
+          const post = method === 'POST';
+          if (!post) for (const [k, v] of Object.entries(fields)) url.searchParams.set(k, v);
+          const res = await send(url.toString(), {
+            method,
+            headers: { cookie, ...(post ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+            body: post ? new URLSearchParams({ ...fields, csrf: token }).toString() : undefined,
+          });
+          if (res.status >= 500) seen5xx.push(`${method} ${url.pathname}${url.search} ${JSON.stringify(fields).slice(0, 300)} → ${res.status}`);
+          return res.status < 500;
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    assert.deepEqual(seen5xx, []);
+    assert.deepEqual(log.errors, []);
   });
 
   it('still serves a normal flow afterwards', async () => {

@@ -11,11 +11,17 @@ const PATH = 'audit';
 export const EXPORT_LIMIT = 10_000;
 const COLUMNS = ['time', 'kind', 'action', 'subject', 'client', 'decision', 'outcome', 'latencyMs', 'detail'] as const;
 
-/** A CSV cell: quoted when it must be, and never read as a formula by a spreadsheet. */
+/**
+ * A CSV cell, never read as a formula by a spreadsheet, whichever separator it splits on (comma;
+ * semicolon or tab in many locales, where quotes count only at the start of a cell): the cell,
+ * and every part of it after a separator or line break, gets a leading `'` when it starts like a
+ * formula; a cell holding a quote, a separator or a line break is quoted.
+ */
 function csvCell(value: unknown): string {
   let text = value === undefined ? '' : String(value);
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  text = text.replace(/([,;\t\r\n])(?=[=+\-@])/g, "$1'");
+  return /[",;\t\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 export function toCsv(entries: AuditEntry[]): string {

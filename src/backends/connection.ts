@@ -9,6 +9,7 @@
 import { Client, ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/client';
 import type { McpSubscription, Transport, Prompt, Resource, ResourceTemplateType as ResourceTemplate, Tool } from '@modelcontextprotocol/client';
 import type { Logger } from 'pino';
+import { hideInlineSecrets } from '../config/secret-text.js';
 import { BackendUnavailable } from './errors.js';
 import { InFlightCalls, outsideCall, withCallContext, type Call, type CallerIdentity, type Downstream } from './call-context.js';
 import type { BackendKind, FastPath } from './kinds/kind.js';
@@ -157,7 +158,7 @@ export class BackendConnection {
     client.onclose = () => {
       if (this.client === client) this.down('the connection closed');
     };
-    client.onerror = (err) => log.debug({ backend: this.name, err: err.message }, 'backend transport error');
+    client.onerror = (err) => log.debug({ backend: this.name, err: hideInlineSecrets(err.message) }, 'backend transport error');
     try {
       await withTimeout(client.connect(transport), this.config.timeoutMs, 'connect timed out');
       if ((this.state as BackendState) === 'stopped' || generation !== this.generation) {
@@ -268,6 +269,8 @@ export class BackendConnection {
     if (this.state === 'stopped') return;
     const wasReady = this.state === 'ready';
     this.state = 'down';
+    // Error texts quote URLs and arguments: what looks like a secret goes before anyone sees it.
+    reason = hideInlineSecrets(reason);
     this.lastError = reason;
     this.client = undefined;
     this.dropLeanPath();

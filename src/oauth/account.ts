@@ -5,6 +5,7 @@
 // (`auth: oauth` backends) have their section and routes in account-remote.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextcloudConnect } from '../identity/nextcloud/connect.js';
+import type { IdentitySources } from '../identity/sources.js';
 import type { OidcArtifacts } from '../store/types.js';
 import { NEXTCLOUD_PATHS, nextcloudAccountPages } from './account-nextcloud.js';
 import type { Csrf } from './csrf.js';
@@ -26,10 +27,18 @@ export function createAccountHandler(deps: {
   store: OidcArtifacts;
   csrf: Csrf;
   session: PageSession;
+  /** Whether the session's account still exists (a disabled user's does not): asked on every request. */
+  identity: Pick<IdentitySources, 'findAccount'>;
   nextcloud?: NextcloudConnect;
   remote?: RemoteAccountSection;
 }) {
-  const { issuer, store, csrf, session } = deps;
+  const { issuer, store, csrf, session, identity } = deps;
+
+  /** The signed-in account, while it exists: a user disabled meanwhile is signed out at once. */
+  async function signedIn(req: IncomingMessage): Promise<string | undefined> {
+    const id = session.accountId(req);
+    return id && (await identity.findAccount(id)) ? id : undefined;
+  }
 
   async function list(req: IncomingMessage, res: ServerResponse, accountId: string) {
     // Every grant, Postern's own clients' too: nothing the user holds is hidden from them.
@@ -77,14 +86,14 @@ ${(await deps.remote?.html(accountId, token, new URL(req.url ?? '/', issuer).sea
   const nextcloudPages = nextcloudAccountPages({ connect: deps.nextcloud, csrf, html, signIn: (res, returnTo) => session.startSignIn(res, returnTo) });
 
   return async function handleAccount(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> {
-    if (pathname.startsWith(`${NEXTCLOUD_PATHS.page}`)) return nextcloudPages.handle(req, res, pathname, session.accountId(req));
-    if (deps.remote && (await deps.remote.handle(req, res, pathname, pathname.startsWith('/account/') ? session.accountId(req) : undefined))) return true;
+    if (pathname.startsWith(`${NEXTCLOUD_PATHS.page}`)) return nextcloudPages.handle(req, res, pathname, await signedIn(req));
+    if (deps.remote && (await deps.remote.handle(req, res, pathname, pathname.startsWith('/account/') ? await signedIn(req) : undefined))) return true;
     if (pathname !== '/account' && pathname !== '/account/callback' && pathname !== '/account/withdraw') return false;
     if (pathname === '/account/callback') {
       await session.callback(req, res);
       return true;
     }
-    const accountId = session.accountId(req);
+    const accountId = await signedIn(req);
     if (pathname === '/account/withdraw') {
       if (req.method !== 'POST') html(res, 405, errorPage('Method not allowed', 'Use POST here.'), { allow: 'POST' });
       else if (!accountId) html(res, 401, errorPage('Signed out', 'Open your account page again.'));

@@ -2,6 +2,8 @@
 // on every authorization; Postern keeps that for clients whose redirect goes to loopback or an
 // app scheme (any local program can claim those, RFC 8252 §8.6), and remembers consent (per
 // client and scope set) for clients whose redirect is a claimed https URL, like web connectors.
+// A browser session whose account is gone (a user disabled or removed since) is asked to sign in
+// again, instead of going on without an account (oidc-provider then fails with a 500).
 import { interactionPolicy } from 'oidc-provider';
 import { isLoopbackHost } from '../net/loopback.js';
 
@@ -14,6 +16,13 @@ function redirectIsClaimedHttps(redirectUri: unknown): boolean {
 
 export function createInteractionPolicy() {
   const policy = base();
+  policy
+    .get('login')!
+    .checks.add(
+      new Check('account_gone', 'the signed-in account no longer exists (disabled or removed); sign in again', 'login_required', (ctx) =>
+        ctx.oidc.session?.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT,
+      ),
+    );
   const consent = policy.get('consent')!;
   const i = consent.checks.findIndex((c) => c.reason === 'native_client_prompt');
   consent.checks.splice(

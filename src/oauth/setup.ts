@@ -91,6 +91,7 @@ export async function ownAuthorizationServer(deps: {
     store,
     csrf,
     session: createPageSession({ issuer, store, key: sessionKey, path: '/account' }),
+    identity,
     nextcloud: nextcloud && new NextcloudConnect(links, nextcloud),
     remote,
   });

@@ -26,9 +26,16 @@ export function usePostern(opts: { withBackends?: boolean; config?: Record<strin
   return target;
 }
 
-/** Every cookie name Postern (postern_account) and oidc-provider (_session, _interaction, _interaction_resume, and their .sig) use. */
+/**
+ * Every cookie name Postern (the page sessions of /account and /admin, their sign-in cookies, the
+ * link-ticket session) and oidc-provider (_session, _interaction, _interaction_resume, and their .sig) use.
+ */
 export const COOKIE_NAMES = [
   'postern_account',
+  'postern_admin',
+  'postern_account_signin',
+  'postern_admin_signin',
+  'postern_nextcloud_link',
   '_session',
   '_session.sig',
   '_interaction',

@@ -30,11 +30,16 @@ export class LinkTickets {
     return this.sign({ k: 'ticket', sub: subject, exp: now() + TICKET_SECONDS, n: randomBytes(12).toString('base64url') });
   }
 
-  /** The subject of a valid, unused ticket (which is then used up); undefined otherwise. */
+  /**
+   * The subject of a valid, unused ticket (which is then used up); undefined otherwise. While
+   * MAX_REMEMBERED used tickets are still unexpired, no more are redeemed (each could be replayed
+   * if one were forgotten early): the user asks their app again a few minutes later.
+   */
   redeem(ticket: string): string | undefined {
     const claims = this.open(ticket, 'ticket');
     if (!claims || this.used.has(claims.n)) return undefined;
     this.forgetExpired();
+    if (this.used.size >= MAX_REMEMBERED) return undefined;
     this.used.set(claims.n, claims.exp);
     return claims.sub;
   }
@@ -72,10 +77,11 @@ export class LinkTickets {
     }
   }
 
+  /** Forgets used tickets that expired, oldest redeemed first; the first one still valid ends the sweep (later ones go on a later sweep). */
   private forgetExpired(): void {
     const t = now();
     for (const [n, exp] of this.used) {
-      if (exp > t && this.used.size < MAX_REMEMBERED) break;
+      if (exp > t) break;
       this.used.delete(n);
     }
   }

@@ -3,7 +3,7 @@
 // Nextcloud hands over the login name and a new app password, which the user granted on
 // Nextcloud's own page. Flows last Nextcloud's 20 minutes; at most MAX_PENDING wait at once.
 import { IdentityError } from '../../types.js';
-import { POSTERN_DEVICE_NAME } from '../app-passwords.js';
+import { deleteAppPassword, POSTERN_DEVICE_NAME } from '../app-passwords.js';
 
 const FLOW_LIFETIME_MS = 20 * 60_000; // Nextcloud's own limit for a login flow
 const MAX_PENDING = 10_000;
@@ -30,8 +30,12 @@ export class LoginFlowClient {
     }
   }
 
-  /** Starts a flow under `key` (replacing one it had); returns the Nextcloud URL the user must open. */
+  /**
+   * Starts a flow under `key`, replacing one it had from this moment on (a poll of the old one
+   * still on its way then counts as expired); returns the Nextcloud URL the user must open.
+   */
   async start(key: string): Promise<string> {
+    this.pending.delete(key);
     const res = await this.call(`${this.config.url}/index.php/login/v2`, {
       method: 'POST',
       headers: { 'user-agent': POSTERN_DEVICE_NAME, accept: 'application/json' },
@@ -46,7 +50,11 @@ export class LoginFlowClient {
     return body.login;
   }
 
-  /** One poll of the flow under `key`: still waiting, expired (or never started), or granted (then forgotten). */
+  /**
+   * One poll of the flow under `key`: still waiting, expired (or never started), or granted (then
+   * forgotten). A flow forgotten or replaced while its poll was on its way (the user unlinked or
+   * started over) counts as expired: what Nextcloud granted for it is deleted there, never handed out.
+   */
   async poll(key: string): Promise<FlowPoll> {
     const flow = this.pending.get(key);
     if (!flow || Date.now() - flow.startedAt > FLOW_LIFETIME_MS) {
@@ -58,13 +66,18 @@ export class LoginFlowClient {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ token: flow.token }).toString(),
     });
+    const current = this.pending.get(key) === flow;
     if (res.status === 404) {
       await res.body?.cancel();
-      return { kind: 'pending', login: flow.login };
+      return current ? { kind: 'pending', login: flow.login } : { kind: 'expired' };
     }
     const body = (await res.json().catch(() => undefined)) as { loginName?: string; appPassword?: string } | undefined;
     if (res.status !== 200 || !body?.loginName || !body.appPassword) {
       throw new IdentityError(`Nextcloud answered ${res.status} while polling the login flow`);
+    }
+    if (!current) {
+      await deleteAppPassword(this.config.url, body.loginName, body.appPassword, this.config.timeoutMs).catch(() => false);
+      return { kind: 'expired' };
     }
     this.pending.delete(key);
     return { kind: 'granted', loginName: body.loginName, appPassword: body.appPassword };
