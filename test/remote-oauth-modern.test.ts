@@ -5,8 +5,10 @@
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Client } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { demoBackends } from '../src/config/load.js';
 import { decodeJwt } from 'jose';
 import { revokeGrant } from '../src/oauth/middleware.js';
 import { connectWithOAuth, MemoryOAuthProvider, type Era } from './helpers/oauth-client.js';
@@ -17,6 +19,8 @@ import { until } from './helpers/until.js';
 
 const ECHO = 'tracker__everything__echo';
 const MODERN = '2026-07-28';
+/** A 2025-era server behind the remote that asks for elicitation in the middle of a call. */
+const FIXTURES = path.join(import.meta.dirname, '..', 'conformance', 'fixture-server.ts');
 
 /** One POST the remote's /mcp received: whose token it carried and its protocol headers. */
 interface Seen {
@@ -63,7 +67,9 @@ describe('per-user OAuth backends in the 2026-07-28 era', () => {
   const receivedFor = (remoteUser: Person) => seen.filter((s) => s.sub === `local:${remoteUser.username}`);
 
   before(async () => {
-    remote = await startRemote([aliceRemote, bobRemote]);
+    remote = await startRemote([aliceRemote, bobRemote], {
+      mcpServers: { ...demoBackends(), fixtures: { command: process.execPath, args: ['--import', 'tsx', FIXTURES] } },
+    });
     remotePort = Number(new URL(remote.mcpUrl).port);
     subscribe('http.server.request.start', onRequest);
     gw = await startGateway([alice, bob], remote.mcpUrl, { protocol: MODERN });
@@ -124,6 +130,27 @@ describe('per-user OAuth backends in the 2026-07-28 era', () => {
         10_000,
         `the remote's audit line for ${remoteUser.username}`,
       );
+    }
+  });
+
+  it("brings the remote's mid-call questions to the user in input rounds, for clients of either era", async () => {
+    for (const era of ['modern', 'legacy'] as const) {
+      const client = new Client(
+        { name: `elicits-${era}`, version: '1' },
+        { capabilities: { elicitation: {} }, ...(era === 'modern' ? { versionNegotiation: { mode: { pin: MODERN } } } : {}) },
+      );
+      client.setRequestHandler('elicitation/create', async (request) => ({
+        action: 'accept',
+        content: { response: `${era} says yes to ${request.params.message}` },
+      }));
+      await client.connect(new StreamableHTTPClientTransport(new URL(gw.mcpUrl), { authProvider: providers.get(alice.username)! }));
+      clients.push(client);
+      const before = receivedFor(aliceRemote).length;
+      const result = await client.callTool({ name: 'tracker__fixtures__test_elicitation', arguments: { message: 'proceed?' } });
+      assert.equal(text(result), `User response: action=accept, content={"response":"${era} says yes to proceed?"}`);
+      const rounds = receivedFor(aliceRemote).slice(before);
+      assert.ok(rounds.length >= 2, `the call and its retry with the answer reached the remote: ${rounds.length}`);
+      assert.ok(rounds.every((r) => r.version === MODERN && r.session === undefined));
     }
   });
 
