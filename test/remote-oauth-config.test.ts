@@ -33,6 +33,8 @@ describe('auth: oauth backends in the config', () => {
     const full = load({ auth: 'oauth', scopes: ['read', 'write'], clientId: 'c', clientSecret: 's', allowPrivateAddresses: ['10.0.0.0/8'] }).mcpServers!
       .tracker as Record<string, unknown>;
     assert.deepEqual(full.scopes, ['read', 'write']);
+    const modern = load({ auth: 'oauth', protocol: '2026-07-28' }).mcpServers!.tracker as Record<string, unknown>;
+    assert.equal(modern.protocol, '2026-07-28', 'a per-user backend may speak the 2026-07-28 era');
   });
 
   it('names the key and the fix when an entry is wrong', () => {
@@ -41,7 +43,6 @@ describe('auth: oauth backends in the config', () => {
     assert.match(problems({ auth: 'oauth', forwardUserToken: true }), /remove forwardUserToken/);
     assert.match(problems({ auth: 'oauth', clientSecret: 's' }), /clientSecret needs the clientId/);
     assert.match(problems({ auth: 'oauth', prefix: false }), /routed by their prefix/);
-    assert.match(problems({ auth: 'oauth', protocol: '2026-07-28' }), /use protocol: auto or legacy/);
     assert.match(problems({ auth: 'oauth', headers: { Authorization: 'Bearer x' } }), /sets Authorization itself/);
     assert.match(problems({ auth: 'oauth', allowPrivateAddresses: ['10.0.0.0/33'] }), /allowPrivateAddresses\.0: "10\.0\.0\.0\/33" is not a CIDR/);
     assert.match(problems({ auth: 'oauth' }, '{"auth": {"enabled": false}}'), /needs Postern's own authorization server/);

@@ -1,9 +1,10 @@
 // A client transport with one link per calling user behind one SDK client: a message goes to the
 // link of the user whose call sends it (call-context.ts), or to the link without a user when
 // Postern connects and lists. A user's link is opened on their first call, with the client's own
-// initialize replayed on it (2025 era) and the negotiated protocol version set on it; the links of
-// the users least recently seen are closed past MAX_LINKS. Requests a link's server sends
-// (sampling, elicitation) get ids of their own here, so that the answers find their way back.
+// initialize replayed on it (2025 era; the 2026-07-28 era has none) and the negotiated protocol
+// version set on it; the links of the users least recently seen are closed past MAX_LINKS.
+// Requests a link's server sends (sampling, elicitation) get ids of their own here, so that the
+// answers find their way back.
 // Built-in toolsets (an in-process server per user) and per-user OAuth HTTP backends use it.
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/client';
 import { currentCall, type CallerIdentity } from './call-context.js';

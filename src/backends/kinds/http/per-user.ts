@@ -4,27 +4,50 @@
 // and listing without a user, talks to a stand-in server with an empty list: what a user sees of
 // the backend is listed per user (registry.ts, callerTools). A 401 from the remote ends the
 // user's link and asks them to reconnect; a 403 insufficient_scope asks them to grant more.
-// Toward the remote, each user's link is a 2025-era session (`protocol` auto or legacy: Postern
-// cannot ask a server it has no token for which era it speaks, and the SDK serves the 2026-07-28
-// era in process only behind its HTTP entry); clients of either era call through it as usual.
+// The era toward the remote is the entry's `protocol`: with `auto` or `legacy` each user's link
+// is a 2025-era session (Postern cannot ask a server it has no token for which era it speaks);
+// with `2026-07-28` the stand-in speaks that era (served in process by the SDK's HTTP entry, the
+// only place it answers server/discover), so Postern's connection negotiates it, and each user's
+// link sends stateless 2026-07-28 requests. Clients of either era call through it as usual.
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { InMemoryTransport, SUPPORTED_PROTOCOL_VERSIONS, Server } from '@modelcontextprotocol/server';
+import { createMcpHandler, InMemoryTransport, SUPPORTED_PROTOCOL_VERSIONS, Server } from '@modelcontextprotocol/server';
 import { tracedFetch } from '../../../telemetry/tracing.js';
-import { PerCallerTransport } from '../../per-caller-transport.js';
+import { type CallerLink, PerCallerTransport } from '../../per-caller-transport.js';
 import type { RemoteAccess } from './remote-access.js';
 import type { OAuthBackendConfig } from './schema.js';
 
 const MODERN = '2026-07-28';
 
-/**
- * The server Postern connects and lists through: capabilities only, nothing listed, 2025 era only
- * (each user's link then opens a 2025-era session of its own with the client's initialize).
- */
-function standIn(): Server {
-  const versions = SUPPORTED_PROTOCOL_VERSIONS.filter((v) => v < MODERN);
+/** The server Postern connects and lists through: capabilities only, nothing listed, in `versions`. */
+function standIn(versions: string[]): Server {
   const server = new Server({ name: 'postern-per-user-standin', version: '1' }, { capabilities: { tools: {} }, supportedProtocolVersions: versions });
   server.setRequestHandler('tools/list', () => ({ tools: [] }));
   return server;
+}
+
+/** The stand-in for the 2025 era, on an in-memory pair (each user's link replays the client's initialize). */
+async function legacyStandIn(): Promise<CallerLink> {
+  const [client, serverSide] = InMemoryTransport.createLinkedPair();
+  const server = standIn(SUPPORTED_PROTOCOL_VERSIONS.filter((v) => v < MODERN));
+  await server.connect(serverSide);
+  return { transport: client, close: () => server.close() };
+}
+
+/**
+ * The stand-in for the 2026-07-28 era: the SDK's HTTP entry called in process (no socket), which
+ * answers server/discover and serves each stateless request with a fresh stand-in server.
+ */
+function modernStandIn(url: URL): CallerLink {
+  const handler = createMcpHandler(() => standIn([MODERN]), { legacy: 'reject' });
+  const inProcess: typeof fetch = async (input, init) => handler.fetch(new Request(input, init));
+  const transport = new StreamableHTTPClientTransport(url, { fetch: inProcess });
+  return {
+    transport,
+    close: async () => {
+      await transport.close();
+      await handler.close();
+    },
+  };
 }
 
 /** The `scope` of a 403 insufficient_scope challenge, or undefined when the 403 is something else. */
@@ -37,12 +60,7 @@ function insufficientScope(response: Response): { scope?: string } | undefined {
 export function perUserTransport(name: string, config: OAuthBackendConfig, access: RemoteAccess): PerCallerTransport {
   const url = new URL(config.url);
   const transport: PerCallerTransport = new PerCallerTransport(async (caller) => {
-    if (!caller) {
-      const [client, serverSide] = InMemoryTransport.createLinkedPair();
-      const server = standIn();
-      await server.connect(serverSide);
-      return { transport: client, close: () => server.close() };
-    }
+    if (!caller) return config.protocol === MODERN ? modernStandIn(url) : legacyStandIn();
     const subject = caller.subject;
     // Fails with LinkRequired before anything is sent when the user has no usable link.
     await access.accessToken(name, subject);

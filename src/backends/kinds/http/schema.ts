@@ -52,9 +52,6 @@ export const httpBackendSchema = z
     if (entry.forwardUserToken) {
       ctx.addIssue({ code: 'custom', path: ['forwardUserToken'], message: "auth: oauth sends each user's own token for this server; remove forwardUserToken" });
     }
-    if (entry.protocol === '2026-07-28') {
-      ctx.addIssue({ code: 'custom', path: ['protocol'], message: 'a per-user backend opens a 2025-era session per user; use protocol: auto or legacy' });
-    }
     if (entry.prefix === false) {
       ctx.addIssue({ code: 'custom', path: ['prefix'], message: "a per-user backend's tools are routed by their prefix; use true or a custom prefix" });
     }
