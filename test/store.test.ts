@@ -177,6 +177,64 @@ for (const [kind, open] of stores) {
       assert.deepEqual(await store.credentialSources('oidc:nobody'), []);
     });
 
+    it('pages lists and finds a client’s grants, by id, expired ones left out', async () => {
+      const later = now() + 600;
+      for (const id of ['pc-b', 'pc-a', 'pc-c']) await store.oidcUpsert('Grant', id, { accountId: `local:${id}`, clientId: 'paged-client' }, later);
+      await store.oidcUpsert('Grant', 'pc-old', { accountId: 'local:old', clientId: 'paged-client' }, now() - 1);
+      await store.oidcUpsert('Grant', 'pc-other', { accountId: 'local:x', clientId: 'paged-other' }, later);
+      await store.oidcUpsert('AccessToken', 'pc-token', { clientId: 'paged-client', grantId: 'pc-a' }, later);
+      assert.deepEqual(
+        (await store.oidcGrantsOfClient('paged-client')).map((g) => g.id),
+        ['pc-a', 'pc-b', 'pc-c'],
+        'all live grants of the client, by id; not its tokens',
+      );
+      assert.deepEqual(
+        (await store.oidcGrantsOfClient('paged-client', 2)).map((g) => g.id),
+        ['pc-a', 'pc-b'],
+      );
+      assert.equal((await store.oidcGrantsOfClient('paged-client'))[0].record.payload.accountId, 'local:pc-a');
+      assert.deepEqual(await store.oidcGrantsOfClient('paged-nobody'), []);
+      const holders = (await store.oidcGrantClients(1000)).filter((h) => h.clientId.startsWith('paged-'));
+      assert.deepEqual(holders, [
+        { clientId: 'paged-client', grants: 3 },
+        { clientId: 'paged-other', grants: 1 },
+      ]);
+      const all = (await store.oidcGrantClients(1000)).map((h) => h.clientId);
+      const at = all.indexOf('paged-other');
+      assert.deepEqual(await store.oidcGrantClients(1, at), [{ clientId: 'paged-other', grants: 1 }], 'offset');
+      assert.deepEqual(
+        (
+          await store.oidcList(
+            'Grant',
+            2,
+            (await store.oidcList('Grant', 1000)).findIndex((g) => g.id === 'pc-b'),
+          )
+        ).map((g) => g.id),
+        ['pc-b', 'pc-c'],
+        'oidcList skips `offset`',
+      );
+      for (const [i, name] of ['pg-c', 'pg-a', 'pg-b'].entries()) {
+        await store.putUser({ username: name, passwordHash: 'x', roles: [], createdAt: i, updatedAt: i });
+        await store.putAccount({ subject: `paged:${name}`, groups: [], roles: [], updatedAt: i });
+      }
+      const users = (await store.listUsers()).map((u) => u.username);
+      const u = users.indexOf('pg-a');
+      assert.deepEqual(
+        (await store.listUsers(2, u)).map((x) => x.username),
+        ['pg-a', 'pg-b'],
+      );
+      assert.deepEqual(
+        (await store.listUsers(undefined, u + 2)).map((x) => x.username),
+        users.slice(u + 2),
+        'no limit: the rest',
+      );
+      const accounts = (await store.listAccounts(1000)).map((a) => a.subject);
+      assert.deepEqual(
+        (await store.listAccounts(2, accounts.indexOf('paged:pg-b'))).map((a) => a.subject),
+        ['paged:pg-b', 'paged:pg-c'],
+      );
+    });
+
     it('keeps a user disabled and enabled again', async () => {
       const user = { username: 'dis', passwordHash: 'h', roles: [], createdAt: 1, updatedAt: 1 };
       await store.putUser({ ...user, disabled: true });

@@ -2,8 +2,8 @@
 // (UTC, as a datetime-local field sends it) and the page. Anything malformed is a 400, never a throw.
 import type { AuditFilter } from '../store/types.js';
 import { AdminError } from './context.js';
+import { readPage } from './paging.js';
 
-export const PAGE_SIZE = 50;
 /** Pages past this are refused (the export covers more). */
 const MAX_PAGE = 1000;
 
@@ -38,9 +38,7 @@ export function readAuditSearch(query: URLSearchParams): AuditSearch {
     to: get('to', 30),
   };
   if (fields.outcome && fields.outcome !== 'ok' && fields.outcome !== 'error') throw new AdminError(400, 'outcome: ok, error or empty');
-  const pageText = get('page', 10) || '1';
-  const page = /^\d+$/.test(pageText) ? Number(pageText) : Number.NaN;
-  if (!(page >= 1 && page <= MAX_PAGE)) throw new AdminError(400, `page: a number from 1 to ${MAX_PAGE}`);
+  const page = readPage(query, MAX_PAGE);
   const sinceMs = time(fields.from, 'from');
   const untilMs = time(fields.to, 'to');
   return {

@@ -3,8 +3,9 @@
 import { esc } from '../pages/html.js';
 import type { AuditEntry } from '../store/types.js';
 import { clientCell, clientNames } from './client-names.js';
-import { readAuditSearch, PAGE_SIZE, searchQuery } from './audit-filter.js';
+import { readAuditSearch, searchQuery } from './audit-filter.js';
 import { AdminError, type AdminDeps, type AdminPage, type Download } from './context.js';
+import { offsetOf, PAGE_SIZE, pager } from './paging.js';
 import { ident, table, when } from './layout.js';
 
 const PATH = 'audit';
@@ -33,7 +34,7 @@ async function view(deps: AdminDeps, req: { query: URLSearchParams }): Promise<s
   const search = readAuditSearch(req.query);
   const { fields, page } = search;
   // One line more than a page tells whether there is a next page.
-  const found = await deps.store.queryAudit({ ...search.filter, limit: PAGE_SIZE + 1, offset: (page - 1) * PAGE_SIZE });
+  const found = await deps.store.queryAudit({ ...search.filter, limit: PAGE_SIZE + 1, offset: offsetOf(page) });
   const shown = found.slice(0, PAGE_SIZE);
   const names = await clientNames(
     deps.store,
@@ -52,8 +53,6 @@ async function view(deps: AdminDeps, req: { query: URLSearchParams }): Promise<s
   const input = (name: keyof typeof fields, label: string, type = 'text') =>
     `<div><label for="a-${name}">${label}</label><input id="a-${name}" name="${name}" type="${type}" value="${esc(fields[name])}"></div>`;
   const outcome = ['', 'ok', 'error'].map((o) => `<option value="${o}"${fields.outcome === o ? ' selected' : ''}>${o || 'any'}</option>`).join('');
-  const prev = page > 1 ? `<a href="/admin/${PATH}?${esc(searchQuery(fields, { page: String(page - 1) }))}">← Newer</a>` : '';
-  const next = found.length > PAGE_SIZE ? `<a href="/admin/${PATH}?${esc(searchQuery(fields, { page: String(page + 1) }))}">Older →</a>` : '';
   return `<form method="get" action="/admin/${PATH}" class="row">
 ${input('user', 'User')}${input('client', 'Client')}${input('tool', 'Tool or event')}
 <div><label for="a-outcome">Outcome</label><select id="a-outcome" name="outcome">${outcome}</select></div>
@@ -63,7 +62,7 @@ ${input('from', 'From (UTC)', 'datetime-local')}${input('to', 'To (UTC)', 'datet
 <a href="/admin/${PATH}/export?${esc(searchQuery(fields, { format: 'jsonl' }))}">JSON lines</a> ·
 <a href="/admin/${PATH}/export?${esc(searchQuery(fields, { format: 'csv' }))}">CSV</a></p>
 ${table(['Time (UTC)', 'Kind', 'Tool or event', 'User', 'Client', 'Decision / outcome', 'Latency', 'Detail'], rows, 'No audit lines match.')}
-<nav class="pager" aria-label="Pages">${prev}${next}</nav>`;
+${pager(PATH, page, found.length > PAGE_SIZE, fields, ['← Newer', 'Older →'])}`;
 }
 
 async function download(deps: AdminDeps, query: URLSearchParams): Promise<Download> {

@@ -6,12 +6,15 @@
 import { PREREGISTERED } from '../oauth/preregistered-clients.js';
 import { esc } from '../pages/html.js';
 import { AdminError, type AdminDeps, type AdminPage, field, type Notice } from './context.js';
-import { GRANT_LIST_LIMIT, withdrawGrantsOfClient } from './grants-of.js';
+import { withdrawGrantsOfClient } from './grants-of.js';
 import { actionButton, ident, table, when } from './layout.js';
+import { offsetOf, PAGE_SIZE, pager, readPage } from './paging.js';
 
 const PATH = 'clients';
-/** The most stored clients the page lists. */
-const CLIENT_LIMIT = 1000;
+/** A client's grants are counted up to this many (the grants page lists them). */
+const COUNT_LIMIT = 1000;
+/** Pages past this are refused: 5 million clients. */
+const MAX_PAGE = 100_000;
 
 type Kind = 'registered' | 'pre-registered' | 'metadata document';
 
@@ -19,47 +22,56 @@ interface ClientRow {
   id: string;
   name?: string;
   kind: Kind;
-  grants: number;
+  grants: string;
 }
 
 const isDocumentId = (id: string) => /^https:\/\//.test(id);
 
-async function clients(deps: AdminDeps): Promise<{ rows: ClientRow[]; truncated: boolean }> {
+/**
+ * One page of clients: the stored ones (registered and pre-registered) by id, and the
+ * metadata-document clients, which only their grants make known, by id among the clients holding
+ * grants. Each list reads a page and one more row, to tell whether another page follows.
+ */
+async function clients(deps: AdminDeps, page: number): Promise<{ rows: ClientRow[]; more: boolean }> {
   const { store } = deps;
-  const stored = await store.oidcList('Client', CLIENT_LIMIT);
-  const grants = await store.oidcList('Grant', GRANT_LIST_LIMIT);
-  const counts = new Map<string, number>();
-  for (const g of grants) {
-    const id = String(g.record.payload.clientId);
-    counts.set(id, (counts.get(id) ?? 0) + 1);
+  const stored = await store.oidcList('Client', PAGE_SIZE + 1, offsetOf(page));
+  const holders = await store.oidcGrantClients(PAGE_SIZE + 1, offsetOf(page));
+  const count = async (id: string) => {
+    const n = (await store.oidcGrantsOfClient(id, COUNT_LIMIT)).length;
+    return n >= COUNT_LIMIT ? `${COUNT_LIMIT}+` : String(n);
+  };
+  const rows: ClientRow[] = await Promise.all(
+    stored.slice(0, PAGE_SIZE).map(async ({ id, record }) => ({
+      id,
+      name: typeof record.payload.client_name === 'string' ? record.payload.client_name : undefined,
+      kind: record.payload[PREREGISTERED] === true ? ('pre-registered' as const) : ('registered' as const),
+      grants: await count(id),
+    })),
+  );
+  for (const { clientId, grants } of holders.slice(0, PAGE_SIZE)) {
+    if (isDocumentId(clientId) && !(await store.oidcFind('Client', clientId))) rows.push({ id: clientId, kind: 'metadata document', grants: String(grants) });
   }
-  const rows: ClientRow[] = stored.map(({ id, record }) => ({
-    id,
-    name: typeof record.payload.client_name === 'string' ? record.payload.client_name : undefined,
-    kind: record.payload[PREREGISTERED] === true ? 'pre-registered' : 'registered',
-    grants: counts.get(id) ?? 0,
-  }));
-  const known = new Set(rows.map((r) => r.id));
-  for (const [id, n] of counts) if (!known.has(id) && isDocumentId(id)) rows.push({ id, kind: 'metadata document', grants: n });
-  return { rows, truncated: stored.length >= CLIENT_LIMIT || grants.length >= GRANT_LIST_LIMIT };
+  return { rows, more: stored.length > PAGE_SIZE || holders.length > PAGE_SIZE };
 }
 
-async function view(deps: AdminDeps, req: { csrf: string }): Promise<string> {
-  const { rows, truncated } = await clients(deps);
+async function view(deps: AdminDeps, req: { csrf: string; query: URLSearchParams }): Promise<string> {
+  const page = readPage(req.query, MAX_PAGE);
+  const { rows, more } = await clients(deps, page);
   const cells = await Promise.all(
     rows.map(async (c) => {
       const [last] = await deps.store.queryAudit({ client: c.id, limit: 1 });
       return [
         `${c.name ? `<strong>${esc(c.name)}</strong><br>` : ''}${ident(c.id, true)}`,
         esc(c.kind),
-        String(c.grants),
+        c.grants,
         when(last?.time),
         actionButton(PATH, 'revoke', req.csrf, { client: c.id }, c.kind === 'registered' ? 'Revoke and delete' : 'Revoke', 'danger'),
       ];
     }),
   );
-  return `${table(['Client', 'Kind', 'Grants', 'Last use', ''], cells, 'No clients yet.')}
-${truncated ? `<p class="muted">Lists the first ${CLIENT_LIMIT} stored clients, counting the first ${GRANT_LIST_LIMIT} grants.</p>` : ''}
+  return `${table(['Client', 'Kind', 'Grants', 'Last use', ''], cells, page > 1 ? 'No more clients.' : 'No clients yet.')}
+${pager(PATH, page, more)}
+<p class="muted">Page ${page}: stored clients by ID, then the metadata-document clients holding grants, ${PAGE_SIZE} of each a page.</p>
 <p class="muted">Revoking withdraws every grant of the client and ends its tokens at once. A registered client is deleted too (it may register again); a pre-registered one stays configured (<code>postern client remove</code> deletes it); a metadata-document client can ask again.</p>`;
 }
 

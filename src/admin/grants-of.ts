@@ -4,8 +4,10 @@
 import { revokeGrant } from '../oauth/middleware.js';
 import type { OidcArtifacts } from '../store/types.js';
 
-/** The most grants the console reads at once (the grants and clients pages, a client's revocation). */
+/** The most grants the grants page reads at once (unfiltered, or filtered by client). */
 export const GRANT_LIST_LIMIT = 10_000;
+/** Grants read per round while withdrawing all of a client's. */
+const WITHDRAW_BATCH = 500;
 
 export async function withdrawGrantsOf(store: OidcArtifacts, subject: string): Promise<number> {
   const grants = await store.oidcGrantsOf(subject);
@@ -13,8 +15,14 @@ export async function withdrawGrantsOf(store: OidcArtifacts, subject: string): P
   return grants.length;
 }
 
+/** Withdraws every grant of a client, however many, reading them a batch at a time (each read is bounded). */
 export async function withdrawGrantsOfClient(store: OidcArtifacts, clientId: string): Promise<number> {
-  const grants = (await store.oidcList('Grant', GRANT_LIST_LIMIT)).filter((g) => g.record.payload.clientId === clientId);
-  for (const g of grants) await revokeGrant(store, g.id);
-  return grants.length;
+  let withdrawn = 0;
+  for (;;) {
+    // Each withdrawn grant is gone from the store, so the next read starts at the ones left.
+    const batch = await store.oidcGrantsOfClient(clientId, WITHDRAW_BATCH);
+    for (const g of batch) await revokeGrant(store, g.id);
+    withdrawn += batch.length;
+    if (batch.length < WITHDRAW_BATCH) return withdrawn;
+  }
 }

@@ -17,7 +17,11 @@ function scopesOf(payload: Record<string, unknown>): string[] {
 async function view(deps: AdminDeps, req: { csrf: string; query: URLSearchParams }): Promise<string> {
   const user = (req.query.get('user') ?? '').trim().slice(0, 300);
   const client = (req.query.get('client') ?? '').trim().slice(0, 2000);
-  const grants = user ? await deps.store.oidcGrantsOf(user) : await deps.store.oidcList('Grant', GRANT_LIST_LIMIT);
+  const grants = user
+    ? await deps.store.oidcGrantsOf(user)
+    : client
+      ? await deps.store.oidcGrantsOfClient(client, GRANT_LIST_LIMIT)
+      : await deps.store.oidcList('Grant', GRANT_LIST_LIMIT);
   const shown = grants.filter((g) => !client || g.record.payload.clientId === client);
   const names = await clientNames(
     deps.store,
@@ -36,7 +40,7 @@ async function view(deps: AdminDeps, req: { csrf: string; query: URLSearchParams
 <div><label for="g-client">Client</label><input id="g-client" name="client" type="text" value="${esc(client)}"></div>
 <button type="submit" class="secondary">Filter</button></form>
 ${table(['User', 'Client', 'Scopes', 'Granted', 'Expires', ''], rows, 'No grants match.')}
-${!user && grants.length >= GRANT_LIST_LIMIT ? `<p class="muted">Reads the first ${GRANT_LIST_LIMIT} grants; filter by user to see all of one user's.</p>` : ''}`;
+${!user && grants.length >= GRANT_LIST_LIMIT ? `<p class="muted">Shows the first ${GRANT_LIST_LIMIT} grants${client ? ' of this client' : ''}; filter by user to see all of one user's.</p>` : ''}`;
 }
 
 export const grantsPage: AdminPage = {

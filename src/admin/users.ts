@@ -10,10 +10,11 @@ import type { AccountRecord, Store, UserRecord } from '../store/types.js';
 import { AdminError, type AdminDeps, type AdminPage, field, type Notice, parseRoles } from './context.js';
 import { withdrawGrantsOf } from './grants-of.js';
 import { actionButton, hiddenFields, ident, table, tags, when } from './layout.js';
+import { offsetOf, PAGE_SIZE, pager, readPage } from './paging.js';
 
-/** The most local users, and the most remembered accounts, the page lists. */
-const ACCOUNT_LIMIT = 1000;
 const PATH = 'users';
+/** Pages past this are refused: 5 million users. */
+const MAX_PAGE = 100_000;
 
 async function linked(store: Store, subject: string): Promise<string> {
   return tags(await store.credentialSources(subject));
@@ -47,24 +48,28 @@ async function accountRow(store: Store, a: AccountRecord, csrf: string): Promise
   ];
 }
 
-async function view(deps: AdminDeps, req: { csrf: string }): Promise<string> {
+async function view(deps: AdminDeps, req: { csrf: string; query: URLSearchParams }): Promise<string> {
   const { store } = deps;
-  const all = await store.listUsers();
-  const users = all.slice(0, ACCOUNT_LIMIT);
-  const accounts = await store.listAccounts(ACCOUNT_LIMIT);
-  const localRows = await Promise.all(users.map((u) => localRow(store, u, req.csrf)));
-  const accountRows = await Promise.all(accounts.map((a) => accountRow(store, a, req.csrf)));
+  const page = readPage(req.query, MAX_PAGE);
+  // A page of each list and one more row, to tell whether another page follows.
+  const users = await store.listUsers(PAGE_SIZE + 1, offsetOf(page));
+  const accounts = await store.listAccounts(PAGE_SIZE + 1, offsetOf(page));
+  const localRows = await Promise.all(users.slice(0, PAGE_SIZE).map((u) => localRow(store, u, req.csrf)));
+  const accountRows = await Promise.all(accounts.slice(0, PAGE_SIZE).map((a) => accountRow(store, a, req.csrf)));
+  const nav = pager(PATH, page, users.length > PAGE_SIZE || accounts.length > PAGE_SIZE);
   return `<h2>Add a local user</h2>
 <form method="post" action="/admin/${PATH}/add" class="row">${hiddenFields(req.csrf)}
 <div><label for="new-username">Username</label><input id="new-username" name="username" type="text" required maxlength="64" autocomplete="off"></div>
 <div><label for="new-roles">Roles</label><input id="new-roles" name="roles" type="text" placeholder="e.g. dev, admin"></div>
 <button type="submit">Add user</button></form>
 <h2>Local users</h2>
-${table(['User', 'Roles', 'State', 'Linked accounts', ''], localRows, 'No local users.')}
-${all.length > users.length ? `<p class="muted">Shows the first ${ACCOUNT_LIMIT} of ${all.length} local users.</p>` : ''}
+<p class="muted">Page ${page}: ${PAGE_SIZE} local users and ${PAGE_SIZE} accounts from other sources a page, by name.</p>
+${nav}
+${table(['User', 'Roles', 'State', 'Linked accounts', ''], localRows, page > 1 ? 'No more local users.' : 'No local users.')}
 <h2>Accounts from other identity sources</h2>
 <p class="muted">Remembered at their last sign-in. Their source gives them roles from groups; roles added here are kept across sign-ins.</p>
-${table(['Account', 'Roles from the source', 'Roles added here', 'Linked accounts', 'Last sign-in'], accountRows, 'No accounts from other sources yet.')}
+${table(['Account', 'Roles from the source', 'Roles added here', 'Linked accounts', 'Last sign-in'], accountRows, page > 1 ? 'No more accounts.' : 'No accounts from other sources yet.')}
+${nav}
 <p class="muted">Disabling a user or changing roles withdraws the user's grants: their apps connect again, and new tokens carry the new roles.</p>`;
 }
 

@@ -55,11 +55,17 @@ export class AreaStore implements OidcArtifacts, UserStore, AccountStore, Static
   oidcGrantsOf(accountId: string) {
     return this.areas.oidc.oidcGrantsOf(accountId);
   }
+  oidcGrantsOfClient(clientId: string, limit?: number) {
+    return this.areas.oidc.oidcGrantsOfClient(clientId, limit);
+  }
+  oidcGrantClients(limit: number, offset?: number) {
+    return this.areas.oidc.oidcGrantClients(limit, offset);
+  }
   oidcFlagged(model: string, flag: string, limit: number) {
     return this.areas.oidc.oidcFlagged(model, flag, limit);
   }
-  oidcList(model: string, limit: number) {
-    return this.areas.oidc.oidcList(model, limit);
+  oidcList(model: string, limit: number, offset?: number) {
+    return this.areas.oidc.oidcList(model, limit, offset);
   }
   oidcCount(model: string) {
     return this.areas.oidc.oidcCount(model);
@@ -77,8 +83,8 @@ export class AreaStore implements OidcArtifacts, UserStore, AccountStore, Static
   putUser(user: UserRecord) {
     return this.areas.users.putUser(user);
   }
-  listUsers() {
-    return this.areas.users.listUsers();
+  listUsers(limit?: number, offset?: number) {
+    return this.areas.users.listUsers(limit, offset);
   }
 
   putAccount(account: AccountRecord) {
@@ -96,8 +102,8 @@ export class AreaStore implements OidcArtifacts, UserStore, AccountStore, Static
   deleteCredential(subject: string, source: string) {
     return this.areas.accounts.deleteCredential(subject, source);
   }
-  listAccounts(limit: number) {
-    return this.areas.accounts.listAccounts(limit);
+  listAccounts(limit: number, offset?: number) {
+    return this.areas.accounts.listAccounts(limit, offset);
   }
   credentialSources(subject: string) {
     return this.areas.accounts.credentialSources(subject);

@@ -17,6 +17,11 @@ interface Entry extends OidcRecord {
   grantId: string | null;
 }
 
+const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** One page of a sorted list: `limit` items (all when undefined) after skipping `offset`. */
+const page = <T>(items: T[], limit?: number, offset = 0): T[] => items.slice(offset, limit === undefined ? undefined : offset + limit);
+
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const;
   private readonly oidc = new Map<string, Map<string, Entry>>();
@@ -88,20 +93,31 @@ export class MemoryStore implements Store {
     return [...this.table('Grant')].filter(([, e]) => this.live(e) && e.payload.accountId === accountId).map(([id, e]) => ({ id, record: this.copy(e) }));
   }
 
-  async oidcFlagged(model: string, flag: string, limit: number) {
-    return [...this.table(model)]
-      .filter(([, e]) => this.live(e) && e.payload[flag] === true)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .slice(0, limit)
-      .map(([id, e]) => ({ id, record: this.copy(e) }));
+  /** Live records of a model that `keep` selects, by id, one page of them. */
+  private select(model: string, keep: (payload: Record<string, unknown>) => boolean, limit?: number, offset?: number) {
+    const found = [...this.table(model)].filter(([, e]) => this.live(e) && keep(e.payload)).sort(([a], [b]) => byKey(a, b));
+    return page(found, limit, offset).map(([id, e]) => ({ id, record: this.copy(e) }));
   }
 
-  async oidcList(model: string, limit: number) {
-    return [...this.table(model)]
-      .filter(([, e]) => this.live(e))
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .slice(0, limit)
-      .map(([id, e]) => ({ id, record: this.copy(e) }));
+  async oidcGrantsOfClient(clientId: string, limit?: number) {
+    return this.select('Grant', (p) => p.clientId === clientId, limit);
+  }
+
+  async oidcGrantClients(limit: number, offset?: number) {
+    const counts = new Map<string, number>();
+    for (const e of this.table('Grant').values()) {
+      if (this.live(e) && typeof e.payload.clientId === 'string') counts.set(e.payload.clientId, (counts.get(e.payload.clientId) ?? 0) + 1);
+    }
+    const sorted = [...counts].sort(([a], [b]) => byKey(a, b));
+    return page(sorted, limit, offset).map(([clientId, grants]) => ({ clientId, grants }));
+  }
+
+  async oidcFlagged(model: string, flag: string, limit: number) {
+    return this.select(model, (p) => p[flag] === true, limit);
+  }
+
+  async oidcList(model: string, limit: number, offset?: number) {
+    return this.select(model, () => true, limit, offset);
   }
 
   async oidcCount(model: string) {
@@ -119,8 +135,9 @@ export class MemoryStore implements Store {
     this.users.set(user.username, structuredClone(user));
   }
 
-  async listUsers() {
-    return [...this.users.values()].sort((a, b) => a.username.localeCompare(b.username)).map((u) => structuredClone(u));
+  async listUsers(limit?: number, offset?: number) {
+    const sorted = [...this.users.values()].sort((a, b) => byKey(a.username, b.username));
+    return page(sorted, limit, offset).map((u) => structuredClone(u));
   }
 
   async putAccount(account: AccountRecord) {
@@ -132,11 +149,9 @@ export class MemoryStore implements Store {
     return a && structuredClone(a);
   }
 
-  async listAccounts(limit: number) {
-    return [...this.accounts.values()]
-      .sort((a, b) => (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0))
-      .slice(0, limit)
-      .map((a) => structuredClone(a));
+  async listAccounts(limit: number, offset?: number) {
+    const sorted = [...this.accounts.values()].sort((a, b) => byKey(a.subject, b.subject));
+    return page(sorted, limit, offset).map((a) => structuredClone(a));
   }
 
   async putCredential(subject: string, source: string, sealed: string) {

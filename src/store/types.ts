@@ -83,10 +83,14 @@ export interface OidcArtifacts {
   oidcRevokeByGrantId(model: string, grantId: string): Promise<void>;
   /** Unexpired grants of an account (the "connected apps" of a user). */
   oidcGrantsOf(accountId: string): Promise<Array<{ id: string; record: OidcRecord }>>;
+  /** Unexpired grants of a client, by id: all of them, or at most `limit` (the admin console's revocation and filter). */
+  oidcGrantsOfClient(clientId: string, limit?: number): Promise<Array<{ id: string; record: OidcRecord }>>;
+  /** The clients holding unexpired grants, with how many each, by client ID: at most `limit` after skipping `offset`. */
+  oidcGrantClients(limit: number, offset?: number): Promise<Array<{ clientId: string; grants: number }>>;
   /** Unexpired records of a model whose payload has `flag` set to true (pre-registered clients), by id, at most `limit`. */
   oidcFlagged(model: string, flag: string, limit: number): Promise<Array<{ id: string; record: OidcRecord }>>;
-  /** Unexpired records of a model, by id, at most `limit` (the admin console's lists). */
-  oidcList(model: string, limit: number): Promise<Array<{ id: string; record: OidcRecord }>>;
+  /** Unexpired records of a model, by id, at most `limit` after skipping `offset` (the admin console's lists). */
+  oidcList(model: string, limit: number, offset?: number): Promise<Array<{ id: string; record: OidcRecord }>>;
   /** Counts records of a model (diagnostics, tests). */
   oidcCount(model: string): Promise<number>;
   /** Deletes expired artifacts; returns how many. */
@@ -102,15 +106,16 @@ export interface OidcArtifacts {
 export interface UserStore {
   getUser(username: string): Promise<UserRecord | undefined>;
   putUser(user: UserRecord): Promise<void>;
-  listUsers(): Promise<UserRecord[]>;
+  /** Users by username: all of them, or at most `limit` after skipping `offset`. */
+  listUsers(limit?: number, offset?: number): Promise<UserRecord[]>;
 }
 
 /** Accounts of external identity sources and their sealed upstream credentials. */
 export interface AccountStore {
   putAccount(account: AccountRecord): Promise<void>;
   getAccount(subject: string): Promise<AccountRecord | undefined>;
-  /** Accounts by subject, at most `limit`. */
-  listAccounts(limit: number): Promise<AccountRecord[]>;
+  /** Accounts by subject, at most `limit` after skipping `offset`. */
+  listAccounts(limit: number, offset?: number): Promise<AccountRecord[]>;
   /** Sealed (encrypted) upstream credential of a subject, per source. */
   putCredential(subject: string, source: string, sealed: string): Promise<void>;
   getCredential(subject: string, source: string): Promise<string | undefined>;

@@ -94,7 +94,7 @@ export class LocalUsers implements PasswordIdentitySource {
    * claim is stored creates the user, the others print nothing.
    */
   async ensureInitialUser(username: string, settings: Pick<SettingStore, 'addSetting'>): Promise<string | undefined> {
-    if ((await this.store.listUsers()).length > 0) return undefined;
+    if ((await this.store.listUsers(1)).length > 0) return undefined;
     const claim = randomUUID();
     if ((await settings.addSetting(INITIAL_USER_CLAIM, claim)) !== claim) return undefined;
     return this.setPassword(username, undefined, { create: true, roles: ['admin'] });

@@ -90,6 +90,25 @@ export class PostgresOidc implements OidcArtifacts {
     return rows.map(withId);
   }
 
+  async oidcGrantsOfClient(clientId: string, limit?: number) {
+    // LIMIT NULL is no limit.
+    const { rows } = await this.db.query<OidcRow>(
+      `SELECT ${COLUMNS} FROM oidc WHERE model = 'Grant' AND payload->>'clientId' = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY id LIMIT $3`,
+      [clientId, nowSeconds(), limit ?? null],
+    );
+    return rows.map(withId);
+  }
+
+  async oidcGrantClients(limit: number, offset = 0) {
+    const { rows } = await this.db.query<{ client_id: string; n: string }>(
+      `SELECT payload->>'clientId' AS client_id, count(*) AS n FROM oidc
+       WHERE model = 'Grant' AND payload->>'clientId' IS NOT NULL AND (expires_at IS NULL OR expires_at > $1)
+       GROUP BY payload->>'clientId' ORDER BY payload->>'clientId' LIMIT $2 OFFSET $3`,
+      [nowSeconds(), limit, offset],
+    );
+    return rows.map((r) => ({ clientId: r.client_id, grants: Number(r.n) }));
+  }
+
   async oidcFlagged(model: string, flag: string, limit: number) {
     const { rows } = await this.db.query<OidcRow>(
       `SELECT ${COLUMNS} FROM oidc WHERE model = $1 AND payload->$2 = 'true'::jsonb AND ${LIVE} ORDER BY id LIMIT $4`,
@@ -98,10 +117,10 @@ export class PostgresOidc implements OidcArtifacts {
     return rows.map(withId);
   }
 
-  async oidcList(model: string, limit: number) {
+  async oidcList(model: string, limit: number, offset = 0) {
     const { rows } = await this.db.query<OidcRow>(
-      `SELECT ${COLUMNS} FROM oidc WHERE model = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY id LIMIT $3`,
-      [model, nowSeconds(), limit],
+      `SELECT ${COLUMNS} FROM oidc WHERE model = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY id LIMIT $3 OFFSET $4`,
+      [model, nowSeconds(), limit, offset],
     );
     return rows.map(withId);
   }

@@ -50,8 +50,9 @@ export class PostgresUsers implements UserStore {
     );
   }
 
-  async listUsers(): Promise<UserRecord[]> {
-    return (await this.db.query<UserRow>('SELECT * FROM users ORDER BY username')).rows.map(toUser);
+  async listUsers(limit?: number, offset = 0): Promise<UserRecord[]> {
+    // LIMIT NULL is no limit.
+    return (await this.db.query<UserRow>('SELECT * FROM users ORDER BY username LIMIT $1 OFFSET $2', [limit ?? null, offset])).rows.map(toUser);
   }
 }
 
@@ -70,8 +71,10 @@ export class PostgresAccounts implements AccountStore {
     return (await this.db.query<{ account: AccountRecord }>('SELECT account FROM accounts WHERE subject = $1', [subject])).rows[0]?.account;
   }
 
-  async listAccounts(limit: number): Promise<AccountRecord[]> {
-    return (await this.db.query<{ account: AccountRecord }>('SELECT account FROM accounts ORDER BY subject LIMIT $1', [limit])).rows.map((r) => r.account);
+  async listAccounts(limit: number, offset = 0): Promise<AccountRecord[]> {
+    return (await this.db.query<{ account: AccountRecord }>('SELECT account FROM accounts ORDER BY subject LIMIT $1 OFFSET $2', [limit, offset])).rows.map(
+      (r) => r.account,
+    );
   }
 
   async putCredential(subject: string, source: string, sealed: string): Promise<void> {

@@ -28,10 +28,22 @@ export class SqliteOidc implements OidcArtifacts {
       grantsOf: db.prepare<[string, number], OidcRow>(
         `SELECT id, payload, expires_at FROM oidc WHERE model = 'Grant' AND json_extract(payload, '$.accountId') = ? AND ${live}`,
       ),
+      // Named: by the primary key (model, id) the planner would read every grant to spare a sort.
+      grantsOfClient: db.prepare<[string, number, number], OidcRow>(
+        `SELECT id, payload, expires_at FROM oidc INDEXED BY oidc_grant_client
+         WHERE model = 'Grant' AND json_extract(payload, '$.clientId') = ? AND ${live} ORDER BY id LIMIT ?`,
+      ),
+      grantClients: db.prepare<[number, number, number], { client_id: string; n: number }>(
+        `SELECT json_extract(payload, '$.clientId') AS client_id, count(*) AS n FROM oidc INDEXED BY oidc_grant_client
+         WHERE model = 'Grant' AND json_extract(payload, '$.clientId') IS NOT NULL AND ${live}
+         GROUP BY json_extract(payload, '$.clientId') ORDER BY json_extract(payload, '$.clientId') LIMIT ? OFFSET ?`,
+      ),
       flagged: db.prepare<[string, string, number, number], OidcRow>(
         `SELECT id, payload, expires_at FROM oidc WHERE model = ? AND json_extract(payload, ?) = 1 AND ${live} ORDER BY id LIMIT ?`,
       ),
-      list: db.prepare<[string, number, number], OidcRow>(`SELECT id, payload, expires_at FROM oidc WHERE model = ? AND ${live} ORDER BY id LIMIT ?`),
+      list: db.prepare<[string, number, number, number], OidcRow>(
+        `SELECT id, payload, expires_at FROM oidc WHERE model = ? AND ${live} ORDER BY id LIMIT ? OFFSET ?`,
+      ),
       count: db.prepare<[string, number], { n: number }>(`SELECT count(*) AS n FROM oidc WHERE model = ? AND ${live}`),
       sweep: db.prepare('DELETE FROM oidc WHERE expires_at IS NOT NULL AND expires_at <= ?'),
     };
@@ -84,12 +96,20 @@ export class SqliteOidc implements OidcArtifacts {
     return this.q.grantsOf.all(accountId, nowSeconds()).map((row) => ({ id: row.id, record: toRecord(row) }));
   }
 
+  async oidcGrantsOfClient(clientId: string, limit?: number) {
+    return this.q.grantsOfClient.all(clientId, nowSeconds(), limit ?? -1).map((row) => ({ id: row.id, record: toRecord(row) }));
+  }
+
+  async oidcGrantClients(limit: number, offset = 0) {
+    return this.q.grantClients.all(nowSeconds(), limit, offset).map((row) => ({ clientId: row.client_id, grants: row.n }));
+  }
+
   async oidcFlagged(model: string, flag: string, limit: number) {
     return this.q.flagged.all(model, `$.${flag}`, nowSeconds(), limit).map((row) => ({ id: row.id, record: toRecord(row) }));
   }
 
-  async oidcList(model: string, limit: number) {
-    return this.q.list.all(model, nowSeconds(), limit).map((row) => ({ id: row.id, record: toRecord(row) }));
+  async oidcList(model: string, limit: number, offset = 0) {
+    return this.q.list.all(model, nowSeconds(), limit, offset).map((row) => ({ id: row.id, record: toRecord(row) }));
   }
 
   async oidcCount(model: string): Promise<number> {

@@ -16,7 +16,7 @@ export class SqliteUsers implements UserStore {
            display_name = excluded.display_name, email = excluded.email, roles = excluded.roles,
            disabled = excluded.disabled, updated_at = excluded.updated_at`,
       ),
-      listUsers: base.db.prepare<[], UserRow>('SELECT * FROM users ORDER BY username'),
+      listUsers: base.db.prepare<[number, number], UserRow>('SELECT * FROM users ORDER BY username LIMIT ? OFFSET ?'),
     };
   }
 
@@ -39,8 +39,9 @@ export class SqliteUsers implements UserStore {
     });
   }
 
-  async listUsers(): Promise<UserRecord[]> {
-    return this.q.listUsers.all().map(toUser);
+  async listUsers(limit?: number, offset = 0): Promise<UserRecord[]> {
+    // LIMIT -1 is no limit.
+    return this.q.listUsers.all(limit ?? -1, offset).map(toUser);
   }
 }
 
@@ -54,7 +55,7 @@ export class SqliteAccounts implements AccountStore {
          ON CONFLICT (subject) DO UPDATE SET account = excluded.account, updated_at = excluded.updated_at`,
       ),
       getAccount: base.db.prepare<[string], { account: string }>('SELECT account FROM accounts WHERE subject = ?'),
-      listAccounts: base.db.prepare<[number], { account: string }>('SELECT account FROM accounts ORDER BY subject LIMIT ?'),
+      listAccounts: base.db.prepare<[number, number], { account: string }>('SELECT account FROM accounts ORDER BY subject LIMIT ? OFFSET ?'),
       putCredential: base.db.prepare(
         `INSERT INTO credentials (subject, source, sealed, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (subject, source) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
@@ -75,8 +76,8 @@ export class SqliteAccounts implements AccountStore {
     return row && JSON.parse(row.account);
   }
 
-  async listAccounts(limit: number): Promise<AccountRecord[]> {
-    return this.q.listAccounts.all(limit).map((row) => JSON.parse(row.account));
+  async listAccounts(limit: number, offset = 0): Promise<AccountRecord[]> {
+    return this.q.listAccounts.all(limit, offset).map((row) => JSON.parse(row.account));
   }
 
   async putCredential(subject: string, source: string, sealed: string): Promise<void> {
