@@ -4,71 +4,30 @@
 // the remaining replicas answer no 5xx; every grant survives (each client's token and refresh
 // token keep working, also through a Caddy balancer in front of the survivors and the dead one).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { freePort } from './helpers/backends.js';
-import { ensureCaddy, startCaddyBalancer } from './helpers/caddy.js';
-import { CLI_FROM_SOURCE, runPostern } from './helpers/cli.js';
+import { ensureCaddy } from './helpers/caddy.js';
 import { fullFlow, refresh } from './helpers/flow.js';
 import { modernRequest } from './helpers/mcp-http.js';
-import { pgSchema, type PgSchema } from './helpers/postgres.js';
-import { tempDir } from './helpers/postern.js';
-import { until } from './helpers/until.js';
+import { startReplicaCluster, type ReplicaCluster, type Replica } from './helpers/replicas.js';
 
-const SECRET = randomBytes(32).toString('base64url');
-const PASSWORD = randomBytes(12).toString('base64url');
 const LOAD_MS = 4000;
 const KILL_AT_MS = 1500;
 
 describe('failover: kill -9 of one replica under load', { skip: !ensureCaddy() && 'caddy is not installed' }, () => {
-  let schema: PgSchema;
+  let cluster: ReplicaCluster;
   let issuer: string;
-  let balancer: { origin: string; stop(): Promise<void> };
-  const replicas: Array<{ port: number; child: ChildProcess }> = [];
-  let env: Record<string, string>;
+  let replicas: Replica[];
 
   before(async () => {
-    schema = await pgSchema();
-    const lbPort = await freePort();
-    issuer = `http://127.0.0.1:${lbPort}`;
-    env = {
-      POSTERN_STORE: 'postgres',
-      POSTERN_DATABASE_URL: schema.url,
-      POSTERN_SECRET: SECRET,
-      POSTERN_ISSUER: issuer,
-      POSTERN_DATA_DIR: tempDir(),
-      POSTERN_LOG_LEVEL: 'warn',
-    };
-    const user = await runPostern(['user', 'add', 'admin', '--password-stdin', '--role', 'admin'], { env, input: `${PASSWORD}\n` });
-    assert.equal(user.status, 0, user.stderr);
-    for (let i = 0; i < 3; i++) {
-      const port = await freePort();
-      const child = spawn(process.execPath, [CLI_FROM_SOURCE, 'serve'], {
-        env: { PATH: process.env.PATH ?? '', ...env, POSTERN_PORT: String(port) },
-        stdio: 'ignore',
-      });
-      replicas.push({ port, child });
-    }
-    for (const { port } of replicas) {
-      await until(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 60_000, `replica on ${port} ready`);
-    }
-    balancer = await startCaddyBalancer(
-      lbPort,
-      replicas.map((r) => `127.0.0.1:${r.port}`),
-    );
+    cluster = await startReplicaCluster(3);
+    ({ issuer, replicas } = cluster);
   });
   after(async () => {
-    await balancer?.stop();
-    for (const { child } of replicas) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await Promise.all(
-      replicas.map(({ child }) => (child.exitCode === null && child.signalCode === null ? new Promise((r) => child.once('exit', r)) : undefined)),
-    );
-    await schema?.drop();
+    await cluster?.stop();
   });
 
   it('loses no grant; only connections to the dead replica fail, and their retries succeed', async () => {
-    const grants = await Promise.all([0, 1, 2].map(() => fullFlow(issuer, `${issuer}/mcp`, PASSWORD)));
+    const grants = await Promise.all([0, 1, 2].map(() => fullFlow(issuer, `${issuer}/mcp`, cluster.password)));
     for (const g of grants) assert.equal(g.tokens.status, 200);
     const statuses = new Map<number, number>();
     let connectionFailures = 0;

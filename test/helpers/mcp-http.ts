@@ -93,6 +93,11 @@ export async function modernRequest(
       },
     }),
   });
+  return readAnswer(res, id);
+}
+
+/** Reads a whole answer: every JSON-RPC message of a JSON body or an event stream, and the one answering `id`. */
+async function readAnswer(res: Response, id: number): Promise<RawAnswer> {
   const body = await res.text();
   const messages: RawAnswer['messages'] = [];
   if ((res.headers.get('content-type') ?? '').includes('text/event-stream')) {
@@ -102,4 +107,34 @@ export async function modernRequest(
     messages.push(JSON.parse(body));
   }
   return { status: res.status, headers: res.headers, messages, final: messages.find((m) => m.id === id) };
+}
+
+export const LEGACY = '2025-11-25';
+
+/**
+ * One request (or, with `notification`, a notification) on an open 2025-era session, sent by hand
+ * with its Mcp-Session-Id; `timeoutMs` bounds the wait for the whole answer.
+ */
+export async function legacyRequest(
+  url: string,
+  token: string,
+  sessionId: string,
+  method: string,
+  params: Record<string, unknown>,
+  opts: { notification?: boolean; timeoutMs?: number } = {},
+): Promise<RawAnswer> {
+  const id = Math.floor(Math.random() * 1e9);
+  const res = await fetch(url, {
+    method: 'POST',
+    signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': LEGACY,
+      'mcp-session-id': sessionId,
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', ...(opts.notification ? {} : { id }), method, params }),
+  });
+  return readAnswer(res, id);
 }
