@@ -24,18 +24,21 @@ const modernCall = (id: number) =>
     },
   });
 
+/** The headers of a stateless 2026-07-28 tools/call of everything__echo. */
+const STATELESS_HEADERS = {
+  authorization: `Bearer ${TOKEN}`,
+  'content-type': 'application/json',
+  accept: ACCEPT,
+  'mcp-protocol-version': MODERN,
+  'mcp-method': 'tools/call',
+  'mcp-name': 'everything__echo',
+};
+
 async function statelessThroughput(url: string, duration: number) {
   const r = await autocannon({
     url,
     method: 'POST',
-    headers: {
-      authorization: `Bearer ${TOKEN}`,
-      'content-type': 'application/json',
-      accept: ACCEPT,
-      'mcp-protocol-version': MODERN,
-      'mcp-method': 'tools/call',
-      'mcp-name': 'everything__echo',
-    },
+    headers: STATELESS_HEADERS,
     connections: 10,
     duration,
     requests: [{ setupRequest: (req) => ({ ...req, body: modernCall(++nextId) }) }],
@@ -49,14 +52,7 @@ export async function eras(): Promise<Row[]> {
     // One stateless call by hand first: a wrong request shape must fail here, not count as a rate.
     const probe = await fetch(postern.mcpUrl, {
       method: 'POST',
-      headers: {
-        authorization: `Bearer ${TOKEN}`,
-        'content-type': 'application/json',
-        accept: ACCEPT,
-        'mcp-protocol-version': MODERN,
-        'mcp-method': 'tools/call',
-        'mcp-name': 'everything__echo',
-      },
+      headers: STATELESS_HEADERS,
       body: modernCall(0),
     });
     const text = await probe.text();

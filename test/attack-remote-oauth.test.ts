@@ -11,12 +11,20 @@ import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js
 import { text } from './helpers/results.js';
 import { TestBrowser } from './helpers/browser.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
-import { connectHref, freePort, LOOPBACK, linkAtRemote, linksOf, signInToAccount, startGateway, startRemote, type Person } from './helpers/remote-link.js';
+import {
+  connectHref,
+  freePort,
+  LOOPBACK,
+  linkAtRemote,
+  linksOf,
+  signInToAccount,
+  startGateway,
+  startRemote,
+  type Person,
+  PEOPLE,
+} from './helpers/remote-link.js';
 
-const alice: Person = { username: 'alice', password: 'alice-gateway-pw' };
-const bob: Person = { username: 'bob', password: 'bob-gateway-pw' };
-const aliceRemote: Person = { username: 'alice-r', password: 'alice-remote-pw' };
-const bobRemote: Person = { username: 'bob-r', password: 'bob-remote-pw' };
+const { alice, bob, aliceRemote, bobRemote } = PEOPLE;
 
 describe('linking attacks', () => {
   let remote: TestPostern | undefined;

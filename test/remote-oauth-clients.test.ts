@@ -11,10 +11,9 @@ import { makeCertificate } from './helpers/document-server.js';
 import { trustTestCa } from './helpers/http.js';
 import { startHttpsProxy, type HttpsProxy } from './helpers/https-proxy.js';
 import type { TestPostern } from './helpers/postern.js';
-import { connectHref, freePort, LOOPBACK, linkAtRemote, linksOf, signInToAccount, startGateway, startRemote, type Person } from './helpers/remote-link.js';
+import { connectHref, freePort, LOOPBACK, linkAtRemote, linksOf, signInToAccount, startGateway, startRemote, PEOPLE } from './helpers/remote-link.js';
 
-const alice: Person = { username: 'alice', password: 'alice-gateway-pw' };
-const aliceRemote: Person = { username: 'alice-r', password: 'alice-remote-pw' };
+const { alice, aliceRemote } = PEOPLE;
 
 /** The client the remote issued the link's grant to. */
 async function grantClient(remote: TestPostern): Promise<string> {

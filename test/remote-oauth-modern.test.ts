@@ -13,7 +13,7 @@ import { decodeJwt } from 'jose';
 import { revokeGrant } from '../src/oauth/middleware.js';
 import { connectWithOAuth, MemoryOAuthProvider, type Era } from './helpers/oauth-client.js';
 import type { TestPostern } from './helpers/postern.js';
-import { linkAtRemote, linksOf, signInToAccount, startGateway, startRemote, type Person } from './helpers/remote-link.js';
+import { linkAtRemote, linksOf, signInToAccount, startGateway, startRemote, type Person, PEOPLE } from './helpers/remote-link.js';
 import { text } from './helpers/results.js';
 import { until } from './helpers/until.js';
 
@@ -32,10 +32,7 @@ interface Seen {
 describe('per-user OAuth backends in the 2026-07-28 era', () => {
   let remote: TestPostern;
   let gw: TestPostern;
-  const alice: Person = { username: 'alice', password: 'alice-gateway-pw' };
-  const bob: Person = { username: 'bob', password: 'bob-gateway-pw' };
-  const aliceRemote: Person = { username: 'alice-r', password: 'alice-remote-pw' };
-  const bobRemote: Person = { username: 'bob-r', password: 'bob-remote-pw' };
+  const { alice, bob, aliceRemote, bobRemote } = PEOPLE;
   const clients: Client[] = [];
   const providers = new Map<string, MemoryOAuthProvider>();
   const seen: Seen[] = [];

@@ -9,7 +9,7 @@ import { revokeGrant } from '../src/oauth/middleware.js';
 import { TestBrowser } from './helpers/browser.js';
 import { connectWithOAuth, MemoryOAuthProvider, type Era } from './helpers/oauth-client.js';
 import { LogCapture, type TestPostern } from './helpers/postern.js';
-import { linkAtRemote, linksOf, signInToAccount, startGateway, startRemote, type Person } from './helpers/remote-link.js';
+import { linkAtRemote, linksOf, signInToAccount, startGateway, startRemote, type Person, PEOPLE } from './helpers/remote-link.js';
 import { text } from './helpers/results.js';
 import { until } from './helpers/until.js';
 
@@ -18,10 +18,7 @@ const ECHO = 'tracker__everything__echo';
 describe('per-user OAuth backends', () => {
   let remote: TestPostern;
   let gw: TestPostern;
-  const alice: Person = { username: 'alice', password: 'alice-gateway-pw' };
-  const bob: Person = { username: 'bob', password: 'bob-gateway-pw' };
-  const aliceRemote: Person = { username: 'alice-r', password: 'alice-remote-pw' };
-  const bobRemote: Person = { username: 'bob-r', password: 'bob-remote-pw' };
+  const { alice, bob, aliceRemote, bobRemote } = PEOPLE;
   const clients: Client[] = [];
   const capture = new LogCapture();
   /** Every remote token the gateway held during the run, to look for in its logs. */

@@ -16,6 +16,14 @@ export interface Person {
 }
 
 /** A port that was free a moment ago (to know a server's URL before it starts). */
+/** The people of the remote-OAuth tests: users of the gateway, and their accounts at the remote. */
+export const PEOPLE = {
+  alice: { username: 'alice', password: 'alice-gateway-pw' },
+  bob: { username: 'bob', password: 'bob-gateway-pw' },
+  aliceRemote: { username: 'alice-r', password: 'alice-remote-pw' },
+  bobRemote: { username: 'bob-r', password: 'bob-remote-pw' },
+} satisfies Record<string, Person>;
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
