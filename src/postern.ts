@@ -85,6 +85,9 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       accessToken: (backend, subject) => linked().accessToken(backend, subject),
       refused: (backend, subject) => linked().refused(backend, subject),
       stepUp: (backend, subject, scope) => linked().stepUp(backend, subject, scope),
+      // Not secret: which protocol era an auth: oauth backend on `protocol: auto` was found to speak.
+      era: (backend) => store.getSetting(`remote-era:${backend}`),
+      rememberEra: (backend, era) => store.putSetting(`remote-era:${backend}`, era),
     };
     const linked = () => {
       if (!remoteAccounts) throw new Error('per-user OAuth backends are not ready yet');
@@ -116,6 +119,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
         sealer,
         log,
         onLinkChanged: (subject) => registry.forgetCaller(subject),
+        onLinked: (subject, backend) => registry.linked(backend, subject),
         ca: opts.documentCa,
       });
     }

@@ -9,11 +9,20 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { demoBackends } from '../src/config/load.js';
-import { decodeJwt } from 'jose';
 import { revokeGrant } from '../src/oauth/middleware.js';
 import { connectWithOAuth, MemoryOAuthProvider, type Era } from './helpers/oauth-client.js';
 import type { TestPostern } from './helpers/postern.js';
-import { linkAtRemote, linksOf, signInToAccount, startGateway, startRemote, type Person, PEOPLE } from './helpers/remote-link.js';
+import {
+  linkAtRemote,
+  linksOf,
+  signInToAccount,
+  startGateway,
+  startRemote,
+  type Person,
+  PEOPLE,
+  type SeenAtRemote,
+  seenAtRemote,
+} from './helpers/remote-link.js';
 import { text } from './helpers/results.js';
 import { until } from './helpers/until.js';
 
@@ -22,34 +31,19 @@ const MODERN = '2026-07-28';
 /** A 2025-era server behind the remote that asks for elicitation in the middle of a call. */
 const FIXTURES = path.join(import.meta.dirname, '..', 'conformance', 'fixture-server.ts');
 
-/** One POST the remote's /mcp received: whose token it carried and its protocol headers. */
-interface Seen {
-  sub?: string;
-  version?: string;
-  session?: string;
-}
-
 describe('per-user OAuth backends in the 2026-07-28 era', () => {
   let remote: TestPostern;
   let gw: TestPostern;
   const { alice, bob, aliceRemote, bobRemote } = PEOPLE;
   const clients: Client[] = [];
   const providers = new Map<string, MemoryOAuthProvider>();
-  const seen: Seen[] = [];
+  const seen: SeenAtRemote[] = [];
   let remotePort = 0;
 
   const onRequest = (message: unknown) => {
     const request = (message as { request: IncomingMessage }).request;
     if (request.socket.localPort !== remotePort || request.method !== 'POST' || !request.url?.startsWith('/mcp')) return;
-    const bearer = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1];
-    let sub: string | undefined;
-    try {
-      sub = bearer ? decodeJwt(bearer).sub : undefined;
-    } catch {
-      sub = undefined;
-    }
-    const header = (name: string) => request.headers[name] as string | undefined;
-    seen.push({ sub, version: header('mcp-protocol-version'), session: header('mcp-session-id') });
+    seen.push(seenAtRemote(request));
   };
 
   async function mcpFor(user: Person, era: Era): Promise<Client> {

@@ -9,6 +9,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { BackendConnection, type ConnectionOptions } from './connection.js';
 import { backendKinds, kindOf, type KindOptions } from './kinds/index.js';
+import { detectEra } from './kinds/http/era-detection.js';
+import { NO_REMOTE_ACCESS, type RemoteAccess } from './kinds/http/remote-access.js';
+import { isOAuthBackend } from './kinds/http/schema.js';
 import type { Call, CallerIdentity } from './call-context.js';
 import { CallerLists } from './caller-lists.js';
 import { UnknownTarget } from './errors.js';
@@ -53,12 +56,14 @@ export class BackendRegistry {
   private readonly updateListeners = new Set<(uri: string) => void>();
   private readonly subscriptions = new Map<string, number>();
   private readonly callerLists = new CallerLists();
+  private readonly remoteAccess: RemoteAccess;
 
   constructor(
     backends: NonNullable<Config['mcpServers']>,
     opts: Omit<ConnectionOptions, 'onListsChanged' | 'onResourceUpdated'> & KindOptions & { log: Logger },
   ) {
     this.log = opts.log;
+    this.remoteAccess = opts.remoteAccess ?? NO_REMOTE_ACCESS;
     const kinds = backendKinds(opts);
     for (const [name, config] of Object.entries(backends)) {
       if (config.disabled) continue;
@@ -134,6 +139,16 @@ export class BackendRegistry {
   forgetCaller(subject: string): void {
     this.callerLists.forget(subject);
     for (const backend of this.backends.values()) if (backend.perUser) backend.forgetCaller(subject);
+  }
+
+  /**
+   * `subject` linked the per-user backend `name`: on `protocol: auto`, finds which era the remote
+   * speaks with their token and restarts the backend's connection when it changed (era-detection.ts).
+   */
+  async linked(name: string, subject: string): Promise<void> {
+    const backend = this.backends.get(name);
+    if (!backend || !isOAuthBackend(backend.config)) return;
+    await detectEra(name, backend.config, this.remoteAccess, subject, () => backend.restart(), this.log);
   }
 
   /** Does the tool's backend mark it readOnlyHint? Unknown tools are not read-only. */

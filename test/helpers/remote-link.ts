@@ -1,7 +1,9 @@
 // Linking a gateway user's account at a remote, OAuth-protected MCP server the way a person does
 // it: sign in to the gateway's /account, follow "Connect <backend>", sign in and consent at the
 // remote's pages, and come back to the gateway's callback (or stop just before it).
+import type { IncomingMessage } from 'node:http';
 import { createServer } from 'node:net';
+import { decodeJwt } from 'jose';
 import { UpstreamCredentials } from '../../src/identity/credentials.js';
 import { LocalUsers } from '../../src/identity/local/users.js';
 import { RemoteLinks } from '../../src/identity/remote-oauth/links.js';
@@ -104,4 +106,24 @@ export async function startGateway(
 /** The gateway's store of users' links (to look at what it keeps). */
 export function linksOf(gw: TestPostern): RemoteLinks {
   return new RemoteLinks(new UpstreamCredentials(gw.store, new Sealer(loadSecret(gw.config))));
+}
+
+/** What a request to the remote's /mcp carried: the `sub` of its bearer token and its protocol headers. */
+export interface SeenAtRemote {
+  sub?: string;
+  version?: string;
+  session?: string;
+}
+
+/** Reads `request` as SeenAtRemote (a token that is no JWT has no `sub`). */
+export function seenAtRemote(request: IncomingMessage): SeenAtRemote {
+  const bearer = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1];
+  let sub: string | undefined;
+  try {
+    sub = bearer ? decodeJwt(bearer).sub : undefined;
+  } catch {
+    sub = undefined;
+  }
+  const header = (name: string) => request.headers[name] as string | undefined;
+  return { sub, version: header('mcp-protocol-version'), session: header('mcp-session-id') };
 }

@@ -29,6 +29,7 @@ export interface RemoteAccountsDeps {
   sealer: Sealer;
   log: Logger;
   onLinkChanged?(subject: string): void;
+  onLinked?(subject: string, backend: string): Promise<void>;
   /** Certificates (PEM) trusted besides the system's (tests with their own CA). */
   ca?: string[];
 }
@@ -64,6 +65,7 @@ export class RemoteAccounts {
           log: deps.log,
           accountUrl: `${deps.issuer}/account`,
           onLinkChanged: deps.onLinkChanged,
+          onLinked: deps.onLinked,
         }),
       );
     }

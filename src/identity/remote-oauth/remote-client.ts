@@ -46,6 +46,8 @@ export interface RemoteClientDeps extends ClientIdentityDeps {
   accountUrl: string;
   /** Told whenever a user's link changes (linked, refreshed away, stale, removed). */
   onLinkChanged?(subject: string): void;
+  /** Told when a user has just linked, after the link is stored (the backend learns the remote's era); its failure is logged only. */
+  onLinked?(subject: string, backend: string): Promise<void>;
 }
 
 /** What discovery found, kept for DISCOVERY_TTL_MS. */
@@ -207,6 +209,9 @@ export class RemoteOAuthClient {
     });
     await this.deps.links.put(subject, this.linkOf(tokens, pending.issuer, client.client_id));
     this.deps.onLinkChanged?.(subject);
+    await this.deps
+      .onLinked?.(subject, this.backend.name)
+      .catch((err: Error) => this.deps.log.warn({ backend: this.backend.name, err: err.message }, 'after linking, the backend could not use the new link'));
   }
 
   private linkOf(tokens: OAuthTokens, issuer: string, clientId: string, previous?: RemoteLink): RemoteLink {

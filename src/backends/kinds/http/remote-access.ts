@@ -1,7 +1,8 @@
 // What an `auth: oauth` backend needs from the part that holds the users' links (identity/
 // remote-oauth/, wired in by postern.ts): the calling user's access token for the backend, kept
-// fresh, and what to answer when the backend refuses it. Every "you must link first" is a
-// LinkRequired error (protocol/link-required.ts) that the MCP face turns into its answer.
+// fresh, what to answer when the backend refuses it, and the protocol era found for it. Every
+// "you must link first" is a LinkRequired error (protocol/link-required.ts) that the MCP face
+// turns into its answer.
 import type { LinkRequired } from '../../../protocol/link-required.js';
 
 export interface RemoteAccess {
@@ -11,6 +12,10 @@ export interface RemoteAccess {
   refused(backend: string, subject: string): Promise<LinkRequired>;
   /** The backend answered 403 insufficient_scope (asking for `scope`): what to tell the user to grant more. */
   stepUp(backend: string, subject: string, scope: string | undefined): Promise<LinkRequired>;
+  /** The protocol era last found for `backend` (`protocol: auto`, era-detection.ts), or undefined. */
+  era(backend: string): Promise<string | undefined>;
+  /** Remembers the era found for `backend`, for every process on the store. */
+  rememberEra(backend: string, era: string): Promise<void>;
 }
 
 /** Until postern.ts connects the real one: every user must link, and nobody can yet. */
@@ -24,4 +29,6 @@ export const NO_REMOTE_ACCESS: RemoteAccess = {
   stepUp: async () => {
     throw new Error('per-user OAuth is not set up');
   },
+  era: async () => undefined,
+  rememberEra: async () => {},
 };
