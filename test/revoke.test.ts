@@ -46,6 +46,16 @@ describe('revocation', () => {
     assert.equal(await mcpStatus(tokens.access_token), 401);
   });
 
+  it('a revoked token stays refused after more revocations than the guard remembers', async () => {
+    const { clientId, tokens } = await signIn();
+    assert.equal(await mcpStatus(tokens.access_token), 200);
+    assert.equal((await form(`${postern.issuer}/revoke`, { token: tokens.access_token, client_id: clientId })).status, 200);
+    assert.equal(await mcpStatus(tokens.access_token), 401);
+    // 100,001 more revoked grants push this one out of the guard's bounded memory of them.
+    for (let i = 0; i <= 100_000; i++) await postern.store.oidcRevokeByGrantId('AccessToken', `flood-${i}`);
+    assert.equal(await mcpStatus(tokens.access_token), 401, 'refused from the store once forgotten');
+  });
+
   it('another client cannot revoke a token it was not issued', async () => {
     const victim = await signIn();
     const other = await signIn();

@@ -15,6 +15,11 @@ export interface JwtVerifierOptions {
 }
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+/**
+ * Revoked grant ids remembered to spare a store lookup. Only a shortcut: a forgotten one is still
+ * refused, because its grant is gone from the store. The oldest are forgotten past this many.
+ */
+const REVOKED_REMEMBERED = 100_000;
 
 export class JwtVerifier implements TokenVerifier {
   readonly name = 'jwt';
@@ -26,11 +31,16 @@ export class JwtVerifier implements TokenVerifier {
     this.keys = createLocalJWKSet(opts.jwks);
     this.cache = new TokenCache(opts.cacheSize ?? 10_000);
     opts.store.onGrantRevoked((grantId) => {
-      this.revoked.add(grantId);
+      this.remember(grantId);
       this.cache.evictWhere((c) => c.grantId === grantId);
     });
     // Revocations this process may have missed (another replica's, while the store's signal was down).
     opts.store.onChange('grants', () => this.cache.clear());
+  }
+
+  private remember(grantId: string): void {
+    this.revoked.add(grantId);
+    if (this.revoked.size > REVOKED_REMEMBERED) this.revoked.delete(this.revoked.values().next().value!);
   }
 
   /** Trusts this key set from now on (after `postern keys rotate`: the new key and the old ones). */
@@ -58,7 +68,7 @@ export class JwtVerifier implements TokenVerifier {
     }
     const grantId = typeof payload.gid === 'string' ? payload.gid : undefined;
     if (grantId && (this.revoked.has(grantId) || !(await this.opts.store.oidcFind('Grant', grantId)))) {
-      this.revoked.add(grantId);
+      this.remember(grantId);
       throw new TokenRejected('the grant of this token was revoked');
     }
     const caller: Caller = {
