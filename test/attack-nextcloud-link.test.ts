@@ -11,7 +11,8 @@ import { NextcloudConnect } from '../src/identity/nextcloud/connect.js';
 import { NextcloudLinks } from '../src/identity/nextcloud/links.js';
 import { Sealer } from '../src/identity/sealed.js';
 import { NEXTCLOUD_PATHS } from '../src/oauth/account-nextcloud.js';
-import { authTokensOf, ensureNextcloud, grantLoginFlow, nextcloud } from './helpers/nextcloud.js';
+import { authTokensOf, ensureNextcloud, nextcloud } from './helpers/nextcloud.js';
+import { grantLoginFlow } from './helpers/nextcloud-login-flow.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
 
 const DEVICE = 'Postern MCP gateway';

@@ -12,7 +12,8 @@ import { UpstreamCredentials } from '../src/identity/credentials.js';
 import { NextcloudLinks } from '../src/identity/nextcloud/links.js';
 import { Sealer } from '../src/identity/sealed.js';
 import { chromiumMissing, launchChromium } from './helpers/chromium.js';
-import { appPasswordWorks, ensureNextcloud, grantLoginFlow, nextcloud } from './helpers/nextcloud.js';
+import { appPasswordWorks, ensureNextcloud, nextcloud } from './helpers/nextcloud.js';
+import { grantLoginFlow } from './helpers/nextcloud-login-flow.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
 
 const shots = path.resolve(import.meta.dirname, '../test-results');

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TestBrowser } from './helpers/browser.js';
-import { appPasswordWorks, authTokensOf, ensureNextcloud, grantLoginFlow, nextcloud } from './helpers/nextcloud.js';
-import { flowEnd, loginUrlOn } from './helpers/nextcloud-login-flow.js';
+import { appPasswordWorks, authTokensOf, ensureNextcloud, nextcloud } from './helpers/nextcloud.js';
+import { flowEnd, loginUrlOn, grantLoginFlow } from './helpers/nextcloud-login-flow.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
 
 const SCOPES = ['openid', 'groups', 'mcp:tools', 'mcp:resources', 'mcp:prompts'];

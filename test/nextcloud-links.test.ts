@@ -13,7 +13,8 @@ import { Sealer } from '../src/identity/sealed.js';
 import { revokeGrant } from '../src/oauth/middleware.js';
 import { TestBrowser, type Page } from './helpers/browser.js';
 import { authorizeUrl, pkce, REDIRECT, redeem, register } from './helpers/flow.js';
-import { appPasswordWorks, authTokensOf, ensureNextcloud, grantLoginFlow, nextcloud } from './helpers/nextcloud.js';
+import { appPasswordWorks, authTokensOf, ensureNextcloud, nextcloud } from './helpers/nextcloud.js';
+import { grantLoginFlow } from './helpers/nextcloud-login-flow.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
 
 const DEVICE = 'Postern MCP gateway';

@@ -139,36 +139,6 @@ export async function signInAtNextcloud(browser: TestBrowser, url: string, who: 
   }
 }
 
-/** The JSON of a Nextcloud page's initial-state input `initial-state-<app>-<key>` (base64). */
-function initialState(html: string, name: string): Record<string, unknown> {
-  const value =
-    new RegExp(`id="initial-state-${name}"[^>]*value="([^"]+)"`).exec(html)?.[1] ??
-    new RegExp(`value="([^"]+)"[^>]*id="initial-state-${name}"`).exec(html)?.[1];
-  if (!value) throw new Error(`no initial state ${name} on the page:\n${html.slice(0, 1000)}`);
-  return JSON.parse(Buffer.from(value, 'base64').toString('utf8')) as Record<string, unknown>;
-}
-
-/**
- * Grants a Login Flow v2 as `who` on Nextcloud's own pages over HTTP, as a person does in the tab
- * the flow's `loginUrl` opens: the picker, the login form, then "Grant access" (the fixture's
- * README, "Driving Login Flow v2").
- */
-export async function grantLoginFlow(loginUrl: string, who: NextcloudUser): Promise<void> {
-  const browser = nextcloudBrowser();
-  const picker = await browser.go(loginUrl);
-  const grantUrl = new URL(String(initialState(picker.html, 'core-loginFlowAuth').loginRedirectUrl), nextcloud.url).toString();
-  await signInAtNextcloud(browser, grantUrl, who);
-  const grantPage = await browser.go(grantUrl);
-  const grant = initialState(grantPage.html, 'core-loginFlowGrant');
-  const token = requestToken(grantPage.html);
-  const done = await browser.go(new URL(String(grant.actionUrl), nextcloud.url).toString(), {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: nextcloud.url, requesttoken: token },
-    body: new URLSearchParams({ stateToken: String(grant.stateToken), requesttoken: token }).toString(),
-  });
-  if (done.status >= 400) throw new Error(`granting the login flow answered ${done.status} ${done.url}`);
-}
-
 /** Does Nextcloud accept this login name + app password (OCS cloud/user)? */
 export async function appPasswordWorks(loginName: string, appPassword: string): Promise<boolean> {
   const res = await fetch(`${nextcloud.url}/ocs/v2.php/cloud/user?format=json`, {
