@@ -1,12 +1,17 @@
-// Attack family: refresh tokens — reuse of a rotated token (the grant is revoked), another client's token, forged tokens, scope and resource escalation.
+// Attack family: refresh tokens and codes — reuse of a rotated token (the grant is revoked), the same token or code redeemed
+// by many requests at once (at most one wins, and the grant is revoked), another client's token, forged tokens, scope and
+// resource escalation.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { fullFlow, refresh, register } from './helpers/flow.js';
-import { assertOAuthError, mcpStatus, usePostern } from './helpers/attack.js';
+import { after, before, describe, it } from 'node:test';
+import { fullFlow, redeem, refresh, register, registerAndAuthorize } from './helpers/flow.js';
+import { assertOAuthError, mcpStatus, usePostern, type Target } from './helpers/attack.js';
+import { pgSchema, type PgSchema } from './helpers/postgres.js';
+import { startTestPostern } from './helpers/postern.js';
 
 describe('attacks on refresh tokens', () => {
   const at = usePostern();
   const signIn = () => fullFlow(at.p.issuer, at.p.mcpUrl, at.p.password);
+  racingRedemptions(at, signIn);
 
   it('reused refresh token is refused and the whole grant, with its access tokens, is revoked', async () => {
     const { p } = at;
@@ -54,4 +59,48 @@ describe('attacks on refresh tokens', () => {
     const res = await refresh(p.issuer, flow.clientId, flow.tokens.body.refresh_token, { resource: 'https://other.example/api' });
     assertOAuthError(res, 400, 'invalid_target');
   });
+});
+
+/**
+ * Redemptions racing on one Postern. oidc-provider checks `consumed` when it loads a token and consumes it a few
+ * awaits later: without an atomic consume in the store, requests racing with one token could each get a fresh token
+ * pair. On SQLite a process serves them one after another; on PostgreSQL (or across replicas) they interleave.
+ */
+function racingRedemptions(at: Target, signIn: () => ReturnType<typeof fullFlow>): void {
+  it('one refresh token sent by many requests at once: at most one gets tokens, and the grant is revoked', async () => {
+    const { p } = at;
+    const flow = await signIn();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => refresh(p.issuer, flow.clientId, flow.tokens.body.refresh_token)));
+    const won = answers.filter((a) => a.status === 200);
+    assert.ok(won.length <= 1, `${won.length} of 8 racing refreshes got tokens`);
+    for (const a of answers.filter((x) => x.status !== 200)) assertOAuthError(a, 400, 'invalid_grant');
+    for (const a of won) {
+      assertOAuthError(await refresh(p.issuer, flow.clientId, a.body.refresh_token), 400, 'invalid_grant');
+      assert.equal(await mcpStatus(p, a.body.access_token), 401, "the winner's tokens died with the grant");
+    }
+  });
+
+  it('one authorization code redeemed by many requests at once: at most one gets tokens, and the grant is revoked', async () => {
+    const { p } = at;
+    const { clientId, code, verifier } = await registerAndAuthorize(p.issuer, p.mcpUrl, p.password);
+    const answers = await Promise.all(Array.from({ length: 8 }, () => redeem(p.issuer, clientId, code, verifier)));
+    const won = answers.filter((a) => a.status === 200);
+    assert.ok(won.length <= 1, `${won.length} of 8 racing redemptions got tokens`);
+    for (const a of answers.filter((x) => x.status !== 200)) assertOAuthError(a, 400, 'invalid_grant');
+    for (const a of won) assert.equal(await mcpStatus(p, a.body.access_token), 401, "the winner's token died with the grant");
+  });
+}
+
+describe('attacks on refresh tokens and codes, PostgreSQL store', () => {
+  const at = {} as Target;
+  let schema: PgSchema | undefined;
+  before(async () => {
+    schema = await pgSchema();
+    at.p = await startTestPostern({ mcpServers: {}, store: { driver: 'postgres', url: schema.url } });
+  });
+  after(async () => {
+    await at.p?.destroy();
+    await schema?.drop();
+  });
+  racingRedemptions(at, () => fullFlow(at.p.issuer, at.p.mcpUrl, at.p.password));
 });

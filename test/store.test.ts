@@ -63,9 +63,15 @@ for (const [kind, open] of stores) {
 
     it('marks artifacts consumed', async () => {
       await store.oidcUpsert('AuthorizationCode', 'c1', { grantId: 'g0' }, now() + 60);
-      await store.oidcConsume('AuthorizationCode', 'c1');
+      assert.equal(await store.oidcConsume('AuthorizationCode', 'c1'), true, 'the first consume takes it');
       const consumed = (await store.oidcFind('AuthorizationCode', 'c1'))?.payload.consumed;
       assert.equal(typeof consumed, 'number');
+      assert.equal(await store.oidcConsume('AuthorizationCode', 'c1'), false, 'a second consume finds it taken');
+      assert.equal((await store.oidcFind('AuthorizationCode', 'c1'))?.payload.consumed, consumed, 'and leaves the first mark');
+      assert.equal(await store.oidcConsume('AuthorizationCode', 'absent'), false);
+      await store.oidcUpsert('RefreshToken', 'race', { grantId: 'g0' }, now() + 60);
+      const racing = await Promise.all(Array.from({ length: 6 }, () => store.oidcConsume('RefreshToken', 'race')));
+      assert.equal(racing.filter(Boolean).length, 1, 'of racing consumes exactly one wins');
     });
 
     it('revokes everything of a grant and tells listeners', async () => {

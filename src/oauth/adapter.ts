@@ -2,8 +2,14 @@
 // kept under the SHA-256 of their value and without their value in the payload, so a copy of the
 // database does not hand out working tokens. Models oidc-provider stores without a lifetime (a
 // registered Client) can be given one.
+//
+// Consuming a code or a refresh token is atomic in the store. oidc-provider checks `consumed` when
+// it loads the artifact and consumes it a few awaits later, so two redemptions of one artifact
+// racing (on one process or on two replicas) would both pass its check; the second one's consume
+// finds the artifact consumed, and is treated as oidc-provider treats a replayed artifact: the
+// whole grant is revoked and the request gets invalid_grant.
 import { createHash } from 'node:crypto';
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { OidcArtifacts } from '../store/types.js';
 import { nowSeconds } from '../store/types.js';
 
@@ -19,6 +25,17 @@ const HASHED = new Set([
   'InitialAccessToken',
   'PushedAuthorizationRequest',
 ]);
+
+/** Models redeemed once for a grant's tokens, with the name oidc-provider's own replay error uses. */
+const REDEEMED: Record<string, string> = {
+  AuthorizationCode: 'authorization code',
+  RefreshToken: 'refresh token',
+  DeviceCode: 'device code',
+  BackchannelAuthenticationRequest: 'backchannel authentication request',
+};
+
+/** What oidc-provider's revoke helper takes away with a grant. */
+const GRANT_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest'];
 
 export const hashId = (value: string): string => createHash('sha256').update(value).digest('base64url');
 
@@ -59,7 +76,17 @@ export function createAdapterClass(store: OidcArtifacts, lifetimes: DefaultLifet
     }
 
     async consume(id: string): Promise<void> {
-      await store.oidcConsume(this.model, this.key(id));
+      const key = this.key(id);
+      if (await store.oidcConsume(this.model, key)) return;
+      const label = REDEEMED[this.model];
+      if (!label) return;
+      // Redeemed meanwhile by a concurrent request: a replay, as oidc-provider would have seen it.
+      const grantId = (await store.oidcFind(this.model, key))?.payload.grantId;
+      if (typeof grantId === 'string') {
+        await Promise.all(GRANT_MODELS.map((model) => store.oidcRevokeByGrantId(model, grantId)));
+        await store.oidcDestroy('Grant', grantId);
+      }
+      throw new errors.InvalidGrant(`${label} already used`);
     }
 
     async destroy(id: string): Promise<void> {

@@ -74,7 +74,9 @@ export class MemoryStore implements Store {
 
   async oidcConsume(model: string, id: string) {
     const entry = this.table(model).get(id);
-    if (entry) entry.payload.consumed = nowSeconds();
+    if (!entry || entry.payload.consumed !== undefined) return false;
+    entry.payload.consumed = nowSeconds();
+    return true;
   }
 
   async oidcDestroy(model: string, id: string) {

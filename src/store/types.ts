@@ -76,8 +76,12 @@ export interface OidcArtifacts {
   oidcFind(model: string, id: string): Promise<OidcRecord | undefined>;
   oidcFindByUid(model: string, uid: string): Promise<{ id: string; record: OidcRecord } | undefined>;
   oidcFindByUserCode(model: string, userCode: string): Promise<{ id: string; record: OidcRecord } | undefined>;
-  /** Marks the record consumed (payload.consumed = epoch seconds). */
-  oidcConsume(model: string, id: string): Promise<void>;
+  /**
+   * Marks the record consumed (payload.consumed = epoch seconds), atomically: true when this call
+   * consumed it, false when it was consumed already (or is gone). Of two redemptions racing on
+   * any number of processes, exactly one gets true.
+   */
+  oidcConsume(model: string, id: string): Promise<boolean>;
   oidcDestroy(model: string, id: string): Promise<void>;
   /** Deletes every record of `model` that belongs to the grant. */
   oidcRevokeByGrantId(model: string, grantId: string): Promise<void>;

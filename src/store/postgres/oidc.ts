@@ -59,12 +59,12 @@ export class PostgresOidc implements OidcArtifacts {
     return row && withId(row);
   }
 
-  async oidcConsume(model: string, id: string): Promise<void> {
-    await this.db.query(`UPDATE oidc SET payload = jsonb_set(payload, '{consumed}', to_jsonb($1::bigint)) WHERE model = $2 AND id = $3`, [
-      nowSeconds(),
-      model,
-      id,
-    ]);
+  async oidcConsume(model: string, id: string): Promise<boolean> {
+    const done = await this.db.query(
+      `UPDATE oidc SET payload = jsonb_set(payload, '{consumed}', to_jsonb($1::bigint)) WHERE model = $2 AND id = $3 AND payload->'consumed' IS NULL`,
+      [nowSeconds(), model, id],
+    );
+    return (done.rowCount ?? 0) > 0;
   }
 
   async oidcDestroy(model: string, id: string): Promise<void> {
