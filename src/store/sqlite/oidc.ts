@@ -21,7 +21,9 @@ export class SqliteOidc implements OidcArtifacts {
       find: db.prepare<[string, string, number], OidcRow>(`SELECT id, payload, expires_at FROM oidc WHERE model = ? AND id = ? AND ${live}`),
       findByUid: db.prepare<[string, string, number], OidcRow>(`SELECT id, payload, expires_at FROM oidc WHERE model = ? AND uid = ? AND ${live}`),
       findByUserCode: db.prepare<[string, string, number], OidcRow>(`SELECT id, payload, expires_at FROM oidc WHERE model = ? AND user_code = ? AND ${live}`),
-      consume: db.prepare(`UPDATE oidc SET payload = json_set(payload, '$.consumed', ?) WHERE model = ? AND id = ? AND json_extract(payload, '$.consumed') IS NULL`),
+      consume: db.prepare(
+        `UPDATE oidc SET payload = json_set(payload, '$.consumed', ?) WHERE model = ? AND id = ? AND json_extract(payload, '$.consumed') IS NULL`,
+      ),
       destroy: db.prepare('DELETE FROM oidc WHERE model = ? AND id = ?'),
       destroyReturning: db.prepare<[string, string], { payload: string }>('DELETE FROM oidc WHERE model = ? AND id = ? RETURNING payload'),
       revoke: db.prepare('DELETE FROM oidc WHERE model = ? AND grant_id = ?'),
