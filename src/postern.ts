@@ -29,7 +29,7 @@ import { Csrf } from './oauth/csrf.js';
 import { deriveKey, loadSecret } from './oauth/secret.js';
 import { ownAuthorizationServer, type OwnAuthorizationServer } from './oauth/setup.js';
 import { openStore, sweepPeriodically } from './store/index.js';
-import { nowSeconds, type Store } from './store/types.js';
+import { nowSeconds, type OidcArtifacts, type Store } from './store/types.js';
 import type { SessionRecord, SessionRecords } from './mcp/session-records.js';
 import { VERSION } from './version.js';
 
@@ -75,7 +75,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     const credentials = new UpstreamCredentials(store, sealer);
     // Users' Nextcloud links; their app passwords are deleted at identity.nextcloud.url when replaced or removed.
     const nextcloud = config.identity.nextcloud;
-    const tickets = linkTicketsFor(config, secret);
+    const tickets = linkTicketsFor(config, secret, store);
     const links = new NextcloudLinks(credentials, nextcloud && { url: nextcloud.url, timeoutMs: nextcloud.timeoutMs, log, tickets });
     // The public base is known once the listener has its port; the toolsets ask for it per call.
     let publicBase = config.server.issuer?.replace(/\/$/, '') ?? '';
@@ -197,11 +197,11 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
  * (same origin as auth.external.issuer): there the caller's subject is a Nextcloud user, who can
  * link only themselves. Behind any other authorization server there is no way to link.
  */
-function linkTicketsFor(config: Config, secret: string): LinkTickets | undefined {
+function linkTicketsFor(config: Config, secret: string, store: OidcArtifacts): LinkTickets | undefined {
   const ext = config.auth.enabled ? config.auth.external : undefined;
   const nextcloud = config.identity.nextcloud;
   if (!ext || !nextcloud || new URL(ext.issuer).origin !== new URL(nextcloud.url).origin) return undefined;
-  return new LinkTickets(deriveKey(secret, 'nextcloud-link'));
+  return new LinkTickets(deriveKey(secret, 'nextcloud-link'), store);
 }
 
 /** The `auth: oauth` backends, as the users' links need them. */

@@ -123,7 +123,7 @@ export function ticketedNextcloudPages(deps: { connect: NextcloudConnect; csrf: 
   return async function handle(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> {
     const ticket = pathname === NEXTCLOUD_PATHS.page && req.method === 'GET' ? new URL(req.url ?? '/', 'http://postern').searchParams.get('ticket') : null;
     if (ticket !== null) {
-      const subject = tickets.redeem(ticket);
+      const subject = await tickets.redeem(ticket);
       if (!subject) {
         sendHtml(res, 403, errorPage('Link expired', 'This link has expired or was used already. Ask your app again for a new one.'));
         return true;

@@ -2,14 +2,17 @@
 // signs nobody in and so has no account page session: the toolset's "connect Nextcloud" answer
 // carries a short-lived, single-use ticket bound to the caller's subject (HMAC-signed under a key
 // derived from the instance secret). Opening /account/nextcloud with it trades it for a
-// short-lived page session (a signed, path-scoped cookie) for that subject. Used tickets are
-// remembered in this process until they expire.
+// short-lived page session (a signed, path-scoped cookie) for that subject. Each ticket is a record
+// in the store until it expires, consumed atomically when redeemed, so a ticket is redeemed once
+// across every replica sharing the store.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { OidcArtifacts } from '../../store/types.js';
 
 const TICKET_SECONDS = 600;
 /** Also the page session cookie's Max-Age (oauth/account-nextcloud.ts). */
 export const SESSION_SECONDS = 1800;
-const MAX_REMEMBERED = 100_000;
+/** The store's model for issued tickets, by nonce. */
+const MODEL = 'NextcloudLinkTicket';
 
 type Kind = 'ticket' | 'session';
 interface Claims {
@@ -20,28 +23,22 @@ interface Claims {
 }
 
 export class LinkTickets {
-  /** Nonces of redeemed tickets → their expiry (epoch seconds), oldest first. */
-  private readonly used = new Map<string, number>();
-
-  constructor(private readonly key: string) {}
+  constructor(
+    private readonly key: string,
+    private readonly store: Pick<OidcArtifacts, 'oidcUpsert' | 'oidcConsume'>,
+  ) {}
 
   /** A ticket for `subject`, valid TICKET_SECONDS, once. */
-  issue(subject: string): string {
-    return this.sign({ k: 'ticket', sub: subject, exp: now() + TICKET_SECONDS, n: randomBytes(12).toString('base64url') });
+  async issue(subject: string): Promise<string> {
+    const claims: Claims = { k: 'ticket', sub: subject, exp: now() + TICKET_SECONDS, n: randomBytes(12).toString('base64url') };
+    await this.store.oidcUpsert(MODEL, claims.n, { sub: subject }, claims.exp);
+    return this.sign(claims);
   }
 
-  /**
-   * The subject of a valid, unused ticket (which is then used up); undefined otherwise. While
-   * MAX_REMEMBERED used tickets are still unexpired, no more are redeemed (each could be replayed
-   * if one were forgotten early): the user asks their app again a few minutes later.
-   */
-  redeem(ticket: string): string | undefined {
+  /** The subject of a valid, unused ticket (which is then used up, on every replica); undefined otherwise. */
+  async redeem(ticket: string): Promise<string | undefined> {
     const claims = this.open(ticket, 'ticket');
-    if (!claims || this.used.has(claims.n)) return undefined;
-    this.forgetExpired();
-    if (this.used.size >= MAX_REMEMBERED) return undefined;
-    this.used.set(claims.n, claims.exp);
-    return claims.sub;
+    return claims && (await this.store.oidcConsume(MODEL, claims.n)) ? claims.sub : undefined;
   }
 
   /** A page session for `subject`, valid SESSION_SECONDS. */
@@ -74,15 +71,6 @@ export class LinkTickets {
       return claims.k === kind && typeof claims.sub === 'string' && typeof claims.n === 'string' && claims.exp > now() ? claims : undefined;
     } catch {
       return undefined;
-    }
-  }
-
-  /** Forgets used tickets that expired, oldest redeemed first; the first one still valid ends the sweep (later ones go on a later sweep). */
-  private forgetExpired(): void {
-    const t = now();
-    for (const [n, exp] of this.used) {
-      if (exp > t) break;
-      this.used.delete(n);
     }
   }
 }

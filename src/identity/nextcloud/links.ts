@@ -86,7 +86,7 @@ export class NextcloudLinks {
    */
   async connectUrl(base: string, subject: string): Promise<string> {
     const tickets = this.server?.tickets;
-    return tickets ? `${base}${NEXTCLOUD_CONNECT_PATH}?ticket=${encodeURIComponent(tickets.issue(subject))}` : `${base}${NEXTCLOUD_CONNECT_PATH}`;
+    return tickets ? `${base}${NEXTCLOUD_CONNECT_PATH}?ticket=${encodeURIComponent(await tickets.issue(subject))}` : `${base}${NEXTCLOUD_CONNECT_PATH}`;
   }
 
   /** Forgets the subject's link and deletes its app password at Nextcloud; returns whether there was one. */
