@@ -29,6 +29,7 @@ import { Csrf } from './oauth/csrf.js';
 import { deriveKey, loadSecret } from './oauth/secret.js';
 import { ownAuthorizationServer, type OwnAuthorizationServer } from './oauth/setup.js';
 import { openStore, sweepPeriodically } from './store/index.js';
+import { Leases } from './store/lease.js';
 import { nowSeconds, type OidcArtifacts, type Store } from './store/types.js';
 import type { SessionRecord, SessionRecords } from './mcp/session-records.js';
 import { VERSION } from './version.js';
@@ -115,6 +116,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       remoteAccounts = new RemoteAccounts(remoteBackends, {
         issuer,
         credentials,
+        leases: new Leases(store),
         settings: store,
         sealer,
         log,

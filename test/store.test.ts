@@ -74,6 +74,19 @@ for (const [kind, open] of stores) {
       assert.equal(racing.filter(Boolean).length, 1, 'of racing consumes exactly one wins');
     });
 
+    it('claims a record once while it lives, for racing callers too', async () => {
+      assert.equal(await store.oidcClaim('Lease', 'l1', { by: 'a' }, now() + 60), true);
+      assert.equal(await store.oidcClaim('Lease', 'l1', { by: 'b' }, now() + 60), false, 'a live claim stays');
+      assert.equal((await store.oidcFind('Lease', 'l1'))?.payload.by, 'a');
+      await store.oidcUpsert('Lease', 'l2', { by: 'old' }, now() - 1);
+      assert.equal(await store.oidcClaim('Lease', 'l2', { by: 'c' }, now() + 60), true, 'an expired record is claimed over');
+      assert.equal((await store.oidcFind('Lease', 'l2'))?.payload.by, 'c');
+      await store.oidcDestroy('Lease', 'l1');
+      assert.equal(await store.oidcClaim('Lease', 'l1', { by: 'd' }, now() + 60), true, 'a released claim is free again');
+      const racing = await Promise.all(Array.from({ length: 6 }, (_, i) => store.oidcClaim('Lease', 'race', { by: i }, now() + 60)));
+      assert.equal(racing.filter(Boolean).length, 1, 'of racing claims exactly one wins');
+    });
+
     it('revokes everything of a grant and tells listeners', async () => {
       const heard: Array<[string, unknown]> = [];
       const off = store.onGrantRevoked((g, whose) => heard.push([g, whose]));

@@ -46,6 +46,9 @@ export class AreaStore implements OidcArtifacts, UserStore, AccountStore, Static
   oidcConsume(model: string, id: string) {
     return this.areas.oidc.oidcConsume(model, id);
   }
+  oidcClaim(model: string, id: string, payload: Record<string, unknown>, expiresAt: number) {
+    return this.areas.oidc.oidcClaim(model, id, payload, expiresAt);
+  }
   oidcDestroy(model: string, id: string) {
     return this.areas.oidc.oidcDestroy(model, id);
   }

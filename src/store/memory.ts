@@ -79,6 +79,12 @@ export class MemoryStore implements Store {
     return true;
   }
 
+  async oidcClaim(model: string, id: string, payload: Record<string, unknown>, expiresAt: number) {
+    if (this.live(this.table(model).get(id))) return false;
+    this.table(model).set(id, { payload: { ...payload }, expiresAt, grantId: null });
+    return true;
+  }
+
   async oidcDestroy(model: string, id: string) {
     const gone = this.table(model).get(id);
     this.table(model).delete(id);

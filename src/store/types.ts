@@ -83,6 +83,11 @@ export interface OidcArtifacts {
    */
   oidcConsume(model: string, id: string): Promise<boolean>;
   oidcDestroy(model: string, id: string): Promise<void>;
+  /**
+   * Stores the record unless a live one is stored under (model, id) already: true when this call
+   * stored it. Of callers racing on any number of processes, exactly one gets true (leases).
+   */
+  oidcClaim(model: string, id: string, payload: Record<string, unknown>, expiresAt: number): Promise<boolean>;
   /** Deletes every record of `model` that belongs to the grant. */
   oidcRevokeByGrantId(model: string, grantId: string): Promise<void>;
   /** Unexpired grants of an account (the "connected apps" of a user). */

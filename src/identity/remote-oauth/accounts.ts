@@ -11,6 +11,7 @@ import type { SettingStore } from '../../store/types.js';
 import type { UpstreamCredentials } from '../credentials.js';
 import type { Sealer } from '../sealed.js';
 import { clientDocument } from './client-identity.js';
+import type { Leases } from '../../store/lease.js';
 import { RemoteLinks } from './links.js';
 import { RemoteOAuthClient, type RemoteBackend } from './remote-client.js';
 
@@ -25,6 +26,7 @@ export interface RemoteBackendConfig extends RemoteBackend {
 export interface RemoteAccountsDeps {
   issuer: string;
   credentials: UpstreamCredentials;
+  leases: Leases;
   settings: SettingStore;
   sealer: Sealer;
   log: Logger;
@@ -62,6 +64,7 @@ export class RemoteAccounts {
           sealer: deps.sealer,
           fetchFn: guardedFetchFor(backend.allowPrivateAddresses, deps.ca),
           links,
+          leases: deps.leases,
           log: deps.log,
           accountUrl: `${deps.issuer}/account`,
           onLinkChanged: deps.onLinkChanged,

@@ -5,7 +5,8 @@
 // PKCE S256, `state` and the `resource` indicator; the callback checks the state against the flow
 // the same signed-in user started, the `iss` parameter against the expected issuer (RFC 9207,
 // against mix-ups), and redeems the code. Access tokens are refreshed before they expire (a
-// rotated refresh token replaces the old one; concurrent calls share one refresh); a failed
+// rotated refresh token replaces the old one; concurrent calls share one refresh, on every replica
+// through a lease in the store); a failed
 // refresh or a refused token marks the link stale. Every fetch Postern makes on the way goes
 // through the SSRF guard (net/guarded-fetch.ts): public https addresses only, unless the backend
 // allows private ones. Tokens never appear in errors or logs.
@@ -24,7 +25,9 @@ import {
   type OAuthClientProvider,
   type OAuthTokens,
 } from '@modelcontextprotocol/client';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import type { Leases } from '../../store/lease.js';
 import { LinkRequired } from '../../protocol/link-required.js';
 import { ClientIdentity, type ClientChoice, type ClientIdentityDeps } from './client-identity.js';
 import type { RemoteLink, RemoteLinks } from './links.js';
@@ -41,6 +44,8 @@ export interface RemoteBackend {
 
 export interface RemoteClientDeps extends ClientIdentityDeps {
   links: RemoteLinks;
+  /** Refreshes run once across the replicas sharing the store. */
+  leases: Leases;
   log: Logger;
   /** Where a signed-in user links their accounts (the account page). */
   accountUrl: string;
@@ -72,6 +77,10 @@ const PENDING_MS = 600_000;
 /** An access token is refreshed when less than this share of its lifetime is left (at most REFRESH_MARGIN_MS). */
 const REFRESH_SHARE = 0.25;
 const REFRESH_MARGIN_MS = 60_000;
+/** How long one replica may hold a user's refresh before another may take it over (its fetches time out sooner). */
+const REFRESH_LEASE_SECONDS = 30;
+/** How often a replica waiting for another's refresh looks for the new token. */
+const REFRESH_WAIT_POLL_MS = 100;
 
 /** Space-separated scopes, each once; undefined when there are none. */
 function unionScopes(...lists: Array<string | undefined>): string | undefined {
@@ -247,10 +256,46 @@ export class RemoteOAuthClient {
     if (link.expiresAt - Date.now() > margin) return link.accessToken;
     let refresh = this.refreshing.get(subject);
     if (!refresh) {
-      refresh = this.refresh(subject, link).finally(() => this.refreshing.delete(subject));
+      refresh = this.refreshOnce(subject, link).finally(() => this.refreshing.delete(subject));
       this.refreshing.set(subject, refresh);
     }
     return refresh;
+  }
+
+  /**
+   * Refreshes the user's token once in the cluster: remotes rotate refresh tokens and may end the
+   * whole grant when one is used twice, so two replicas must not both spend it. The replica that
+   * gets the lease refreshes (unless another finished meanwhile); the others wait for the token it
+   * stores, and take over if its lease runs out first.
+   */
+  private async refreshOnce(subject: string, expiring: RemoteLink): Promise<string> {
+    const lease = `remote-refresh\n${this.backend.name}\n${subject}`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (await this.deps.leases.acquire(lease, REFRESH_LEASE_SECONDS)) {
+        try {
+          const link = await this.current(subject);
+          return link.accessToken !== expiring.accessToken ? link.accessToken : await this.refresh(subject, link);
+        } finally {
+          await this.deps.leases.release(lease).catch((err) => this.deps.log.warn({ err }, 'releasing a refresh lease failed'));
+        }
+      }
+      const until = Date.now() + REFRESH_LEASE_SECONDS * 1000;
+      while (Date.now() < until) {
+        await sleep(REFRESH_WAIT_POLL_MS);
+        const link = await this.current(subject);
+        if (link.accessToken !== expiring.accessToken) return link.accessToken;
+        if (!(await this.deps.leases.held(lease))) break;
+      }
+    }
+    throw new Error(`the ${this.backend.name} token could not be refreshed: another replica's refresh did not finish`);
+  }
+
+  /** The user's link as stored now; LinkRequired when it is gone or stale. */
+  private async current(subject: string): Promise<RemoteLink> {
+    const link = await this.deps.links.get(subject, this.backend.name);
+    if (!link) throw new LinkRequired(this.connectUrl(), this.backend.name, 'not connected');
+    if (link.stale) throw new LinkRequired(this.connectUrl(), this.backend.name, 'the connection stopped working');
+    return link;
   }
 
   private async refresh(subject: string, link: RemoteLink): Promise<string> {

@@ -67,6 +67,16 @@ export class PostgresOidc implements OidcArtifacts {
     return (done.rowCount ?? 0) > 0;
   }
 
+  async oidcClaim(model: string, id: string, payload: Record<string, unknown>, expiresAt: number): Promise<boolean> {
+    const done = await this.db.query(
+      `INSERT INTO oidc (model, id, payload, expires_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = NULL, uid = NULL, user_code = NULL, expires_at = excluded.expires_at
+       WHERE oidc.expires_at IS NOT NULL AND oidc.expires_at <= $5`,
+      [model, id, JSON.stringify(payload), expiresAt, nowSeconds()],
+    );
+    return (done.rowCount ?? 0) > 0;
+  }
+
   async oidcDestroy(model: string, id: string): Promise<void> {
     if (model !== 'Grant') {
       await this.db.query('DELETE FROM oidc WHERE model = $1 AND id = $2', [model, id]);

@@ -24,6 +24,11 @@ export class SqliteOidc implements OidcArtifacts {
       consume: db.prepare(
         `UPDATE oidc SET payload = json_set(payload, '$.consumed', ?) WHERE model = ? AND id = ? AND json_extract(payload, '$.consumed') IS NULL`,
       ),
+      claim: db.prepare(
+        `INSERT INTO oidc (model, id, payload, expires_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = NULL, uid = NULL, user_code = NULL, expires_at = excluded.expires_at
+         WHERE oidc.expires_at IS NOT NULL AND oidc.expires_at <= ?`,
+      ),
       destroy: db.prepare('DELETE FROM oidc WHERE model = ? AND id = ?'),
       destroyReturning: db.prepare<[string, string], { payload: string }>('DELETE FROM oidc WHERE model = ? AND id = ? RETURNING payload'),
       revoke: db.prepare('DELETE FROM oidc WHERE model = ? AND grant_id = ?'),
@@ -76,6 +81,11 @@ export class SqliteOidc implements OidcArtifacts {
   async oidcConsume(model: string, id: string): Promise<boolean> {
     this.base.write();
     return this.q.consume.run(nowSeconds(), model, id).changes > 0;
+  }
+
+  async oidcClaim(model: string, id: string, payload: Record<string, unknown>, expiresAt: number): Promise<boolean> {
+    this.base.write();
+    return this.q.claim.run(model, id, JSON.stringify(payload), expiresAt, nowSeconds()).changes > 0;
   }
 
   async oidcDestroy(model: string, id: string): Promise<void> {
