@@ -190,6 +190,8 @@ describe('the lean path of a 2026-07-28 stateless tools/call', () => {
       ['no Mcp-Name header', (({ 'mcp-name': _, ...rest }) => rest)(headersFor(name)), body],
       ['a mismatched Mcp-Method header', { ...headersFor(name), 'mcp-method': 'tools/list' }, body],
       ['a body naming another protocol version', headersFor(name), body.replace(`"${MODERN}"`, '"2026-01-01"')],
+      ['a protocol version nobody serves', { ...headersFor(name), 'mcp-protocol-version': '2099-01-01' }, body.replace(`"${MODERN}"`, '"2099-01-01"')],
+      ['a 2025-era protocol version header', { ...headersFor(name), 'mcp-protocol-version': '2025-11-25' }, body],
       ['no client capabilities', headersFor(name), body.replace('"io.modelcontextprotocol/clientCapabilities":{},', '')],
       [
         'malformed client capabilities',

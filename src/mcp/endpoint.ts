@@ -2,7 +2,8 @@
 // per-request handler; 2025-era requests get sessions (initialize + Mcp-Session-Id), each bound to
 // the subject and the client that opened it and capped per client, per user and in all
 // (session-table.ts). Both serve the same gateway server definition. A plain request on an
-// established session may instead take the lean path (session-lane.ts). With session records (a
+// established session may instead take the lean path (session-lane.ts), and a plain stateless
+// tools/call the lean stateless path (stateless-lane.ts). With session records (a
 // store shared by replicas), a session opened on another replica is opened again here
 // (session-records.ts).
 import { randomUUID } from 'node:crypto';
