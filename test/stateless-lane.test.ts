@@ -218,6 +218,8 @@ describe('the lean path of a 2026-07-28 stateless tools/call', () => {
       params: { name, arguments: { message: 'x' }, _meta: { ...ENVELOPE, 'example.com/trace': 'abc' } },
     });
     await same(headersFor(name), extra, false);
+    const large = { 'io.modelcontextprotocol/clientCapabilities': { experimental: { big: { text: 'x'.repeat(5000) } } } };
+    await same(headersFor(name), callBody(11, name, { message: 'x' }, large), false);
     const padded = { ...headersFor(name), 'mcp-protocol-version': ` ${MODERN}` };
     await same(padded, callBody(12, name, { message: 'x' }), true); // node trims header whitespace
   });

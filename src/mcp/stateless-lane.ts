@@ -57,6 +57,8 @@ const PLAIN_META = [...ENVELOPE, 'progressToken'];
 /** The verdict on envelopes seen, by their capabilities, client info and log level; bounded. */
 const verdicts = new Map<string, boolean>();
 const MAX_VERDICTS = 256;
+/** A larger envelope is left to the SDK: the verdicts kept stay small. */
+const MAX_ENVELOPE_CHARS = 4096;
 
 /**
  * Is this `_meta` an envelope the SDK accepts, with nothing else in it? Its parts are checked
@@ -68,6 +70,7 @@ function plainEnvelope(meta: Record<string, unknown>): boolean {
   const info = meta[CLIENT_INFO_META_KEY];
   const level = meta[LOG_LEVEL_META_KEY];
   const key = JSON.stringify({ caps, info, level });
+  if (key.length > MAX_ENVELOPE_CHARS) return false;
   let verdict = verdicts.get(key);
   if (verdict === undefined) {
     verdict =
