@@ -17,7 +17,7 @@ const rows: Row[] = [];
 const benches: Array<[string, () => Promise<Row[]>]> = [
   ['gateway vs direct', gatewayVsDirect],
   ['peers', peers],
-  ['stateless vs session', eras],
+  ['eras: stateless vs session', eras],
   ['token verification', verification],
   ['OAuth flows', flows],
   ['sessions and start-up', sessionsMemory],

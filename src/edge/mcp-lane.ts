@@ -1,10 +1,13 @@
-// The way into the lean path for POST /mcp on an established session (mcp/session-lane.ts): the
-// body is read straight from the node request and the bearer token checked by the guard, without
+// The way into the lean paths of POST /mcp — on an established 2025-era session
+// (mcp/session-lane.ts), and of a 2026-07-28 stateless call (mcp/stateless-lane.ts): the body is
+// read straight from the node request and the bearer token checked by the guard, without
 // building a web Request. Whatever the lean path does not take, refusals included, goes on to the
 // /mcp route of app.ts with the body already read, and is answered there.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { Guard } from '../guard/guard.js';
 import type { McpEndpoint } from '../mcp/endpoint.js';
+import { mayBeStateless } from '../mcp/stateless-lane.js';
 import { ANONYMOUS, authInfoOf } from './auth-info.js';
 
 export type McpLane = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
@@ -35,9 +38,9 @@ export function createMcpLane(deps: { guard?: Guard; endpoint: McpEndpoint; mcpU
   const resource = new URL(deps.mcpUrl);
   return async (req, res) => {
     // Browsers (Origin) need the route's CORS answer; a query string may carry a token it refuses.
-    if (req.method !== 'POST' || req.url !== '/mcp' || req.headers.origin !== undefined || req.headers['mcp-session-id'] === undefined) {
-      return false;
-    }
+    if (req.method !== 'POST' || req.url !== '/mcp' || req.headers.origin !== undefined) return false;
+    const onSession = req.headers['mcp-session-id'] !== undefined;
+    if (!onSession && !mayBeStateless(req.headers)) return false;
     if (Number(req.headers['content-length'] ?? 0) > deps.maxBody) return false;
     let body: Buffer;
     try {
@@ -54,9 +57,11 @@ export function createMcpLane(deps: { guard?: Guard; endpoint: McpEndpoint; mcpU
     } catch {
       return false;
     }
-    if (!deps.guard) return deps.endpoint.serveLean(req.headers, message, ANONYMOUS, undefined, res);
+    const serve = (subject: string, authInfo: AuthInfo | undefined) =>
+      onSession ? deps.endpoint.serveLean(req.headers, message, subject, authInfo, res) : deps.endpoint.serveStateless(req.headers, message, authInfo, res);
+    if (!deps.guard) return serve(ANONYMOUS, undefined);
     const result = await deps.guard.check(req.headers.authorization);
     if (!result.ok) return false;
-    return deps.endpoint.serveLean(req.headers, message, result.caller.subject, authInfoOf(result.caller, result.token, resource), res);
+    return serve(result.caller.subject, authInfoOf(result.caller, result.token, resource));
   };
 }

@@ -2,7 +2,8 @@
 // per-request handler; 2025-era requests get sessions (initialize + Mcp-Session-Id), each bound to
 // the subject and the client that opened it and capped per client, per user and in all
 // (session-table.ts). Both serve the same gateway server definition. A plain request on an
-// established session may instead take the lean path (session-lane.ts). With session records (a
+// established session may instead take the lean path (session-lane.ts), and a plain stateless
+// tools/call the lean stateless path (stateless-lane.ts). With session records (a
 // store shared by replicas), a session opened on another replica is opened again here
 // (session-records.ts).
 import { randomUUID } from 'node:crypto';
@@ -20,7 +21,8 @@ import { laneMessage, serveOnLane } from './session-lane.js';
 import { ParkedCalls } from './parked-calls.js';
 import { SessionTable, type SessionCaps } from './session-table.js';
 import { initializeParams, logLevelSet, replayMessages, type SessionRecord, type SessionRecords } from './session-records.js';
-import { paramHeaderRejection } from './param-headers.js';
+import { declaresParamHeaders, paramHeaderRejection } from './param-headers.js';
+import { serveStatelessCall, statelessCall } from './stateless-lane.js';
 import { DEFAULT_MCP_BODY_LIMIT } from '../config/limits.js';
 import type { ToolCalls } from '../telemetry/tool-calls.js';
 
@@ -166,6 +168,21 @@ export class McpEndpoint {
     if (level !== undefined) await this.keepRecord(id as string, session, level);
     else void this.keepRecord(id as string, session);
     serveOnLane(session, lean, res, admitted.authInfo);
+    return true;
+  }
+
+  /**
+   * Serves a plain 2026-07-28 tools/call over the lean stateless path (stateless-lane.ts). False
+   * when the request needs the SDK's way instead, which then answers it with `handle`.
+   */
+  async serveStateless(headers: IncomingHttpHeaders, message: unknown, authInfo: AuthInfo | undefined, res: ServerResponse): Promise<boolean> {
+    const { registry } = this.opts;
+    const lean = statelessCall(headers, message, (tool) => !registry.answersInRounds(tool) && !declaresParamHeaders(registry.tool(tool)));
+    if (!lean) return false;
+    const admitted = await this.admit(message, authInfo);
+    if ('refusal' in admitted) return false;
+    const { callTool } = createGatewayServer(registry, this.opts.info, this.access(admitted.authInfo));
+    serveStatelessCall(callTool, lean, res, admitted.authInfo, { name: this.opts.info.name, version: this.opts.info.version });
     return true;
   }
 

@@ -42,6 +42,9 @@ function declarationsOf(schema: Tool['inputSchema']): Declaration[] {
   return found;
 }
 
+/** Does the tool mark any argument to be mirrored in an Mcp-Param-* header? */
+export const declaresParamHeaders = (tool: Tool | undefined): boolean => tool !== undefined && declarationsOf(tool.inputSchema).length > 0;
+
 /** A header's value as the client meant it; undefined when its Base64 is malformed. */
 function decode(value: string): string | undefined {
   const wrapped = SENTINEL.exec(value);

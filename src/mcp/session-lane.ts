@@ -22,20 +22,27 @@ import {
   isJSONRPCNotification,
   isJSONRPCRequest,
   isJsonContentType,
-  ProtocolErrorCode,
   type AuthInfo,
-  type CallToolRequest,
-  type JSONRPCMessage,
   type JSONRPCNotification,
   type JSONRPCRequest,
-  type RequestId,
   type RequestMethod,
   type Server,
 } from '@modelcontextprotocol/server';
 import { SESSION_ERA } from '../protocol/eras.js';
-import type { HandlerContext } from './downstream.js';
 import type { ToolCallHandler } from './gateway-server.js';
-import type { LaneSink, SessionTransport } from './session-transport.js';
+import {
+  AnswerStream,
+  errorOf,
+  hasOnly,
+  header,
+  KEEPALIVE_MS,
+  laneContext,
+  plainToolCall,
+  runToolCall,
+  sessionShape,
+  type PlainToolCall,
+} from './lane-parts.js';
+import type { SessionTransport } from './session-transport.js';
 
 /** What the lean path needs of a session. */
 interface LaneSession {
@@ -47,40 +54,14 @@ interface LaneSession {
 /** A tools/call answered by the handler directly, or any other message dispatched by the SDK. */
 type LaneMessage = { direct: PlainToolCall } | { dispatched: JSONRPCRequest | JSONRPCNotification };
 
-interface PlainToolCall {
-  id: string | number;
-  params: CallToolRequest['params'];
-}
+/** A 2025-era plain call's `_meta`: at most a progress token. */
+const progressOnly = (meta: Record<string, unknown>) => hasOnly(meta, ['progressToken']);
 
-/** The SDK's keep-alive period for its own SSE streams. */
-const KEEPALIVE_MS = 15_000;
-
-const header = (headers: IncomingHttpHeaders, name: string): string | undefined => {
-  const value = headers[name];
-  return typeof value === 'string' ? value : undefined;
+/** A 2025-era session passes the backend's result on as it is, with `content` filled in when absent. */
+const SESSION_ENCODING = {
+  result: (result: Record<string, unknown>) => (result.content === undefined ? { ...result, content: [] } : result),
+  error: errorOf,
 };
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const hasOnly = (value: Record<string, unknown>, keys: readonly string[]) => Object.keys(value).every((k) => keys.includes(k));
-const isRequestId = (value: unknown): value is string | number => typeof value === 'string' || Number.isSafeInteger(value);
-
-/**
- * A tools/call in its plainest form — a name, arguments, at most a progress token, no other key
- * anywhere — which the SDK's schemas accept as a 2025-era request. Anything richer takes the
- * SDK's dispatch and its validation.
- */
-function plainToolCall(message: unknown): PlainToolCall | undefined {
-  if (!isObject(message) || message.jsonrpc !== '2.0' || message.method !== 'tools/call') return undefined;
-  if (!hasOnly(message, ['jsonrpc', 'id', 'method', 'params']) || !isRequestId(message.id)) return undefined;
-  const params = message.params;
-  if (!isObject(params) || typeof params.name !== 'string' || !hasOnly(params, ['name', 'arguments', '_meta'])) return undefined;
-  if (params.arguments !== undefined && !isObject(params.arguments)) return undefined;
-  const meta = params._meta;
-  if (meta !== undefined && (!isObject(meta) || !hasOnly(meta, ['progressToken']) || (meta.progressToken !== undefined && !isRequestId(meta.progressToken)))) {
-    return undefined;
-  }
-  return { id: message.id, params: params as PlainToolCall['params'] };
-}
 
 /**
  * How the lean path serves the message, when it serves it exactly as the SDK's transport would:
@@ -102,7 +83,7 @@ export function laneMessage(
   if (version !== undefined && !transport.supportedVersions.includes(version)) return undefined;
   const methodHeader = header(headers, 'mcp-method');
   const nameHeader = header(headers, 'mcp-name');
-  const call = plainToolCall(message);
+  const call = plainToolCall(message, progressOnly);
   if (call && (version === undefined || SESSION_ERA.has(version)) && methodHeader === undefined && nameHeader === undefined && direct(call.params.name)) {
     return transport.lanes.has(call.id) ? undefined : { direct: call };
   }
@@ -119,111 +100,17 @@ export function laneMessage(
   return route.kind === 'legacy' ? { dispatched: message } : undefined;
 }
 
-function streamHeaders(sessionId: string | undefined): Record<string, string> {
-  const headers: Record<string, string> = {
-    'content-type': 'text/event-stream',
-    'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-    'x-content-type-options': 'nosniff',
-  };
-  if (sessionId) headers['mcp-session-id'] = sessionId;
-  return headers;
-}
-
-/** One lean request's response: SSE events, the last of them its answer. */
-class LaneStream implements LaneSink {
-  private streaming = false;
-  private done = false;
-  private readonly keepAlive: NodeJS.Timeout;
-
-  constructor(
-    private readonly res: ServerResponse,
-    private readonly id: RequestId,
-    private readonly sessionId: string | undefined,
-    keepAliveMs: number,
-    /** Called once: abandoned when the client went away before the answer. */
-    private readonly ended: (abandoned: boolean) => void,
-  ) {
-    // A call that runs long without a message still gets its headers and a comment now and then,
-    // so that proxies and clients waiting for bytes do not give up on it.
-    this.keepAlive = setInterval(() => this.send(': keepalive\n\n'), keepAliveMs);
-    res.once('close', () => this.finish(true));
-  }
-
-  write(message: JSONRPCMessage): void {
-    if (this.done) return;
-    const event = `event: message\ndata: ${JSON.stringify(message)}\n\n`;
-    if (!(('result' in message || 'error' in message) && message.id === this.id)) {
-      this.send(event);
-      return;
-    }
-    // The answer: with nothing sent before it, headers and body leave in one write.
-    if (!this.streaming) this.res.writeHead(200, { ...streamHeaders(this.sessionId), 'content-length': String(Buffer.byteLength(event)) });
-    this.finish(false);
-    this.res.end(event);
-  }
-
-  close(): void {
-    if (this.done) return;
-    if (!this.streaming) this.res.writeHead(200, streamHeaders(this.sessionId));
-    this.finish(false);
-    this.res.end();
-  }
-
-  private send(chunk: string): void {
-    if (!this.streaming) {
-      this.res.writeHead(200, streamHeaders(this.sessionId));
-      this.streaming = true;
-    }
-    this.res.write(chunk);
-  }
-
-  private finish(abandoned: boolean): void {
-    if (this.done) return;
-    this.done = true;
-    clearInterval(this.keepAlive);
-    this.ended(abandoned);
-  }
-}
-
-/** The JSON-RPC error member for what a tools/call handler threw, as the SDK's dispatch builds it. */
-function errorOf(err: unknown): { code: number; message: string; data?: unknown } {
-  const e = err as { code?: unknown; message?: unknown; data?: unknown } | undefined;
-  const code = Number.isSafeInteger(e?.code) ? (e!.code as number) : ProtocolErrorCode.InternalError;
-  return { code, message: typeof e?.message === 'string' ? e.message : 'Internal error', ...(e?.data !== undefined ? { data: e.data } : {}) };
-}
-
 /** Runs a plain tools/call through the gateway's handler, its messages and answer on `stream`. */
-function callDirectly(session: LaneSession, call: PlainToolCall, stream: LaneStream, authInfo: AuthInfo | undefined): void {
+function callDirectly(session: LaneSession, call: PlainToolCall, stream: AnswerStream, authInfo: AuthInfo | undefined): void {
   const { transport, server } = session;
   const abort = new AbortController();
   transport.direct.set(call.id, abort);
-  const ctx: HandlerContext = {
-    mcpReq: {
-      signal: abort.signal,
-      _meta: call.params._meta,
-      requestState: () => undefined,
-      notify: async (n) => stream.write({ jsonrpc: '2.0', method: n.method, params: n.params }),
-      // Server→client requests (sampling, elicitation) go out through the session's server, which
-      // sends them on this stream (relatedRequestId) and matches the client's answer to them.
-      send: (r) => server.request(r as { method: RequestMethod; params?: Record<string, unknown> }, { relatedRequestId: call.id, signal: abort.signal }),
-    },
-    http: authInfo && { authInfo },
-  };
-  const answer = (member: { result: Record<string, unknown> } | { error: ReturnType<typeof errorOf> }) => {
-    if (!abort.signal.aborted) stream.write({ jsonrpc: '2.0', id: call.id, ...member } as JSONRPCMessage);
-  };
-  session
-    .callTool({ params: call.params }, ctx)
-    .then(
-      (result) =>
-        isObject(result)
-          ? answer({ result: result.content === undefined ? { ...result, content: [] } : result })
-          : answer({ error: { code: ProtocolErrorCode.InternalError, message: 'the backend answered tools/call with something that is not a result object' } }),
-      (err) => answer({ error: errorOf(err) }),
-    )
-    .finally(() => transport.direct.delete(call.id));
+  // Server→client requests (sampling, elicitation) go out through the session's server, which
+  // sends them on this stream (relatedRequestId) and matches the client's answer to them.
+  const send = (r: { method: string; params?: Record<string, unknown> }) =>
+    server.request(r as { method: RequestMethod; params?: Record<string, unknown> }, { relatedRequestId: call.id, signal: abort.signal });
+  const ctx = laneContext(call, abort, stream, authInfo, send);
+  void runToolCall(session.callTool, call, ctx, abort, stream, SESSION_ENCODING).finally(() => transport.direct.delete(call.id));
 }
 
 /** Serves `lean` on the session; its answer (or 202 for a notification) goes to `res`. */
@@ -236,7 +123,7 @@ export function serveOnLane(session: LaneSession, lean: LaneMessage, res: Server
     return;
   }
   const id = message.id;
-  const stream = new LaneStream(res, id, transport.sessionId, keepAliveMs, (abandoned) => {
+  const stream = new AnswerStream(res, id, sessionShape(transport.sessionId), keepAliveMs, (abandoned) => {
     transport.lanes.delete(id);
     // A client that hangs up has given up on the request: the backend call is cancelled too.
     if (abandoned) {
