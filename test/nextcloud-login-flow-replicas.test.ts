@@ -2,7 +2,9 @@
 // own), against the real Nextcloud 34 fixture: a flow started on replica A is polled on replica
 // B, for the sign-in and for "Connect Nextcloud"; polls racing on both replicas after the grant
 // link once and leave no app password behind at Nextcloud; "Connect again" on B replaces A's flow
-// and deletes what Nextcloud granted for it; the poll token is kept sealed.
+// and deletes what Nextcloud granted for it; the poll token is kept sealed. Then, with the
+// emulator: polls that all get the grant, and "Sign in with Nextcloud" through the pages of two
+// Postern replicas behind one address.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +19,10 @@ import { PostgresStore } from '../src/store/postgres/store.js';
 import { appPasswordWorks, authTokensOf, ensureNextcloud, nextcloud } from './helpers/nextcloud.js';
 import { grantLoginFlow, loginUrlOn } from './helpers/nextcloud-login-flow.js';
 import { pgSchema, type PgSchema } from './helpers/postgres.js';
+import { startTestPostern, type TestPostern } from './helpers/postern.js';
+import { startSwitchProxy, type SwitchProxy } from './helpers/switch-proxy.js';
+import { TestBrowser } from './helpers/browser.js';
+import { authorizeUrl, pkce, REDIRECT, redeem, register } from './helpers/flow.js';
 import { NextcloudEmulator } from './nextcloud/emulator.js';
 
 const DEVICE = 'Postern MCP gateway';
@@ -187,5 +193,61 @@ describe('Nextcloud Login Flow v2 across replicas, when every racing poll gets t
     assert.notEqual((await polling).kind, 'linked');
     assert.equal(await a.links.get(subject), undefined);
     assert.deepEqual(nc.users.get('carol')!.appPasswords, [], 'what Nextcloud granted for the replaced flow is deleted there');
+  });
+});
+
+describe('"Sign in with Nextcloud" through two Postern replicas', () => {
+  const nc = new NextcloudEmulator();
+  let schema: PgSchema;
+  let proxy: SwitchProxy;
+  let a: TestPostern;
+  let b: TestPostern;
+  const target = (p: TestPostern) => `127.0.0.1:${p.port}`;
+
+  before(async () => {
+    nc.addUser({ id: 'dave', displayname: 'Dave', email: null, groups: ['staff'], appPasswords: [] });
+    await nc.start();
+    schema = await pgSchema();
+    proxy = await startSwitchProxy();
+    const config = {
+      server: { port: 0, issuer: proxy.origin },
+      store: { driver: 'postgres', url: schema.url },
+      auth: { secret: randomBytes(32).toString('base64url') },
+      identity: { local: { enabled: false }, nextcloud: { url: nc.url, passwordLogin: false, loginFlow: true }, groupRoles: { staff: ['reader'] } },
+    };
+    [a, b] = await Promise.all([startTestPostern(config), startTestPostern(config)]);
+  });
+  after(async () => {
+    for (const p of [b, a]) await p?.destroy();
+    await proxy?.close();
+    await schema?.drop();
+    await nc.stop();
+  });
+
+  it('the flow started on A is waited for and finished on B, consent on A, the token from B', async () => {
+    proxy.target = target(a);
+    const { body: client } = await register(proxy.origin);
+    const { verifier, challenge } = pkce();
+    const browser = new TestBrowser();
+    const login = await browser.go(authorizeUrl(proxy.origin, `${proxy.origin}/mcp`, client.client_id, { code_challenge: challenge }), {}, REDIRECT);
+    const waiting = await browser.submit(login, '/nextcloud', {}, REDIRECT);
+    const loginUrl = loginUrlOn(waiting.html);
+    const waitUrl = new URL(/url=([^"]+)"/.exec(waiting.html)![1].replace(/&amp;/g, '&'), waiting.url).toString();
+
+    proxy.target = target(b);
+    assert.match((await browser.go(waitUrl, {}, REDIRECT)).html, /Waiting for Nextcloud/, 'B knows the flow A started');
+    nc.signedInAs = 'dave';
+    assert.equal((await fetch(loginUrl)).status, 200);
+    const consent = await browser.go(waitUrl, {}, REDIRECT);
+    assert.match(consent.html, /Allow access/);
+    assert.match(consent.html, /Dave/);
+
+    proxy.target = target(a);
+    const done = await browser.submit(consent, '/confirm', {}, REDIRECT);
+    proxy.target = target(b);
+    const tokens = await redeem(proxy.origin, client.client_id, new URL(done.url).searchParams.get('code')!, verifier);
+    assert.equal(tokens.status, 200);
+    const checked = await a.guard!.check(`Bearer ${tokens.body.access_token}`);
+    assert.ok(checked.ok && checked.caller.subject === 'nextcloud:dave');
   });
 });
