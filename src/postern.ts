@@ -141,7 +141,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
             interactions:
               nextcloud && tickets
                 ? ticketedNextcloudPages({
-                    connect: new NextcloudConnect(links, nextcloud),
+                    connect: new NextcloudConnect(links, nextcloud, { store, sealer }),
                     csrf: new Csrf(deriveKey(secret, 'csrf')),
                     tickets,
                     secureCookies: issuer.startsWith('https:'),

@@ -34,7 +34,7 @@ describe('attacks on Connect Nextcloud: poll races', { timeout: 300_000 }, () =>
     const secret = readFileSync(path.join(p.dataDir, 'secret'), 'utf8').trim();
     const server = { url: nextcloud.url, timeoutMs: 30_000 };
     links = new NextcloudLinks(new UpstreamCredentials(p.store, new Sealer(secret)), server);
-    connect = new NextcloudConnect(links, server);
+    connect = new NextcloudConnect(links, server, { store: p.store, sealer: new Sealer(secret) });
   });
   after(async () => {
     // A link a failed test left holds an app password of ours: removing it deletes it at Nextcloud.

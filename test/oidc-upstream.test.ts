@@ -96,6 +96,7 @@ describe('upstream OpenID Connect provider', () => {
       {},
       p.store,
       new Sealer(readFileSync(`${p.dataDir}/secret`, 'utf8').trim()),
+      'state-key-unused-here',
     );
     const first = await source.upstreamAccessToken('oidc:corp:ursula');
     const second = await source.upstreamAccessToken('oidc:corp:ursula');

@@ -75,7 +75,7 @@ export async function ownAuthorizationServer(deps: {
   const initialPassword = config.identity.local.enabled ? await new LocalUsers(store).ensureInitialUser(config.identity.local.initialUser, store) : undefined;
   const keepKeysFor = config.auth.accessTokenTtl + 300;
   const keys = await loadSigningKeys(store, keepKeysFor);
-  const identity = identityFromConfig(config.identity, { issuer, store, sealer: deps.sealer, links });
+  const identity = identityFromConfig(config.identity, { issuer, store, sealer: deps.sealer, links, stateKey: deriveKey(secret, 'oidc-upstream-state') });
   const clientSecrets = await anyClientSecret(config, store);
   const provider = new LiveProvider(
     (keys) => createProvider({ config, issuer, mcpUrl, store, keys, secret, identity, clientSecrets, fetchCa: deps.documentCa }),
@@ -92,7 +92,7 @@ export async function ownAuthorizationServer(deps: {
     csrf,
     session: createPageSession({ issuer, store, key: sessionKey, path: '/account' }),
     identity,
-    nextcloud: nextcloud && new NextcloudConnect(links, nextcloud),
+    nextcloud: nextcloud && new NextcloudConnect(links, nextcloud, { store, sealer: deps.sealer }),
     remote,
   });
   const stopUnlinking = unlinkNextcloudOnLastGrant(store, links, log);

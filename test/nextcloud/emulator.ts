@@ -37,6 +37,11 @@ interface Flow {
 export class NextcloudEmulator {
   /** Who is "signed in" at Nextcloud when a login-flow page is opened (and grants at once). */
   signedInAs?: string;
+  /**
+   * A granted flow answers every poll, not only the first: what Nextcloud does for polls that race
+   * (it reads the flow, then deletes it, without a lock), made certain.
+   */
+  grantEveryPoll = false;
   private readonly flows = new Map<string, Flow>();
   readonly users = new Map<string, EmulatedUser>();
   readonly requests: Array<{ path: string; ocsHeader: boolean; user?: string }> = [];
@@ -101,7 +106,7 @@ export class NextcloudEmulator {
           res.end('[]');
           return;
         }
-        this.flows.delete(entry[0]); // a granted flow answers once
+        if (!this.grantEveryPoll) this.flows.delete(entry[0]); // a granted flow answers once
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
         res.end(JSON.stringify({ server: this.url, ...entry[1].grantedTo }));
       });

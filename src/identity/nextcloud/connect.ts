@@ -1,7 +1,8 @@
 // "Connect Nextcloud": a user already known to Postern (any identity source) links their own
 // Nextcloud account by Login Flow v2, or unlinks it. This is the page's logic and HTML; whoever
 // serves it (the account page, oauth/account-nextcloud.ts) identifies the user, checks CSRF and
-// routes. A flow is keyed by the subject, so each user has at most one under way. Where the
+// routes. A flow is keyed by the subject, so each user has at most one under way (on any replica:
+// flows live in the store, login-flow/client.ts). Where the
 // subject names a Nextcloud user (a Nextcloud sign-in, or resource-server-only mode behind
 // Nextcloud), only that Nextcloud user may be linked: an app password for anyone else is deleted
 // again at once and refused.
@@ -9,7 +10,8 @@ import { esc, page } from '../../pages/html.js';
 import { IdentityError } from '../types.js';
 import { deleteAppPassword } from './app-passwords.js';
 import type { NextcloudLinks } from './links.js';
-import { LoginFlowClient } from './login-flow/client.js';
+import type { Sealer } from '../sealed.js';
+import { type FlowStore, LoginFlowClient } from './login-flow/client.js';
 import { waitPage } from './login-flow/steps.js';
 import { fetchNextcloudUser, NEXTCLOUD_PREFIX } from './ocs.js';
 
@@ -29,8 +31,10 @@ export class NextcloudConnect {
   constructor(
     private readonly links: NextcloudLinks,
     private readonly server: { url: string; timeoutMs: number },
+    /** Where flows under way are kept (shared by replicas), and what seals their poll tokens. */
+    flowStore: { store: FlowStore; sealer: Sealer },
   ) {
-    this.flows = new LoginFlowClient(server);
+    this.flows = new LoginFlowClient(server, { ...flowStore, scope: 'connect' });
   }
 
   /** The page: the link's state (none, linked as X, stale) with Connect and Unlink buttons. */
@@ -97,7 +101,7 @@ ${state}`,
 
   /** Removes the subject's link (its app password deleted at Nextcloud); stops a flow under way. */
   async unlink(subject: string): Promise<boolean> {
-    this.flows.forget(subject);
+    await this.flows.forget(subject);
     return this.links.remove(subject);
   }
 }

@@ -3,6 +3,16 @@
 // ID token's claims to a principal. The upstream refresh token is kept sealed so that backends
 // needing the upstream access token get a fresh one. Postern's own tokens are never the
 // upstream's: clients only ever see tokens Postern issued.
+// A sign-in under way is kept nowhere on the server, so the upstream's callback may land on any
+// replica: the state itself says which interaction it belongs to and when it started, signed
+// (HMAC-SHA256 under a key derived from the instance secret, bound to this upstream), and the
+// PKCE verifier and the nonce are derived from the state under the same key. A forged or altered
+// state, one older than PENDING_MS, one for another upstream, or one from another browser's
+// interaction is refused. The state is not used up on the server: the upstream redeems its code
+// once (a replayed callback fails at its token endpoint), the code is useless without the
+// verifier only Postern can derive, and the interaction the state is bound to ends when the
+// sign-in succeeds, so a replay finds no interaction to sign in.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as oidc from 'openid-client';
 import type { AccountStore } from '../../store/types.js';
 import { findRememberedAccount, rememberAccount } from '../accounts.js';
@@ -12,28 +22,31 @@ import type { Sealer } from '../sealed.js';
 import { IdentityError, type IdentitySource, type Principal } from '../types.js';
 import type { OidcUpstreamConfig } from './schema.js';
 
-interface Pending {
+/** What a state carries: the interaction, the start time (epoch ms) and a random part. */
+interface StateClaims {
   uid: string;
-  verifier: string;
-  nonce: string;
-  startedAt: number;
+  at: number;
+  n: string;
 }
 
 const PENDING_MS = 10 * 60_000;
+/** Interaction uids are short; a state longer than this is not ours. */
+const MAX_STATE_LENGTH = 512;
 
 export class OidcUpstream implements IdentitySource {
   readonly id: string;
   private discovered?: Promise<oidc.Configuration>;
-  private readonly pending = new Map<string, Pending>();
   private readonly prefix: string;
   private readonly credentials: UpstreamCredentials;
 
+  /** `stateKey`: the key states are signed under, the same on every replica (derived from the instance secret). */
   constructor(
     readonly config: OidcUpstreamConfig,
     private readonly redirectUri: string,
     private readonly groupRoles: Record<string, string[]>,
     private readonly store: AccountStore,
     sealer: Sealer,
+    private readonly stateKey: string,
   ) {
     this.credentials = new UpstreamCredentials(store, sealer);
     this.id = `oidc:${config.id}`;
@@ -56,45 +69,39 @@ export class OidcUpstream implements IdentitySource {
   /** The upstream URL to send the browser to for interaction `uid`. */
   async start(uid: string): Promise<string> {
     const config = await this.configuration();
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const nonce = oidc.randomNonce();
-    this.sweep();
-    this.pending.set(state, { uid, verifier, nonce, startedAt: Date.now() });
+    const state = this.sign({ uid, at: Date.now(), n: randomBytes(16).toString('base64url') });
     const params: Record<string, string> = {
       redirect_uri: this.redirectUri,
       scope: this.config.scopes,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge: await oidc.calculatePKCECodeChallenge(this.derive('verifier', state)),
       code_challenge_method: 'S256',
       state,
-      nonce,
+      nonce: this.derive('nonce', state),
     };
     // OpenID Connect issues refresh tokens for offline_access only with prompt=consent.
     if (this.config.scopes.split(' ').includes('offline_access')) params.prompt = 'consent';
     return oidc.buildAuthorizationUrl(config, params).toString();
   }
 
-  /** Which interaction a callback belongs to (by its state), without consuming it. */
+  /** Which interaction a callback belongs to: the one its state names, when the state is genuine, ours and not expired. */
   interactionOf(state: string | null): string | undefined {
-    return state ? this.pending.get(state)?.uid : undefined;
+    return state ? this.open(state)?.uid : undefined;
   }
 
   /** Completes the callback (its query); the state must belong to interaction `uid`. */
   async finish(uid: string, query: URLSearchParams): Promise<Principal> {
     const callbackUrl = new URL(`${this.redirectUri}?${query}`);
     const state = query.get('state') ?? '';
-    const pending = this.pending.get(state);
-    if (!pending || pending.uid !== uid || Date.now() - pending.startedAt > PENDING_MS) {
+    if (this.interactionOf(state) !== uid) {
       throw new IdentityError('the sign-in with the upstream provider expired or does not belong to this browser');
     }
-    this.pending.delete(state);
     const config = await this.configuration();
     let tokens;
     try {
       tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
-        pkceCodeVerifier: pending.verifier,
+        pkceCodeVerifier: this.derive('verifier', state),
         expectedState: state,
-        expectedNonce: pending.nonce,
+        expectedNonce: this.derive('nonce', state),
         idTokenExpected: true,
       });
     } catch (err) {
@@ -129,8 +136,34 @@ export class OidcUpstream implements IdentitySource {
     return findRememberedAccount(this.store, this.prefix, subject);
   }
 
-  private sweep(): void {
-    const cutoff = Date.now() - PENDING_MS;
-    for (const [state, p] of this.pending) if (p.startedAt < cutoff) this.pending.delete(state);
+  private mac(purpose: string, value: string): string {
+    return createHmac('sha256', this.stateKey).update(`${purpose}|${this.id}|${value}`).digest('base64url');
+  }
+
+  /** The PKCE verifier or the nonce of a state: 43 base64url characters only Postern can compute. */
+  private derive(what: 'verifier' | 'nonce', state: string): string {
+    return this.mac(what, state);
+  }
+
+  private sign(claims: StateClaims): string {
+    const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
+    return `${body}.${this.mac('state', body)}`;
+  }
+
+  /** The claims of a state signed for this upstream and started less than PENDING_MS ago; undefined otherwise. */
+  private open(state: string): StateClaims | undefined {
+    if (state.length > MAX_STATE_LENGTH) return undefined;
+    const [body, mac, extra] = state.split('.');
+    if (!body || !mac || extra !== undefined) return undefined;
+    const expected = Buffer.from(this.mac('state', body));
+    const given = Buffer.from(mac);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    try {
+      const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Partial<StateClaims>;
+      const age = Date.now() - Number(claims.at);
+      return typeof claims.uid === 'string' && age >= 0 && age <= PENDING_MS ? (claims as StateClaims) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 }

@@ -5,13 +5,14 @@
 // (AES-256-GCM) for the tools acting for that user; it replaces, and deletes at Nextcloud, the
 // one an earlier sign-in left.
 import type { AccountStore } from '../../../store/types.js';
+import type { Sealer } from '../../sealed.js';
 import { findRememberedAccount, rememberAccount } from '../../accounts.js';
 import { signInButton, type InteractiveSource } from '../../sign-in.js';
 import { IdentityError, type Principal } from '../../types.js';
 import type { NextcloudLinks } from '../links.js';
 import { fetchNextcloudUser, NEXTCLOUD_PREFIX } from '../ocs.js';
 import type { NextcloudConfig } from '../schema.js';
-import { LoginFlowClient } from './client.js';
+import { type FlowStore, LoginFlowClient } from './client.js';
 import { loginFlowSteps, type LoginFlow, type PollResult } from './steps.js';
 
 export { NEXTCLOUD_CREDENTIAL } from '../links.js';
@@ -24,10 +25,11 @@ export class NextcloudLoginFlow implements InteractiveSource, LoginFlow {
   constructor(
     private readonly config: NextcloudConfig,
     private readonly groupRoles: Record<string, string[]>,
-    private readonly store: AccountStore,
+    private readonly store: AccountStore & FlowStore,
     private readonly links: NextcloudLinks,
+    sealer: Sealer,
   ) {
-    this.flows = new LoginFlowClient(config);
+    this.flows = new LoginFlowClient(config, { store, sealer, scope: 'sign-in' });
   }
 
   loginButtons(base: string, csrf: string): string[] {
