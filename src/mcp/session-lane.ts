@@ -35,7 +35,7 @@ import {
 import { SESSION_ERA } from '../protocol/eras.js';
 import type { HandlerContext } from './downstream.js';
 import type { ToolCallHandler } from './gateway-server.js';
-import type { LaneSink, SessionTransport } from './session-transport.js';
+import type { LaneSink, SESSION_CLOSED, SessionTransport } from './session-transport.js';
 
 /** What the lean path needs of a session. */
 interface LaneSession {
@@ -164,8 +164,12 @@ class LaneStream implements LaneSink {
     this.res.end(event);
   }
 
-  close(): void {
+  close(error?: typeof SESSION_CLOSED): void {
     if (this.done) return;
+    if (error) {
+      this.write({ jsonrpc: '2.0', id: this.id, error });
+      return;
+    }
     if (!this.streaming) this.res.writeHead(200, streamHeaders(this.sessionId));
     this.finish(false);
     this.res.end();
