@@ -6,8 +6,8 @@
 // client also reaches the tool calls the lean path runs outside the SDK's dispatch, and ends the
 // cancelled request's response. When the session closes (DELETE, the caps, idleness, its record
 // gone), every request still in flight on either path is answered with a JSON-RPC error before
-// its response ends: a response never ends without its answer, and the client can send the
-// request again.
+// its response ends: only a request the client cancelled ends without an answer, and the client
+// can send the others again.
 import {
   isJSONRPCRequest,
   ProtocolErrorCode,
