@@ -1,7 +1,7 @@
 // The lean POST path of an established 2025-era session (src/mcp/session-lane.ts), seen from the
 // wire: an answer with nothing before it is one SSE event with a Content-Length; progress streams
-// ahead of the answer; a client that hangs up cancels the call; closing the session ends the
-// calls in flight; and every request the lean path does not take (bad headers, batches, browser
+// ahead of the answer; a client that hangs up cancels the call; closing the session answers the
+// calls in flight with an error; and every request the lean path does not take (bad headers, batches, browser
 // requests) keeps the SDK transport's own answer. Behind it, the reference "everything" server.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -16,19 +16,11 @@ import { serveOnLane } from '../src/mcp/session-lane.js';
 import { SessionTransport } from '../src/mcp/session-transport.js';
 import { hashStaticToken } from '../src/guard/static-tokens.js';
 import { startHttpEverything } from './helpers/backends.js';
+import { openLegacySession, sseMessages } from './helpers/mcp-http.js';
 import { startTestPostern, tempDir, type TestPostern } from './helpers/postern.js';
 
 const TOKEN = 'pst_session-lane-token-0123456789abcdefghijklm';
 const ACCEPT = 'application/json, text/event-stream';
-
-/** The JSON-RPC messages of an SSE body, in order. */
-function events(body: string): Array<Record<string, any>> {
-  return body
-    .split('\n\n')
-    .map((block) => block.split('\n').find((line) => line.startsWith('data: ')))
-    .filter((line): line is string => line !== undefined)
-    .map((line) => JSON.parse(line.slice('data: '.length)));
-}
 
 describe('the lean path of an established session', () => {
   let backend: Awaited<ReturnType<typeof startHttpEverything>>;
@@ -47,27 +39,8 @@ describe('the lean path of an established session', () => {
     await backend?.stop();
   });
 
-  /** Opens a session the way a client does and returns the headers of its later requests. */
-  async function openSession(): Promise<Record<string, string>> {
-    const base = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', accept: ACCEPT };
-    const init = await fetch(p.mcpUrl, {
-      method: 'POST',
-      headers: base,
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 0,
-        method: 'initialize',
-        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'lane-test', version: '1' } },
-      }),
-    });
-    assert.equal(init.status, 200);
-    await init.text();
-    const headers = { ...base, 'mcp-session-id': init.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-11-25' };
-    const initialized = await fetch(p.mcpUrl, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
-    assert.equal(initialized.status, 202, 'a notification is accepted with 202');
-    assert.equal(await initialized.text(), '');
-    return headers;
-  }
+  /** Opens a session the way a client does (a notification is accepted with an empty 202) and returns the headers of its later requests. */
+  const openSession = () => openLegacySession(p.mcpUrl, TOKEN);
 
   const call = (id: number, name: string, args: Record<string, unknown>, meta?: Record<string, unknown>) =>
     JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args, ...(meta ? { _meta: meta } : {}) } });
@@ -81,7 +54,7 @@ describe('the lean path of an established session', () => {
     assert.equal(res.headers.get('mcp-session-id'), headers['mcp-session-id']);
     assert.equal(res.headers.get('content-length'), String(Buffer.byteLength(body)));
     assert.match(body, /^event: message\ndata: /);
-    assert.deepEqual(events(body), [{ jsonrpc: '2.0', id: 7, result: { content: [{ type: 'text', text: 'Echo: one write' }] } }]);
+    assert.deepEqual(sseMessages(body), [{ jsonrpc: '2.0', id: 7, result: { content: [{ type: 'text', text: 'Echo: one write' }] } }]);
   });
 
   it('streams progress ahead of the answer', async () => {
@@ -92,7 +65,7 @@ describe('the lean path of an established session', () => {
       body: call(8, 'everything__trigger-long-running-operation', { duration: 0.3, steps: 3 }, { progressToken: 'mine' }),
     });
     assert.equal(res.headers.get('content-length'), null, 'a stream has no length');
-    const messages = events(await res.text());
+    const messages = sseMessages(await res.text());
     assert.deepEqual(
       messages.slice(0, 3).map((m) => [m.method, m.params.progressToken, m.params.progress]),
       [1, 2, 3].map((n) => ['notifications/progress', 'mine', n]),
@@ -123,7 +96,7 @@ describe('the lean path of an established session', () => {
     assert.equal(line.outcome, 'error');
     assert.ok(line.latencyMs! < 2_000, `ended after ${line.latencyMs} ms`);
     const after = await fetch(p.mcpUrl, { method: 'POST', headers, body: call(10, 'everything__echo', { message: 'still here' }) });
-    assert.equal(events(await after.text())[0]!.result.content[0].text, 'Echo: still here');
+    assert.equal(sseMessages(await after.text())[0]!.result.content[0].text, 'Echo: still here');
   });
 
   it("ends a call's stream, and the backend call, when the client cancels it", async () => {
@@ -138,7 +111,7 @@ describe('the lean path of an established session', () => {
     });
     assert.equal(cancel.status, 202);
     const res = await pending;
-    assert.deepEqual(events(await res.text()), [], 'a cancelled request gets no answer, and its stream ends');
+    assert.deepEqual(sseMessages(await res.text()), [], 'a cancelled request gets no answer, and its stream ends');
     assert.ok(Date.now() - started < 2_000);
     await new Promise((r) => setTimeout(r, 150));
     const line = (await p.store.queryAudit({ sinceMs: started })).find((e) => e.action === 'everything__trigger-long-running-operation');
@@ -147,7 +120,7 @@ describe('the lean path of an established session', () => {
 
   it("gives a tools/call it does not answer itself to the SDK's dispatch, with the SDK's answers", async () => {
     const headers = await openSession();
-    const post = async (body: string) => events(await (await fetch(p.mcpUrl, { method: 'POST', headers, body })).text())[0]!;
+    const post = async (body: string) => sseMessages(await (await fetch(p.mcpUrl, { method: 'POST', headers, body })).text())[0]!;
     const rich = await post(call(20, 'everything__echo', { message: 'rich' }, { progressToken: 't', 'com.example/trace': 'abc' }));
     assert.equal(rich.result.content[0].text, 'Echo: rich');
     const invalid = await post(JSON.stringify({ jsonrpc: '2.0', id: 21, method: 'tools/call', params: { name: 42 } }));
@@ -158,7 +131,7 @@ describe('the lean path of an established session', () => {
     assert.match(unknown.error.message, /nobody__nothing/);
   });
 
-  it('ends the calls in flight when their session is closed', async () => {
+  it('answers the calls in flight with an error when their session is closed', async () => {
     const headers = await openSession();
     const started = Date.now();
     // Headers wait for the first message (or the keep-alive), so the response is awaited later.
@@ -168,7 +141,11 @@ describe('the lean path of an established session', () => {
     assert.equal(closed.status, 200);
     const res = await pending;
     assert.equal(res.status, 200);
-    assert.deepEqual(events(await res.text()), [], 'the stream ends without an answer');
+    const [answer, ...rest] = sseMessages(await res.text());
+    assert.deepEqual(rest, []);
+    assert.equal(answer?.id, 11, 'the stream ends with an answer to the call, not empty');
+    assert.equal(answer.error.code, -32603);
+    assert.match(answer.error.message, /session closed .* send it again/);
     assert.ok(Date.now() - started < 2_000);
     const gone = await fetch(p.mcpUrl, { method: 'POST', headers, body: call(12, 'everything__echo', { message: 'x' }) });
     assert.equal(gone.status, 404);
@@ -195,7 +172,7 @@ describe('the lean path of an established session', () => {
       body: `[${call(14, 'everything__echo', { message: 'a' })},${call(15, 'everything__echo', { message: 'b' })}]`,
     });
     assert.deepEqual(
-      events(await batch.text())
+      sseMessages(await batch.text())
         .map((m) => [m.id, m.result.content[0].text])
         .sort(),
       [
@@ -209,7 +186,7 @@ describe('the lean path of an established session', () => {
       body: call(16, 'everything__echo', { message: 'from a page' }),
     });
     assert.equal(browser.headers.get('access-control-allow-origin'), '*');
-    assert.equal(events(await browser.text())[0]!.result.content[0].text, 'Echo: from a page');
+    assert.equal(sseMessages(await browser.text())[0]!.result.content[0].text, 'Echo: from a page');
   });
 
   it('does not take a session of another caller or a token it cannot verify', async () => {
@@ -252,7 +229,7 @@ describe('a lean call that runs long without a message', () => {
       assert.equal(res.headers.get('content-type'), 'text/event-stream');
       const body = await res.text();
       assert.match(body, /^(: keepalive\n\n){2,}event: message\ndata: /);
-      assert.equal(events(body)[0]!.result.content[0].text, 'done at last');
+      assert.equal(sseMessages(body)[0]!.result.content[0].text, 'done at last');
     } finally {
       http.closeAllConnections();
       await new Promise((r) => http.close(r));
@@ -302,7 +279,7 @@ describe('a client that goes away in the middle of its body', () => {
         headers: { ...base, 'mcp-session-id': session },
         body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }),
       });
-      assert.deepEqual(events(await ping.text()), [{ jsonrpc: '2.0', id: 2, result: {} }]);
+      assert.deepEqual(sseMessages(await ping.text()), [{ jsonrpc: '2.0', id: 2, result: {} }]);
       assert.deepEqual(
         lines.filter((l) => /request failed|"level":50/.test(l)),
         [],

@@ -164,9 +164,12 @@ export class McpEndpoint {
     const admitted = await this.admit(message, authInfo);
     if ('refusal' in admitted || this.sessions.get(id as string) !== session) return false;
     session.lastSeen = Date.now();
-    const level = logLevelSet(message);
-    if (level !== undefined) await this.keepRecord(id as string, session, level);
-    else void this.keepRecord(id as string, session);
+    const writing = this.keepRecord(id as string, session, logLevelSet(message));
+    if (writing) {
+      await writing;
+      // A renewal that found the record gone has closed the session: the full path answers 404.
+      if (this.sessions.get(id as string) !== session) return false;
+    }
     serveOnLane(session, lean, res, admitted.authInfo);
     return true;
   }
@@ -207,10 +210,15 @@ export class McpEndpoint {
       // A session belongs to the user and client that opened it; anyone else is told it does not exist.
       if (!session || session.owner !== owner) return jsonRpcError(404, -32001, 'Session not found');
       session.lastSeen = Date.now();
-      const level = logLevelSet(parsedBody);
       if (request.method === 'DELETE') await this.forget(sessionId, session);
-      else if (level !== undefined) await this.keepRecord(sessionId, session, level);
-      else void this.keepRecord(sessionId, session);
+      else {
+        const writing = this.keepRecord(sessionId, session, logLevelSet(parsedBody));
+        if (writing) {
+          await writing;
+          // A renewal that found the record gone (DELETE elsewhere, the caps) has closed the session.
+          if (this.sessions.get(sessionId) !== session) return jsonRpcError(404, -32001, 'Session not found');
+        }
+      }
       return session.transport.handleRequest(request, { authInfo, parsedBody });
     }
     if (request.method !== 'POST' || !isInitialize(parsedBody)) {
@@ -225,26 +233,37 @@ export class McpEndpoint {
     return answer;
   }
 
-  /** A session's server and transport; the session joins the table once its initialize is answered. */
-  private async open(subject: string, owner: string, authInfo: AuthInfo | undefined, newId: () => string, record?: SessionRecord): Promise<Session> {
+  /**
+   * A session's server and transport. A new session joins the table once its initialize is
+   * accepted; one opened again from its record (`reopened`) only once its replay is done (reopen).
+   */
+  private async open(
+    subject: string,
+    owner: string,
+    authInfo: AuthInfo | undefined,
+    newId: () => string,
+    record?: SessionRecord,
+    reopened = false,
+  ): Promise<Session> {
     const { server, callTool } = createGatewayServer(this.opts.registry, this.opts.info, this.access(authInfo));
     const session: Session = { transport: undefined as unknown as SessionTransport, server, callTool, subject, owner, lastSeen: Date.now(), record };
+    // Leaves the table only if the table holds this copy, not a newer one under the same id.
+    const leave = (id: string | undefined) => {
+      if (id !== undefined && this.sessions.get(id) === session) this.sessions.delete(id);
+    };
     const transport = new SessionTransport({
       sessionIdGenerator: newId,
       // Counted against the caps only now, when it exists: initializations in flight cannot
       // slip past them together.
       onsessioninitialized: (id) => {
+        if (reopened) return;
         this.sessions.add(id, session);
         void this.keepRecord(id, session);
       },
-      onsessionclosed: (id) => {
-        this.sessions.delete(id);
-      },
+      onsessionclosed: leave,
     });
     session.transport = transport;
-    transport.onclose = () => {
-      if (transport.sessionId) this.sessions.delete(transport.sessionId);
-    };
+    transport.onclose = () => leave(transport.sessionId);
     await server.connect(transport);
     return session;
   }
@@ -264,8 +283,10 @@ export class McpEndpoint {
           return undefined;
         });
         if (!record || record.owner !== owner) return undefined;
-        const session = await this.open(record.subject, owner, authInfo, () => id, record);
+        const session = await this.open(record.subject, owner, authInfo, () => id, record, true);
         session.savedAt = Date.now(); // the record is in the store: the replay need not write it
+        // Nothing else reaches this copy before its replay is done: requests for the session wait
+        // for this promise, and the copy joins the table only afterwards.
         for (const message of replayMessages(record)) {
           const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
           if (!('method' in message && message.method === 'initialize')) headers['mcp-session-id'] = id;
@@ -274,8 +295,14 @@ export class McpEndpoint {
             parsedBody: message,
           });
           await res.text();
+          if (!res.ok) {
+            this.opts.log.warn({ status: res.status, method: 'method' in message ? message.method : undefined }, 'opening a recorded session again failed');
+            endSession(session);
+            return undefined;
+          }
         }
-        return this.sessions.get(id) === session ? session : undefined;
+        this.sessions.add(id, session);
+        return session;
       })().finally(() => this.reopening.delete(id));
       this.reopening.set(id, pending);
     }
@@ -287,15 +314,16 @@ export class McpEndpoint {
    * that write, so that the next request finds the level on any replica), and renews it when a
    * quarter of the idle time has passed since the last write, each write renewing its expiry. A
    * renewal writes back the stored record (another replica may have changed it) or, when the
-   * record was deleted meanwhile (DELETE on another replica, the caps), closes the session here.
-   * One session's writes go one after the other.
+   * record was deleted meanwhile (DELETE on another replica, the caps), closes the session here;
+   * the request that caused it waits for the write and is answered 404, not served on a copy that
+   * closes under it. One session's writes go one after the other. Undefined: nothing to write.
    */
-  private keepRecord(id: string, session: Session, logLevel?: string): Promise<void> {
+  private keepRecord(id: string, session: Session, logLevel?: string): Promise<void> | undefined {
     const records = this.opts.sessionRecords;
-    if (!records || !session.record) return Promise.resolve();
+    if (!records || !session.record) return undefined;
     const changed = logLevel !== undefined && logLevel !== session.record.logLevel;
     const renewal = !changed && session.savedAt !== undefined;
-    if (renewal && Date.now() - session.savedAt! < this.idleMs / 4) return Promise.resolve();
+    if (renewal && Date.now() - session.savedAt! < this.idleMs / 4) return undefined;
     if (changed) session.record = { ...session.record, logLevel };
     session.savedAt = Date.now();
     const ttl = Math.ceil(this.idleMs / 1000);

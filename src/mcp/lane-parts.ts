@@ -113,8 +113,13 @@ export class AnswerStream {
     this.res.end(body);
   }
 
-  close(): void {
+  /** Ends the response: with `error` as the request's answer, or without one (the client cancelled it). */
+  close(error?: { code: number; message: string }): void {
     if (this.done) return;
+    if (error) {
+      this.write({ jsonrpc: '2.0', id: this.id, error });
+      return;
+    }
     if (!this.streaming) this.res.writeHead(200, this.shape.streamHeaders);
     this.finish(false);
     this.res.end();

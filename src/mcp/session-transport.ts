@@ -4,16 +4,32 @@
 // requests sent while it runs — goes straight to that request's own response instead of the
 // SDK's web stream; everything else takes the SDK's way unchanged. A cancellation from the
 // client also reaches the tool calls the lean path runs outside the SDK's dispatch, and ends the
-// cancelled request's response.
-import { SUPPORTED_PROTOCOL_VERSIONS, WebStandardStreamableHTTPServerTransport, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/server';
+// cancelled request's response. When the session closes (DELETE, the caps, idleness, its record
+// gone), every request still in flight on either path is answered with a JSON-RPC error before
+// its response ends: only a request the client cancelled ends without an answer, and the client
+// can send the others again.
+import {
+  isJSONRPCRequest,
+  ProtocolErrorCode,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  WebStandardStreamableHTTPServerTransport,
+  type JSONRPCMessage,
+  type RequestId,
+} from '@modelcontextprotocol/server';
 
 type SendOptions = Parameters<WebStandardStreamableHTTPServerTransport['send']>[1];
+
+/** What a request still in flight is answered with when its session closes. */
+export const SESSION_CLOSED = {
+  code: ProtocolErrorCode.InternalError,
+  message: 'the session closed on this server before the request was answered; send it again',
+} as const;
 
 /** Where a lean request's messages are written. */
 export interface LaneSink {
   write(message: JSONRPCMessage): void;
-  /** The session is closing: end the response. */
-  close(): void;
+  /** Ends the response: with `error` as the request's answer, or without one (the client cancelled it). */
+  close(error?: typeof SESSION_CLOSED): void;
 }
 
 export class SessionTransport extends WebStandardStreamableHTTPServerTransport {
@@ -21,6 +37,8 @@ export class SessionTransport extends WebStandardStreamableHTTPServerTransport {
   readonly lanes = new Map<RequestId, LaneSink>();
   /** Lean tool calls run outside the SDK's dispatch, by JSON-RPC id: what cancels each. */
   readonly direct = new Map<RequestId, AbortController>();
+  /** Requests the SDK's way (not a lane) not answered yet, by JSON-RPC id. */
+  private readonly unanswered = new Set<RequestId>();
   /** The protocol revisions the session's server accepts in MCP-Protocol-Version. */
   supportedVersions: readonly string[] = SUPPORTED_PROTOCOL_VERSIONS;
 
@@ -33,10 +51,13 @@ export class SessionTransport extends WebStandardStreamableHTTPServerTransport {
     // The session's server has set onmessage by now (Protocol.connect sets it, then starts us).
     const dispatch = this.onmessage;
     this.onmessage = (message, extra) => {
+      if (isJSONRPCRequest(message) && !this.lanes.has(message.id)) this.unanswered.add(message.id);
       dispatch?.(message, extra);
       if (!('method' in message) || message.method !== 'notifications/cancelled') return;
       const { requestId, reason } = (message.params ?? {}) as { requestId?: RequestId; reason?: string };
       if (requestId === undefined) return;
+      // The client gave the request up: it expects no answer (the SDK's dispatch sends none).
+      this.unanswered.delete(requestId);
       this.direct.get(requestId)?.abort(reason ?? 'cancelled');
       this.lanes.get(requestId)?.close();
     };
@@ -46,15 +67,21 @@ export class SessionTransport extends WebStandardStreamableHTTPServerTransport {
   override async send(message: JSONRPCMessage, options?: SendOptions): Promise<void> {
     const id = 'result' in message || 'error' in message ? message.id : options?.relatedRequestId;
     const lane = id === undefined ? undefined : this.lanes.get(id);
-    if (!lane) return super.send(message, options);
-    lane.write(message);
+    if (lane) {
+      lane.write(message);
+      return;
+    }
+    if (id !== undefined && ('result' in message || 'error' in message)) this.unanswered.delete(id);
+    return super.send(message, options);
   }
 
   override async close(): Promise<void> {
     for (const call of this.direct.values()) call.abort('the session closed');
     this.direct.clear();
-    for (const lane of this.lanes.values()) lane.close();
+    for (const lane of this.lanes.values()) lane.close(SESSION_CLOSED);
     this.lanes.clear();
+    // The SDK's streams end when it closes; each request on one gets its answer first.
+    for (const id of [...this.unanswered]) await this.send({ jsonrpc: '2.0', id, error: SESSION_CLOSED }).catch(() => {});
     await super.close();
   }
 }

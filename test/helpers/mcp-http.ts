@@ -6,6 +6,7 @@ import { serve } from '@hono/node-server';
 import { Client, StreamableHTTPClientTransport, type ClientCapabilities } from '@modelcontextprotocol/client';
 import { createMcpHandler, type McpHttpHandler, type McpServerFactory } from '@modelcontextprotocol/server';
 import { createParser } from 'eventsource-parser';
+import { mcpInitialize } from './flow.js';
 
 export const MODERN = '2026-07-28';
 
@@ -137,4 +138,32 @@ export async function legacyRequest(
     body: JSON.stringify({ jsonrpc: '2.0', ...(opts.notification ? {} : { id }), method, params }),
   });
   return readAnswer(res, id);
+}
+
+/** The JSON-RPC messages of an SSE body, in order. */
+export function sseMessages(body: string): Array<Record<string, any>> {
+  const messages: Array<Record<string, any>> = [];
+  createParser({ onEvent: (event) => event.data && messages.push(JSON.parse(event.data)) }).feed(body);
+  return messages;
+}
+
+/**
+ * Opens a 2025-era session with `token` the way a client does (initialize, then
+ * notifications/initialized) and returns the headers of its later requests.
+ */
+export async function openLegacySession(url: string, token: string): Promise<Record<string, string>> {
+  const init = await mcpInitialize(url, token);
+  const opened = await init.text();
+  if (init.status !== 200) throw new Error(`initialize answered ${init.status}: ${opened}`);
+  const headers = {
+    authorization: `Bearer ${token}`,
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    'mcp-session-id': init.headers.get('mcp-session-id')!,
+    'mcp-protocol-version': LEGACY,
+  };
+  const initialized = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+  const accepted = await initialized.text();
+  if (initialized.status !== 202 || accepted !== '') throw new Error(`notifications/initialized answered ${initialized.status}: ${accepted}`);
+  return headers;
 }

@@ -83,8 +83,9 @@ export async function startReplicaCluster(count: number, config: Record<string, 
       const metrics = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
       replicas.push({ port, child, rssMb, metrics });
     }
+    // Three processes compiling the sources at once take minutes on two busy cores: bounded, but generously.
     for (const { port } of replicas) {
-      await until(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 60_000, `replica on ${port} ready`);
+      await until(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 180_000, `replica on ${port} ready`);
     }
     balancer = await startCaddyBalancer(
       lbPort,
