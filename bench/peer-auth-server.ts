@@ -67,6 +67,8 @@ async function serve(port: number, dir: string): Promise<void> {
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   }).listen(port, '127.0.0.1', () => console.log('ready'));
+  // Exit normally on SIGTERM, so that a CPU profile (BENCH_CPU_PROF) is written.
+  process.once('SIGTERM', () => process.exit(0));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
