@@ -19,18 +19,26 @@ export interface AuthorizationServer {
   cpuMs(): number;
 }
 
+/** The steps of a flow, in order: `oauthFlow` calls its `done` callback after each. */
+export const STEPS = ['register', 'authorize', 'consent', 'token'] as const;
+export type Step = (typeof STEPS)[number];
+
 /** One flow: register, authorize (consent), token; returns the token response. */
-export async function oauthFlow(server: AuthorizationServer, browser: TestBrowser): Promise<Record<string, string>> {
+export async function oauthFlow(server: AuthorizationServer, browser: TestBrowser, done: (step: Step) => void = () => {}): Promise<Record<string, string>> {
   const { body: client } = await register(server.issuer);
   if (typeof client.client_id !== 'string') throw new Error(`register: ${JSON.stringify(client)}`);
+  done('register');
   const { verifier, challenge } = pkce();
   const url = authorizeUrl(server.issuer, server.resource, client.client_id, { code_challenge: challenge, ...server.params });
   const page = await browser.go(url, {}, REDIRECT);
-  const done = page.url.startsWith(REDIRECT) ? page : await server.consent(browser, page);
-  const code = new URL(done.url).searchParams.get('code');
-  if (!code) throw new Error(`no code: ${done.url} ${done.html.slice(0, 500)}`);
+  done('authorize');
+  const back = page.url.startsWith(REDIRECT) ? page : await server.consent(browser, page);
+  const code = new URL(back.url).searchParams.get('code');
+  if (!code) throw new Error(`no code: ${back.url} ${back.html.slice(0, 500)}`);
+  done('consent');
   const tokens = await redeem(server.issuer, client.client_id, code, verifier);
   if (tokens.status !== 200 || !tokens.body.access_token) throw new Error(`token: ${tokens.status} ${JSON.stringify(tokens.body)}`);
+  done('token');
   return tokens.body;
 }
 
