@@ -37,10 +37,11 @@ export async function startPeerAuthServer(): Promise<PeerAuthServer> {
   child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)));
   const deadline = Date.now() + 60_000;
   while (!out.includes('ready')) {
-    if (child.exitCode !== null) throw new Error(`the peer authorization server exited with ${child.exitCode}:\n${out}`);
-    if (Date.now() > deadline) {
+    const failure = child.exitCode !== null ? `exited with ${child.exitCode}` : Date.now() > deadline ? 'did not start within 60 s' : undefined;
+    if (failure) {
       child.kill('SIGTERM');
-      throw new Error(`the peer authorization server did not start within 60 s:\n${out}`);
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`the peer authorization server ${failure}:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
