@@ -29,6 +29,13 @@ export interface PosternProcess {
   stop(): Promise<void>;
 }
 
+/** CPU time (user + system) process `pid` has used so far, in milliseconds. */
+export function processCpuMs(pid: number): number {
+  // /proc/<pid>/stat: utime and stime are fields 14 and 15, in clock ticks (100 per second on Linux).
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
 export async function startPosternProcess(config: Record<string, unknown>, entry = BIN): Promise<PosternProcess> {
   const dir = mkdtempSync(path.join(tmpdir(), 'postern-bench-'));
   const port = await freePort();
@@ -62,11 +69,7 @@ export async function startPosternProcess(config: Record<string, unknown>, entry
     startupMs,
     child,
     stdout: () => out,
-    cpuMs: () => {
-      // /proc/<pid>/stat: utime and stime are fields 14 and 15, in clock ticks (100 per second on Linux).
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-    },
+    cpuMs: () => processCpuMs(child.pid!),
     rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
     stop: async () => {
       child.kill('SIGTERM');

@@ -10,7 +10,8 @@ import { ensureCaddy, startCaddyBalancer } from '../test/helpers/caddy.js';
 import { modernRequest } from '../test/helpers/mcp-http.js';
 import { pgSchema } from '../test/helpers/postgres.js';
 import { PostgresStore } from '../src/store/postgres/store.js';
-import { flow, type Target } from './flows.js';
+import { flow, targetOf } from './flows.js';
+import { loopFor } from './oauth-flow.js';
 import { startPosternProcess, type PosternProcess } from './postern-process.js';
 import { fmt, seconds, type Row } from './table.js';
 
@@ -21,25 +22,9 @@ const NO_LIMIT = { registration: { rateLimit: { perAddress: 1_000_000 } } };
 
 /** Runs `op` from `workers` loops for the benchmark's time; returns operations per second. */
 async function rate(workers: number, op: (worker: number) => Promise<unknown>): Promise<number> {
-  let count = 0;
-  const started = performance.now();
-  const until = started + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: workers }, async (_, w) => {
-      while (performance.now() < until) {
-        await op(w);
-        count++;
-      }
-    }),
-  );
-  return count / ((performance.now() - started) / 1000);
+  const { count, ms } = await loopFor(workers, seconds * 1000, op);
+  return count / (ms / 1000);
 }
-
-const passwordOf = (p: PosternProcess) => {
-  const password = /password: (\S+)/.exec(p.stdout())?.[1];
-  if (!password) throw new Error("the first user's password was not printed");
-  return password;
-};
 
 async function callRate(mcpUrl: string, token: string): Promise<number> {
   return rate(WORKERS, async () => {
@@ -52,7 +37,7 @@ async function callRate(mcpUrl: string, token: string): Promise<number> {
 async function storeRates(store: Record<string, unknown>): Promise<{ flows: number; calls: number }> {
   const postern = await startPosternProcess({ store, auth: NO_LIMIT });
   try {
-    const target: Target = { issuer: postern.base, mcpUrl: postern.mcpUrl, password: passwordOf(postern) };
+    const target = targetOf(postern);
     const browsers = [new TestBrowser(), new TestBrowser(), new TestBrowser(), new TestBrowser()];
     const tokens = await Promise.all(browsers.map((b) => flow(target, b)));
     const flows = await rate(browsers.length, (w) => flow(target, browsers[w]));
@@ -82,7 +67,7 @@ async function replicaRate(n: number): Promise<number> {
       replicas.map((r) => new URL(r.base).host),
     );
     const issuer = `http://127.0.0.1:${port}`;
-    const tokens = await flow({ issuer, mcpUrl: `${issuer}/mcp`, password: passwordOf(replicas[0]) }, new TestBrowser());
+    const tokens = await flow({ issuer, mcpUrl: `${issuer}/mcp`, password: targetOf(replicas[0]).password }, new TestBrowser());
     await callRate(`${issuer}/mcp`, tokens.access_token); // warm every replica
     return await callRate(`${issuer}/mcp`, tokens.access_token);
   } finally {

@@ -19,7 +19,7 @@ const benches: Array<[string, () => Promise<Row[]>]> = [
   ['peers', peers],
   ['eras: stateless vs session', eras],
   ['token verification', verification],
-  ['OAuth flows', flows],
+  ['OAuth flows (Postern vs better-auth)', flows],
   ['sessions and start-up', sessionsMemory],
   ['grants at scale', grantsScale],
   ['compiled vs source', compiledVsSource],
