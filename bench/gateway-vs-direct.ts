@@ -5,7 +5,7 @@
 // (sub-millisecond timing that autocannon's histogram rounds away). Both sides use a 2025-era
 // session opened once, the way clients call.
 import autocannon from 'autocannon';
-import { cpuMsOf, startGatewayToEverything } from './postern-process.js';
+import { processCpuMs, startGatewayToEverything } from './postern-process.js';
 import { fmt, median, percentile, seconds, signed, type Row } from './table.js';
 
 const TOKEN = 'pst_bench-token-0123456789abcdefghijklmnopqrstu';
@@ -75,7 +75,7 @@ export async function gatewayVsDirect(): Promise<Row[]> {
     const errors = { direct: 0, gateway: 0 };
     // CPU milliseconds and calls: Postern's on the gateway runs, the backend's on each.
     const cpu = { postern: 0, backendDirect: 0, backendGateway: 0, direct: 0, gateway: 0 };
-    const backendCpu = () => cpuMsOf(backend.child.pid!);
+    const backendCpu = () => processCpuMs(backend.child.pid!);
     const runs = {
       direct: async () => {
         const b = backendCpu();

@@ -15,13 +15,6 @@ export const BIN = path.join(ROOT, 'bin', 'postern.js');
 /** The same command from the TypeScript sources through tsx (what `bin/postern.js` was before the build). */
 export const FROM_SOURCE = path.join(ROOT, 'scripts', 'postern-from-source.js');
 
-/** CPU time (user + system) process `pid` has used so far, in milliseconds, from /proc. */
-export function cpuMsOf(pid: number): number {
-  // /proc/<pid>/stat: utime and stime are fields 14 and 15, in clock ticks (100 per second on Linux).
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
 export interface PosternProcess {
   base: string;
   mcpUrl: string;
@@ -34,6 +27,13 @@ export interface PosternProcess {
   /** CPU time (user + system) the process has used so far, in milliseconds. */
   cpuMs(): number;
   stop(): Promise<void>;
+}
+
+/** CPU time (user + system) process `pid` has used so far, in milliseconds. */
+export function processCpuMs(pid: number): number {
+  // /proc/<pid>/stat: utime and stime are fields 14 and 15, in clock ticks (100 per second on Linux).
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 export async function startPosternProcess(config: Record<string, unknown>, entry = BIN): Promise<PosternProcess> {
@@ -69,7 +69,7 @@ export async function startPosternProcess(config: Record<string, unknown>, entry
     startupMs,
     child,
     stdout: () => out,
-    cpuMs: () => cpuMsOf(child.pid!),
+    cpuMs: () => processCpuMs(child.pid!),
     rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
     stop: async () => {
       child.kill('SIGTERM');
