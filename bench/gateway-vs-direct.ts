@@ -1,12 +1,15 @@
 // Authenticated tools/call through Postern to a streamable-HTTP backend, against the same call
-// straight to the backend: throughput with autocannon (10 connections), and latency from one
-// connection calling in a loop (sub-millisecond timing that autocannon's histogram rounds away).
-// Both sides use a 2025-era session opened once, the way clients call.
+// straight to the backend: throughput with autocannon (10 connections; the two take turns for
+// ROUNDS rounds, so that a load change on the shared machine falls on both), Postern's and the
+// backend's CPU time per call from /proc, and latency from one connection calling in a loop
+// (sub-millisecond timing that autocannon's histogram rounds away). Both sides use a 2025-era
+// session opened once, the way clients call.
 import autocannon from 'autocannon';
-import { startGatewayToEverything } from './postern-process.js';
-import { fmt, percentile, seconds, signed, type Row } from './table.js';
+import { processCpuMs, startGatewayToEverything } from './postern-process.js';
+import { fmt, median, percentile, seconds, signed, type Row } from './table.js';
 
 const TOKEN = 'pst_bench-token-0123456789abcdefghijklmnopqrstu';
+const ROUNDS = 3;
 export const ACCEPT = 'application/json, text/event-stream';
 
 export async function openSession(url: string, headers: Record<string, string>): Promise<Record<string, string>> {
@@ -68,20 +71,59 @@ export async function gatewayVsDirect(): Promise<Row[]> {
     const gateway = await openSession(postern.mcpUrl, { authorization: `Bearer ${TOKEN}` });
     await throughput(backend.url, direct, 'echo', 1);
     await throughput(postern.mcpUrl, gateway, 'everything__echo', 1);
-    const d = await throughput(backend.url, direct, 'echo', seconds);
-    const g = await throughput(postern.mcpUrl, gateway, 'everything__echo', seconds);
+    const rates = { direct: [] as number[], gateway: [] as number[] };
+    const errors = { direct: 0, gateway: 0 };
+    // CPU milliseconds and calls: Postern's on the gateway runs, the backend's on each.
+    const cpu = { postern: 0, backendDirect: 0, backendGateway: 0, direct: 0, gateway: 0 };
+    const backendCpu = () => processCpuMs(backend.child.pid!);
+    const runs = {
+      direct: async () => {
+        const b = backendCpu();
+        const r = await throughput(backend.url, direct, 'echo', seconds);
+        cpu.backendDirect += backendCpu() - b;
+        cpu.direct += r.total;
+        return r;
+      },
+      gateway: async () => {
+        const [p, b] = [postern.cpuMs(), backendCpu()];
+        const r = await throughput(postern.mcpUrl, gateway, 'everything__echo', seconds);
+        cpu.postern += postern.cpuMs() - p;
+        cpu.backendGateway += backendCpu() - b;
+        cpu.gateway += r.total;
+        return r;
+      },
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const side of round % 2 ? (['gateway', 'direct'] as const) : (['direct', 'gateway'] as const)) {
+        const r = await runs[side]();
+        rates[side].push(r.rps);
+        errors[side] += r.errors;
+      }
+    }
     const dl = await latency(backend.url, direct, call('echo'), 2000);
     const gl = await latency(postern.mcpUrl, gateway, call('everything__echo'), 2000);
-    const ratio = g.rps / d.rps;
+    const [g, d] = [median(rates.gateway), median(rates.direct)];
+    const ratio = g / d;
+    const roundRatios = rates.gateway.map((r, i) => r / rates.direct[i]);
+    const perCall = (ms: number, calls: number) => (ms * 1000) / calls;
+    const posternPerCall = perCall(cpu.postern, cpu.gateway);
     const added50 = gl.p50 - dl.p50;
     return [
       {
         measurement: 'tools/call through Postern vs direct (req/s, 10 connections)',
-        result: `${fmt(g.rps)} req/s${g.errors ? ` (${g.errors} errors)` : ''}`,
-        baseline: `${fmt(d.rps)} req/s direct${d.errors ? ` (${d.errors} errors)` : ''}`,
-        ratio: `${fmt(ratio, 2)}×`,
+        result: `${fmt(g)} req/s${errors.gateway ? ` (${errors.gateway} errors)` : ''}`,
+        baseline: `${fmt(d)} req/s direct${errors.direct ? ` (${errors.direct} errors)` : ''}`,
+        ratio: `${fmt(ratio, 2)}× (rounds ${roundRatios.map((r) => `${fmt(r, 2)}×`).join(', ')})`,
         target: '≥ 0.80×',
         verdict: ratio >= 0.8 ? 'meets' : 'falls short',
+      },
+      {
+        measurement: 'Postern CPU time per proxied tools/call (HTTP backend, 10 connections)',
+        result: `${fmt(posternPerCall)} µs`,
+        baseline: `backend ${fmt(perCall(cpu.backendGateway, cpu.gateway))} µs per call through Postern, ${fmt(perCall(cpu.backendDirect, cpu.direct))} µs direct`,
+        ratio: '-',
+        target: '≤ 250 µs',
+        verdict: posternPerCall <= 250 ? 'meets' : 'falls short',
       },
       {
         measurement: 'added latency p50 / p99 (one connection)',

@@ -10,7 +10,7 @@ import { openSession, throughput } from './gateway-vs-direct.js';
 import { startPosternProcess } from './postern-process.js';
 import { hashStaticToken } from '../src/guard/static-tokens.js';
 import { everythingEntry, freePort } from '../test/helpers/backends.js';
-import { fmt, seconds, type Row } from './table.js';
+import { fmt, median, seconds, type Row } from './table.js';
 
 const require = createRequire(import.meta.url);
 const TOKEN = 'pst_bench-peers-0123456789abcdefghijklmnopqrstu';
@@ -38,8 +38,6 @@ async function startPeer(name: string, args: (port: number) => string[]) {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function peers(): Promise<Row[]> {
   const stdio = { command: process.execPath, args: [everythingEntry, 'stdio'] };

@@ -20,6 +20,9 @@ export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximu
 /** A difference with its sign: +0.25, −0.40. */
 export const signed = (n: number, digits = 0) => (n < 0 ? `−${fmt(-n, digits)}` : `+${fmt(n, digits)}`);
 
+/** The middle value (the upper one of an even count). */
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }

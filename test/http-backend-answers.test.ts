@@ -2,7 +2,8 @@
 // a small streamable-HTTP MCP server written here that answers each tool its own way: a JSON body,
 // an SSE stream cut into small pieces (lines and multi-byte characters split across chunks), an
 // error status, a content type MCP does not use, and a JSON body that is not JSON. Every answer
-// reaches the client as the backend's result or as a JSON-RPC error naming what went wrong.
+// reaches the client as the backend's result or as a JSON-RPC error naming what went wrong. A call
+// the backend never answers is stopped at the backend too when its caller cancels it.
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,10 +13,13 @@ import { hashStaticToken } from '../src/guard/static-tokens.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
 
 const TOKEN = 'pst_answers-token-0123456789abcdefghijklmnopqrs';
-const TOOLS = ['json', 'sse-in-pieces', 'status-503', 'text-plain', 'broken-json'];
+const TOOLS = ['json', 'sse-in-pieces', 'status-503', 'text-plain', 'broken-json', 'never'];
 const TEXT = 'grüße, 日本語 and more';
 
 type Message = { jsonrpc: '2.0'; id?: string | number; method?: string; params?: { name?: string } };
+
+/** The backend's side of a call to "never": told when it arrives and when its connection closes. */
+const never = { arrived: () => {}, closed: () => {} };
 
 function answer(res: ServerResponse, message: Message): void {
   const result = (r: unknown) => JSON.stringify({ jsonrpc: '2.0', id: message.id, result: r });
@@ -56,6 +60,12 @@ function answer(res: ServerResponse, message: Message): void {
     case 'status-503':
       res.writeHead(503, { 'content-type': 'text/plain' });
       res.end('backend is overloaded');
+      return;
+    case 'never':
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(': working on it\n\n');
+      res.on('close', () => never.closed());
+      never.arrived();
       return;
     case 'text-plain':
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -130,6 +140,19 @@ describe("reading a backend's answers on the lean HTTP path", () => {
   it('refuses a JSON body that is not JSON, and goes on serving', async () => {
     const [code] = await failure('broken-json');
     assert.equal(code, -32603);
+    assert.equal(await text('json'), `json: ${TEXT}`);
+  });
+
+  it("closes the backend's request when the caller cancels a call, and goes on serving", async () => {
+    const arrived = new Promise<void>((resolve) => (never.arrived = resolve));
+    const closed = new Promise<string>((resolve) => (never.closed = () => resolve('closed')));
+    const abort = new AbortController();
+    const call = client.callTool({ name: 'answers__never', arguments: {} }, { signal: abort.signal });
+    await arrived;
+    abort.abort('changed my mind');
+    await assert.rejects(call);
+    const waited = new Promise<string>((resolve) => setTimeout(() => resolve('still open after 5 s'), 5_000).unref());
+    assert.equal(await Promise.race([closed, waited]), 'closed');
     assert.equal(await text('json'), `json: ${TEXT}`);
   });
 });

@@ -17,6 +17,7 @@ import { CallerLists } from './caller-lists.js';
 import { UnknownTarget } from './errors.js';
 import { buildIndexes, prefixOf, type Aggregate, type Indexes, type Named, type NameNote } from './indexes.js';
 import { SEPARATOR } from './names.js';
+import { sendToolCall } from './tool-call.js';
 
 export { SEPARATOR } from './names.js';
 export type { Aggregate, Named, NameNote } from './indexes.js';
@@ -203,8 +204,8 @@ export class BackendRegistry {
             void downstream.notify({ method: 'notifications/progress', params: { ...p, progressToken } }).catch(() => {})
         : undefined;
     return backend.forward('tools/call', { name, arguments: args }, call, (client, opts, params) =>
-      client.callTool(params as { name: string }, { ...opts, signal, onprogress, resetTimeoutOnProgress: !!onprogress }),
-    ) as Promise<CallToolResult>;
+      sendToolCall(client, params as { name: string }, { ...opts, signal, onprogress, resetTimeoutOnProgress: !!onprogress }),
+    );
   }
 
   async getPrompt(published: string, args: Record<string, string> | undefined, call: Call = {}): Promise<GetPromptResult> {
