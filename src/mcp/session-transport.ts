@@ -17,12 +17,21 @@ export interface LaneSink {
 }
 
 export class SessionTransport extends WebStandardStreamableHTTPServerTransport {
-  /** Lean requests in flight, by JSON-RPC id. */
-  readonly lanes = new Map<RequestId, LaneSink>();
-  /** Lean tool calls run outside the SDK's dispatch, by JSON-RPC id: what cancels each. */
-  readonly direct = new Map<RequestId, AbortController>();
+  // Both maps exist from a session's first lean request on: most sessions hold none at a time.
+  private laneMap?: Map<RequestId, LaneSink>;
+  private directMap?: Map<RequestId, AbortController>;
   /** The protocol revisions the session's server accepts in MCP-Protocol-Version. */
   supportedVersions: readonly string[] = SUPPORTED_PROTOCOL_VERSIONS;
+
+  /** Lean requests in flight, by JSON-RPC id. */
+  get lanes(): Map<RequestId, LaneSink> {
+    return (this.laneMap ??= new Map());
+  }
+
+  /** Lean tool calls run outside the SDK's dispatch, by JSON-RPC id: what cancels each. */
+  get direct(): Map<RequestId, AbortController> {
+    return (this.directMap ??= new Map());
+  }
 
   override setSupportedProtocolVersions(versions: string[]): void {
     super.setSupportedProtocolVersions(versions);
@@ -37,24 +46,24 @@ export class SessionTransport extends WebStandardStreamableHTTPServerTransport {
       if (!('method' in message) || message.method !== 'notifications/cancelled') return;
       const { requestId, reason } = (message.params ?? {}) as { requestId?: RequestId; reason?: string };
       if (requestId === undefined) return;
-      this.direct.get(requestId)?.abort(reason ?? 'cancelled');
-      this.lanes.get(requestId)?.close();
+      this.directMap?.get(requestId)?.abort(reason ?? 'cancelled');
+      this.laneMap?.get(requestId)?.close();
     };
     await super.start();
   }
 
   override async send(message: JSONRPCMessage, options?: SendOptions): Promise<void> {
     const id = 'result' in message || 'error' in message ? message.id : options?.relatedRequestId;
-    const lane = id === undefined ? undefined : this.lanes.get(id);
+    const lane = id === undefined ? undefined : this.laneMap?.get(id);
     if (!lane) return super.send(message, options);
     lane.write(message);
   }
 
   override async close(): Promise<void> {
-    for (const call of this.direct.values()) call.abort('the session closed');
-    this.direct.clear();
-    for (const lane of this.lanes.values()) lane.close();
-    this.lanes.clear();
+    for (const call of this.directMap?.values() ?? []) call.abort('the session closed');
+    this.directMap?.clear();
+    for (const lane of this.laneMap?.values() ?? []) lane.close();
+    this.laneMap?.clear();
     await super.close();
   }
 }
