@@ -221,7 +221,7 @@ export class McpEndpoint {
 
   /** A session's server and transport; the session joins the table once its initialize is answered. */
   private async open(subject: string, owner: string, authInfo: AuthInfo | undefined, newId: () => string, record?: SessionRecord): Promise<Session> {
-    const server = new GatewayServer(this.gateway, callerFrom(this.access(authInfo)));
+    const server = new GatewayServer(this.gateway, callerFrom(this.access(authInfo)), true);
     const session = new Session(server, subject, owner, record);
     const transport = new SessionTransport({
       sessionIdGenerator: newId,

@@ -13,8 +13,8 @@
 // is the session's own — its caller, its log level, its subscriptions — beside what the SDK's
 // Server keeps per connection. The handlers are module-level functions shared by every session,
 // each given the session's server; a session registers a method's handler with the SDK on its
-// first request for that method (the SDK keeps a few hundred bytes per registered handler and
-// connection, and most sessions use a few methods), through the SDK's fallback handler.
+// first request for that method, through the SDK's fallback handler (the SDK keeps about 275
+// bytes per registered handler and connection, and most sessions use a few methods).
 import { ProtocolError, ProtocolErrorCode, Server } from '@modelcontextprotocol/server';
 import type { CallToolRequest, CallToolResult, GetPromptRequest, JSONRPCRequest, ReadResourceRequest, Result } from '@modelcontextprotocol/server';
 import type { BackendRegistry, Call, PolicyNames } from '../backends/registry.js';
@@ -100,15 +100,24 @@ export class GatewayServer extends Server implements RoundDeps, UtilityHost {
   logLevel?: string;
   subscriptions?: Subscriptions;
 
+  /**
+   * `onFirstUse`: each handler is registered on the first request for its method (a session).
+   * Otherwise all are registered at once (a 2026-07-28 request): there the SDK answers a method
+   * without a handler with HTTP 404 before any handler runs, which a fallback would turn into an
+   * error on HTTP 200.
+   */
   constructor(
     readonly gateway: GatewayDeps,
     readonly caller: Caller,
+    onFirstUse = false,
   ) {
     super({ name: gateway.info.name, version: gateway.info.version }, OPTIONS);
-    // The SDK answers logging/setLevel itself for the logging capability; the gateway's own
-    // handler keeps the level that relayed log messages are filtered by.
-    this.removeRequestHandler('logging/setLevel');
-    this.fallbackRequestHandler = (request, ctx) => this.firstRequest(request, ctx);
+    if (onFirstUse) {
+      // The SDK answers logging/setLevel itself for the logging capability; the gateway's own
+      // handler keeps the level that relayed log messages are filtered by.
+      this.removeRequestHandler('logging/setLevel');
+      this.fallbackRequestHandler = (request, ctx) => this.firstRequest(request, ctx);
+    } else for (const method of Object.keys(HANDLERS)) this.register(method);
   }
 
   get registry(): BackendRegistry {
@@ -129,10 +138,14 @@ export class GatewayServer extends Server implements RoundDeps, UtilityHost {
 
   /** The first request for one of the gateway's methods registers its handler, then takes it. */
   private firstRequest(request: JSONRPCRequest, ctx: unknown): Promise<Result> {
-    const handler = Object.hasOwn(HANDLERS, request.method) ? HANDLERS[request.method] : undefined;
-    if (!handler) throw new ProtocolError(ProtocolErrorCode.MethodNotFound, 'Method not found');
-    this.setRequestHandler(request.method as 'ping', ((req: unknown, c: unknown) => handler(this, req as never, c as Ctx)) as never);
+    if (!Object.hasOwn(HANDLERS, request.method)) throw new ProtocolError(ProtocolErrorCode.MethodNotFound, 'Method not found');
+    this.register(request.method);
     return this._getRequestHandler(request.method)!(request, ctx as never);
+  }
+
+  private register(method: string): void {
+    const handler = HANDLERS[method]!;
+    this.setRequestHandler(method as 'ping', ((request: unknown, ctx: unknown) => handler(this, request as never, ctx as Ctx)) as never);
   }
 
   /** Does the policy, with the client's restriction, let the caller use what has these names? */
