@@ -36,7 +36,8 @@ export function processCpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
-export async function startPosternProcess(config: Record<string, unknown>, entry = BIN): Promise<PosternProcess> {
+/** `nodeArgs` go to node before the entry (e.g. `--inspect=127.0.0.1:0` to read the heap). */
+export async function startPosternProcess(config: Record<string, unknown>, entry = BIN, nodeArgs: string[] = []): Promise<PosternProcess> {
   const dir = mkdtempSync(path.join(tmpdir(), 'postern-bench-'));
   const port = await freePort();
   const file = path.join(dir, 'postern.json');
@@ -48,7 +49,7 @@ export async function startPosternProcess(config: Record<string, unknown>, entry
   const started = performance.now();
   // BENCH_CPU_PROF=<dir> writes a CPU profile of every Postern process into <dir> when it stops.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, entry, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...profile, ...nodeArgs, entry, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const take = (chunk: Buffer) => (out += chunk.toString('utf8'));
   child.stdout!.on('data', take);
@@ -81,7 +82,7 @@ export async function startPosternProcess(config: Record<string, unknown>, entry
 
 /** The reference "everything" server over streamable HTTP, and a Postern process in front of it that accepts `token`. */
 /** `config` adds top-level keys to the gateway's configuration (e.g. larger session caps). */
-export async function startGatewayToEverything(token: string, entry = BIN, config: Record<string, unknown> = {}) {
+export async function startGatewayToEverything(token: string, entry = BIN, config: Record<string, unknown> = {}, nodeArgs: string[] = []) {
   const backend = await startHttpEverything();
   const postern = await startPosternProcess(
     {
@@ -90,6 +91,7 @@ export async function startGatewayToEverything(token: string, entry = BIN, confi
       ...config,
     },
     entry,
+    nodeArgs,
   );
   return {
     backend,

@@ -131,6 +131,29 @@ describe('the lean path of an established session', () => {
     assert.match(unknown.error.message, /nobody__nothing/);
   });
 
+  it("answers the gateway's methods on a session's first request for each and after it, and an unknown method as the SDK does", async () => {
+    const headers = await openSession();
+    let id = 30;
+    const post = async (method: string, params: Record<string, unknown> = {}) =>
+      sseMessages(await (await fetch(p.mcpUrl, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: id++, method, params }) })).text())[0]!;
+    for (const round of ['first', 'second']) {
+      const tools = await post('tools/list');
+      assert.ok(
+        tools.result.tools.some((t: { name: string }) => t.name === 'everything__echo'),
+        `tools/list, ${round} time`,
+      );
+      const prompts = await post('prompts/list');
+      assert.ok(prompts.result.prompts.length > 0, `prompts/list, ${round} time`);
+      assert.deepEqual((await post('logging/setLevel', { level: 'error' })).result, {}, `logging/setLevel, ${round} time`);
+      for (const method of ['no/such-method', 'sampling/createMessage']) {
+        const unknown = await post(method);
+        assert.deepEqual([unknown.error.code, unknown.error.message], [-32601, 'Method not found'], `${method}, ${round} time`);
+      }
+    }
+    const echo = await post('tools/call', { name: 'everything__echo', arguments: { message: 'still here' } });
+    assert.equal(echo.result.content[0].text, 'Echo: still here');
+  });
+
   it('answers the calls in flight with an error when their session is closed', async () => {
     const headers = await openSession();
     const started = Date.now();

@@ -31,22 +31,14 @@ function admits(threshold: string, level: unknown): boolean {
   return i < 0 || i >= LEVELS.indexOf(threshold);
 }
 
-/** The session's chosen log level (logging/setLevel); messages below it are not relayed. */
-export class LogLevel {
-  private chosen?: string;
+/** Is this a log level the spec names (what logging/setLevel accepts)? */
+export function isLogLevel(level: string): boolean {
+  return LEVELS.includes(level);
+}
 
-  set(level: string): void {
-    if (LEVELS.includes(level)) this.chosen = level;
-  }
-
-  /** The level the client chose, if it chose one. */
-  get current(): string | undefined {
-    return this.chosen;
-  }
-
-  passes(level: unknown): boolean {
-    return this.chosen === undefined || admits(this.chosen, level);
-  }
+/** Does a message at `level` reach a 2025-era session whose client chose `chosen` (none: every message)? */
+export function sessionAdmits(chosen: string | undefined, level: unknown): boolean {
+  return chosen === undefined || admits(chosen, level);
 }
 
 /** Is this a request of the 2026-07-28 era (it carries the per-request envelope)? */
@@ -71,11 +63,11 @@ export function modernAdmits(ctx: HandlerContext, level: unknown): boolean {
   return threshold !== undefined && admits(threshold, level);
 }
 
-/** The downstream of a request on a 2025-era session. */
-export function downstreamOf(ctx: HandlerContext, level: LogLevel): Downstream {
+/** The downstream of a request on a 2025-era session; the session's level is read as each message is relayed. */
+export function downstreamOf(ctx: HandlerContext, session: { readonly logLevel?: string }): Downstream {
   return {
     notify: async (n) => {
-      if (n.method === 'notifications/message' && !level.passes(n.params?.level)) return;
+      if (n.method === 'notifications/message' && !sessionAdmits(session.logLevel, n.params?.level)) return;
       await ctx.mcpReq.notify(n);
     },
     request: (r) => ctx.mcpReq.send(r),

@@ -8,10 +8,10 @@
 // (session-records.ts).
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { createMcpHandler, isLegacyRequest, type AuthInfo, type McpHttpHandler, type Server } from '@modelcontextprotocol/server';
+import { createMcpHandler, isLegacyRequest, type AuthInfo, type McpHttpHandler } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { BackendRegistry } from '../backends/registry.js';
-import { createGatewayServer, type Access, type GatewayInfo, type ToolCallHandler } from './gateway-server.js';
+import { callerFrom, createGatewayServer, GatewayServer, type Access, type GatewayDeps, type GatewayInfo, type ToolCallHandler } from './gateway-server.js';
 import type { ToolPolicy } from './policy.js';
 import type { Audit } from '../audit/trail.js';
 import type { ClientRestrictions, Restriction } from './client-restrictions.js';
@@ -26,20 +26,28 @@ import { serveStatelessCall, statelessCall } from './stateless-lane.js';
 import { DEFAULT_MCP_BODY_LIMIT } from '../config/limits.js';
 import type { ToolCalls } from '../telemetry/tool-calls.js';
 
-interface Session {
-  transport: SessionTransport;
-  server: Server;
-  callTool: ToolCallHandler;
-  /** The subject of the caller that opened the session. */
-  subject: string;
-  /** subject + client id of the caller that opened the session. */
-  owner: string;
-  lastSeen: number;
-  /** Its record in the store and when it was last written (absent without session records). */
-  record?: SessionRecord;
+/** One open 2025-era session: its server and transport, whose it is, and its record. */
+class Session {
+  transport!: SessionTransport;
+  lastSeen = Date.now();
   savedAt?: number;
   /** Its record writes, one after the other. */
   writes?: Promise<void>;
+
+  constructor(
+    readonly server: GatewayServer,
+    /** The subject of the caller that opened the session. */
+    readonly subject: string,
+    /** subject + client id of the caller that opened the session. */
+    readonly owner: string,
+    /** Its record in the store (absent without session records). */
+    public record?: SessionRecord,
+  ) {}
+
+  /** The session's tools/call handler (the lean path calls it directly). */
+  callTool(...[request, ctx]: Parameters<ToolCallHandler>): ReturnType<ToolCallHandler> {
+    return this.server.callTool(request, ctx);
+  }
 }
 
 export interface McpEndpointOptions {
@@ -87,8 +95,11 @@ export class McpEndpoint {
   private readonly unsubscribe: () => void;
   private readonly parked = new ParkedCalls();
   private readonly maxBody: number;
+  /** What every session's server shares. */
+  private readonly gateway: GatewayDeps;
 
   constructor(private readonly opts: McpEndpointOptions) {
+    this.gateway = { registry: opts.registry, info: opts.info, policy: opts.policy, audit: opts.audit, parked: this.parked, toolCalls: opts.toolCalls };
     this.idleMs = opts.sessionIdleMs ?? 30 * 60_000;
     this.sessions = new SessionTable(opts.sessionCaps, (id, session) => {
       opts.log.debug({ subject: session.subject }, 'session closed to make room for a new one (mcp.sessions)');
@@ -245,8 +256,8 @@ export class McpEndpoint {
     record?: SessionRecord,
     reopened = false,
   ): Promise<Session> {
-    const { server, callTool } = createGatewayServer(this.opts.registry, this.opts.info, this.access(authInfo));
-    const session: Session = { transport: undefined as unknown as SessionTransport, server, callTool, subject, owner, lastSeen: Date.now(), record };
+    const server = new GatewayServer(this.gateway, callerFrom(this.access(authInfo)), true);
+    const session = new Session(server, subject, owner, record);
     // Leaves the table only if the table holds this copy, not a newer one under the same id.
     const leave = (id: string | undefined) => {
       if (id !== undefined && this.sessions.get(id) === session) this.sessions.delete(id);

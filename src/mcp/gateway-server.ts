@@ -8,15 +8,22 @@
 // qualified name. What a backend sends during a call (progress, log messages, sampling,
 // elicitation) is relayed to its caller, and a backend's input_required answer goes back to it
 // (rounds.ts): every retry is a new call, judged by the policy again.
-import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError, Server } from '@modelcontextprotocol/server';
-import type { CallToolRequest, CallToolResult } from '@modelcontextprotocol/server';
-import { BackendUnavailable, UnknownTarget } from '../backends/errors.js';
-import type { BackendRegistry, PolicyNames } from '../backends/registry.js';
-import { callerOf, declaredCapabilities, isModern, LogLevel, type HandlerContext } from './downstream.js';
+//
+// One GatewayServer serves one 2025-era session (or one 2026-07-28 request). It holds only what
+// is the session's own — its caller, its log level, its subscriptions — beside what the SDK's
+// Server keeps per connection. The handlers are module-level functions shared by every session,
+// each given the session's server; a session registers a method's handler with the SDK on its
+// first request for that method, through the SDK's fallback handler (the SDK keeps about 275
+// bytes per registered handler and connection, and most sessions use a few methods).
+import { ProtocolError, ProtocolErrorCode, Server } from '@modelcontextprotocol/server';
+import type { CallToolRequest, CallToolResult, GetPromptRequest, JSONRPCRequest, ReadResourceRequest, Result } from '@modelcontextprotocol/server';
+import type { BackendRegistry, Call, PolicyNames } from '../backends/registry.js';
+import { callerOf, declaredCapabilities, isModern, type HandlerContext } from './downstream.js';
 import { LinkRequired, linkRequired } from '../protocol/link-required.js';
-import { forwarder } from './rounds.js';
+import { forward, type RoundDeps } from './rounds.js';
 import type { ParkedCalls } from './parked-calls.js';
-import { addUtilityHandlers } from './utility-handlers.js';
+import { type Subscriptions, UTILITY_HANDLERS, type UtilityHost } from './utility-handlers.js';
+import { toProtocolError } from './gateway-errors.js';
 import type { ToolPolicy } from './policy.js';
 import type { Audit } from '../audit/trail.js';
 import type { Restriction } from './client-restrictions.js';
@@ -36,6 +43,24 @@ export interface Access {
   toolCalls?: ToolCalls;
 }
 
+/** What every session and request of one endpoint shares. */
+export interface GatewayDeps {
+  registry: BackendRegistry;
+  info: GatewayInfo;
+  policy: ToolPolicy;
+  audit?: Audit;
+  parked: ParkedCalls;
+  toolCalls?: ToolCalls;
+}
+
+/** The caller of one session or request: its roles already narrowed by the client's restriction. */
+export interface Caller {
+  roles: string[];
+  clientId: string;
+  subject?: string;
+  restriction?: Restriction;
+}
+
 type Ctx = HandlerContext;
 
 const MAX_LOGGED_ARGUMENTS = 4096;
@@ -45,133 +70,200 @@ export interface GatewayInfo {
   version: string;
 }
 
-function toProtocolError(err: unknown, uri?: string): never {
-  if (err instanceof ProtocolError) throw err;
-  if (err instanceof UnknownTarget) {
-    if (uri !== undefined) throw new ResourceNotFoundError(uri);
-    throw new ProtocolError(ProtocolErrorCode.InvalidParams, err.message);
-  }
-  if (err instanceof BackendUnavailable) throw new ProtocolError(ProtocolErrorCode.InternalError, err.message);
-  const code = typeof (err as { code?: unknown })?.code === 'number' ? (err as { code: number }).code : ProtocolErrorCode.InternalError;
-  throw new ProtocolError(code, err instanceof Error ? err.message : String(err));
-}
-
-function notAllowed(kind: string, name: string, access: Access, action = name): never {
-  access.audit?.record({
-    kind: 'mcp',
-    action,
-    subject: access.caller.subject,
-    client: access.caller.clientId,
-    decision: 'deny',
-    outcome: 'error',
-  });
-  throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${kind} "${name}" is not allowed for this caller by the gateway's policy`);
-}
-
 /** The tools/call handler; a session's lean path (session-lane.ts) also calls it directly. */
 export type ToolCallHandler = (request: Pick<CallToolRequest, 'params'>, ctx: HandlerContext) => Promise<CallToolResult>;
 
 interface Gateway {
-  server: Server;
+  server: GatewayServer;
   callTool: ToolCallHandler;
 }
 
-export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo, access: Access): Gateway {
-  const { policy, audit, restriction } = access;
-  const caller = restriction?.roles ? { ...access.caller, roles: access.caller.roles.filter((r) => restriction.roles!.includes(r)) } : access.caller;
-  const judge = ({ qualified, alias }: PolicyNames) => policy.allows(caller, qualified, alias) && (restriction?.permits(qualified, alias) ?? true);
-  const may = (name: string) => judge(registry.policyNames('prompt', name));
-  const mayTool = (name: string, ctx: Ctx, names: PolicyNames = registry.policyNames('tool', name)) => {
-    if (!judge(names)) return false;
-    const readOnlyOnly = restriction?.readOnly || (ctx.http?.authInfo && toolReach(ctx.http.authInfo.scopes) === 'read');
-    return !readOnlyOnly || registry.isReadOnly(name);
-  };
-  const audited = <T>(action: string, run: () => Promise<T>, extra: { arguments?: string } = {}): Promise<T> =>
-    audit ? audit.timed({ kind: 'mcp', action, subject: caller.subject, client: caller.clientId, ...extra }, run) : run();
-  const level = new LogLevel();
+const OPTIONS = {
+  capabilities: {
+    tools: { listChanged: true },
+    resources: { listChanged: true, subscribe: true },
+    prompts: { listChanged: true },
+    logging: {},
+    completions: {},
+  },
+  instructions: 'Tools from several MCP servers; each name is prefixed with its server: <server>__<tool>.',
+};
+
+/** The caller an Access describes, its roles narrowed by the client's restriction. */
+export function callerFrom({ caller, restriction }: Pick<Access, 'caller' | 'restriction'>): Caller {
+  const roles = restriction?.roles ? caller.roles.filter((r) => restriction.roles!.includes(r)) : caller.roles;
+  return { roles, clientId: caller.clientId, subject: caller.subject, restriction };
+}
+
+export class GatewayServer extends Server implements RoundDeps, UtilityHost {
+  /** The level the client chose with logging/setLevel, if it chose one. */
+  logLevel?: string;
+  subscriptions?: Subscriptions;
+
+  /**
+   * `onFirstUse`: each handler is registered on the first request for its method (a session).
+   * Otherwise all are registered at once (a 2026-07-28 request): there the SDK answers a method
+   * without a handler with HTTP 404 before any handler runs, which a fallback would turn into an
+   * error on HTTP 200.
+   */
+  constructor(
+    readonly gateway: GatewayDeps,
+    readonly caller: Caller,
+    onFirstUse = false,
+  ) {
+    super({ name: gateway.info.name, version: gateway.info.version }, OPTIONS);
+    if (onFirstUse) {
+      // The SDK answers logging/setLevel itself for the logging capability; the gateway's own
+      // handler keeps the level that relayed log messages are filtered by.
+      this.removeRequestHandler('logging/setLevel');
+      this.fallbackRequestHandler = (request, ctx) => this.firstRequest(request, ctx);
+    } else for (const method of Object.keys(HANDLERS)) this.register(method);
+  }
+
+  get registry(): BackendRegistry {
+    return this.gateway.registry;
+  }
+
+  get parked(): ParkedCalls {
+    return this.gateway.parked;
+  }
+
+  get owner(): string {
+    return `${this.caller.subject ?? ''}\n${this.caller.clientId}`;
+  }
+
+  sessionCapabilities() {
+    return this.getClientCapabilities();
+  }
+
+  /** The first request for one of the gateway's methods registers its handler, then takes it. */
+  private firstRequest(request: JSONRPCRequest, ctx: unknown): Promise<Result> {
+    if (!Object.hasOwn(HANDLERS, request.method)) throw new ProtocolError(ProtocolErrorCode.MethodNotFound, 'Method not found');
+    this.register(request.method);
+    return this._getRequestHandler(request.method)!(request, ctx as never);
+  }
+
+  private register(method: string): void {
+    const handler = HANDLERS[method]!;
+    this.setRequestHandler(method as 'ping', ((request: unknown, ctx: unknown) => handler(this, request as never, ctx as Ctx)) as never);
+  }
+
+  /** Does the policy, with the client's restriction, let the caller use what has these names? */
+  permits({ qualified, alias }: PolicyNames): boolean {
+    return this.gateway.policy.allows(this.caller, qualified, alias) && (this.caller.restriction?.permits(qualified, alias) ?? true);
+  }
+
+  mayPrompt(name: string): boolean {
+    return this.permits(this.registry.policyNames('prompt', name));
+  }
+
+  mayTool(name: string, ctx: Ctx, names: PolicyNames = this.registry.policyNames('tool', name)): boolean {
+    if (!this.permits(names)) return false;
+    const readOnlyOnly = this.caller.restriction?.readOnly || (ctx.http?.authInfo && toolReach(ctx.http.authInfo.scopes) === 'read');
+    return !readOnlyOnly || this.registry.isReadOnly(name);
+  }
+
+  /** May the caller use a resource (or template) with these policy names (none: not a backend's)? */
+  mayResourceNamed(names: PolicyNames | undefined): boolean {
+    return names === undefined || this.permits(names);
+  }
+
+  mayResource(uri: string): boolean {
+    return this.mayResourceNamed(this.registry.resourcePolicyNames(uri) ?? this.registry.templatePolicyNames(uri));
+  }
+
+  audited<T>(action: string, run: () => Promise<T>, extra: { arguments?: string } = {}): Promise<T> {
+    const { audit } = this.gateway;
+    return audit ? audit.timed({ kind: 'mcp', action, subject: this.caller.subject, client: this.caller.clientId, ...extra }, run) : run();
+  }
+
   /** Runs a backend call on behalf of the request in `ctx` (its token, stream, progress token, signal, round). */
-  const forward = forwarder({
-    level,
-    sessionCapabilities: () => server.getClientCapabilities(),
-    parked: access.parked,
-    owner: `${caller.subject ?? ''}\n${caller.clientId}`,
-  });
-  const server = new Server(
-    { name: info.name, version: info.version },
-    {
-      capabilities: {
-        tools: { listChanged: true },
-        resources: { listChanged: true, subscribe: true },
-        prompts: { listChanged: true },
-        logging: {},
-        completions: {},
-      },
-      instructions: 'Tools from several MCP servers; each name is prefixed with its server: <server>__<tool>.',
-    },
-  );
+  forward<T>(ctx: unknown, run: (call: Call) => Promise<T>): Promise<T> {
+    return forward(this, ctx, run);
+  }
 
-  // The per-user backends' tools (auth: oauth) are the caller's own (registry.callerTools).
-  server.setRequestHandler('tools/list', async (_request, ctx) => {
-    const who = callerOf(ctx as unknown as Ctx);
-    const own = who ? await registry.callerTools(who) : [];
-    const tools = own.length ? [...registry.aggregate.tools, ...own] : registry.aggregate.tools;
-    return { tools: tools.filter((t) => mayTool(t.name, ctx as unknown as Ctx)) };
-  });
-  server.setRequestHandler('prompts/list', () => ({
-    prompts: registry.aggregate.prompts.filter((p) => may(p.name)),
-  }));
-  const mayResource = (names: PolicyNames | undefined) => names === undefined || judge(names);
-  server.setRequestHandler('resources/list', () => ({
-    resources: registry.aggregate.resources.filter((r) => mayResource(registry.resourcePolicyNames(r.uri))),
-  }));
-  server.setRequestHandler('resources/templates/list', () => ({
-    resourceTemplates: registry.aggregate.resourceTemplates.filter((t) => mayResource(registry.templatePolicyNames(t.uriTemplate))),
-  }));
+  notAllowed(kind: string, name: string, action = name): never {
+    this.gateway.audit?.record({
+      kind: 'mcp',
+      action,
+      subject: this.caller.subject,
+      client: this.caller.clientId,
+      decision: 'deny',
+      outcome: 'error',
+    });
+    throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${kind} "${name}" is not allowed for this caller by the gateway's policy`);
+  }
 
-  const callTool: ToolCallHandler = async (request, ctx) => {
+  async callTool(request: Pick<CallToolRequest, 'params'>, ctx: Ctx): Promise<CallToolResult> {
+    const { registry } = this;
     const { name, arguments: args } = request.params;
     const named = registry.resolve('tool', name);
     const action = named?.qualified ?? name;
-    const probe = access.toolCalls?.probe(named, name) ?? UNOBSERVED;
-    if (!probe.judge(() => mayTool(name, ctx, named))) notAllowed('tool', name, { ...access, caller }, action);
+    const probe = this.gateway.toolCalls?.probe(named, name) ?? UNOBSERVED;
+    if (!probe.judge(() => this.mayTool(name, ctx, named))) this.notAllowed('tool', name, action);
     const logged = named?.backend.config.auditArguments ? { arguments: JSON.stringify(args ?? {}).slice(0, MAX_LOGGED_ARGUMENTS) } : {};
     try {
-      return await audited(action, () => forward(ctx, (call) => probe.call(() => registry.callTool(name, args, call))), logged);
+      return await this.audited(action, () => this.forward(ctx, (call) => probe.call(() => registry.callTool(name, args, call))), logged);
     } catch (err) {
       // The caller must link their account at a per-user backend first (or again).
       if (err instanceof LinkRequired)
-        return linkRequired(err.url, err.what, isModern(ctx) ? declaredCapabilities(ctx) : server.getClientCapabilities(), err.reason);
+        return linkRequired(err.url, err.what, isModern(ctx) ? declaredCapabilities(ctx) : this.getClientCapabilities(), err.reason);
       toProtocolError(err);
     }
-  };
-  server.setRequestHandler('tools/call', (request, ctx) => callTool(request, ctx as unknown as Ctx));
+  }
 
-  server.setRequestHandler('prompts/get', async (request, ctx) => {
-    const names = registry.policyNames('prompt', request.params.name);
-    if (!judge(names)) notAllowed('prompt', request.params.name, { ...access, caller }, names.qualified);
+  protected override _onclose(): void {
+    this.subscriptions?.end();
+    this.subscriptions = undefined;
+    super._onclose();
+  }
+}
+
+type Handler = (server: GatewayServer, request: never, ctx: Ctx) => unknown;
+
+/** The gateway's request handlers, by method; the SDK's own (initialize, ping) stay its own. */
+const HANDLERS: Record<string, Handler> = {
+  // The per-user backends' tools (auth: oauth) are the caller's own (registry.callerTools).
+  'tools/list': async (s: GatewayServer, _request: unknown, ctx: Ctx) => {
+    const who = callerOf(ctx);
+    const own = who ? await s.registry.callerTools(who) : [];
+    const tools = own.length ? [...s.registry.aggregate.tools, ...own] : s.registry.aggregate.tools;
+    return { tools: tools.filter((t) => s.mayTool(t.name, ctx)) };
+  },
+  'prompts/list': (s: GatewayServer) => ({
+    prompts: s.registry.aggregate.prompts.filter((p) => s.mayPrompt(p.name)),
+  }),
+  'resources/list': (s: GatewayServer) => ({
+    resources: s.registry.aggregate.resources.filter((r) => s.mayResourceNamed(s.registry.resourcePolicyNames(r.uri))),
+  }),
+  'resources/templates/list': (s: GatewayServer) => ({
+    resourceTemplates: s.registry.aggregate.resourceTemplates.filter((t) => s.mayResourceNamed(s.registry.templatePolicyNames(t.uriTemplate))),
+  }),
+  'tools/call': (s: GatewayServer, request: CallToolRequest, ctx: Ctx) => s.callTool(request, ctx),
+  'prompts/get': async (s: GatewayServer, request: GetPromptRequest, ctx: Ctx) => {
+    const names = s.registry.policyNames('prompt', request.params.name);
+    if (!s.permits(names)) s.notAllowed('prompt', request.params.name, names.qualified);
     try {
-      return await audited(names.qualified, () => forward(ctx, (call) => registry.getPrompt(request.params.name, request.params.arguments, call)));
+      return await s.audited(names.qualified, () => s.forward(ctx, (call) => s.registry.getPrompt(request.params.name, request.params.arguments, call)));
     } catch (err) {
       toProtocolError(err);
     }
-  });
-
-  server.setRequestHandler('resources/read', async (request, ctx) => {
-    if (!mayResource(registry.resourcePolicyNames(request.params.uri))) notAllowed('resource', request.params.uri, { ...access, caller });
+  },
+  'resources/read': async (s: GatewayServer, request: ReadResourceRequest, ctx: Ctx) => {
+    const { uri } = request.params;
+    if (!s.mayResourceNamed(s.registry.resourcePolicyNames(uri))) s.notAllowed('resource', uri);
     try {
-      return await audited(request.params.uri, () => forward(ctx, (call) => registry.readResource(request.params.uri, call)));
+      return await s.audited(uri, () => s.forward(ctx, (call) => s.registry.readResource(uri, call)));
     } catch (err) {
-      toProtocolError(err, request.params.uri);
+      toProtocolError(err, uri);
     }
-  });
+  },
+  ...(UTILITY_HANDLERS as Record<string, Handler>),
+};
 
-  addUtilityHandlers(server, {
-    registry,
-    level,
-    mayPrompt: may,
-    mayResource: (uri) => mayResource(registry.resourcePolicyNames(uri) ?? registry.templatePolicyNames(uri)),
-    forward,
-    toProtocolError,
-  });
-  return { server, callTool };
+/** A gateway server for one session or request, and its tools/call handler. */
+export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo, access: Access): Gateway {
+  const { policy, audit, parked, toolCalls } = access;
+  const server = new GatewayServer({ registry, info, policy, audit, parked, toolCalls }, callerFrom(access));
+  return { server, callTool: (request, ctx) => server.callTool(request, ctx) };
 }

@@ -11,17 +11,18 @@
 //   for a 2026-era caller they become input_required rounds (parked-calls.ts).
 import { CLIENT_CAPABILITIES_META_KEY, LOG_LEVEL_META_KEY, type ClientCapabilities } from '@modelcontextprotocol/server';
 import { withCallContext, type Call, type Downstream, type Round } from '../backends/call-context.js';
-import { callContextOf, declaredCapabilities, downstreamOf, isModern, requestedLogLevel, type HandlerContext, type LogLevel } from './downstream.js';
+import { callContextOf, declaredCapabilities, downstreamOf, isModern, requestedLogLevel, type HandlerContext } from './downstream.js';
 import type { ParkedCalls } from './parked-calls.js';
 
+/** What a call needs of the session (or the one request) it is made for. */
 export interface RoundDeps {
-  /** The 2025-era session's log level. */
-  level: LogLevel;
+  /** The 2025-era session's log level (logging/setLevel), if its client chose one. */
+  readonly logLevel?: string;
   /** The capabilities the 2025-era session's client declared at initialize. */
   sessionCapabilities(): ClientCapabilities | undefined;
-  parked: ParkedCalls;
+  readonly parked: ParkedCalls;
   /** Who is calling (subject and client), to whom parked calls belong. */
-  owner: string;
+  readonly owner: string;
 }
 
 /** A retried request's inputResponses and requestState, as the client sent them. */
@@ -37,11 +38,11 @@ function sessionCall(ctx: HandlerContext, deps: RoundDeps): Call {
   const round: Round = {
     modernParams: () => ({
       ...retryParams(ctx),
-      _meta: { [CLIENT_CAPABILITIES_META_KEY]: deps.sessionCapabilities() ?? {}, [LOG_LEVEL_META_KEY]: deps.level.current ?? 'debug' },
+      _meta: { [CLIENT_CAPABILITIES_META_KEY]: deps.sessionCapabilities() ?? {}, [LOG_LEVEL_META_KEY]: deps.logLevel ?? 'debug' },
     }),
     legacy: (_target, start) => start(),
   };
-  return { downstream: downstreamOf(ctx, deps.level), signal: ctx.mcpReq.signal, round };
+  return { downstream: downstreamOf(ctx, deps), signal: ctx.mcpReq.signal, round };
 }
 
 function modernCall(ctx: HandlerContext, deps: RoundDeps): Call {
@@ -57,13 +58,11 @@ function modernCall(ctx: HandlerContext, deps: RoundDeps): Call {
   return { downstream: parked, signal: parked.signal, round };
 }
 
-/** The gateway server's `forward`: runs `run` as a backend call on behalf of the request in `ctx`. */
-export function forwarder(deps: RoundDeps) {
-  return <T>(c: unknown, run: (call: Call) => Promise<T>): Promise<T> => {
-    const ctx = c as HandlerContext;
-    const call = isModern(ctx) ? modernCall(ctx, deps) : sessionCall(ctx, deps);
-    call.progressToken = ctx.mcpReq._meta?.progressToken;
-    const capabilities = isModern(ctx) ? declaredCapabilities(ctx) : deps.sessionCapabilities();
-    return withCallContext({ ...callContextOf(ctx, call.downstream as Downstream), capabilities }, () => run(call));
-  };
+/** Runs `run` as a backend call on behalf of the request in `c`, made on the session (or request) `deps`. */
+export function forward<T>(deps: RoundDeps, c: unknown, run: (call: Call) => Promise<T>): Promise<T> {
+  const ctx = c as HandlerContext;
+  const call = isModern(ctx) ? modernCall(ctx, deps) : sessionCall(ctx, deps);
+  call.progressToken = ctx.mcpReq._meta?.progressToken;
+  const capabilities = isModern(ctx) ? declaredCapabilities(ctx) : deps.sessionCapabilities();
+  return withCallContext({ ...callContextOf(ctx, call.downstream as Downstream), capabilities }, () => run(call));
 }

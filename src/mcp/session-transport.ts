@@ -33,14 +33,23 @@ export interface LaneSink {
 }
 
 export class SessionTransport extends WebStandardStreamableHTTPServerTransport {
-  /** Lean requests in flight, by JSON-RPC id. */
-  readonly lanes = new Map<RequestId, LaneSink>();
-  /** Lean tool calls run outside the SDK's dispatch, by JSON-RPC id: what cancels each. */
-  readonly direct = new Map<RequestId, AbortController>();
-  /** Requests the SDK's way (not a lane) not answered yet, by JSON-RPC id. */
-  private readonly unanswered = new Set<RequestId>();
+  // Both maps exist from a session's first lean request on: most sessions hold none at a time.
+  private laneMap?: Map<RequestId, LaneSink>;
+  private directMap?: Map<RequestId, AbortController>;
+  /** Requests the SDK's way (not a lane) not answered yet, by JSON-RPC id; made on the first one. */
+  private unansweredSet?: Set<RequestId>;
   /** The protocol revisions the session's server accepts in MCP-Protocol-Version. */
   supportedVersions: readonly string[] = SUPPORTED_PROTOCOL_VERSIONS;
+
+  /** Lean requests in flight, by JSON-RPC id. */
+  get lanes(): Map<RequestId, LaneSink> {
+    return (this.laneMap ??= new Map());
+  }
+
+  /** Lean tool calls run outside the SDK's dispatch, by JSON-RPC id: what cancels each. */
+  get direct(): Map<RequestId, AbortController> {
+    return (this.directMap ??= new Map());
+  }
 
   override setSupportedProtocolVersions(versions: string[]): void {
     super.setSupportedProtocolVersions(versions);
@@ -51,37 +60,37 @@ export class SessionTransport extends WebStandardStreamableHTTPServerTransport {
     // The session's server has set onmessage by now (Protocol.connect sets it, then starts us).
     const dispatch = this.onmessage;
     this.onmessage = (message, extra) => {
-      if (isJSONRPCRequest(message) && !this.lanes.has(message.id)) this.unanswered.add(message.id);
+      if (isJSONRPCRequest(message) && !this.laneMap?.has(message.id)) (this.unansweredSet ??= new Set()).add(message.id);
       dispatch?.(message, extra);
       if (!('method' in message) || message.method !== 'notifications/cancelled') return;
       const { requestId, reason } = (message.params ?? {}) as { requestId?: RequestId; reason?: string };
       if (requestId === undefined) return;
       // The client gave the request up: it expects no answer (the SDK's dispatch sends none).
-      this.unanswered.delete(requestId);
-      this.direct.get(requestId)?.abort(reason ?? 'cancelled');
-      this.lanes.get(requestId)?.close();
+      this.unansweredSet?.delete(requestId);
+      this.directMap?.get(requestId)?.abort(reason ?? 'cancelled');
+      this.laneMap?.get(requestId)?.close();
     };
     await super.start();
   }
 
   override async send(message: JSONRPCMessage, options?: SendOptions): Promise<void> {
     const id = 'result' in message || 'error' in message ? message.id : options?.relatedRequestId;
-    const lane = id === undefined ? undefined : this.lanes.get(id);
+    const lane = id === undefined ? undefined : this.laneMap?.get(id);
     if (lane) {
       lane.write(message);
       return;
     }
-    if (id !== undefined && ('result' in message || 'error' in message)) this.unanswered.delete(id);
+    if (id !== undefined && ('result' in message || 'error' in message)) this.unansweredSet?.delete(id);
     return super.send(message, options);
   }
 
   override async close(): Promise<void> {
-    for (const call of this.direct.values()) call.abort('the session closed');
-    this.direct.clear();
-    for (const lane of this.lanes.values()) lane.close(SESSION_CLOSED);
-    this.lanes.clear();
+    for (const call of this.directMap?.values() ?? []) call.abort('the session closed');
+    this.directMap?.clear();
+    for (const lane of this.laneMap?.values() ?? []) lane.close(SESSION_CLOSED);
+    this.laneMap?.clear();
     // The SDK's streams end when it closes; each request on one gets its answer first.
-    for (const id of [...this.unanswered]) await this.send({ jsonrpc: '2.0', id, error: SESSION_CLOSED }).catch(() => {});
+    for (const id of [...(this.unansweredSet ?? [])]) await this.send({ jsonrpc: '2.0', id, error: SESSION_CLOSED }).catch(() => {});
     await super.close();
   }
 }
