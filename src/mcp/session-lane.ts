@@ -110,7 +110,9 @@ function callDirectly(session: LaneSession, call: PlainToolCall, stream: AnswerS
   const send = (r: { method: string; params?: Record<string, unknown> }) =>
     server.request(r as { method: RequestMethod; params?: Record<string, unknown> }, { relatedRequestId: call.id, signal: abort.signal });
   const ctx = laneContext(call, abort, stream, authInfo, send);
-  void runToolCall(session.callTool, call, ctx, abort, stream, SESSION_ENCODING).finally(() => transport.direct.delete(call.id));
+  void runToolCall((request, context) => session.callTool(request, context), call, ctx, abort, stream, SESSION_ENCODING).finally(() =>
+    transport.direct.delete(call.id),
+  );
 }
 
 /** Serves `lean` on the session; its answer (or 202 for a notification) goes to `res`. */
