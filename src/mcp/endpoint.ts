@@ -195,8 +195,9 @@ export class McpEndpoint {
     if (!lean) return false;
     const admitted = await this.admit(message, authInfo);
     if ('refusal' in admitted) return false;
-    const { callTool } = createGatewayServer(registry, this.opts.info, this.access(admitted.authInfo));
-    serveStatelessCall(callTool, lean, res, admitted.authInfo, { name: this.opts.info.name, version: this.opts.info.version });
+    // The call needs the caller's server, not its handler table: handlers register on first use.
+    const server = new GatewayServer(this.gateway, callerFrom(this.access(admitted.authInfo)), true);
+    serveStatelessCall((request, ctx) => server.callTool(request, ctx), lean, res, admitted.authInfo, { name: this.opts.info.name, version: this.opts.info.version });
     return true;
   }
 
