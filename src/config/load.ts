@@ -65,11 +65,11 @@ function readFile(file: string): unknown {
   }
 }
 
-const require = createRequire(import.meta.url);
+const resolver = createRequire(import.meta.url);
 
 /** The demo backend used when the config declares no mcpServers: the reference "everything" server. */
 export function demoBackends(): NonNullable<Config['mcpServers']> {
-  const entry = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
+  const entry = resolver.resolve('@modelcontextprotocol/server-everything/dist/index.js');
   return {
     everything: stdioBackendSchema.parse({ command: process.execPath, args: [entry, 'stdio'] }),
   };
