@@ -3,12 +3,12 @@
 # (SQLite database, instance secret) in the /data volume. deploy/compose.yaml puts Caddy in front.
 ARG NODE_VERSION=22
 
-# Compile src/ to dist/ and pack the package.
+# Bundle src/ into dist/ and pack the package.
 FROM node:${NODE_VERSION}-bookworm AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
 COPY bin ./bin
 COPY scripts ./scripts
 COPY src ./src

@@ -3,8 +3,8 @@
 // MCP endpoint, and serves them on one HTTP listener, observed as config `metrics`, `tracing` and
 // `log.access` ask, with the admin console beside the sign-in pages. Each part builds itself (its setup.ts).
 import type { Server as HttpServer } from 'node:http';
+import type { AdminHandler } from './admin/console.js';
 import type { Logger } from 'pino';
-import { createAdminConsole } from './admin/console.js';
 import { Audit } from './audit/trail.js';
 import { BackendRegistry } from './backends/registry.js';
 import type { Config } from './config/schema.js';
@@ -103,7 +103,9 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     });
     cleanup.push(() => registry.stop());
     registry.start();
-    await registry.waitReady(opts.backendWaitMs ?? 10_000);
+    // The backends connect while the rest is built (a stdio backend starts on the other core);
+    // requests are served once both are done, and answered 503 "starting" until then.
+    const backendsReady = registry.waitReady(opts.backendWaitMs ?? 10_000);
 
     const { server, port } = await listen(config.server.host, config.server.port, config.server.timeouts);
     cleanup.push(() => closeServer(server));
@@ -167,11 +169,22 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     cleanup.push(() => endpoint.close());
     observability.attach({ registry, guard, audit, sessions: () => endpoint.sessionCount });
     // The admin console (own authorization server only): its pages go before the sign-in pages.
+    // Its modules are loaded with the first request under /admin, not at start.
     if (auth?.adminBase && auth.interactions) {
-      const admin = createAdminConsole({ config, store, audit, registry, policy: new ToolPolicy(config.policy.rules), ...auth.adminBase });
+      const adminBase = auth.adminBase;
+      let admin: Promise<AdminHandler> | undefined;
       const pages = auth.interactions;
-      auth.interactions = async (req, res, pathname) => (await admin(req, res, pathname)) || pages(req, res, pathname);
+      auth.interactions = async (req, res, pathname) => {
+        if (pathname === '/admin' || pathname.startsWith('/admin/')) {
+          admin ??= import('./admin/console.js').then((m) =>
+            m.createAdminConsole({ config, store, audit, registry, policy: new ToolPolicy(config.policy.rules), ...adminBase }),
+          );
+          if (await (await admin)(req, res, pathname)) return true;
+        }
+        return pages(req, res, pathname);
+      };
     }
+    await backendsReady;
     serveGateway(server, { config, issuer, mcpUrl, version: VERSION, endpoint, registry, store, log, auth, observe: (handler) => observability.http(handler) });
     cleanup.push(sweepPeriodically(store, (err) => log.warn({ err }, 'sweep failed')));
 

@@ -1,17 +1,8 @@
 // `postern` command line: serve, check, init, backup/restore, migrate, store copy, doctor, users, clients, keys, tokens, audit.
+// Each command's module is loaded only when that command runs: start-up loads no more than it uses.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { IdentityError } from '../identity/types.js';
-import { runUser } from './user.js';
-import { runKeys } from './keys.js';
-import { runCheck } from './check.js';
-import { runToken } from './token.js';
-import { runAudit } from './audit.js';
-import { runDoctorCommand } from './doctor.js';
-import { runClient } from './client.js';
-import { runInit } from './init.js';
-import { runBackup, runRestore } from './backup.js';
-import { runMigrate, runStore } from './store.js';
 import { UsageError } from './usage-error.js';
 import { StoreError } from '../store/index.js';
 
@@ -98,31 +89,35 @@ export async function main(argv: string[]): Promise<number> {
   const config = () => loadConfig({ file: values.config, insecure: values.insecure });
   switch (command) {
     case 'serve':
-      // Loaded on demand: the other commands need neither the HTTP stack nor the AS engine.
       return (await import('./serve.js')).runServe(config());
     case 'check':
-      return runCheck(config());
+      return (await import('./check.js')).runCheck(config());
     case 'init':
-      return runInit(rest, { output: values.output, issuer: values.issuer, upstream: values.upstream });
+      return (await import('./init.js')).runInit(rest, { output: values.output, issuer: values.issuer, upstream: values.upstream });
     case 'backup':
-      return runBackup(config(), rest);
+      return (await import('./backup.js')).runBackup(config(), rest);
     case 'restore':
-      return runRestore(config(), rest);
+      return (await import('./backup.js')).runRestore(config(), rest);
     case 'migrate':
-      return runMigrate(config());
+      return (await import('./store.js')).runMigrate(config());
     case 'store':
-      return runStore(rest, { from: values.from, to: values.to, force: values.force });
+      return (await import('./store.js')).runStore(rest, { from: values.from, to: values.to, force: values.force });
     case 'user':
-      return runUser(config(), rest, { passwordStdin: values['password-stdin'], roles: values.role });
+      return (await import('./user.js')).runUser(config(), rest, { passwordStdin: values['password-stdin'], roles: values.role });
     case 'token':
-      return runToken(config(), rest, { roles: values.role });
+      return (await import('./token.js')).runToken(config(), rest, { roles: values.role });
     case 'client':
-      return runClient(config(), rest, { name: values.name, redirectUris: values['redirect-uri'], scopes: values.scope, secret: values.secret });
+      return (await import('./client.js')).runClient(config(), rest, {
+        name: values.name,
+        redirectUris: values['redirect-uri'],
+        scopes: values.scope,
+        secret: values.secret,
+      });
     case 'audit':
-      return runAudit(config(), { user: values.user, since: values.since, limit: values.limit });
+      return (await import('./audit.js')).runAudit(config(), { user: values.user, since: values.since, limit: values.limit });
     case 'doctor':
       // Needs no configuration: it probes a URL.
-      return runDoctorCommand(rest, {
+      return (await import('./doctor.js')).runDoctorCommand(rest, {
         json: values.json,
         register: values.register,
         ca: values.ca,
@@ -131,7 +126,7 @@ export async function main(argv: string[]): Promise<number> {
         skip: values.skip,
       });
     case 'keys':
-      return runKeys(config(), rest);
+      return (await import('./keys.js')).runKeys(config(), rest);
     default:
       process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
       return 2;

@@ -4,7 +4,6 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { stdioBackendSchema } from '../backends/kinds/stdio/schema.js';
@@ -55,21 +54,22 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `${key}: ${issue.message}${hint && !issue.message.includes(hint) ? `; ${hint}` : ''}`;
 }
 
+const resolver = createRequire(import.meta.url);
+
 function readFile(file: string): unknown {
   if (!existsSync(file)) throw new ConfigError([`config file ${file}: not found; create it or pass --config with the right path`]);
   const text = readFileSync(file, 'utf8');
   try {
-    return file.endsWith('.json') ? JSON.parse(text) : (parseYaml(text) ?? {});
+    // The YAML parser is loaded only for a YAML file (a JSON configuration or none needs none of it).
+    return file.endsWith('.json') ? JSON.parse(text) : ((resolver('yaml') as typeof import('yaml')).parse(text) ?? {});
   } catch (err) {
     throw new ConfigError([`config file ${file}: cannot be parsed (${(err as Error).message.split('\n')[0]}); fix the syntax`]);
   }
 }
 
-const require = createRequire(import.meta.url);
-
 /** The demo backend used when the config declares no mcpServers: the reference "everything" server. */
 export function demoBackends(): NonNullable<Config['mcpServers']> {
-  const entry = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
+  const entry = resolver.resolve('@modelcontextprotocol/server-everything/dist/index.js');
   return {
     everything: stdioBackendSchema.parse({ command: process.execPath, args: [entry, 'stdio'] }),
   };

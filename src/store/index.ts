@@ -1,13 +1,11 @@
-// Picks the store implementation the config names and opens it.
+// Picks the store implementation the config names and opens it. Each driver is loaded only when
+// it is the one opened: the PostgreSQL client alone is a good part of start-up's module loading.
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
-import { MemoryStore } from './memory.js';
-import { PostgresStore } from './postgres/store.js';
-import { SqliteStore } from './sqlite/store.js';
 import type { Store } from './types.js';
 
 export type { Store, UserRecord, OidcRecord } from './types.js';
-export { StoreError } from './postgres/database.js';
+export { StoreError } from './errors.js';
 
 /** The SQLite database file the config names. */
 export function sqlitePath(config: Config): string {
@@ -20,9 +18,9 @@ export function sqlitePath(config: Config): string {
  */
 export async function openStore(config: Config, opts: { onCommitError?: (err: unknown) => void } = {}): Promise<Store> {
   const { driver, url, pool } = config.store;
-  if (driver === 'memory') return new MemoryStore();
-  if (driver === 'postgres') return PostgresStore.open({ url: url!, pool, onError: opts.onCommitError });
-  return new SqliteStore(sqlitePath(config), opts);
+  if (driver === 'memory') return new (await import('./memory.js')).MemoryStore();
+  if (driver === 'postgres') return (await import('./postgres/store.js')).PostgresStore.open({ url: url!, pool, onError: opts.onCommitError });
+  return new (await import('./sqlite/store.js')).SqliteStore(sqlitePath(config), opts);
 }
 
 /** Deletes expired artifacts every 10 minutes; returns the stop. */

@@ -1,6 +1,7 @@
 // The PostgreSQL database under the store: a bounded pool of connections (pg), the schema the
 // connections work in, and the versioned migrations run once at start.
 import pg from 'pg';
+import { StoreError } from '../errors.js';
 import { migratePostgres } from './migrations.js';
 
 export interface PostgresOptions {
@@ -8,11 +9,6 @@ export interface PostgresOptions {
   url: string;
   /** Connections kept open at most; requests beyond wait for a free one. */
   pool: number;
-}
-
-/** The store cannot be opened: names where it was looked for (without the password) and why. */
-export class StoreError extends Error {
-  override name = 'StoreError';
 }
 
 /** host:port/database of a URL, for messages (never its password). */
