@@ -197,7 +197,10 @@ export class McpEndpoint {
     if ('refusal' in admitted) return false;
     // The call needs the caller's server, not its handler table: handlers register on first use.
     const server = new GatewayServer(this.gateway, callerFrom(this.access(admitted.authInfo)), true);
-    serveStatelessCall((request, ctx) => server.callTool(request, ctx), lean, res, admitted.authInfo, { name: this.opts.info.name, version: this.opts.info.version });
+    serveStatelessCall((request, ctx) => server.callTool(request, ctx), lean, res, admitted.authInfo, {
+      name: this.opts.info.name,
+      version: this.opts.info.version,
+    });
     return true;
   }
 
