@@ -11,7 +11,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { createMcpHandler, isLegacyRequest, type AuthInfo, type McpHttpHandler } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { BackendRegistry } from '../backends/registry.js';
-import { callerFrom, createGatewayServer, GatewayServer, type Access, type GatewayDeps, type GatewayInfo, type ToolCallHandler } from './gateway-server.js';
+import { callerFrom, GatewayServer, type GatewayDeps, type GatewayInfo, type ToolCallHandler } from './gateway-server.js';
 import type { ToolPolicy } from './policy.js';
 import type { Audit } from '../audit/trail.js';
 import type { ClientRestrictions, Restriction } from './client-restrictions.js';
@@ -22,7 +22,8 @@ import { ParkedCalls } from './parked-calls.js';
 import { SessionTable, type SessionCaps } from './session-table.js';
 import { initializeParams, logLevelSet, replayMessages, type SessionRecord, type SessionRecords } from './session-records.js';
 import { declaresParamHeaders, paramHeaderRejection } from './param-headers.js';
-import { serveStatelessCall, statelessCall } from './stateless-lane.js';
+import { serveStatelessCall, statelessCall, statelessEncoding } from './stateless-lane.js';
+import type { AnswerEncoding } from './lane-parts.js';
 import { DEFAULT_MCP_BODY_LIMIT } from '../config/limits.js';
 import type { ToolCalls } from '../telemetry/tool-calls.js';
 
@@ -97,9 +98,12 @@ export class McpEndpoint {
   private readonly maxBody: number;
   /** What every session's server shares. */
   private readonly gateway: GatewayDeps;
+  /** How a lean stateless call's answer is stamped (with this gateway's server info). */
+  private readonly statelessEncoding: AnswerEncoding;
 
   constructor(private readonly opts: McpEndpointOptions) {
     this.gateway = { registry: opts.registry, info: opts.info, policy: opts.policy, audit: opts.audit, parked: this.parked, toolCalls: opts.toolCalls };
+    this.statelessEncoding = statelessEncoding(opts.info);
     this.idleMs = opts.sessionIdleMs ?? 30 * 60_000;
     this.sessions = new SessionTable(opts.sessionCaps, (id, session) => {
       opts.log.debug({ subject: session.subject }, 'session closed to make room for a new one (mcp.sessions)');
@@ -108,7 +112,7 @@ export class McpEndpoint {
       void this.forget(id, session);
     });
     this.maxBody = opts.maxBody ?? DEFAULT_MCP_BODY_LIMIT;
-    this.modern = createMcpHandler(({ authInfo }) => createGatewayServer(opts.registry, opts.info, this.access(authInfo)).server, {
+    this.modern = createMcpHandler(({ authInfo }) => this.serverFor(authInfo), {
       legacy: 'reject',
       maxRequestBodySize: this.maxBody,
       onerror: (err) => opts.log.debug({ err: err.message }, 'mcp request rejected'),
@@ -118,18 +122,15 @@ export class McpEndpoint {
     this.unsubscribe = opts.registry.onChange(() => this.listsChanged());
   }
 
-  private access(authInfo: AuthInfo | undefined): Access {
+  /**
+   * The gateway server of the token's caller: all its handlers registered (a request the SDK's
+   * handler serves), or each on its first use (a session, a lean stateless call).
+   */
+  private serverFor(authInfo: AuthInfo | undefined, onFirstUse = false): GatewayServer {
     const roles = (authInfo?.extra?.roles as string[] | undefined) ?? [];
     const subject = authInfo?.extra?.subject as string | undefined;
     const restriction = authInfo?.extra?.restriction as Restriction | undefined;
-    return {
-      policy: this.opts.policy,
-      audit: this.opts.audit,
-      restriction,
-      parked: this.parked,
-      caller: { roles, clientId: authInfo?.clientId ?? '', subject },
-      toolCalls: this.opts.toolCalls,
-    };
+    return new GatewayServer(this.gateway, callerFrom({ roles, clientId: authInfo?.clientId ?? '', subject }, restriction), onFirstUse);
   }
 
   get sessionCount(): number {
@@ -175,12 +176,8 @@ export class McpEndpoint {
     const admitted = await this.admit(message, authInfo);
     if ('refusal' in admitted || this.sessions.get(id as string) !== session) return false;
     session.lastSeen = Date.now();
-    const writing = this.keepRecord(id as string, session, logLevelSet(message));
-    if (writing) {
-      await writing;
-      // A renewal that found the record gone has closed the session: the full path answers 404.
-      if (this.sessions.get(id as string) !== session) return false;
-    }
+    // A renewal that found the record gone has closed the session: the full path answers 404.
+    if (!(await this.keptOpen(id as string, session, message))) return false;
     serveOnLane(session, lean, res, admitted.authInfo);
     return true;
   }
@@ -195,12 +192,9 @@ export class McpEndpoint {
     if (!lean) return false;
     const admitted = await this.admit(message, authInfo);
     if ('refusal' in admitted) return false;
-    // The call needs the caller's server, not its handler table: handlers register on first use.
-    const server = new GatewayServer(this.gateway, callerFrom(this.access(admitted.authInfo)), true);
-    serveStatelessCall((request, ctx) => server.callTool(request, ctx), lean, res, admitted.authInfo, {
-      name: this.opts.info.name,
-      version: this.opts.info.version,
-    });
+    // The call needs the caller's server, not its handler table.
+    const server = this.serverFor(admitted.authInfo, true);
+    serveStatelessCall((request, ctx) => server.callTool(request, ctx), lean, res, admitted.authInfo, this.statelessEncoding);
     return true;
   }
 
@@ -226,14 +220,8 @@ export class McpEndpoint {
       if (!session || session.owner !== owner) return jsonRpcError(404, -32001, 'Session not found');
       session.lastSeen = Date.now();
       if (request.method === 'DELETE') await this.forget(sessionId, session);
-      else {
-        const writing = this.keepRecord(sessionId, session, logLevelSet(parsedBody));
-        if (writing) {
-          await writing;
-          // A renewal that found the record gone (DELETE elsewhere, the caps) has closed the session.
-          if (this.sessions.get(sessionId) !== session) return jsonRpcError(404, -32001, 'Session not found');
-        }
-      }
+      // A renewal that found the record gone (DELETE elsewhere, the caps) has closed the session.
+      else if (!(await this.keptOpen(sessionId, session, parsedBody))) return jsonRpcError(404, -32001, 'Session not found');
       return session.transport.handleRequest(request, { authInfo, parsedBody });
     }
     if (request.method !== 'POST' || !isInitialize(parsedBody)) {
@@ -260,8 +248,7 @@ export class McpEndpoint {
     record?: SessionRecord,
     reopened = false,
   ): Promise<Session> {
-    const server = new GatewayServer(this.gateway, callerFrom(this.access(authInfo)), true);
-    const session = new Session(server, subject, owner, record);
+    const session = new Session(this.serverFor(authInfo, true), subject, owner, record);
     // Leaves the table only if the table holds this copy, not a newer one under the same id.
     const leave = (id: string | undefined) => {
       if (id !== undefined && this.sessions.get(id) === session) this.sessions.delete(id);
@@ -279,7 +266,7 @@ export class McpEndpoint {
     });
     session.transport = transport;
     transport.onclose = () => leave(transport.sessionId);
-    await server.connect(transport);
+    await session.server.connect(transport);
     return session;
   }
 
@@ -322,6 +309,17 @@ export class McpEndpoint {
       this.reopening.set(id, pending);
     }
     return pending;
+  }
+
+  /**
+   * Keeps the session's record for a request with this body (keepRecord), waiting for the write
+   * when there is one; false when a renewal found the record gone and closed the session.
+   */
+  private async keptOpen(id: string, session: Session, body: unknown): Promise<boolean> {
+    const writing = this.keepRecord(id, session, logLevelSet(body));
+    if (!writing) return true;
+    await writing;
+    return this.sessions.get(id) === session;
   }
 
   /**

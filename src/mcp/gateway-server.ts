@@ -30,19 +30,6 @@ import type { Restriction } from './client-restrictions.js';
 import { toolReach } from '../protocol/scopes.js';
 import { UNOBSERVED, type ToolCalls } from '../telemetry/tool-calls.js';
 
-/** Who is calling, as far as the policy needs to know. */
-export interface Access {
-  policy: ToolPolicy;
-  caller: { roles: string[]; clientId: string; subject?: string };
-  /** The operator's limit on the caller's client (policy.clients), if one applies. */
-  restriction?: Restriction;
-  audit?: Audit;
-  /** Calls to 2025-era backends waiting for a 2026-era caller's input (parked-calls.ts). */
-  parked: ParkedCalls;
-  /** Metrics and spans of tool calls, when on. */
-  toolCalls?: ToolCalls;
-}
-
 /** What every session and request of one endpoint shares. */
 export interface GatewayDeps {
   registry: BackendRegistry;
@@ -73,11 +60,6 @@ export interface GatewayInfo {
 /** The tools/call handler; a session's lean path (session-lane.ts) also calls it directly. */
 export type ToolCallHandler = (request: Pick<CallToolRequest, 'params'>, ctx: HandlerContext) => Promise<CallToolResult>;
 
-interface Gateway {
-  server: GatewayServer;
-  callTool: ToolCallHandler;
-}
-
 const OPTIONS = {
   capabilities: {
     tools: { listChanged: true },
@@ -89,8 +71,8 @@ const OPTIONS = {
   instructions: 'Tools from several MCP servers; each name is prefixed with its server: <server>__<tool>.',
 };
 
-/** The caller an Access describes, its roles narrowed by the client's restriction. */
-export function callerFrom({ caller, restriction }: Pick<Access, 'caller' | 'restriction'>): Caller {
+/** The caller of a token, its roles narrowed by the operator's restriction on its client (policy.clients), if one applies. */
+export function callerFrom(caller: { roles: string[]; clientId: string; subject?: string }, restriction?: Restriction): Caller {
   const roles = restriction?.roles ? caller.roles.filter((r) => restriction.roles!.includes(r)) : caller.roles;
   return { roles, clientId: caller.clientId, subject: caller.subject, restriction };
 }
@@ -260,10 +242,3 @@ const HANDLERS: Record<string, Handler> = {
   },
   ...(UTILITY_HANDLERS as Record<string, Handler>),
 };
-
-/** A gateway server for one session or request, and its tools/call handler. */
-export function createGatewayServer(registry: BackendRegistry, info: GatewayInfo, access: Access): Gateway {
-  const { policy, audit, parked, toolCalls } = access;
-  const server = new GatewayServer({ registry, info, policy, audit, parked, toolCalls }, callerFrom(access));
-  return { server, callTool: (request, ctx) => server.callTool(request, ctx) };
-}

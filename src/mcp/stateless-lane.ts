@@ -128,7 +128,7 @@ const STATELESS_SHAPE: AnswerShape = {
 const FOREIGN_FAMILY = ['task', 'inputRequests', 'requestState'];
 
 /** The 2026-07-28 encoding of a tools/call's answer, as the SDK's dispatch and encoder make it. */
-function statelessEncoding(serverInfo: { name: string; version: string }): AnswerEncoding {
+export function statelessEncoding(serverInfo: { name: string; version: string }): AnswerEncoding {
   return {
     result(result) {
       let out = result.content === undefined && !FOREIGN_FAMILY.some((k) => k in result) ? { ...result, content: [] } : result;
@@ -155,13 +155,13 @@ function statelessEncoding(serverInfo: { name: string; version: string }): Answe
 /** The notifications the stateless era carries on a request's stream. */
 const NOTIFICATIONS = new Set(['notifications/progress', 'notifications/message']);
 
-/** Serves `lean` with the gateway's tools/call handler; its answer goes to `res`. */
+/** Serves `lean` with the gateway's tools/call handler; its answer, in `encoding` (statelessEncoding), goes to `res`. */
 export function serveStatelessCall(
   callTool: ToolCallHandler,
   lean: StatelessCall,
   res: ServerResponse,
   authInfo: AuthInfo | undefined,
-  serverInfo: { name: string; version: string },
+  encoding: AnswerEncoding,
   keepAliveMs = KEEPALIVE_MS,
 ): void {
   statelessLane.served++;
@@ -177,5 +177,5 @@ export function serveStatelessCall(
   ctx.mcpReq.envelope = envelope;
   const notify = ctx.mcpReq.notify;
   ctx.mcpReq.notify = (n) => (NOTIFICATIONS.has(n.method) ? notify(n) : Promise.reject(new Error(`${n.method} is not sent on ${MODERN}`)));
-  void runToolCall(callTool, call, ctx, abort, stream, statelessEncoding(serverInfo));
+  void runToolCall(callTool, call, ctx, abort, stream, encoding);
 }

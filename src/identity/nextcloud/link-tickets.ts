@@ -5,8 +5,9 @@
 // short-lived page session (a signed, path-scoped cookie) for that subject. Each ticket is a record
 // in the store until it expires, consumed atomically when redeemed, so a ticket is redeemed once
 // across every replica sharing the store.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { OidcArtifacts } from '../../store/types.js';
+import { openClaims, signClaims, type BodyMac } from '../signed-claims.js';
 
 const TICKET_SECONDS = 600;
 /** Also the page session cookie's Max-Age (oauth/account-nextcloud.ts). */
@@ -51,27 +52,15 @@ export class LinkTickets {
     return value ? this.open(value, 'session')?.sub : undefined;
   }
 
-  private mac(body: string): string {
-    return createHmac('sha256', this.key).update(body).digest('base64url');
-  }
+  private readonly mac: BodyMac = (body) => createHmac('sha256', this.key).update(body).digest('base64url');
 
   private sign(claims: Claims): string {
-    const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
-    return `${body}.${this.mac(body)}`;
+    return signClaims(claims, this.mac);
   }
 
   private open(value: string, kind: Kind): Claims | undefined {
-    const [body, mac, extra] = value.split('.');
-    if (!body || !mac || extra !== undefined) return undefined;
-    const expected = Buffer.from(this.mac(body));
-    const given = Buffer.from(mac);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-    try {
-      const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Claims;
-      return claims.k === kind && typeof claims.sub === 'string' && typeof claims.n === 'string' && claims.exp > now() ? claims : undefined;
-    } catch {
-      return undefined;
-    }
+    const claims = openClaims(value, this.mac) as Partial<Claims> | undefined;
+    return claims?.k === kind && typeof claims.sub === 'string' && typeof claims.n === 'string' && Number(claims.exp) > now() ? (claims as Claims) : undefined;
   }
 }
 

@@ -12,9 +12,10 @@
 // once (a replayed callback fails at its token endpoint), the code is useless without the
 // verifier only Postern can derive, and the interaction the state is bound to ends when the
 // sign-in succeeds, so a replay finds no interaction to sign in.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
 import type { AccountStore } from '../../store/types.js';
+import { openClaims, signClaims, type BodyMac } from '../signed-claims.js';
 import { findRememberedAccount, rememberAccount } from '../accounts.js';
 import { rolesFor } from '../roles.js';
 import { UpstreamCredentials } from '../credentials.js';
@@ -145,25 +146,17 @@ export class OidcUpstream implements IdentitySource {
     return this.mac(what, state);
   }
 
+  private readonly stateMac: BodyMac = (body) => this.mac('state', body);
+
   private sign(claims: StateClaims): string {
-    const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
-    return `${body}.${this.mac('state', body)}`;
+    return signClaims(claims, this.stateMac);
   }
 
   /** The claims of a state signed for this upstream and started less than PENDING_MS ago; undefined otherwise. */
   private open(state: string): StateClaims | undefined {
     if (state.length > MAX_STATE_LENGTH) return undefined;
-    const [body, mac, extra] = state.split('.');
-    if (!body || !mac || extra !== undefined) return undefined;
-    const expected = Buffer.from(this.mac('state', body));
-    const given = Buffer.from(mac);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-    try {
-      const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Partial<StateClaims>;
-      const age = Date.now() - Number(claims.at);
-      return typeof claims.uid === 'string' && age >= 0 && age <= PENDING_MS ? (claims as StateClaims) : undefined;
-    } catch {
-      return undefined;
-    }
+    const claims = openClaims(state, this.stateMac);
+    const age = Date.now() - Number(claims?.at);
+    return typeof claims?.uid === 'string' && age >= 0 && age <= PENDING_MS ? (claims as unknown as StateClaims) : undefined;
   }
 }
