@@ -188,8 +188,12 @@ describe('Nextcloud Login Flow v2 across replicas, when every racing poll gets t
     const [a, b] = [await connectOn(), await connectOn()];
     const subject = 'local:restart';
     await fetch(loginUrlOn(await a.connect.connect(subject, NEXTCLOUD_PATHS)));
+    // A's poll is at Nextcloud, its grant on the way back, when B starts over.
+    const hold = nc.holdNextPoll();
     const polling = a.connect.wait(subject, NEXTCLOUD_PATHS, 'csrf');
+    await hold.held;
     await b.connect.connect(subject, NEXTCLOUD_PATHS);
+    hold.release();
     assert.notEqual((await polling).kind, 'linked');
     assert.equal(await a.links.get(subject), undefined);
     assert.deepEqual(nc.users.get('carol')!.appPasswords, [], 'what Nextcloud granted for the replaced flow is deleted there');

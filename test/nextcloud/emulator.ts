@@ -42,6 +42,8 @@ export class NextcloudEmulator {
    * (it reads the flow, then deletes it, without a lock), made certain.
    */
   grantEveryPoll = false;
+  /** The next poll's hold (holdNextPoll): told when that poll arrives, answered once released. */
+  private pollHold?: { arrived: () => void; released: Promise<void> };
   private readonly flows = new Map<string, Flow>();
   readonly users = new Map<string, EmulatedUser>();
   readonly requests: Array<{ path: string; ocsHeader: boolean; user?: string }> = [];
@@ -49,6 +51,18 @@ export class NextcloudEmulator {
   readonly routes = new Map<string, (req: IncomingMessage, res: ServerResponse, user?: EmulatedUser) => void>();
   private server?: Server;
   url = '';
+
+  /**
+   * Holds the answer to the next poll until `release()` (to put a race in one order): `held`
+   * resolves once that poll has arrived. Polls after it are answered as usual.
+   */
+  holdNextPoll(): { held: Promise<void>; release: () => void } {
+    let arrived!: () => void;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (arrived = resolve));
+    this.pollHold = { arrived, released: new Promise<void>((resolve) => (release = resolve)) };
+    return { held, release };
+  }
 
   addUser(user: EmulatedUser): void {
     this.users.set(user.id, user);
@@ -98,7 +112,13 @@ export class NextcloudEmulator {
     if (url.pathname === '/login/v2/poll' && req.method === 'POST') {
       let raw = '';
       req.on('data', (d) => (raw += d));
-      req.on('end', () => {
+      req.on('end', async () => {
+        const hold = this.pollHold;
+        this.pollHold = undefined;
+        if (hold) {
+          hold.arrived();
+          await hold.released;
+        }
         const token = new URLSearchParams(raw).get('token');
         const entry = [...this.flows].find(([, f]) => f.pollToken === token);
         if (!entry?.[1].grantedTo) {
