@@ -1,4 +1,5 @@
-// What a backend call carries on its way through the gateway, with AsyncLocalStorage: who the
+// What a backend call carries on its way through the gateway, with AsyncLocalStorage where a
+// library in between must find it (the SDK client's fetch, relayed messages): who the
 // caller is, the caller's own bearer token (sent only to backends with `forwardUserToken`, the
 // same service as the external authorization server) and the downstream request, so that what a
 // backend sends while it works on the call — log messages, sampling and elicitation requests —
@@ -38,6 +39,13 @@ export interface Call {
   progressToken?: string | number;
   signal?: AbortSignal;
   round?: Round;
+  /**
+   * The call's context. It is entered (AsyncLocalStorage) only around a backend call that reads
+   * it on its way, through the SDK client (BackendConnection.use); the lean HTTP path is handed it
+   * as it is. On Node 20 and 22 an AsyncLocalStorage once entered makes every promise of the
+   * process pay a hook, which was several per cent of a proxied call's CPU (docs/performance.md).
+   */
+  context?: CallContext;
 }
 
 /** Who a call is made for, as the guard accepted the caller's token. */

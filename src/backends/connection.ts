@@ -11,7 +11,7 @@ import type { McpSubscription, Transport, Prompt, Resource, ResourceTemplateType
 import type { Logger } from 'pino';
 import { hideInlineSecrets } from '../config/secret-text.js';
 import { BackendUnavailable } from './errors.js';
-import { InFlightCalls, outsideCall, withCallContext, type Call, type CallerIdentity, type Downstream } from './call-context.js';
+import { InFlightCalls, outsideCall, withCallContext, type Call, type CallerIdentity } from './call-context.js';
 import type { BackendKind, FastPath } from './kinds/kind.js';
 import { PerCallerTransport } from './per-caller-transport.js';
 import type { BackendConfig } from './kinds/schema.js';
@@ -196,15 +196,17 @@ export class BackendConnection {
   ): Promise<T> {
     if (this.modern) {
       const sent = call.round ? { ...params, ...call.round.modernParams() } : params;
-      return this.use((client, opts) => viaClient(client, { ...opts, allowInputRequired: true }, sent).then(asGatewayResult), call.downstream);
+      return this.use((client, opts) => viaClient(client, { ...opts, allowInputRequired: true }, sent).then(asGatewayResult), call);
     }
-    const start = () =>
-      this.use((client, opts) => {
-        const fast = this.fast;
-        if (!fast) return viaClient(client, opts, params);
-        const { downstream, progressToken, signal } = call;
-        return fast.request(method, params, { timeoutMs: opts.timeout, signal, downstream, progressToken }) as Promise<T>;
-      }, call.downstream);
+    const start = () => {
+      // The lean path is handed the call's context; the SDK client's way enters it (see use()).
+      const fast = this.fast;
+      if (!fast) return this.use((client, opts) => viaClient(client, opts, params), call);
+      const { downstream, progressToken, signal, context } = call;
+      return this.use((_client, opts) => fast.request(method, params, { timeoutMs: opts.timeout, signal, downstream, progressToken, context }) as Promise<T>, {
+        downstream,
+      });
+    };
     if (!call.round) return start();
     return call.round.legacy(`${this.name}\n${method}\n${String(params.name ?? params.uri ?? '')}`, start);
   }
@@ -288,15 +290,21 @@ export class BackendConnection {
     this.timer.unref();
   }
 
-  /** Runs `fn` against the live client, or fails at once when the backend is not ready. */
-  async use<T>(fn: (client: Client, opts: ForwardOptions) => Promise<T>, downstream?: Downstream): Promise<T> {
+  /**
+   * Runs `fn` against the live client, or fails at once when the backend is not ready. `call`'s
+   * context is entered around `fn` unless the kind reads none (a stdio backend's messages come on
+   * its one pipe, outside any call: see call-context.ts).
+   */
+  async use<T>(fn: (client: Client, opts: ForwardOptions) => Promise<T>, call: Pick<Call, 'downstream' | 'context'> = {}): Promise<T> {
     const client = this.client;
     if (this.state !== 'ready' || !client) {
       const reason = this.state === 'connecting' ? 'still starting' : (this.lastError ?? this.state);
       throw new BackendUnavailable(this.name, reason, this.state === 'down' ? Math.max(0, this.retryAt - Date.now()) : undefined);
     }
     try {
-      return await this.calls.track(downstream, () => fn(client, { timeout: this.config.timeoutMs }));
+      const run = () => fn(client, { timeout: this.config.timeoutMs });
+      const context = this.backendKind.readsCallContext === false ? undefined : call.context;
+      return await this.calls.track(call.downstream, context ? () => withCallContext(context, run) : run);
     } catch (err) {
       // An HTTP backend that stopped answering shows up only as failed requests.
       if (this.backendKind.failsOnRequest && isConnectionFailure(err) && this.client === client) {

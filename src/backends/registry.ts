@@ -276,10 +276,7 @@ export class BackendRegistry {
     }
     const target = backend;
     if (!target.supportsCompletions) return { completion: { values: [], total: 0, hasMore: false } };
-    return target.use(
-      (client, opts) => client.complete({ ...params, ref: forwarded, argument } as CompleteParams, { ...opts, signal: call.signal }),
-      call.downstream,
-    );
+    return target.use((client, opts) => client.complete({ ...params, ref: forwarded, argument } as CompleteParams, { ...opts, signal: call.signal }), call);
   }
 
   /** Restarts one backend's connection; false when there is no backend of that name. */

@@ -10,7 +10,7 @@
 // - to a 2025-era backend: its mid-call requests go to a 2025-era session's stream as requests;
 //   for a 2026-era caller they become input_required rounds (parked-calls.ts).
 import { CLIENT_CAPABILITIES_META_KEY, LOG_LEVEL_META_KEY, type ClientCapabilities } from '@modelcontextprotocol/server';
-import { withCallContext, type Call, type Downstream, type Round } from '../backends/call-context.js';
+import type { Call, Downstream, Round } from '../backends/call-context.js';
 import { callContextOf, declaredCapabilities, downstreamOf, isModern, requestedLogLevel, type HandlerContext } from './downstream.js';
 import type { ParkedCalls } from './parked-calls.js';
 
@@ -64,5 +64,6 @@ export function forward<T>(deps: RoundDeps, c: unknown, run: (call: Call) => Pro
   const call = isModern(ctx) ? modernCall(ctx, deps) : sessionCall(ctx, deps);
   call.progressToken = ctx.mcpReq._meta?.progressToken;
   const capabilities = isModern(ctx) ? declaredCapabilities(ctx) : deps.sessionCapabilities();
-  return withCallContext({ ...callContextOf(ctx, call.downstream as Downstream), capabilities }, () => run(call));
+  call.context = { ...callContextOf(ctx, call.downstream as Downstream), capabilities };
+  return run(call);
 }

@@ -4,7 +4,7 @@
 import type { Client, Transport } from '@modelcontextprotocol/client';
 import type { Logger } from 'pino';
 import type { BackendConfig } from './schema.js';
-import type { Downstream } from '../call-context.js';
+import type { CallContext, Downstream } from '../call-context.js';
 
 /** What a forwarded request on the fast path carries besides its method and params. */
 export interface FastCallOptions {
@@ -12,6 +12,8 @@ export interface FastCallOptions {
   signal?: AbortSignal;
   downstream?: Downstream;
   progressToken?: string | number;
+  /** The call's context: the caller's token for `forwardUserToken`, and where relayed messages go. */
+  context?: CallContext;
 }
 
 /** A kind's own way to send forwarded requests on a connected backend (http: lean-call.ts). */
@@ -35,4 +37,9 @@ export interface BackendKind<C extends BackendConfig = BackendConfig> {
   perUser?(config: C): boolean;
   /** Does a failed request mean the backend is gone (no process or stream to tell us)? */
   readonly failsOnRequest?: boolean;
+  /**
+   * False when nothing on the way of a call through the SDK client reads the call's context
+   * (call-context.ts), so it need not be entered: what the backend sends comes outside any call.
+   */
+  readonly readsCallContext?: boolean;
 }

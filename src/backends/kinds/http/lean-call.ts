@@ -15,7 +15,7 @@
 import { Pool } from 'undici';
 import { ProtocolError, ProtocolErrorCode, SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import type { JSONRPCMessage } from '@modelcontextprotocol/client';
-import { currentCall, inCallContext } from '../../call-context.js';
+import { inCallContext } from '../../call-context.js';
 import { answerBody, type AnswerBody } from './answer-body.js';
 import type { FastCallOptions } from '../kind.js';
 import { injectTraceContext } from '../../../telemetry/tracing.js';
@@ -60,7 +60,7 @@ export class HttpCaller {
     // Stops the request at undici once it started (see post); no AbortController, whose signal
     // costs several microseconds per call to make and to listen on.
     const stop: Stop = {};
-    const context = currentCall();
+    const context = opts.context;
     let timer: NodeJS.Timeout | undefined;
     let settled = false;
     return new Promise<unknown>((resolve, reject) => {
@@ -80,7 +80,7 @@ export class HttpCaller {
         pending.reject(error);
         stop.requested = true;
         stop.abort?.(error);
-        void this.notify(session, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } });
+        void this.notify(session, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } }, context?.userToken);
       };
       const arm = () => {
         clearTimeout(timer);
@@ -104,12 +104,12 @@ export class HttpCaller {
           void progress.downstream.notify({ method: 'notifications/progress', params: { ...message.params, progressToken: progress.caller } }).catch(() => {});
           return;
         }
-        // undici's dispatch callbacks run outside the call's async context; the SDK client's
-        // relay finds the call's client by that context (call-context.ts).
+        // The SDK client's relay finds the call's client by the call's context (call-context.ts),
+        // entered here: undici's dispatch callbacks run outside it, and the call never entered it.
         inCallContext(context, () => session.deliver(message));
       };
       // Settled is the usual case here: the answer came on the stream before it ended.
-      this.post(session, { jsonrpc: '2.0', id, method, params: sent }, stop, onMessage).then(
+      this.post(session, { jsonrpc: '2.0', id, method, params: sent }, context?.userToken, stop, onMessage).then(
         () => settled || pending.reject(new ProtocolError(ProtocolErrorCode.InternalError, `the backend closed the response to ${method} without answering`)),
         (err) => settled || pending.reject(err),
       );
@@ -117,16 +117,17 @@ export class HttpCaller {
   }
 
   /** Sends a notification (202 expected, body ignored). */
-  private async notify(session: SessionView, message: JSONRPCMessage): Promise<void> {
+  private async notify(session: SessionView, message: JSONRPCMessage, userToken: string | undefined): Promise<void> {
     try {
-      const res = await this.pool.request({ path: this.path, method: 'POST', headers: this.requestHeaders(session), body: JSON.stringify(message) });
+      const res = await this.pool.request({ path: this.path, method: 'POST', headers: this.requestHeaders(session, userToken), body: JSON.stringify(message) });
       await res.body.dump();
     } catch {
       // Best effort, like the SDK client's cancellation.
     }
   }
 
-  private requestHeaders(session: SessionView): Record<string, string> {
+  /** The headers of a request on `session`; `userToken` is sent only with `forwardUserToken`. */
+  private requestHeaders(session: SessionView, userToken: string | undefined): Record<string, string> {
     const headers: Record<string, string> = {
       ...this.headers,
       'content-type': 'application/json',
@@ -134,14 +135,20 @@ export class HttpCaller {
     };
     if (session.sessionId) headers['mcp-session-id'] = session.sessionId;
     if (session.protocolVersion) headers['mcp-protocol-version'] = session.protocolVersion;
-    const token = this.forwardUserToken ? currentCall()?.userToken : undefined;
+    const token = this.forwardUserToken ? userToken : undefined;
     if (token) headers.authorization = `Bearer ${token}`;
     injectTraceContext(headers);
     return headers;
   }
 
   /** POSTs `message` and feeds every JSON-RPC message of the answer to `onMessage`, in order. */
-  private post(session: SessionView, message: JSONRPCMessage, stop: Stop, onMessage: (m: JSONRPCMessage) => void): Promise<void> {
+  private post(
+    session: SessionView,
+    message: JSONRPCMessage,
+    userToken: string | undefined,
+    stop: Stop,
+    onMessage: (m: JSONRPCMessage) => void,
+  ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let body: AnswerBody | undefined;
       const settle = (err?: unknown) => {
@@ -150,7 +157,7 @@ export class HttpCaller {
         else reject(err);
       };
       this.pool.dispatch(
-        { path: this.path, method: 'POST', headers: this.requestHeaders(session), body: JSON.stringify(message) },
+        { path: this.path, method: 'POST', headers: this.requestHeaders(session, userToken), body: JSON.stringify(message) },
         {
           onRequestStart: (controller) => {
             const abort = (reason: unknown) => controller.abort(reason instanceof Error ? reason : new Error(String(reason)));

@@ -6,6 +6,8 @@ import type { StdioBackendConfig } from './schema.js';
 
 export const stdioKind: BackendKind<StdioBackendConfig> = {
   name: 'stdio',
+  // Its messages arrive on the one pipe, outside any call; relaying finds their call otherwise.
+  readsCallContext: false,
   owns: (config): config is StdioBackendConfig => 'command' in config,
   connect(name, config, log) {
     const transport = new StdioClientTransport({
