@@ -3,11 +3,12 @@
 // over a per-user app password (which the user can see and revoke in Nextcloud's security
 // settings). The app password becomes the user's Nextcloud link (links.ts), kept only sealed
 // (AES-256-GCM) for the tools acting for that user; it replaces, and deletes at Nextcloud, the
-// one an earlier sign-in left.
-import type { AccountStore } from '../../../store/types.js';
+// one an earlier sign-in left. Starts are limited per client address (steps.ts), with counters
+// where the store keeps them, so that replicas count together.
+import type { AccountStore, Store } from '../../../store/types.js';
 import type { Sealer } from '../../sealed.js';
 import { findRememberedAccount, rememberAccount } from '../../accounts.js';
-import { signInButton, type InteractiveSource } from '../../sign-in.js';
+import { signInButton, type InteractiveSource, type SignInStep } from '../../sign-in.js';
 import { IdentityError, type Principal } from '../../types.js';
 import type { NextcloudLinks } from '../links.js';
 import { fetchNextcloudUser, NEXTCLOUD_PREFIX } from '../ocs.js';
@@ -19,17 +20,19 @@ export { NEXTCLOUD_CREDENTIAL } from '../links.js';
 
 export class NextcloudLoginFlow implements InteractiveSource, LoginFlow {
   readonly id = 'nextcloud-login-flow';
-  readonly steps = loginFlowSteps(this);
+  readonly steps: SignInStep[];
   private readonly flows: LoginFlowClient;
 
   constructor(
     private readonly config: NextcloudConfig,
     private readonly groupRoles: Record<string, string[]>,
-    private readonly store: AccountStore & FlowStore,
+    private readonly store: AccountStore & FlowStore & Pick<Store, 'rateLimiter'>,
     private readonly links: NextcloudLinks,
     sealer: Sealer,
   ) {
     this.flows = new LoginFlowClient(config, { store, sealer, scope: 'sign-in' });
+    const { perAddress, windowSeconds } = config.loginFlowRateLimit;
+    this.steps = loginFlowSteps(this, store.rateLimiter({ keyPrefix: 'nextcloud-login-flow', points: perAddress, duration: windowSeconds }));
   }
 
   loginButtons(base: string, csrf: string): string[] {

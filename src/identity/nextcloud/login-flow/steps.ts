@@ -1,8 +1,11 @@
 // The sign-in steps of Nextcloud Login Flow v2: POST …/nextcloud starts a flow and shows the
 // page that sends the user to Nextcloud; GET …/nextcloud-wait polls (the page reloads itself)
-// until Nextcloud says the user granted access, then signs them in. The waiting page serves the
-// "Connect Nextcloud" page of /account as well.
+// until Nextcloud says the user granted access, then signs them in. Starts are counted per client
+// address (anyone may start one, and each holds one of the flows that may wait at once): past the
+// limit the login page comes back with 429 and Retry-After, and Nextcloud is not asked. The
+// waiting page serves the "Connect Nextcloud" page of /account as well.
 import { esc, page } from '../../../pages/html.js';
+import { type RateLimiter, retryAfter } from '../../../store/rate-limits.js';
 import type { SignInStep, StepContext } from '../../sign-in.js';
 import type { Principal } from '../../types.js';
 
@@ -21,12 +24,20 @@ async function showWaitPage(ctx: StepContext, loginUrl: string): Promise<void> {
   await ctx.page(200, waitPage({ loginUrl, waitUrl: waitUrl(ctx.uid), footer: `Signing in to ${await ctx.clientName()}` }));
 }
 
-export function loginFlowSteps(flow: LoginFlow): SignInStep[] {
+/** `starts` counts the flows started per client address. */
+export function loginFlowSteps(flow: LoginFlow, starts: RateLimiter): SignInStep[] {
   return [
     {
       name: 'nextcloud',
       method: 'POST',
       async handle(ctx) {
+        const wait = await retryAfter(starts, ctx.address);
+        if (wait > 0) {
+          ctx.refused(`nextcloud-login-flow: too many sign-ins started from ${ctx.address}`);
+          ctx.res.setHeader('retry-after', String(wait));
+          await ctx.showLogin(`Too many Nextcloud sign-ins were started from your network address. Try again in ${Math.ceil(wait / 60)} minute(s).`, 429);
+          return;
+        }
         const started = await ctx.attempt(() => flow.start(ctx.uid));
         if (started) await showWaitPage(ctx, started.value);
       },
