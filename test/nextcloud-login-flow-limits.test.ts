@@ -1,11 +1,13 @@
-// "Sign in with Nextcloud" flooded from one address (SQLite store): Login Flow starts are counted
-// per client address, so past identity.nextcloud.loginFlowRateLimit a start answers 429 with
-// Retry-After, asks Nextcloud for nothing and stores no flow, while another address still signs
-// in; the count ends with its window. (The emulator stands in for Nextcloud: its requests are
-// counted. Two replicas on PostgreSQL counting together: nextcloud-login-flow-replicas.)
+// "Sign in with Nextcloud" flooded (SQLite store): Login Flow starts are counted per client
+// address, so past identity.nextcloud.loginFlowRateLimit a start answers 429 with Retry-After,
+// asks Nextcloud for nothing and stores no flow, while another address still signs in; the count
+// ends with its window. A waiting page reloaded in a loop asks Nextcloud only so often. (The
+// emulator stands in for Nextcloud: its requests are counted. Two replicas on PostgreSQL
+// counting together: nextcloud-login-flow-replicas.)
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TestBrowser } from './helpers/browser.js';
+import { flowEnd, loginUrlOn } from './helpers/nextcloud-login-flow.js';
 import { authorizeUrl, REDIRECT, register } from './helpers/flow.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
 import { NextcloudEmulator } from './nextcloud/emulator.js';
@@ -19,6 +21,7 @@ describe('Nextcloud Login Flow v2: starts per client address', () => {
   let clientId: string;
 
   before(async () => {
+    nc.addUser({ id: 'alice', displayname: 'Alice', email: null, groups: [], appPasswords: [] });
     await nc.start();
     p = await startTestPostern({
       server: { port: 0, trustProxy: true },
@@ -38,8 +41,7 @@ describe('Nextcloud Login Flow v2: starts per client address', () => {
   const flowsAsked = () => nc.requests.filter((r) => r.path === '/index.php/login/v2').length;
 
   /** A fresh sign-in from `forwardedFor` (the proxy's X-Forwarded-For): "Sign in with Nextcloud" pressed. */
-  async function start(forwardedFor: string) {
-    const browser = new TestBrowser({ 'x-forwarded-for': forwardedFor });
+  async function start(forwardedFor: string, browser = new TestBrowser({ 'x-forwarded-for': forwardedFor })) {
     const login = await browser.go(authorizeUrl(p.issuer, p.mcpUrl, clientId), {}, REDIRECT);
     assert.equal(login.status, 200, login.html.slice(0, 500));
     return browser.submit(login, '/nextcloud', {}, REDIRECT);
@@ -82,5 +84,26 @@ describe('Nextcloud Login Flow v2: starts per client address', () => {
     const again = await start('192.0.2.33');
     assert.equal(again.status, 200);
     assert.match(again.html, /Continue in Nextcloud/);
+  });
+
+  it("a flow's waiting page asks Nextcloud at most 5 times in 10 s however often it is loaded, and still signs in", async () => {
+    const browser = new TestBrowser({ 'x-forwarded-for': '192.0.2.90' });
+    const waiting = await start('192.0.2.90', browser);
+    assert.equal(waiting.status, 200);
+    const waitUrl = new URL(/url=([^"]+)"/.exec(waiting.html)![1].replace(/&amp;/g, '&'), waiting.url).toString();
+    const polls = () => nc.requests.filter((r) => r.path === '/login/v2/poll').length;
+    const before = polls();
+    for (let i = 0; i < 20; i++) {
+      const page = await browser.go(waitUrl, {}, REDIRECT);
+      assert.equal(page.status, 200);
+      assert.match(page.html, /Waiting for Nextcloud/);
+      assert.equal(loginUrlOn(page.html), loginUrlOn(waiting.html), 'a load answered from the store still links to the flow');
+    }
+    assert.equal(polls() - before, 5, 'Nextcloud asked 5 times, not 20');
+
+    nc.signedInAs = 'alice';
+    assert.equal((await fetch(loginUrlOn(waiting.html))).status, 200);
+    const consent = await flowEnd(browser, waitUrl);
+    assert.match(consent.html, /Allow access/);
   });
 });

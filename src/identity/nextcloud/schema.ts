@@ -17,7 +17,12 @@ export const nextcloudSchema = z
      */
     loginFlowRateLimit: z
       .object({
-        perAddress: z.number().int().positive().max(MAX_STARTS_PER_ADDRESS, `use at most ${MAX_STARTS_PER_ADDRESS}, far below the 10,000 flows that may wait at once`).default(10),
+        perAddress: z
+          .number()
+          .int()
+          .positive()
+          .max(MAX_STARTS_PER_ADDRESS, `use at most ${MAX_STARTS_PER_ADDRESS}, far below the 10,000 flows that may wait at once`)
+          .default(10),
         windowSeconds: z.number().int().positive().max(86_400, 'use at most 86400 (a day)').default(600),
       })
       .strict()
