@@ -201,6 +201,22 @@ describe('bind address rules', () => {
     });
   });
 
+  it('checks identity.nextcloud.loginFlowRateLimit: its defaults, and names the key of a bad value', () => {
+    const nc = (limit: string) => `identity:\n  nextcloud:\n    url: https://cloud.example.com\n    loginFlow: true\n${limit}`;
+    const yaml = (text: string) => problems(() => loadConfig({ env: {}, file: file('login-flow.yaml', text) }));
+    assert.deepEqual(loadConfig({ env: {}, file: file('login-flow-ok.yaml', nc('')) }).identity.nextcloud?.loginFlowRateLimit, {
+      perAddress: 10,
+      windowSeconds: 600,
+    });
+    assert.match(yaml(nc('    loginFlowRateLimit: { perAddress: 0 }\n')), /identity\.nextcloud\.loginFlowRateLimit\.perAddress/);
+    assert.match(
+      yaml(nc('    loginFlowRateLimit: { perAddress: 10000 }\n')),
+      /identity\.nextcloud\.loginFlowRateLimit\.perAddress: use at most 1000, far below the 10,000 flows/,
+    );
+    assert.match(yaml(nc('    loginFlowRateLimit: { windowSeconds: "ten" }\n')), /identity\.nextcloud\.loginFlowRateLimit\.windowSeconds/);
+    assert.match(yaml(nc('    loginFlowRateLimit: { perAdress: 5 }\n')), /identity\.nextcloud\.loginFlowRateLimit\.perAdress: unknown key/);
+  });
+
   it('accepts loopback names', () => {
     for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.0.2']) {
       assert.equal(loadConfig({ env: { POSTERN_HOST: host } }).server.host, host);

@@ -4,7 +4,7 @@
 // link once and leave no app password behind at Nextcloud; "Connect again" on B replaces A's flow
 // and deletes what Nextcloud granted for it; the poll token is kept sealed. Then, with the
 // emulator: polls that all get the grant, and "Sign in with Nextcloud" through the pages of two
-// Postern replicas behind one address.
+// Postern replicas behind one address, whose per-address limit on starts the replicas count together.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -214,10 +214,14 @@ describe('"Sign in with Nextcloud" through two Postern replicas', () => {
     schema = await pgSchema();
     proxy = await startSwitchProxy();
     const config = {
-      server: { port: 0, issuer: proxy.origin },
+      server: { port: 0, issuer: proxy.origin, trustProxy: true },
       store: { driver: 'postgres', url: schema.url },
       auth: { secret: randomBytes(32).toString('base64url') },
-      identity: { local: { enabled: false }, nextcloud: { url: nc.url, passwordLogin: false, loginFlow: true }, groupRoles: { staff: ['reader'] } },
+      identity: {
+        local: { enabled: false },
+        nextcloud: { url: nc.url, passwordLogin: false, loginFlow: true, loginFlowRateLimit: { perAddress: 3, windowSeconds: 600 } },
+        groupRoles: { staff: ['reader'] },
+      },
     };
     [a, b] = await Promise.all([startTestPostern(config), startTestPostern(config)]);
   });
@@ -253,5 +257,25 @@ describe('"Sign in with Nextcloud" through two Postern replicas', () => {
     assert.equal(tokens.status, 200);
     const checked = await a.guard!.check(`Bearer ${tokens.body.access_token}`);
     assert.ok(checked.ok && checked.caller.subject === 'nextcloud:dave');
+  });
+
+  it('starts from one address count on both replicas together: past the limit 429 on either, and Nextcloud is not asked', async () => {
+    const { body: client } = await register(proxy.origin);
+    const flowsAsked = () => nc.requests.filter((r) => r.path === '/index.php/login/v2').length;
+    const startOn = async (p: TestPostern, address: string) => {
+      proxy.target = target(p);
+      const browser = new TestBrowser({ 'x-forwarded-for': address });
+      const login = await browser.go(authorizeUrl(proxy.origin, `${proxy.origin}/mcp`, client.client_id), {}, REDIRECT);
+      return browser.submit(login, '/nextcloud', {}, REDIRECT);
+    };
+    for (const p of [a, b, a]) assert.equal((await startOn(p, '198.51.100.20')).status, 200);
+    const asked = flowsAsked();
+    for (const p of [b, a]) {
+      const refused = await startOn(p, '198.51.100.20');
+      assert.equal(refused.status, 429);
+      assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    }
+    assert.equal(flowsAsked(), asked);
+    assert.equal((await startOn(b, '198.51.100.21')).status, 200, 'another address still starts');
   });
 });

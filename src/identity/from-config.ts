@@ -2,7 +2,7 @@
 // local users, Nextcloud (password form, Login Flow v2), upstream OpenID providers, a trusted
 // proxy's headers.
 import type { Config } from '../config/schema.js';
-import type { AccountStore, OidcArtifacts, UserStore } from '../store/types.js';
+import type { AccountStore, OidcArtifacts, Store, UserStore } from '../store/types.js';
 import { LocalUsers } from './local/users.js';
 import type { NextcloudLinks } from './nextcloud/links.js';
 import { NextcloudLoginFlow } from './nextcloud/login-flow/source.js';
@@ -18,7 +18,7 @@ export function identityFromConfig(
   config: Config['identity'],
   deps: {
     issuer: string;
-    store: UserStore & AccountStore & OidcArtifacts;
+    store: UserStore & AccountStore & OidcArtifacts & Pick<Store, 'rateLimiter'>;
     sealer: Sealer;
     links: NextcloudLinks;
     /** Signs upstream OpenID sign-in states (derived from the instance secret, so every replica has it). */

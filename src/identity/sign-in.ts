@@ -13,6 +13,8 @@ export interface StepContext {
   res: ServerResponse;
   /** The interaction's id; its steps live under `/interaction/<uid>/`. */
   uid: string;
+  /** The address the request comes from, as server.trustProxy says (the sign-in limits' rule). */
+  address: string;
   /** The client that asked for the sign-in (audit). */
   clientId?: string;
   /** The posted form of a POST step (its CSRF token already checked). */

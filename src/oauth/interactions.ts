@@ -191,6 +191,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
       req,
       res,
       uid: details.uid,
+      address: limits.address(req),
       clientId: typeof clientId === 'string' ? clientId : undefined,
       form,
       otherWaysIn: otherWaysIn(source),

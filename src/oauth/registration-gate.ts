@@ -4,10 +4,9 @@
 // POST counts, accepted or not; past the limit the answer is 429 with Retry-After. The counter
 // lives where the store keeps counters (PostgreSQL: shared by every replica).
 import type { IncomingMessage } from 'node:http';
-import { RateLimiterRes } from 'rate-limiter-flexible';
 import { matchesHash } from '../guard/static-tokens.js';
 import { clientAddress } from '../net/client-address.js';
-import type { RateLimiter } from '../store/rate-limits.js';
+import { type RateLimiter, retryAfter } from '../store/rate-limits.js';
 import type { Store } from '../store/types.js';
 import type { RegistrationPolicy } from './registration-policy.js';
 
@@ -32,11 +31,8 @@ export class RegistrationGate {
 
   /** Why the registration request is refused, or undefined when it may go on. */
   async refusal(req: IncomingMessage): Promise<Refusal | undefined> {
-    try {
-      await this.limiter.consume(clientAddress(req, this.trustProxy));
-    } catch (res) {
-      if (!(res instanceof RateLimiterRes)) throw res;
-      const wait = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+    const wait = await retryAfter(this.limiter, clientAddress(req, this.trustProxy));
+    if (wait > 0) {
       return {
         status: 429,
         headers: { 'retry-after': String(wait) },

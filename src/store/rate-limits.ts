@@ -1,6 +1,6 @@
-// Rate-limit counters (sign-in failures, registrations) as the store keeps them: in the process
+// Rate-limit counters (sign-in failures, registrations, Login Flow starts) as the store keeps them: in the process
 // for the embedded stores, in the database for PostgreSQL, so that every replica counts together.
-import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 export interface RateLimitOptions {
   /** Names the counter; keys of different counters never meet. */
@@ -14,3 +14,17 @@ export interface RateLimitOptions {
 export type RateLimiter = RateLimiterAbstract;
 
 export const memoryRateLimiter = (opts: RateLimitOptions): RateLimiter => new RateLimiterMemory(opts);
+
+/**
+ * Counts one request of `key`: 0 when it is within the limit, otherwise the seconds (at least 1)
+ * until the key may try again, for a 429's Retry-After. A failing store throws.
+ */
+export async function retryAfter(limiter: RateLimiter, key: string): Promise<number> {
+  try {
+    await limiter.consume(key);
+    return 0;
+  } catch (res) {
+    if (!(res instanceof RateLimiterRes)) throw res;
+    return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+  }
+}

@@ -1,6 +1,8 @@
 // identity.nextcloud: Nextcloud users, by name + app password (password/) or Login Flow v2 (login-flow/).
 import { z } from 'zod';
 
+const MAX_STARTS_PER_ADDRESS = 1000;
+
 export const nextcloudSchema = z
   .object({
     url: z.url({ protocol: /^https?$/, error: 'give the Nextcloud base URL, e.g. "https://cloud.example.com"' }).transform((u) => u.replace(/\/+$/, '')),
@@ -8,6 +10,23 @@ export const nextcloudSchema = z
     passwordLogin: z.boolean().default(true),
     /** Offer "Sign in with Nextcloud" (Login Flow v2): no password typed into Postern. */
     loginFlow: z.boolean().default(false),
+    /**
+     * Login Flow starts ("Sign in with Nextcloud") per client address within the window; past it,
+     * 429 with Retry-After and no flow asked of Nextcloud. Kept far below the 10,000 flows that may
+     * wait at once, so that no one address can fill them.
+     */
+    loginFlowRateLimit: z
+      .object({
+        perAddress: z
+          .number()
+          .int()
+          .positive()
+          .max(MAX_STARTS_PER_ADDRESS, `use at most ${MAX_STARTS_PER_ADDRESS}, far below the 10,000 flows that may wait at once`)
+          .default(10),
+        windowSeconds: z.number().int().positive().max(86_400, 'use at most 86400 (a day)').default(600),
+      })
+      .strict()
+      .prefault({}),
     timeoutMs: z.number().int().positive().default(10_000),
   })
   .strict();

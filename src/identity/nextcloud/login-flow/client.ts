@@ -24,6 +24,8 @@ const FLOW = 'NextcloudLoginFlow';
 const CURRENT = 'NextcloudLoginFlowKey';
 
 export type FlowPoll = { kind: 'pending'; login: string } | { kind: 'expired' } | { kind: 'granted'; loginName: string; appPassword: string };
+/** A flow as the store has it: Nextcloud's grant is known only by asking Nextcloud. */
+export type FlowState = Exclude<FlowPoll, { kind: 'granted' }>;
 
 export type FlowStore = Pick<OidcArtifacts, 'oidcUpsert' | 'oidcFind' | 'oidcDestroy' | 'oidcConsume' | 'oidcCount'>;
 
@@ -37,7 +39,7 @@ interface Flow {
 
 type Polled = { kind: 'waiting' } | { kind: 'granted'; loginName: string; appPassword: string };
 
-const EXPIRED: FlowPoll = { kind: 'expired' };
+const EXPIRED: FlowState = { kind: 'expired' };
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 export class LoginFlowClient {
@@ -98,6 +100,12 @@ export class LoginFlowClient {
       return EXPIRED;
     }
     return polled;
+  }
+
+  /** The flow under `key` as the store has it, without asking Nextcloud: still waiting, or expired (or never started). */
+  async waiting(key: string): Promise<FlowState> {
+    const flow = await this.currentFlow(key);
+    return flow ? { kind: 'pending', login: flow.login } : EXPIRED;
   }
 
   /**
