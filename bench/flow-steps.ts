@@ -12,7 +12,7 @@ import { TestBrowser } from '../test/helpers/browser.js';
 import { postern, targetOf } from './flows.js';
 import { oauthFlow, STEPS, type AuthorizationServer, type Step } from './oauth-flow.js';
 import { startPeerAuthServer } from './peer-auth.js';
-import { startPosternProcess } from './postern-process.js';
+import { MANY_FLOWS_AUTH, startPosternProcess } from './postern-process.js';
 
 const FLOWS = Math.min(100_000, Math.max(1, Number(process.argv[2] ?? 600)));
 const WARM_UP = 300;
@@ -24,7 +24,7 @@ async function start(): Promise<{ server: AuthorizationServer; browser: TestBrow
     await peer.signIn(browser);
     return { server: peer, browser, stop: () => peer.stop() };
   }
-  const p = await startPosternProcess({ mcpServers: {}, auth: { registration: { rateLimit: { perAddress: 1_000_000 } } } });
+  const p = await startPosternProcess({ mcpServers: {}, auth: MANY_FLOWS_AUTH });
   return { server: postern(targetOf(p), p.cpuMs), browser, stop: () => p.stop() };
 }
 

@@ -11,7 +11,7 @@ import { TestBrowser } from '../test/helpers/browser.js';
 import { REDIRECT } from '../test/helpers/flow.js';
 import { flowSlice, oauthFlow, type AuthorizationServer, type FlowSlice } from './oauth-flow.js';
 import { PEER_VERSION, startPeerAuthServer } from './peer-auth.js';
-import { startPosternProcess, type PosternProcess } from './postern-process.js';
+import { MANY_FLOWS_AUTH, startPosternProcess, type PosternProcess } from './postern-process.js';
 import { fmt, seconds, type Row } from './table.js';
 
 const ROUNDS = 3;
@@ -56,8 +56,8 @@ const sum = (slices: FlowSlice[]) =>
 const rate = (s: FlowSlice) => s.flows / (s.ms / 1000);
 
 export async function flows(): Promise<Row[]> {
-  // Every flow registers a client from this one address: lift the per-address registration limit.
-  const ourProcess = await startPosternProcess({ mcpServers: {}, auth: { registration: { rateLimit: { perAddress: 1_000_000 } } } });
+  // Every flow registers a client and asks for authorization from this one address: the per-address limits lifted.
+  const ourProcess = await startPosternProcess({ mcpServers: {}, auth: MANY_FLOWS_AUTH });
   const peer = await startPeerAuthServer().catch(async (error) => {
     await ourProcess.stop();
     throw error;

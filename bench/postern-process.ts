@@ -15,6 +15,15 @@ export const BIN = path.join(ROOT, 'bin', 'postern.js');
 /** The same command from the TypeScript sources through tsx (what `bin/postern.js` was before the build). */
 export const FROM_SOURCE = path.join(ROOT, 'scripts', 'postern-from-source.js');
 
+/**
+ * `auth` keys for a benchmark that runs many OAuth flows from this one address: the per-address
+ * limits on registrations and on authorization requests lifted.
+ */
+export const MANY_FLOWS_AUTH = {
+  registration: { rateLimit: { perAddress: 1_000_000 } },
+  authorizationRateLimit: { perAddress: 1_000_000 },
+};
+
 export interface PosternProcess {
   base: string;
   mcpUrl: string;

@@ -12,13 +12,12 @@ import { pgSchema } from '../test/helpers/postgres.js';
 import { PostgresStore } from '../src/store/postgres/store.js';
 import { flow, targetOf } from './flows.js';
 import { loopFor } from './oauth-flow.js';
-import { startPosternProcess, type PosternProcess } from './postern-process.js';
+import { MANY_FLOWS_AUTH, startPosternProcess, type PosternProcess } from './postern-process.js';
 import { fmt, seconds, type Row } from './table.js';
 
 const LOOKUPS = 20_000;
 const GRANTS = Number(process.env.BENCH_PG_GRANTS ?? 1_000_000);
 const WORKERS = 8;
-const NO_LIMIT = { registration: { rateLimit: { perAddress: 1_000_000 } } };
 
 /** Runs `op` from `workers` loops for the benchmark's time; returns operations per second. */
 async function rate(workers: number, op: (worker: number) => Promise<unknown>): Promise<number> {
@@ -35,7 +34,7 @@ async function callRate(mcpUrl: string, token: string): Promise<number> {
 
 /** Flows per second and tools/call per second on one Postern process with this store. */
 async function storeRates(store: Record<string, unknown>): Promise<{ flows: number; calls: number }> {
-  const postern = await startPosternProcess({ store, auth: NO_LIMIT });
+  const postern = await startPosternProcess({ store, auth: MANY_FLOWS_AUTH });
   try {
     const target = targetOf(postern);
     const browsers = [new TestBrowser(), new TestBrowser(), new TestBrowser(), new TestBrowser()];
@@ -55,7 +54,7 @@ async function replicaRate(n: number): Promise<number> {
   const config = {
     server: { issuer: `http://127.0.0.1:${port}` },
     store: { driver: 'postgres', url: schema.url },
-    auth: { secret: randomBytes(32).toString('base64url'), ...NO_LIMIT },
+    auth: { secret: randomBytes(32).toString('base64url'), ...MANY_FLOWS_AUTH },
   };
   const replicas: PosternProcess[] = [];
   let balancer: { stop(): Promise<void> } | undefined;

@@ -201,6 +201,24 @@ describe('bind address rules', () => {
     });
   });
 
+  it('checks auth.authorizationRateLimit: its defaults, and names the key of a bad value', () => {
+    const yaml = (text: string) => problems(() => loadConfig({ env: {}, file: file('authorize-limit.yaml', text) }));
+    assert.deepEqual(loadConfig({ env: {}, file: file('authorize-limit-ok.yaml', 'auth: {}\n') }).auth.authorizationRateLimit, {
+      perAddress: 300,
+      windowSeconds: 600,
+    });
+    assert.deepEqual(
+      loadConfig({ env: {}, file: file('authorize-limit-set.yaml', 'auth:\n  authorizationRateLimit: { perAddress: 50 }\n') }).auth.authorizationRateLimit,
+      { perAddress: 50, windowSeconds: 600 },
+    );
+    assert.match(yaml('auth:\n  authorizationRateLimit: { perAddress: 0 }\n'), /auth\.authorizationRateLimit\.perAddress/);
+    assert.match(yaml('auth:\n  authorizationRateLimit: { perAddress: 2.5 }\n'), /auth\.authorizationRateLimit\.perAddress/);
+    assert.match(yaml('auth:\n  authorizationRateLimit: { windowSeconds: "ten" }\n'), /auth\.authorizationRateLimit\.windowSeconds/);
+    assert.match(yaml('auth:\n  authorizationRateLimit: { windowSeconds: 100000 }\n'), /auth\.authorizationRateLimit\.windowSeconds: use at most 86400/);
+    assert.match(yaml('auth:\n  authorizationRateLimit: { perAdress: 5 }\n'), /auth\.authorizationRateLimit\.perAdress: unknown key/);
+    assert.match(yaml('auth:\n  authorizationRateLimit: 300\n'), /auth\.authorizationRateLimit/);
+  });
+
   it('checks identity.nextcloud.loginFlowRateLimit: its defaults, and names the key of a bad value', () => {
     const nc = (limit: string) => `identity:\n  nextcloud:\n    url: https://cloud.example.com\n    loginFlow: true\n${limit}`;
     const yaml = (text: string) => problems(() => loadConfig({ env: {}, file: file('login-flow.yaml', text) }));

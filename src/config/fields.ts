@@ -38,3 +38,16 @@ export const backendFields = {
  * backend once more, briefly, to ask.
  */
 export const backendProtocol = z.enum(['legacy', 'auto', '2026-07-28']);
+
+/**
+ * A per-client-address request limit (`perAddress` requests within `windowSeconds`; past it, 429
+ * with Retry-After), with its defaults.
+ */
+export const addressRateLimit = (perAddress: number, windowSeconds: number) =>
+  z
+    .object({
+      perAddress: z.number().int().positive().default(perAddress),
+      windowSeconds: z.number().int().positive().max(86_400, 'use at most 86400 (a day)').default(windowSeconds),
+    })
+    .strict()
+    .prefault({});

@@ -1,7 +1,7 @@
 // The configuration's shape: every key Postern reads, its default, and the rule it must obey.
 // Validated once at start (see load.ts); everything downstream receives a typed `Config`.
 import { z } from 'zod';
-import { name } from './fields.js';
+import { addressRateLimit, name } from './fields.js';
 import { backendSchema } from '../backends/kinds/schema.js';
 import { localSchema } from '../identity/local/schema.js';
 import { nextcloudSchema } from '../identity/nextcloud/schema.js';
@@ -41,10 +41,7 @@ const registrationSchema = z
     /** Hash of the initial access token /register then requires as a bearer (RFC 7591 §3). Absent: open registration. */
     initialAccessToken: tokenHash.optional(),
     /** Registrations per client address within the window; past it, 429 with Retry-After. */
-    rateLimit: z
-      .object({ perAddress: z.number().int().positive().default(20), windowSeconds: duration.default(600) })
-      .strict()
-      .prefault({}),
+    rateLimit: addressRateLimit(20, 600),
     /** A client that never got a token is deleted after this many seconds. */
     unfinishedClientTtl: duration.default(24 * 3600),
     /** A client with no token issued or refreshed for this many seconds is deleted; 0 keeps clients forever. */
@@ -107,6 +104,11 @@ export const configSchema = z
         authorizationCodeTtl: duration.default(60),
         sessionTtl: duration.default(14 * 24 * 3600),
         registration: registrationSchema.prefault({}),
+        /**
+         * Authorization requests (GET and POST /authorize, POST /par) per client address within the
+         * window; each may store a sign-in (an hour) or a pushed request. Past it, 429 with Retry-After.
+         */
+        authorizationRateLimit: addressRateLimit(300, 600),
         clientIdMetadataDocuments: clientIdMetadataDocumentsSchema.prefault({}),
         /** Clients that do not register themselves (`postern client add` keeps more in the store). */
         clients: z

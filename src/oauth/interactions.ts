@@ -149,7 +149,8 @@ export function createInteractionHandler(deps: InteractionDeps) {
       return;
     }
     const address = limits.address(req);
-    const wait = await limits.blockedFor(username, address);
+    // The attempt is counted before the password is tried: a burst sent at once gets no more tries than one sent in turn.
+    const wait = await limits.reserve(username, address);
     if (wait > 0) {
       event('login_rate_limited', false, { subject: username, client: details.params.client_id, detail: address });
       res.setHeader('retry-after', String(wait));
@@ -157,14 +158,16 @@ export function createInteractionHandler(deps: InteractionDeps) {
       return;
     }
     const verified = await fromSource(req, res, details, () => identity.verifyPassword(username, password), username);
-    if (!verified) return;
+    if (!verified) {
+      await limits.unanswered(username, address);
+      return;
+    }
     const principal = verified.value;
     if (principal) {
-      await limits.succeeded(username);
+      await limits.succeeded(username, address);
       await signedIn(req, res, details, principal, 'password');
       return;
     }
-    await limits.failed(username, address);
     event('login_failed', false, { subject: username, client: details.params.client_id, detail: address });
     await show(req, res, details, 'Wrong username or password.', username);
   }

@@ -1,17 +1,20 @@
-// Brute-force protection for password sign-in: failed attempts are counted per username and per
-// client address (rate-limiter-flexible); past the limit the form answers 429 until the window
-// passes. A successful sign-in clears the username's count. The counters live where the store
-// keeps them (PostgreSQL: in the database, so that every replica counts together).
+// Brute-force protection for password sign-in: attempts are counted per username and per client
+// address (rate-limiter-flexible), each one before its password is tried, with `consume` (atomic
+// in every store), so that guesses sent all at once cannot all pass a check made before any of
+// them had failed. Past the limit the form answers 429 until the window passes. What stays counted
+// is failures: a successful sign-in clears the username's count and gives back its own point of
+// the address (the address's failures for other usernames stay counted); an attempt the identity
+// source could not answer gives back both. The counters live where the store keeps them
+// (PostgreSQL: in the database, so that every replica counts together).
 import type { IncomingMessage } from 'node:http';
-import type { RateLimiterRes } from 'rate-limiter-flexible';
 import { clientAddress } from '../net/client-address.js';
-import type { RateLimiter } from '../store/rate-limits.js';
+import { type RateLimiter, retryAfter } from '../store/rate-limits.js';
 import type { Store } from '../store/types.js';
 
 export interface LoginLimitOptions {
-  /** Failures per username within the window. */
+  /** Attempts per username within the window (a success clears them). */
   perUser?: number;
-  /** Failures per client address within the window. */
+  /** Attempts per client address within the window (a success gives its own back). */
   perAddress?: number;
   windowSeconds?: number;
   /** Use the X-Forwarded-For address set by the trusted proxy as the client address. */
@@ -35,18 +38,30 @@ export class LoginLimits {
     return clientAddress(req, this.opts.trustProxy ?? false);
   }
 
-  /** Seconds until the next attempt is allowed, or 0 when it is allowed now. */
-  async blockedFor(username: string, address: string): Promise<number> {
-    const [u, a] = await Promise.all([this.users.get(username.toLowerCase()), this.addresses.get(address)]);
-    const wait = [u, a].filter((r): r is RateLimiterRes => !!r && r.remainingPoints <= 0).map((r) => r.msBeforeNext);
-    return wait.length ? Math.ceil(Math.max(...wait) / 1000) : 0;
+  /**
+   * Reserves one attempt of `username` from `address`, before its password is tried: 0 when it
+   * may go on, otherwise the seconds (at least 1) until it may, for a 429's Retry-After. The
+   * address is counted first; an attempt its address may not make takes nothing of the username
+   * (an address past its limit cannot lock other users out), and one the username refuses gives
+   * the address its point back. A failing store throws.
+   */
+  async reserve(username: string, address: string): Promise<number> {
+    const addressWait = await retryAfter(this.addresses, address);
+    if (addressWait > 0) return addressWait;
+    const userWait = await retryAfter(this.users, key(username));
+    if (userWait > 0) await this.addresses.reward(address);
+    return userWait;
   }
 
-  async failed(username: string, address: string): Promise<void> {
-    await Promise.all([this.users.consume(username.toLowerCase()).catch(() => undefined), this.addresses.consume(address).catch(() => undefined)]);
+  /** The reserved attempt signed in: the username starts afresh, the address gets this attempt's point back. */
+  async succeeded(username: string, address: string): Promise<void> {
+    await Promise.all([this.users.delete(key(username)), this.addresses.reward(address)]);
   }
 
-  async succeeded(username: string): Promise<void> {
-    await this.users.delete(username.toLowerCase());
+  /** The reserved attempt got no answer (the identity source was unreachable): it counts for neither. */
+  async unanswered(username: string, address: string): Promise<void> {
+    await Promise.all([this.users.reward(key(username)), this.addresses.reward(address)]);
   }
 }
+
+const key = (username: string) => username.toLowerCase();

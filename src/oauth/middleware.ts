@@ -1,5 +1,6 @@
 // Koa middleware in front of oidc-provider's routes for what it does not do by itself:
-// CORS on /register (browser-based clients register too), its rate limit and initial access token
+// the per-address limit on authorization requests (authorization-gate.ts), CORS on /register
+// (browser-based clients register too), its rate limit and initial access token
 // (registration-gate.ts), a client's expiry moved on when it gets a token (client-expiry.ts), the
 // default scope for an authorization request that names none (RFC 6749 §3.3: the MCP scopes),
 // offline_access granted exactly when a refresh token comes with it (offline.ts), and
@@ -11,6 +12,9 @@ import type Provider from 'oidc-provider';
 import type { OidcArtifacts } from '../store/types.js';
 import { DEFAULT_SCOPES } from '../protocol/scopes.js';
 import type { RegistrationGate } from './registration-gate.js';
+import { type AuthorizationGate, tooManyRequests } from './authorization-gate.js';
+import { authorizationErrorPage } from './pages.js';
+import { pageHeaders } from '../pages/headers.js';
 import { askConsentForOffline, withOfflineScope } from './offline.js';
 
 const GRANT_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode'];
@@ -25,6 +29,7 @@ export interface MiddlewareDeps {
   issuer: string;
   jwks: JSONWebKeySet;
   gate: RegistrationGate;
+  authorizationGate: AuthorizationGate;
   /** Called after a token was issued or refreshed for a client. */
   clientUsed: (clientId: string) => Promise<void>;
 }
@@ -33,6 +38,23 @@ export function installMiddleware(provider: Provider, deps: MiddlewareDeps): voi
   const keys = createLocalJWKSet(deps.jwks);
 
   provider.use(async (ctx, next) => {
+    if (deps.authorizationGate.counts(ctx.path, ctx.method)) {
+      const wait = await deps.authorizationGate.wait(ctx.req);
+      if (wait > 0) {
+        const refusal = tooManyRequests(wait);
+        ctx.status = 429;
+        if (ctx.path === '/authorize') {
+          // Nothing of the request is checked yet (not its redirect URI): the error is shown here, not sent back.
+          ctx.set({ ...pageHeaders(), 'retry-after': String(wait) });
+          ctx.type = 'html';
+          ctx.body = authorizationErrorPage(refusal, undefined);
+        } else {
+          ctx.set({ 'retry-after': String(wait), 'cache-control': 'no-store' });
+          ctx.body = refusal;
+        }
+        return;
+      }
+    }
     if (ctx.path === '/authorize' && ctx.method === 'GET' && !ctx.query.request && !ctx.query.request_uri) {
       if (!ctx.query.scope) ctx.query = { ...ctx.query, scope: DEFAULT_SCOPES.join(' ') };
       else ctx.query = askConsentForOffline(ctx.query);

@@ -4,7 +4,7 @@
 // and access tokens for it are RS256 JWTs; refresh tokens rotate and their reuse revokes the grant.
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.js';
-import type { OidcArtifacts, Store } from '../store/types.js';
+import type { OidcArtifacts } from '../store/types.js';
 import type { IdentitySources } from '../identity/sources.js';
 import { createAdapterClass } from './adapter.js';
 import { SIGNING_ALG, type SigningKeys } from './keys.js';
@@ -19,7 +19,8 @@ import { CookieKeys } from './cookie-keys.js';
 import { checkClientMetadata, clientAuthMethods } from './registration-policy.js';
 import { documentFetch, documentsFeature, fetchLimits, isDocumentClientId } from './client-id-documents.js';
 import { acceptHashedSecrets, preregisteredMetadata } from './preregistered-clients.js';
-import { RegistrationGate } from './registration-gate.js';
+import type { RegistrationGate } from './registration-gate.js';
+import type { AuthorizationGate } from './authorization-gate.js';
 import { createClientExpiry } from './client-expiry.js';
 import { MCP_SCOPES, TOOLS, TOOLS_READ } from '../protocol/scopes.js';
 
@@ -27,7 +28,7 @@ export interface ProviderDeps {
   config: Config;
   issuer: string;
   mcpUrl: string;
-  store: OidcArtifacts & Pick<Store, 'rateLimiter'>;
+  store: OidcArtifacts;
   keys: SigningKeys;
   secret: string;
   identity: IdentitySources;
@@ -35,6 +36,8 @@ export interface ProviderDeps {
   clientSecrets?: boolean;
   /** Certificates trusted besides the system's when fetching metadata documents (tests only). */
   fetchCa?: string[];
+  /** The per-address limits in front of /register and the authorization endpoint, kept across rebuilds. */
+  gates: { registration: RegistrationGate; authorization: AuthorizationGate };
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -199,7 +202,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     store,
     issuer,
     jwks: keys.publicJwks,
-    gate: new RegistrationGate(config.auth.registration, config.server.trustProxy, store),
+    gate: deps.gates.registration,
+    authorizationGate: deps.gates.authorization,
     clientUsed: createClientExpiry(store, config.auth.registration),
   });
   return provider;

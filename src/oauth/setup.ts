@@ -28,6 +28,8 @@ import { createInteractionHandler } from './interactions.js';
 import { followSigningKeys, loadSigningKeys } from './keys.js';
 import { LiveProvider } from './live-provider.js';
 import { LoginLimits } from './login-limits.js';
+import { RegistrationGate } from './registration-gate.js';
+import { AuthorizationGate } from './authorization-gate.js';
 import { anyClientSecret } from './preregistered-clients.js';
 import { createProvider } from './provider.js';
 import { deriveKey } from './secret.js';
@@ -77,8 +79,13 @@ export async function ownAuthorizationServer(deps: {
   const keys = await loadSigningKeys(store, keepKeysFor);
   const identity = identityFromConfig(config.identity, { issuer, store, sealer: deps.sealer, links, stateKey: deriveKey(secret, 'oidc-upstream-state') });
   const clientSecrets = await anyClientSecret(config, store);
+  // Built once: a provider rebuilt for a new signing key keeps counting where the last one was.
+  const gates = {
+    registration: new RegistrationGate(config.auth.registration, config.server.trustProxy, store),
+    authorization: new AuthorizationGate(config.auth.authorizationRateLimit, config.server.trustProxy, store),
+  };
   const provider = new LiveProvider(
-    (keys) => createProvider({ config, issuer, mcpUrl, store, keys, secret, identity, clientSecrets, fetchCa: deps.documentCa }),
+    (keys) => createProvider({ config, issuer, mcpUrl, store, keys, secret, identity, clientSecrets, fetchCa: deps.documentCa, gates }),
     keys,
   );
   auditProviderEvents(provider, audit, log);

@@ -1,4 +1,4 @@
-// Rate-limit counters (sign-in failures, registrations, Login Flow starts) as the store keeps them: in the process
+// Rate-limit counters (sign-in attempts, registrations, authorization requests, Login Flow starts) as the store keeps them: in the process
 // for the embedded stores, in the database for PostgreSQL, so that every replica counts together.
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 

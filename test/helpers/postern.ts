@@ -45,11 +45,11 @@ export async function startTestPostern(overrides: Record<string, unknown> = {}, 
     dataDir,
   });
   config.mcpServers ??= demoBackends();
-  // Every test registers from 127.0.0.1: the per-address registration limit applies only where a
-  // test sets it.
-  if (!(overrides.auth as { registration?: { rateLimit?: unknown } } | undefined)?.registration?.rateLimit) {
-    config.auth.registration.rateLimit.perAddress = 1_000_000;
-  }
+  // Every test registers and asks for authorization from 127.0.0.1: the per-address limits on
+  // registrations and authorization requests apply only where a test sets them.
+  const auth = overrides.auth as { registration?: { rateLimit?: unknown }; authorizationRateLimit?: unknown } | undefined;
+  if (!auth?.registration?.rateLimit) config.auth.registration.rateLimit.perAddress = 1_000_000;
+  if (!auth?.authorizationRateLimit) config.auth.authorizationRateLimit.perAddress = 1_000_000;
   return boot(config, password, start);
 }
 
