@@ -88,6 +88,22 @@ describe('attacks on the authorization endpoint: a flood from one address', () =
     assert.equal(await interactions(), before + PER_ADDRESS);
   });
 
+  it('an IPv6 client counts by its /64: other addresses of that network share its limit, the next /64 does not', async () => {
+    const network = '2001:db8:40:1';
+    for (let i = 0; i < PER_ADDRESS; i++) {
+      const res = await authorize(`${network}::${(i + 1).toString(16)}`);
+      assert.equal(res.status, 303, `request ${i + 1}`);
+      await res.body?.cancel();
+    }
+    const before = await interactions();
+    await assertRefusedPage(await authorize(`${network}:ffff:ffff:ffff:fffe`));
+    await assertRefusedPage(await authorize('2001:DB8:40:1:0:0:0:99'));
+    assert.equal(await interactions(), before, 'nothing stored for the same /64');
+    const next = await authorize('2001:db8:40:2::1');
+    assert.equal(next.status, 303);
+    await next.body?.cancel();
+  });
+
   it('resuming a sign-in is not counted: an address makes as many whole flows (sign-in and consent) as the limit', async () => {
     const address = '198.51.100.50';
     for (let i = 0; i < PER_ADDRESS; i++) {

@@ -9,6 +9,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config/schema.js';
 import { clientAddress } from '../net/client-address.js';
+import { limitKey } from '../net/limit-key.js';
 import { type RateLimiter, retryAfter } from '../store/rate-limits.js';
 import type { Store } from '../store/types.js';
 
@@ -33,7 +34,7 @@ export class AuthorizationGate {
 
   /** Counts the request: 0 when it may go on, otherwise the seconds (at least 1) for Retry-After. */
   wait(req: IncomingMessage): Promise<number> {
-    return retryAfter(this.limiter, clientAddress(req, this.trustProxy));
+    return retryAfter(this.limiter, limitKey(clientAddress(req, this.trustProxy)));
   }
 }
 

@@ -8,6 +8,7 @@
 // (PostgreSQL: in the database, so that every replica counts together).
 import type { IncomingMessage } from 'node:http';
 import { clientAddress } from '../net/client-address.js';
+import { limitKey } from '../net/limit-key.js';
 import { type RateLimiter, retryAfter } from '../store/rate-limits.js';
 import type { Store } from '../store/types.js';
 
@@ -46,21 +47,21 @@ export class LoginLimits {
    * the address its point back. A failing store throws.
    */
   async reserve(username: string, address: string): Promise<number> {
-    const addressWait = await retryAfter(this.addresses, address);
+    const addressWait = await retryAfter(this.addresses, limitKey(address));
     if (addressWait > 0) return addressWait;
     const userWait = await retryAfter(this.users, key(username));
-    if (userWait > 0) await this.addresses.reward(address);
+    if (userWait > 0) await this.addresses.reward(limitKey(address));
     return userWait;
   }
 
   /** The reserved attempt signed in: the username starts afresh, the address gets this attempt's point back. */
   async succeeded(username: string, address: string): Promise<void> {
-    await Promise.all([this.users.delete(key(username)), this.addresses.reward(address)]);
+    await Promise.all([this.users.delete(key(username)), this.addresses.reward(limitKey(address))]);
   }
 
   /** The reserved attempt got no answer (the identity source was unreachable): it counts for neither. */
   async unanswered(username: string, address: string): Promise<void> {
-    await Promise.all([this.users.reward(key(username)), this.addresses.reward(address)]);
+    await Promise.all([this.users.reward(key(username)), this.addresses.reward(limitKey(address))]);
   }
 }
 

@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { matchesHash } from '../guard/static-tokens.js';
 import { clientAddress } from '../net/client-address.js';
+import { limitKey } from '../net/limit-key.js';
 import { type RateLimiter, retryAfter } from '../store/rate-limits.js';
 import type { Store } from '../store/types.js';
 import type { RegistrationPolicy } from './registration-policy.js';
@@ -31,7 +32,7 @@ export class RegistrationGate {
 
   /** Why the registration request is refused, or undefined when it may go on. */
   async refusal(req: IncomingMessage): Promise<Refusal | undefined> {
-    const wait = await retryAfter(this.limiter, clientAddress(req, this.trustProxy));
+    const wait = await retryAfter(this.limiter, limitKey(clientAddress(req, this.trustProxy)));
     if (wait > 0) {
       return {
         status: 429,

@@ -8,6 +8,7 @@
 // Nextcloud" page of /account as well.
 import { esc, page } from '../../../pages/html.js';
 import { type RateLimiter, retryAfter } from '../../../store/rate-limits.js';
+import { limitKey } from '../../../net/limit-key.js';
 import type { SignInStep, StepContext } from '../../sign-in.js';
 import type { Principal } from '../../types.js';
 
@@ -47,7 +48,7 @@ export function loginFlowSteps(flow: LoginFlow, { starts, polls }: FlowLimits): 
       name: 'nextcloud',
       method: 'POST',
       async handle(ctx) {
-        const wait = await retryAfter(starts, ctx.address);
+        const wait = await retryAfter(starts, limitKey(ctx.address));
         if (wait > 0) {
           ctx.refused(`nextcloud-login-flow: too many sign-ins started from ${ctx.address}`);
           ctx.res.setHeader('retry-after', String(wait));
