@@ -15,6 +15,7 @@ import { landingPage } from './landing.js';
 import { pageHeaders } from '../pages/headers.js';
 import { ANONYMOUS, authInfoOf } from './auth-info.js';
 import { bodyRefused } from './body-limit.js';
+import { withFirstBytes } from './first-bytes.js';
 
 export interface AppDeps {
   issuer: string;
@@ -77,7 +78,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.all('/mcp', async (c) => {
     const request = c.req.raw;
-    if (!deps.guard) return deps.endpoint.handle(request, ANONYMOUS);
+    if (!deps.guard) return withFirstBytes(request.method, await deps.endpoint.handle(request, ANONYMOUS));
     if (new URL(request.url).searchParams.has('access_token')) {
       return c.json({ error: 'invalid_request', error_description: 'send the access token in the Authorization header, not the query string' }, 400, {
         'www-authenticate': deps.guard.challenge('invalid_request', 'access token in query string'),
@@ -90,7 +91,7 @@ export function createApp(deps: AppDeps): Hono {
         ...(result.status === 503 ? { 'retry-after': '5' } : {}),
       });
     }
-    return deps.endpoint.handle(request, result.caller.subject, authInfoOf(result.caller, result.token, resource));
+    return withFirstBytes(request.method, await deps.endpoint.handle(request, result.caller.subject, authInfoOf(result.caller, result.token, resource)));
   });
 
   app.get('/assets/postern.css', (c) => c.body(stylesheet, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600' }));

@@ -21,6 +21,8 @@ export interface Replica {
   rssMb(): number;
   /** The replica's Prometheus metrics, as text (each replica serves them on a port of its own). */
   metrics(): Promise<string>;
+  /** The end of what the replica printed (its log at level warn and above). */
+  log(): string;
 }
 
 export interface ReplicaCluster {
@@ -34,6 +36,8 @@ export interface ReplicaCluster {
   schema: PgSchema;
   /** Stops the balancer and the replicas still running, drops the schema and the temp dir. */
   stop(): Promise<void>;
+  /** The end of the balancer's error log. */
+  balancerLog(): string;
 }
 
 const running = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
@@ -46,7 +50,7 @@ export async function startReplicaCluster(count: number, config: Record<string, 
   const schema = await pgSchema();
   const dir = tempDir();
   const replicas: Replica[] = [];
-  let balancer: { stop(): Promise<void> } | undefined;
+  let balancer: { stop(): Promise<void>; log(): string } | undefined;
   const stop = async () => {
     await balancer?.stop();
     const exits = replicas.filter((r) => running(r.child)).map((r) => new Promise((done) => r.child.once('exit', done)));
@@ -77,11 +81,15 @@ export async function startReplicaCluster(count: number, config: Record<string, 
       const metricsPort = await freePort();
       const child = spawn(process.execPath, [CLI_FROM_SOURCE, 'serve'], {
         env: { PATH: process.env.PATH ?? '', ...env, POSTERN_PORT: String(port), POSTERN_METRICS_LISTEN: `127.0.0.1:${metricsPort}` },
-        stdio: 'ignore',
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
+      let printed = '';
+      const keep = (chunk: Buffer) => (printed = (printed + chunk.toString('utf8')).slice(-20_000));
+      child.stdout!.on('data', keep);
+      child.stderr!.on('data', keep);
       const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024;
       const metrics = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
-      replicas.push({ port, child, rssMb, metrics });
+      replicas.push({ port, child, rssMb, metrics, log: () => printed });
     }
     // Three processes compiling the sources at once take minutes on two busy cores: bounded, but generously.
     for (const { port } of replicas) {
@@ -91,7 +99,7 @@ export async function startReplicaCluster(count: number, config: Record<string, 
       lbPort,
       replicas.map((r) => `127.0.0.1:${r.port}`),
     );
-    return { issuer, password, env, replicas, schema, stop };
+    return { issuer, password, env, replicas, schema, stop, balancerLog: () => balancer?.log() ?? '' };
   } catch (error) {
     await stop();
     throw error;
