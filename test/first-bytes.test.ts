@@ -5,11 +5,9 @@
 // that gap. A GET stream still answers its headers at once. Seen from the wire, with a raw socket.
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { after, before, describe, it } from 'node:test';
-import { hashStaticToken } from '../src/guard/static-tokens.js';
-import { startHttpEverything } from './helpers/backends.js';
+import { describe, it } from 'node:test';
 import { openLegacySession, sseMessages } from './helpers/mcp-http.js';
-import { startTestPostern, type TestPostern } from './helpers/postern.js';
+import { useEverythingGateway } from './helpers/gateway.js';
 
 const TOKEN = 'pst_first-bytes-token-0123456789abcdefghijklmn';
 
@@ -35,25 +33,11 @@ function rawExchange(url: string, head: string, body = '', waitMs = 5000): Promi
 }
 
 describe('SSE answers leave with their first bytes', () => {
-  let backend: Awaited<ReturnType<typeof startHttpEverything>>;
-  let p: TestPostern;
-
-  before(async () => {
-    backend = await startHttpEverything();
-    p = await startTestPostern({
-      identity: { local: { enabled: false }, staticTokens: { ci: { hash: hashStaticToken(TOKEN) } } },
-      mcpServers: { everything: { url: backend.url } },
-    });
-    await p.registry.waitReady(15_000);
-  });
-  after(async () => {
-    await p?.destroy();
-    await backend?.stop();
-  });
+  const at = useEverythingGateway(TOKEN);
 
   it("a POST answered on the SDK's way sends nothing until its answer, then headers and answer together", async () => {
-    const headers = await openLegacySession(p.mcpUrl, TOKEN);
-    const { host } = new URL(p.mcpUrl);
+    const headers = await openLegacySession(at.p.mcpUrl, TOKEN);
+    const { host } = new URL(at.p.mcpUrl);
     // An Origin header takes the request off the lean path (browsers get the route's CORS answer).
     const body = JSON.stringify({
       jsonrpc: '2.0',
@@ -71,7 +55,7 @@ describe('SSE answers leave with their first bytes', () => {
       '',
       '',
     ].join('\r\n');
-    const chunks = await rawExchange(p.mcpUrl, head, body);
+    const chunks = await rawExchange(at.p.mcpUrl, head, body);
     assert.ok(chunks.length > 0, 'an answer came');
     const whole = chunks.map((c) => c.text).join('');
     assert.match(whole, /^HTTP\/1\.1 200 /);
@@ -84,12 +68,12 @@ describe('SSE answers leave with their first bytes', () => {
   });
 
   it('a GET stream still answers its headers at once', async () => {
-    const headers = await openLegacySession(p.mcpUrl, TOKEN);
-    const { host } = new URL(p.mcpUrl);
+    const headers = await openLegacySession(at.p.mcpUrl, TOKEN);
+    const { host } = new URL(at.p.mcpUrl);
     const head = ['GET /mcp HTTP/1.1', `host: ${host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), 'accept: text/event-stream', '', ''].join(
       '\r\n',
     );
-    const chunks = await rawExchange(p.mcpUrl, head, '', 1500);
+    const chunks = await rawExchange(at.p.mcpUrl, head, '', 1500);
     assert.ok(chunks.length > 0, 'the headers came');
     assert.ok(chunks[0].at < 1000, `headers after ${chunks[0].at.toFixed(0)} ms`);
     assert.match(chunks[0].text, /^HTTP\/1\.1 200 [\s\S]*content-type: text\/event-stream/i);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Server } from '@modelcontextprotocol/server';
 import { pino } from 'pino';
 import { configSchema } from '../src/config/schema.js';
@@ -15,39 +15,25 @@ import { startPostern } from '../src/postern.js';
 import { serveOnLane } from '../src/mcp/session-lane.js';
 import { SessionTransport } from '../src/mcp/session-transport.js';
 import { hashStaticToken } from '../src/guard/static-tokens.js';
-import { startHttpEverything } from './helpers/backends.js';
 import { openLegacySession, sseMessages } from './helpers/mcp-http.js';
-import { startTestPostern, tempDir, type TestPostern } from './helpers/postern.js';
+import { useEverythingGateway } from './helpers/gateway.js';
+import { tempDir } from './helpers/postern.js';
 
 const TOKEN = 'pst_session-lane-token-0123456789abcdefghijklm';
 const ACCEPT = 'application/json, text/event-stream';
 
 describe('the lean path of an established session', () => {
-  let backend: Awaited<ReturnType<typeof startHttpEverything>>;
-  let p: TestPostern;
-
-  before(async () => {
-    backend = await startHttpEverything();
-    p = await startTestPostern({
-      identity: { local: { enabled: false }, staticTokens: { ci: { hash: hashStaticToken(TOKEN) } } },
-      mcpServers: { everything: { url: backend.url } },
-    });
-    await p.registry.waitReady(15_000);
-  });
-  after(async () => {
-    await p?.destroy();
-    await backend?.stop();
-  });
+  const at = useEverythingGateway(TOKEN);
 
   /** Opens a session the way a client does (a notification is accepted with an empty 202) and returns the headers of its later requests. */
-  const openSession = () => openLegacySession(p.mcpUrl, TOKEN);
+  const openSession = () => openLegacySession(at.p.mcpUrl, TOKEN);
 
   const call = (id: number, name: string, args: Record<string, unknown>, meta?: Record<string, unknown>) =>
     JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args, ...(meta ? { _meta: meta } : {}) } });
 
   it('answers a call with nothing before it in one SSE event with a Content-Length', async () => {
     const headers = await openSession();
-    const res = await fetch(p.mcpUrl, { method: 'POST', headers, body: call(7, 'everything__echo', { message: 'one write' }) });
+    const res = await fetch(at.p.mcpUrl, { method: 'POST', headers, body: call(7, 'everything__echo', { message: 'one write' }) });
     const body = await res.text();
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'text/event-stream');
@@ -59,7 +45,7 @@ describe('the lean path of an established session', () => {
 
   it('streams progress ahead of the answer', async () => {
     const headers = await openSession();
-    const res = await fetch(p.mcpUrl, {
+    const res = await fetch(at.p.mcpUrl, {
       method: 'POST',
       headers,
       body: call(8, 'everything__trigger-long-running-operation', { duration: 0.3, steps: 3 }, { progressToken: 'mine' }),
@@ -79,7 +65,7 @@ describe('the lean path of an established session', () => {
     const headers = await openSession();
     const started = Date.now();
     const abort = new AbortController();
-    const pending = fetch(p.mcpUrl, {
+    const pending = fetch(at.p.mcpUrl, {
       method: 'POST',
       headers,
       body: call(9, 'everything__trigger-long-running-operation', { duration: 5, steps: 1 }),
@@ -90,21 +76,21 @@ describe('the lean path of an established session', () => {
     let line;
     for (let i = 0; i < 40 && !line; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      line = (await p.store.queryAudit({ sinceMs: started })).find((e) => e.action === 'everything__trigger-long-running-operation');
+      line = (await at.p.store.queryAudit({ sinceMs: started })).find((e) => e.action === 'everything__trigger-long-running-operation');
     }
     assert.ok(line, 'the call ended well before the backend would have answered');
     assert.equal(line.outcome, 'error');
     assert.ok(line.latencyMs! < 2_000, `ended after ${line.latencyMs} ms`);
-    const after = await fetch(p.mcpUrl, { method: 'POST', headers, body: call(10, 'everything__echo', { message: 'still here' }) });
+    const after = await fetch(at.p.mcpUrl, { method: 'POST', headers, body: call(10, 'everything__echo', { message: 'still here' }) });
     assert.equal(sseMessages(await after.text())[0]!.result.content[0].text, 'Echo: still here');
   });
 
   it("ends a call's stream, and the backend call, when the client cancels it", async () => {
     const headers = await openSession();
     const started = Date.now();
-    const pending = fetch(p.mcpUrl, { method: 'POST', headers, body: call(19, 'everything__trigger-long-running-operation', { duration: 5, steps: 1 }) });
+    const pending = fetch(at.p.mcpUrl, { method: 'POST', headers, body: call(19, 'everything__trigger-long-running-operation', { duration: 5, steps: 1 }) });
     await new Promise((r) => setTimeout(r, 200));
-    const cancel = await fetch(p.mcpUrl, {
+    const cancel = await fetch(at.p.mcpUrl, {
       method: 'POST',
       headers,
       body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 19, reason: 'changed my mind' } }),
@@ -114,13 +100,13 @@ describe('the lean path of an established session', () => {
     assert.deepEqual(sseMessages(await res.text()), [], 'a cancelled request gets no answer, and its stream ends');
     assert.ok(Date.now() - started < 2_000);
     await new Promise((r) => setTimeout(r, 150));
-    const line = (await p.store.queryAudit({ sinceMs: started })).find((e) => e.action === 'everything__trigger-long-running-operation');
+    const line = (await at.p.store.queryAudit({ sinceMs: started })).find((e) => e.action === 'everything__trigger-long-running-operation');
     assert.equal(line?.outcome, 'error');
   });
 
   it("gives a tools/call it does not answer itself to the SDK's dispatch, with the SDK's answers", async () => {
     const headers = await openSession();
-    const post = async (body: string) => sseMessages(await (await fetch(p.mcpUrl, { method: 'POST', headers, body })).text())[0]!;
+    const post = async (body: string) => sseMessages(await (await fetch(at.p.mcpUrl, { method: 'POST', headers, body })).text())[0]!;
     const rich = await post(call(20, 'everything__echo', { message: 'rich' }, { progressToken: 't', 'com.example/trace': 'abc' }));
     assert.equal(rich.result.content[0].text, 'Echo: rich');
     const invalid = await post(JSON.stringify({ jsonrpc: '2.0', id: 21, method: 'tools/call', params: { name: 42 } }));
@@ -135,7 +121,7 @@ describe('the lean path of an established session', () => {
     const headers = await openSession();
     let id = 30;
     const post = async (method: string, params: Record<string, unknown> = {}) =>
-      sseMessages(await (await fetch(p.mcpUrl, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: id++, method, params }) })).text())[0]!;
+      sseMessages(await (await fetch(at.p.mcpUrl, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: id++, method, params }) })).text())[0]!;
     for (const round of ['first', 'second']) {
       const tools = await post('tools/list');
       assert.ok(
@@ -158,9 +144,9 @@ describe('the lean path of an established session', () => {
     const headers = await openSession();
     const started = Date.now();
     // Headers wait for the first message (or the keep-alive), so the response is awaited later.
-    const pending = fetch(p.mcpUrl, { method: 'POST', headers, body: call(11, 'everything__trigger-long-running-operation', { duration: 5, steps: 1 }) });
+    const pending = fetch(at.p.mcpUrl, { method: 'POST', headers, body: call(11, 'everything__trigger-long-running-operation', { duration: 5, steps: 1 }) });
     await new Promise((r) => setTimeout(r, 200));
-    const closed = await fetch(p.mcpUrl, { method: 'DELETE', headers });
+    const closed = await fetch(at.p.mcpUrl, { method: 'DELETE', headers });
     assert.equal(closed.status, 200);
     const res = await pending;
     assert.equal(res.status, 200);
@@ -170,14 +156,14 @@ describe('the lean path of an established session', () => {
     assert.equal(answer.error.code, -32603);
     assert.match(answer.error.message, /session closed .* send it again/);
     assert.ok(Date.now() - started < 2_000);
-    const gone = await fetch(p.mcpUrl, { method: 'POST', headers, body: call(12, 'everything__echo', { message: 'x' }) });
+    const gone = await fetch(at.p.mcpUrl, { method: 'POST', headers, body: call(12, 'everything__echo', { message: 'x' }) });
     assert.equal(gone.status, 404);
   });
 
   it("keeps the SDK transport's refusals of headers it does not accept", async () => {
     const headers = await openSession();
     const refused = async (extra: Record<string, string>) => {
-      const res = await fetch(p.mcpUrl, { method: 'POST', headers: { ...headers, ...extra }, body: call(13, 'everything__echo', { message: 'x' }) });
+      const res = await fetch(at.p.mcpUrl, { method: 'POST', headers: { ...headers, ...extra }, body: call(13, 'everything__echo', { message: 'x' }) });
       return [res.status, ((await res.json()) as { error: { message: string } }).error.message];
     };
     assert.deepEqual(await refused({ accept: 'application/json' }), [406, 'Not Acceptable: Client must accept both application/json and text/event-stream']);
@@ -189,7 +175,7 @@ describe('the lean path of an established session', () => {
 
   it('answers batches and browser requests the full way, with CORS headers for the browser', async () => {
     const headers = await openSession();
-    const batch = await fetch(p.mcpUrl, {
+    const batch = await fetch(at.p.mcpUrl, {
       method: 'POST',
       headers,
       body: `[${call(14, 'everything__echo', { message: 'a' })},${call(15, 'everything__echo', { message: 'b' })}]`,
@@ -203,7 +189,7 @@ describe('the lean path of an established session', () => {
         [15, 'Echo: b'],
       ],
     );
-    const browser = await fetch(p.mcpUrl, {
+    const browser = await fetch(at.p.mcpUrl, {
       method: 'POST',
       headers: { ...headers, origin: 'https://inspector.example' },
       body: call(16, 'everything__echo', { message: 'from a page' }),
@@ -214,14 +200,14 @@ describe('the lean path of an established session', () => {
 
   it('does not take a session of another caller or a token it cannot verify', async () => {
     const headers = await openSession();
-    const forged = await fetch(p.mcpUrl, {
+    const forged = await fetch(at.p.mcpUrl, {
       method: 'POST',
       headers: { ...headers, authorization: 'Bearer pst_not-a-token-0123456789abcdefghijklmnopqrstu' },
       body: call(17, 'everything__echo', { message: 'x' }),
     });
     assert.equal(forged.status, 401);
     assert.match(forged.headers.get('www-authenticate') ?? '', /invalid_token/);
-    const query = await fetch(`${p.mcpUrl}?access_token=${TOKEN}`, { method: 'POST', headers, body: call(18, 'everything__echo', { message: 'x' }) });
+    const query = await fetch(`${at.p.mcpUrl}?access_token=${TOKEN}`, { method: 'POST', headers, body: call(18, 'everything__echo', { message: 'x' }) });
     assert.equal(query.status, 400);
   });
 });
