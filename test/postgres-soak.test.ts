@@ -130,7 +130,7 @@ describe('soak: 1,000 2025-era sessions over three replicas behind a balancer', 
     if (errors.length) {
       // What the balancer and the replicas said, to tell where an error came from.
       console.log(`balancer errors:\n${cluster.balancerLog().slice(-5000)}`);
-      cluster.replicas.forEach((r, i) => console.log(`replica ${i + 1} log:\n${r.log().slice(-5000)}`));
+      for (const [i, r] of cluster.replicas.entries()) console.log(`replica ${i + 1} log:\n${r.log().slice(-5000)}`);
     }
 
     assert.deepEqual(errors.slice(0, 10), [], `${errors.length} errors`);
