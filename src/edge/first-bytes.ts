@@ -4,7 +4,8 @@
 // soon as the Response is returned, and the answer follows when the call is done. Behind Debian
 // 12's Caddy (2.6) an answer that arrives that way is sometimes ended as a complete 200 with an
 // empty body, when reading the body after the headers fails there (measured: 9 of 1,800 such
-// answers through Caddy 2.6.2, none of 1,957 whose headers and body left together; docs/deploy.md). A GET's stream (server-initiated messages) keeps its headers at once: it may
+// answers through Caddy 2.6.2, none of 1,957 whose headers and body left together; docs/deploy.md).
+// An answer that really streams (progress first) is not helped: it is sent as it comes. A GET's stream (server-initiated messages) keeps its headers at once: it may
 // stay silent for long, and the client waits for them to know it is open.
 const isEventStream = (res: Response) => (res.headers.get('content-type') ?? '').toLowerCase().startsWith('text/event-stream');
 
