@@ -1,7 +1,8 @@
 // "Sign in with Nextcloud" flooded (SQLite store): Login Flow starts are counted per client
 // address, so past identity.nextcloud.loginFlowRateLimit a start answers 429 with Retry-After,
 // asks Nextcloud for nothing and stores no flow, while another address still signs in; the count
-// ends with its window. A waiting page reloaded in a loop asks Nextcloud only so often. (The
+// ends with its window, and a flow that ends signed in gives its start back. A waiting page
+// reloaded in a loop asks Nextcloud only so often. (The
 // emulator stands in for Nextcloud: its requests are counted. Two replicas on PostgreSQL
 // counting together: nextcloud-login-flow-replicas.)
 import assert from 'node:assert/strict';
@@ -84,6 +85,22 @@ describe('Nextcloud Login Flow v2: starts per client address', () => {
     const again = await start('192.0.2.33');
     assert.equal(again.status, 200);
     assert.match(again.html, /Continue in Nextcloud/);
+  });
+
+  it('a flow that ends signed in gives its start back: an address signs in more often than the limit', async () => {
+    nc.signedInAs = 'alice';
+    for (let i = 0; i < PER_ADDRESS + 2; i++) {
+      const browser = new TestBrowser({ 'x-forwarded-for': '192.0.2.60' });
+      const waiting = await start('192.0.2.60', browser);
+      assert.equal(waiting.status, 200, `sign-in ${i + 1} started`);
+      assert.equal((await fetch(loginUrlOn(waiting.html))).status, 200);
+      const waitUrl = new URL(/url=([^"]+)"/.exec(waiting.html)![1].replace(/&amp;/g, '&'), waiting.url).toString();
+      assert.match((await flowEnd(browser, waitUrl)).html, /Allow access/, `sign-in ${i + 1} ended signed in`);
+    }
+    // Flows left waiting still count.
+    let refused = await start('192.0.2.60');
+    for (let i = 0; refused.status === 200 && i < PER_ADDRESS; i++) refused = await start('192.0.2.60');
+    assert.equal(refused.status, 429);
   });
 
   it("a flow's waiting page asks Nextcloud at most 5 times in 10 s however often it is loaded, and still signs in", async () => {

@@ -4,7 +4,9 @@
 // so both steps are bounded: starts are counted per client address (each holds one of the flows
 // that may wait at once; past the limit the login page comes back with 429 and Retry-After, and
 // Nextcloud is not asked), and a flow's waiting page asks Nextcloud at most POLLS_PER_FLOW times
-// (reloads beyond that are answered from the store). The waiting page serves the "Connect
+// (reloads beyond that are answered from the store). A flow that ends signed in gives its start
+// back: what counts are the flows left waiting or abandoned, so that people behind one address
+// who sign in are not held back by the limit, while a flood, whose flows never end, is. The waiting page serves the "Connect
 // Nextcloud" page of /account as well.
 import { esc, page } from '../../../pages/html.js';
 import { type RateLimiter, retryAfter } from '../../../store/rate-limits.js';
@@ -69,7 +71,10 @@ export function loginFlowSteps(flow: LoginFlow, { starts, polls }: FlowLimits): 
         const result = polled.value;
         if (result.kind === 'expired') await ctx.showLogin('The Nextcloud sign-in expired. Start it again.', 400);
         else if (result.kind === 'pending') await showWaitPage(ctx, result.login);
-        else await ctx.signedIn(result.principal, 'nextcloud-login-flow');
+        else {
+          await starts.reward(limitKey(ctx.address)).catch(() => undefined);
+          await ctx.signedIn(result.principal, 'nextcloud-login-flow');
+        }
       },
     },
   ];
