@@ -104,9 +104,9 @@ describe('attacks on the authorization endpoint: a flood from one address', () =
     await next.body?.cancel();
   });
 
-  it('resuming a sign-in is not counted: an address makes as many whole flows (sign-in and consent) as the limit', async () => {
+  it('resuming a sign-in is not counted and a flow that ends with a code gives its request back: an address makes more whole flows than the limit; left at the sign-in page they count', async () => {
     const address = '198.51.100.50';
-    for (let i = 0; i < PER_ADDRESS; i++) {
+    for (let i = 0; i < PER_ADDRESS + 2; i++) {
       const browser = new TestBrowser(from(address));
       const login = await browser.go(authorizeUrl(at.p.issuer, at.p.mcpUrl, clientId, { code_challenge: pkce().challenge }), {}, REDIRECT);
       assert.equal(login.status, 200, login.html.slice(0, 300));
@@ -114,6 +114,11 @@ describe('attacks on the authorization endpoint: a flood from one address', () =
       assert.match(consent.html, /Allow access/, `flow ${i + 1}`);
       const done = await browser.submit(consent, '/confirm', {}, REDIRECT);
       assert.ok(new URL(done.url).searchParams.get('code'), `flow ${i + 1} ends with a code`);
+    }
+    for (let i = 0; i < PER_ADDRESS; i++) {
+      const left = await authorize(address);
+      assert.equal(left.status, 303, `sign-in ${i + 1} left at the login page`);
+      await left.body?.cancel();
     }
     await assertRefusedPage(await authorize(address));
   });

@@ -4,8 +4,10 @@
 // waiting at the login page: an Interaction, kept an hour) and POST /par (a pushed request). Every
 // such request counts, accepted or not, and is counted before anything is stored; past the limit
 // the answer is 429 with Retry-After. The resumption of a sign-in (/authorize/<uid>) replaces its
-// Interaction rather than adding one, and is not counted. The counter lives where the store keeps
-// counters (PostgreSQL: shared by every replica).
+// Interaction rather than adding one, and is not counted; an authorization that ends with a code
+// for the client gives its request back, so what counts are the requests left at the sign-in page
+// or refused (a flood's never end), not people behind one address who sign in. The counter lives
+// where the store keeps counters (PostgreSQL: shared by every replica).
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config/schema.js';
 import { clientAddress } from '../net/client-address.js';
@@ -34,7 +36,16 @@ export class AuthorizationGate {
 
   /** Counts the request: 0 when it may go on, otherwise the seconds (at least 1) for Retry-After. */
   wait(req: IncomingMessage): Promise<number> {
-    return retryAfter(this.limiter, limitKey(clientAddress(req, this.trustProxy)));
+    return retryAfter(this.limiter, this.key(req));
+  }
+
+  /** The authorization `req` ended with a code for the client: its request is given back. */
+  async completed(req: IncomingMessage): Promise<void> {
+    await this.limiter.reward(this.key(req)).catch(() => undefined);
+  }
+
+  private key(req: IncomingMessage): string {
+    return limitKey(clientAddress(req, this.trustProxy));
   }
 }
 

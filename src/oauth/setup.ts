@@ -89,6 +89,7 @@ export async function ownAuthorizationServer(deps: {
     keys,
   );
   auditProviderEvents(provider, audit, log);
+  provider.on('authorization.success', (ctx) => void gates.authorization.completed(ctx.req));
   const csrf = new Csrf(deriveKey(secret, 'csrf'));
   const nextcloud = config.identity.nextcloud;
   const sessionKey = deriveKey(secret, 'account');
