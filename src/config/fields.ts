@@ -41,13 +41,15 @@ export const backendProtocol = z.enum(['legacy', 'auto', '2026-07-28']);
 
 /**
  * A per-client-address request limit (`perAddress` requests within `windowSeconds`; past it, 429
- * with Retry-After), with its defaults.
+ * with Retry-After), with its defaults; `most` caps `perAddress`, with the reason its error gives.
  */
-export const addressRateLimit = (perAddress: number, windowSeconds: number) =>
-  z
+export const addressRateLimit = (perAddress: number, windowSeconds: number, most?: { perAddress: number; why: string }) => {
+  const count = z.number().int().positive();
+  return z
     .object({
-      perAddress: z.number().int().positive().default(perAddress),
+      perAddress: (most ? count.max(most.perAddress, `use at most ${most.perAddress}, ${most.why}`) : count).default(perAddress),
       windowSeconds: z.number().int().positive().max(86_400, 'use at most 86400 (a day)').default(windowSeconds),
     })
     .strict()
     .prefault({});
+};

@@ -1,7 +1,6 @@
 // identity.nextcloud: Nextcloud users, by name + app password (password/) or Login Flow v2 (login-flow/).
 import { z } from 'zod';
-
-const MAX_STARTS_PER_ADDRESS = 1000;
+import { addressRateLimit } from '../../config/fields.js';
 
 export const nextcloudSchema = z
   .object({
@@ -15,18 +14,7 @@ export const nextcloudSchema = z
      * 429 with Retry-After and no flow asked of Nextcloud. Kept far below the 10,000 flows that may
      * wait at once, so that no one address can fill them.
      */
-    loginFlowRateLimit: z
-      .object({
-        perAddress: z
-          .number()
-          .int()
-          .positive()
-          .max(MAX_STARTS_PER_ADDRESS, `use at most ${MAX_STARTS_PER_ADDRESS}, far below the 10,000 flows that may wait at once`)
-          .default(10),
-        windowSeconds: z.number().int().positive().max(86_400, 'use at most 86400 (a day)').default(600),
-      })
-      .strict()
-      .prefault({}),
+    loginFlowRateLimit: addressRateLimit(10, 600, { perAddress: 1000, why: 'far below the 10,000 flows that may wait at once' }),
     timeoutMs: z.number().int().positive().default(10_000),
   })
   .strict();

@@ -6,8 +6,8 @@
 // Nextcloud is not asked), and a flow's waiting page asks Nextcloud at most POLLS_PER_FLOW times
 // (reloads beyond that are answered from the store). A flow that ends signed in gives its start
 // back: what counts are the flows left waiting or abandoned, so that people behind one address
-// who sign in are not held back by the limit, while a flood, whose flows never end, is. The waiting page serves the "Connect
-// Nextcloud" page of /account as well.
+// who sign in are not held back by the limit, while a flood, whose flows never end, is. The
+// waiting page serves the "Connect Nextcloud" page of /account as well.
 import { esc, page } from '../../../pages/html.js';
 import { type RateLimiter, retryAfter } from '../../../store/rate-limits.js';
 import { limitKey } from '../../../net/limit-key.js';
