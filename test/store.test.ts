@@ -363,6 +363,37 @@ describe('sqlite store on disk', () => {
     }
   });
 
+  it('finds a record by uid after another process rewrote, moved or deleted it', async () => {
+    const file = path.join(dir, 'uids.db');
+    const server = new SqliteStore(file);
+    const other = new SqliteStore(file);
+    try {
+      await server.oidcUpsert('Session', 's1', { uid: 'u1', accountId: 'local:a' }, now() + 60);
+      server.commit();
+      assert.equal((await server.oidcFindByUid('Session', 'u1'))?.id, 's1');
+      // The other process gives the session a new id (as oidc-provider does at every resume).
+      await other.oidcDestroy('Session', 's1');
+      await other.oidcUpsert('Session', 's2', { uid: 'u1', accountId: 'local:a' }, now() + 60);
+      other.commit();
+      assert.equal((await server.oidcFindByUid('Session', 'u1'))?.id, 's2', 'the record under its new id');
+      // It reuses the id for another uid: the old uid no longer finds it.
+      await server.oidcUpsert('Session', 's3', { uid: 'u3' }, now() + 60);
+      server.commit();
+      await other.oidcUpsert('Session', 's3', { uid: 'u4' }, now() + 60);
+      other.commit();
+      assert.equal(await server.oidcFindByUid('Session', 'u3'), undefined, 'not the record that now carries another uid');
+      assert.equal((await server.oidcFindByUid('Session', 'u4'))?.id, 's3');
+      await other.oidcDestroy('Session', 's2');
+      other.commit();
+      assert.equal(await server.oidcFindByUid('Session', 'u1'), undefined, 'deleted');
+      await server.oidcUpsert('Session', 's5', { uid: 'u5' }, now() - 1);
+      assert.equal(await server.oidcFindByUid('Session', 'u5'), undefined, 'expired');
+    } finally {
+      await other.close();
+      await server.close();
+    }
+  });
+
   it('keeps data across reopen', async () => {
     const file = path.join(dir, 'reopen.db');
     const a = new SqliteStore(file);

@@ -32,6 +32,7 @@ import { RegistrationGate } from './registration-gate.js';
 import { AuthorizationGate } from './authorization-gate.js';
 import { anyClientSecret } from './preregistered-clients.js';
 import { createProvider } from './provider.js';
+import { primeClientCache } from './client-cache.js';
 import { deriveKey } from './secret.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -90,6 +91,7 @@ export async function ownAuthorizationServer(deps: {
   );
   auditProviderEvents(provider, audit, log);
   provider.on('authorization.success', (ctx) => void gates.authorization.completed(ctx.req));
+  provider.on('registration_create.success', primeClientCache);
   const csrf = new Csrf(deriveKey(secret, 'csrf'));
   const nextcloud = config.identity.nextcloud;
   const sessionKey = deriveKey(secret, 'account');
