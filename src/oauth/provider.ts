@@ -8,6 +8,7 @@ import type { OidcArtifacts } from '../store/types.js';
 import type { IdentitySources } from '../identity/sources.js';
 import { createAdapterClass } from './adapter.js';
 import { SIGNING_ALG, type SigningKeys } from './keys.js';
+import { EXTERNAL_SIGNING_ACK, LocalSigningKey } from './signing-key.js';
 import { authorizationErrorPage } from './pages.js';
 import { pageHeaders } from '../pages/headers.js';
 import { installMiddleware } from './middleware.js';
@@ -66,7 +67,7 @@ export function createProvider(deps: ProviderDeps): Provider {
           throw new Error(`outbound fetch of ${String(url)} refused`);
         },
     fetchResponseBodyLimits: fetchLimits,
-    jwks: { keys: keys.all.map((k) => k.jwk) as never },
+    jwks: { keys: keys.all.map((k) => new LocalSigningKey({ ...k.jwk, alg: SIGNING_ALG })) },
     cookies: {
       keys: new CookieKeys([deriveKey(secret, 'cookies')]),
       long: { signed: true, sameSite: 'lax' },
@@ -112,6 +113,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     features: {
       devInteractions: { enabled: false },
+      externalSigningSupport: { enabled: true, ack: EXTERNAL_SIGNING_ACK },
       // No registration access token: RFC 7592 client management is not offered (MCP clients do not
       // use it), so it would be a stored bearer credential for nothing, written on every registration.
       registration: { enabled: true, issueRegistrationAccessToken: false },
