@@ -62,11 +62,15 @@ export interface StartOptions {
   documentCa?: string[];
   /** Replaces the OTLP trace exporter (tests). */
   spanExporter?: unknown;
+  /** The store, opened already by the caller (the serve command, before loading this module); closed with Postern. */
+  store?: Store;
+  /** The first signing key being made (`ensureSigningKey`), awaited before the keys are loaded. */
+  signingKey?: Promise<void>;
 }
 
 export async function startPostern(config: Config, opts: StartOptions): Promise<Postern> {
   const { log } = opts;
-  const store = await openStore(config, { onCommitError: (err) => log.error({ err }, 'store commit failed') });
+  const store = opts.store ?? (await openStore(config, { onCommitError: (err) => log.error({ err }, 'store commit failed') }));
   const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
   try {
     const observability = await startObservability(config, store, log, { version: VERSION, spanExporter: opts.spanExporter });
@@ -150,7 +154,20 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
                   })
                 : undefined,
           }
-        : await ownAuthorizationServer({ config, issuer, mcpUrl, store, secret, sealer, links, audit, log, documentCa: opts.documentCa, remoteAccounts });
+        : await ownAuthorizationServer({
+            config,
+            issuer,
+            mcpUrl,
+            store,
+            secret,
+            sealer,
+            links,
+            audit,
+            log,
+            documentCa: opts.documentCa,
+            remoteAccounts,
+            signingKey: opts.signingKey,
+          });
     if (auth?.stop) cleanup.push(auth.stop);
     const guard = auth?.guard;
 
