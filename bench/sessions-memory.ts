@@ -119,13 +119,15 @@ export async function sessionsMemory(): Promise<Row[]> {
       target: '-',
       verdict: '-',
     },
-    ...(['fresh', 'restart'] as const).map((run): Row => ({
-      measurement: `start-up time (spawn → /healthz 200), ${run === 'fresh' ? 'fresh data directory' : 'restart on the same data'}`,
-      result: `${fmt(startupMs[run])} ms`,
-      baseline: `${fmt(bareMs)} ms bare node`,
-      ratio: `${fmt(startupMs[run] / bareMs, 1)}×`,
-      target: '≤ 400 ms',
-      verdict: startupMs[run] <= 400 ? 'meets' : 'falls short',
-    })),
+    ...(['fresh', 'restart'] as const).map(
+      (run): Row => ({
+        measurement: `start-up time (spawn → /healthz 200), ${run === 'fresh' ? 'fresh data directory' : 'restart on the same data'}`,
+        result: `${fmt(startupMs[run])} ms`,
+        baseline: `${fmt(bareMs)} ms bare node`,
+        ratio: `${fmt(startupMs[run] / bareMs, 1)}×`,
+        target: '≤ 400 ms',
+        verdict: startupMs[run] <= 400 ? 'meets' : 'falls short',
+      }),
+    ),
   ];
 }
