@@ -2,32 +2,29 @@
 // server (or, in resource-server-only mode, the link to an external one) with its guard, then the
 // MCP endpoint, and serves them on one HTTP listener, observed as config `metrics`, `tracing` and
 // `log.access` ask, with the admin console beside the sign-in pages. Each part builds itself (its setup.ts).
+// The parts behind the listener are imported once the backends have started connecting, so that
+// their loading overlaps the backends' handshakes; the admin console with its first request.
 import type { Server as HttpServer } from 'node:http';
 import type { AdminHandler } from './admin/console.js';
 import type { Logger } from 'pino';
 import { Audit } from './audit/trail.js';
 import { BackendRegistry } from './backends/registry.js';
 import type { Config } from './config/schema.js';
-import { serveGateway, urlHost, type GatewayAuth } from './edge/setup.js';
+import type { GatewayAuth } from './edge/setup.js';
 import { listen } from './edge/server.js';
-import { externalGuard } from './external/setup.js';
 import type { Guard } from './guard/guard.js';
 import { builtInToolsets } from './backends/kinds/built-in/toolsets.js';
 import { UpstreamCredentials } from './identity/credentials.js';
-import { NextcloudConnect } from './identity/nextcloud/connect.js';
 import { LinkTickets } from './identity/nextcloud/link-tickets.js';
 import { NextcloudLinks } from './identity/nextcloud/links.js';
-import { RemoteAccounts } from './identity/remote-oauth/accounts.js';
+import type { RemoteAccounts } from './identity/remote-oauth/accounts.js';
 import type { RemoteAccess } from './backends/kinds/http/remote-access.js';
 import { isOAuthBackend } from './backends/kinds/http/schema.js';
 import { Sealer } from './identity/sealed.js';
 import { ToolPolicy } from './mcp/policy.js';
-import { mcpEndpoint } from './mcp/setup.js';
 import { startObservability } from './observability/index.js';
-import { ticketedNextcloudPages } from './oauth/account-nextcloud.js';
-import { Csrf } from './oauth/csrf.js';
 import { deriveKey, loadSecret } from './oauth/secret.js';
-import { ownAuthorizationServer, type OwnAuthorizationServer } from './oauth/setup.js';
+import type { OwnAuthorizationServer } from './oauth/setup.js';
 import { openStore, sweepPeriodically } from './store/index.js';
 import { Leases } from './store/lease.js';
 import { nowSeconds, type OidcArtifacts, type Store } from './store/types.js';
@@ -113,12 +110,23 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
 
     const { server, port } = await listen(config.server.host, config.server.port, config.server.timeouts);
     cleanup.push(() => closeServer(server));
+    // The parts behind the listener load now, while the backends' handshakes wait on the backends
+    // (an HTTP server's answers, a stdio server's own start-up): the HTTP app, the MCP endpoint
+    // with the SDK's server, the authorization server with oidc-provider and koa, about a third
+    // of the code loaded at start.
+    const ownServer = config.auth.enabled && !config.auth.external;
+    const [{ serveGateway, urlHost }, { mcpEndpoint }, oauth] = await Promise.all([
+      import('./edge/setup.js'),
+      import('./mcp/setup.js'),
+      ownServer ? import('./oauth/setup.js') : undefined,
+    ]);
     const issuer = config.server.issuer?.replace(/\/$/, '') ?? `http://${urlHost(config.server.host)}:${port}`;
     const mcpUrl = `${issuer}/mcp`;
     publicBase = issuer;
 
     const remoteBackends = oauthBackends(config);
-    if (remoteBackends.length && config.auth.enabled && !config.auth.external) {
+    if (remoteBackends.length && ownServer) {
+      const { RemoteAccounts } = await import('./identity/remote-oauth/accounts.js');
       remoteAccounts = new RemoteAccounts(remoteBackends, {
         issuer,
         credentials,
@@ -143,18 +151,10 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       ? undefined
       : config.auth.external
         ? {
-            ...(await externalGuard({ config, issuer, mcpUrl, store, sealer, log })),
-            interactions:
-              nextcloud && tickets
-                ? ticketedNextcloudPages({
-                    connect: new NextcloudConnect(links, nextcloud, { store, sealer }),
-                    csrf: new Csrf(deriveKey(secret, 'csrf')),
-                    tickets,
-                    secureCookies: issuer.startsWith('https:'),
-                  })
-                : undefined,
+            ...(await (await import('./external/setup.js')).externalGuard({ config, issuer, mcpUrl, store, sealer, log })),
+            interactions: nextcloud && tickets ? await ticketedPages({ links, nextcloud, store, sealer, secret, tickets, issuer }) : undefined,
           }
-        : await ownAuthorizationServer({
+        : await oauth!.ownAuthorizationServer({
             config,
             issuer,
             mcpUrl,
@@ -234,6 +234,29 @@ function linkTicketsFor(config: Config, secret: string, store: OidcArtifacts): L
   const nextcloud = config.identity.nextcloud;
   if (!ext || !nextcloud || new URL(ext.issuer).origin !== new URL(nextcloud.url).origin) return undefined;
   return new LinkTickets(deriveKey(secret, 'nextcloud-link'), store);
+}
+
+/** The "Connect Nextcloud" pages served by ticket in resource-server-only mode behind Nextcloud. */
+async function ticketedPages(deps: {
+  links: NextcloudLinks;
+  nextcloud: NonNullable<Config['identity']['nextcloud']>;
+  store: Store;
+  sealer: Sealer;
+  secret: string;
+  tickets: LinkTickets;
+  issuer: string;
+}) {
+  const [{ ticketedNextcloudPages }, { NextcloudConnect }, { Csrf }] = await Promise.all([
+    import('./oauth/account-nextcloud.js'),
+    import('./identity/nextcloud/connect.js'),
+    import('./oauth/csrf.js'),
+  ]);
+  return ticketedNextcloudPages({
+    connect: new NextcloudConnect(deps.links, deps.nextcloud, { store: deps.store, sealer: deps.sealer }),
+    csrf: new Csrf(deriveKey(deps.secret, 'csrf')),
+    tickets: deps.tickets,
+    secureCookies: deps.issuer.startsWith('https:'),
+  });
 }
 
 /** The `auth: oauth` backends, as the users' links need them. */
