@@ -114,20 +114,15 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     // (an HTTP server's answers, a stdio server's own start-up): the HTTP app, the MCP endpoint
     // with the SDK's server, the authorization server with oidc-provider and koa, about a third
     // of the code loaded at start.
-    const ownServer = config.auth.enabled && !config.auth.external;
-    const [{ serveGateway, urlHost }, { mcpEndpoint }, oauth] = await Promise.all([
-      import('./edge/setup.js'),
-      import('./mcp/setup.js'),
-      ownServer ? import('./oauth/setup.js') : undefined,
-    ]);
+    const parts = await import('./postern-parts.js');
+    const { serveGateway, urlHost, mcpEndpoint } = parts;
     const issuer = config.server.issuer?.replace(/\/$/, '') ?? `http://${urlHost(config.server.host)}:${port}`;
     const mcpUrl = `${issuer}/mcp`;
     publicBase = issuer;
 
     const remoteBackends = oauthBackends(config);
-    if (remoteBackends.length && ownServer) {
-      const { RemoteAccounts } = await import('./identity/remote-oauth/accounts.js');
-      remoteAccounts = new RemoteAccounts(remoteBackends, {
+    if (remoteBackends.length && config.auth.enabled && !config.auth.external) {
+      remoteAccounts = new parts.RemoteAccounts(remoteBackends, {
         issuer,
         credentials,
         leases: new Leases(store),
@@ -151,10 +146,18 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       ? undefined
       : config.auth.external
         ? {
-            ...(await (await import('./external/setup.js')).externalGuard({ config, issuer, mcpUrl, store, sealer, log })),
-            interactions: nextcloud && tickets ? await ticketedPages({ links, nextcloud, store, sealer, secret, tickets, issuer }) : undefined,
+            ...(await parts.externalGuard({ config, issuer, mcpUrl, store, sealer, log })),
+            interactions:
+              nextcloud && tickets
+                ? parts.ticketedNextcloudPages({
+                    connect: new parts.NextcloudConnect(links, nextcloud, { store, sealer }),
+                    csrf: new parts.Csrf(deriveKey(secret, 'csrf')),
+                    tickets,
+                    secureCookies: issuer.startsWith('https:'),
+                  })
+                : undefined,
           }
-        : await oauth!.ownAuthorizationServer({
+        : await parts.ownAuthorizationServer({
             config,
             issuer,
             mcpUrl,
@@ -234,29 +237,6 @@ function linkTicketsFor(config: Config, secret: string, store: OidcArtifacts): L
   const nextcloud = config.identity.nextcloud;
   if (!ext || !nextcloud || new URL(ext.issuer).origin !== new URL(nextcloud.url).origin) return undefined;
   return new LinkTickets(deriveKey(secret, 'nextcloud-link'), store);
-}
-
-/** The "Connect Nextcloud" pages served by ticket in resource-server-only mode behind Nextcloud. */
-async function ticketedPages(deps: {
-  links: NextcloudLinks;
-  nextcloud: NonNullable<Config['identity']['nextcloud']>;
-  store: Store;
-  sealer: Sealer;
-  secret: string;
-  tickets: LinkTickets;
-  issuer: string;
-}) {
-  const [{ ticketedNextcloudPages }, { NextcloudConnect }, { Csrf }] = await Promise.all([
-    import('./oauth/account-nextcloud.js'),
-    import('./identity/nextcloud/connect.js'),
-    import('./oauth/csrf.js'),
-  ]);
-  return ticketedNextcloudPages({
-    connect: new NextcloudConnect(deps.links, deps.nextcloud, { store: deps.store, sealer: deps.sealer }),
-    csrf: new Csrf(deriveKey(deps.secret, 'csrf')),
-    tickets: deps.tickets,
-    secureCookies: deps.issuer.startsWith('https:'),
-  });
 }
 
 /** The `auth: oauth` backends, as the users' links need them. */
