@@ -35,8 +35,8 @@ const MAY_IMPORT = {
   telemetry: [],
 };
 
-/** A part's path: its folder, or for the composition root its one file. */
-const part = (name) => (name === 'postern' ? 'postern\\.ts$' : `${name}/`);
+/** A part's path: its folder, or for the composition root its file and the parts it loads after the backends start. */
+const part = (name) => (name === 'postern' ? 'postern(-parts)?\\.ts$' : `${name}/`);
 
 /**
  * The plug-ins' own config schemas (an identity source's, a backend kind's, a toolset's): config/schema.ts

@@ -3,8 +3,12 @@
 // the inspector; less noisy than RSS). A warm-up of 100 sessions comes first, so that what is paid
 // once (compiled code, lazily built tables) does not count per session. Also start-up time (spawn
 // to the first 200 from /healthz, against a bare `node` process starting and exiting), in a
-// process of its own.
+// process of its own: on a fresh data directory (the first start makes the signing key) and
+// again on the same directory (a restart).
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { HeapProbe } from './inspector.js';
 import { BIN, startGatewayToEverything } from './postern-process.js';
 import { fmt, type Row } from './table.js';
@@ -86,9 +90,17 @@ export async function sessionsMemory(): Promise<Row[]> {
   spawnSync(process.execPath, ['-e', '']);
   const bareMs = performance.now() - bare;
   // Start-up from a process of its own, without the inspector that the memory figures need.
-  const plain = await startGatewayToEverything(TOKEN);
-  const startupMs = plain.postern.startupMs;
-  await plain.stop();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'postern-bench-data-'));
+  const startupMs: Record<'fresh' | 'restart', number> = { fresh: 0, restart: 0 };
+  try {
+    for (const run of ['fresh', 'restart'] as const) {
+      const started = await startGatewayToEverything(TOKEN, BIN, { dataDir });
+      startupMs[run] = started.postern.startupMs;
+      await started.stop();
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
   const m = await measureSessions();
   return [
     {
@@ -107,13 +119,15 @@ export async function sessionsMemory(): Promise<Row[]> {
       target: '-',
       verdict: '-',
     },
-    {
-      measurement: 'start-up time (spawn → /healthz 200)',
-      result: `${fmt(startupMs)} ms`,
-      baseline: `${fmt(bareMs)} ms bare node`,
-      ratio: `${fmt(startupMs / bareMs, 1)}×`,
-      target: '≤ 400 ms',
-      verdict: startupMs <= 400 ? 'meets' : 'falls short',
-    },
+    ...(['fresh', 'restart'] as const).map(
+      (run): Row => ({
+        measurement: `start-up time (spawn → /healthz 200), ${run === 'fresh' ? 'fresh data directory' : 'restart on the same data'}`,
+        result: `${fmt(startupMs[run])} ms`,
+        baseline: `${fmt(bareMs)} ms bare node`,
+        ratio: `${fmt(startupMs[run] / bareMs, 1)}×`,
+        target: '≤ 400 ms',
+        verdict: startupMs[run] <= 400 ? 'meets' : 'falls short',
+      }),
+    ),
   ];
 }

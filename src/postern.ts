@@ -2,32 +2,29 @@
 // server (or, in resource-server-only mode, the link to an external one) with its guard, then the
 // MCP endpoint, and serves them on one HTTP listener, observed as config `metrics`, `tracing` and
 // `log.access` ask, with the admin console beside the sign-in pages. Each part builds itself (its setup.ts).
+// The parts behind the listener are imported once the backends have started connecting, so that
+// their loading overlaps the backends' handshakes; the admin console with its first request.
 import type { Server as HttpServer } from 'node:http';
 import type { AdminHandler } from './admin/console.js';
 import type { Logger } from 'pino';
 import { Audit } from './audit/trail.js';
 import { BackendRegistry } from './backends/registry.js';
 import type { Config } from './config/schema.js';
-import { serveGateway, urlHost, type GatewayAuth } from './edge/setup.js';
+import type { GatewayAuth } from './edge/setup.js';
 import { listen } from './edge/server.js';
-import { externalGuard } from './external/setup.js';
 import type { Guard } from './guard/guard.js';
 import { builtInToolsets } from './backends/kinds/built-in/toolsets.js';
 import { UpstreamCredentials } from './identity/credentials.js';
-import { NextcloudConnect } from './identity/nextcloud/connect.js';
 import { LinkTickets } from './identity/nextcloud/link-tickets.js';
 import { NextcloudLinks } from './identity/nextcloud/links.js';
-import { RemoteAccounts } from './identity/remote-oauth/accounts.js';
+import type { RemoteAccounts } from './identity/remote-oauth/accounts.js';
 import type { RemoteAccess } from './backends/kinds/http/remote-access.js';
 import { isOAuthBackend } from './backends/kinds/http/schema.js';
 import { Sealer } from './identity/sealed.js';
 import { ToolPolicy } from './mcp/policy.js';
-import { mcpEndpoint } from './mcp/setup.js';
 import { startObservability } from './observability/index.js';
-import { ticketedNextcloudPages } from './oauth/account-nextcloud.js';
-import { Csrf } from './oauth/csrf.js';
 import { deriveKey, loadSecret } from './oauth/secret.js';
-import { ownAuthorizationServer, type OwnAuthorizationServer } from './oauth/setup.js';
+import type { OwnAuthorizationServer } from './oauth/setup.js';
 import { openStore, sweepPeriodically } from './store/index.js';
 import { Leases } from './store/lease.js';
 import { nowSeconds, type OidcArtifacts, type Store } from './store/types.js';
@@ -62,11 +59,15 @@ export interface StartOptions {
   documentCa?: string[];
   /** Replaces the OTLP trace exporter (tests). */
   spanExporter?: unknown;
+  /** The store, opened already by the caller (the serve command, before loading this module); closed with Postern. */
+  store?: Store;
+  /** The first signing key being made (`ensureSigningKey`), awaited before the keys are loaded. */
+  signingKey?: Promise<void>;
 }
 
 export async function startPostern(config: Config, opts: StartOptions): Promise<Postern> {
   const { log } = opts;
-  const store = await openStore(config, { onCommitError: (err) => log.error({ err }, 'store commit failed') });
+  const store = opts.store ?? (await openStore(config, { onCommitError: (err) => log.error({ err }, 'store commit failed') }));
   const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
   try {
     const observability = await startObservability(config, store, log, { version: VERSION, spanExporter: opts.spanExporter });
@@ -109,13 +110,19 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
 
     const { server, port } = await listen(config.server.host, config.server.port, config.server.timeouts);
     cleanup.push(() => closeServer(server));
+    // The parts behind the listener load now, while the backends' handshakes wait on the backends
+    // (an HTTP server's answers, a stdio server's own start-up): the HTTP app, the MCP endpoint
+    // with the SDK's server, the authorization server with oidc-provider and koa, about a third
+    // of the code loaded at start.
+    const parts = await import('./postern-parts.js');
+    const { serveGateway, urlHost, mcpEndpoint } = parts;
     const issuer = config.server.issuer?.replace(/\/$/, '') ?? `http://${urlHost(config.server.host)}:${port}`;
     const mcpUrl = `${issuer}/mcp`;
     publicBase = issuer;
 
     const remoteBackends = oauthBackends(config);
     if (remoteBackends.length && config.auth.enabled && !config.auth.external) {
-      remoteAccounts = new RemoteAccounts(remoteBackends, {
+      remoteAccounts = new parts.RemoteAccounts(remoteBackends, {
         issuer,
         credentials,
         leases: new Leases(store),
@@ -139,18 +146,31 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
       ? undefined
       : config.auth.external
         ? {
-            ...(await externalGuard({ config, issuer, mcpUrl, store, sealer, log })),
+            ...(await parts.externalGuard({ config, issuer, mcpUrl, store, sealer, log })),
             interactions:
               nextcloud && tickets
-                ? ticketedNextcloudPages({
-                    connect: new NextcloudConnect(links, nextcloud, { store, sealer }),
-                    csrf: new Csrf(deriveKey(secret, 'csrf')),
+                ? parts.ticketedNextcloudPages({
+                    connect: new parts.NextcloudConnect(links, nextcloud, { store, sealer }),
+                    csrf: new parts.Csrf(deriveKey(secret, 'csrf')),
                     tickets,
                     secureCookies: issuer.startsWith('https:'),
                   })
                 : undefined,
           }
-        : await ownAuthorizationServer({ config, issuer, mcpUrl, store, secret, sealer, links, audit, log, documentCa: opts.documentCa, remoteAccounts });
+        : await parts.ownAuthorizationServer({
+            config,
+            issuer,
+            mcpUrl,
+            store,
+            secret,
+            sealer,
+            links,
+            audit,
+            log,
+            documentCa: opts.documentCa,
+            remoteAccounts,
+            signingKey: opts.signingKey,
+          });
     if (auth?.stop) cleanup.push(auth.stop);
     const guard = auth?.guard;
 

@@ -7,7 +7,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
-import { rotateSigningKey } from '../src/oauth/keys.js';
+import { ensureSigningKey, loadSigningKeys, rotateSigningKey } from '../src/oauth/keys.js';
+import { MemoryStore } from '../src/store/memory.js';
 import { SqliteStore } from '../src/store/sqlite/store.js';
 import { connectWithOAuth, MemoryOAuthProvider } from './helpers/oauth-client.js';
 import { startTestPostern, type TestPostern } from './helpers/postern.js';
@@ -60,6 +61,20 @@ function dbBytes(dataDir: string): string {
 }
 
 describe('signing keys and storage at rest', () => {
+  it('the first key, made before the server loads (ensureSigningKey), is the one it signs with; racing makers store one', async () => {
+    const store = new MemoryStore();
+    await Promise.all([ensureSigningKey(store), ensureSigningKey(store)]);
+    const keys = await loadSigningKeys(store, 3600);
+    assert.equal(keys.all.length, 1);
+    await ensureSigningKey(store);
+    const again = await loadSigningKeys(store, 3600);
+    assert.deepEqual(
+      again.all.map((k) => k.jwk.kid),
+      [keys.active.jwk.kid],
+    );
+    await store.close();
+  });
+
   it('`postern keys rotate` on a running server: the next token is signed with the new key, old tokens keep working', async () => {
     const postern = await startTestPostern();
     try {

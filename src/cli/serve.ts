@@ -1,11 +1,26 @@
 // `postern serve`: runs the gateway until SIGINT/SIGTERM, printing the first user's password once.
+// The store is opened, and on a store without a signing key (Postern's own authorization server)
+// the first RSA key started on the thread pool, before the server's modules load (postern.js and
+// all it imports): the key is made while they compile, instead of after them.
 import type { Config } from '../config/schema.js';
 import { createLogger } from '../log.js';
-import { startPostern } from '../postern.js';
+import { ensureSigningKey } from '../oauth/keys.js';
+import { openStore } from '../store/index.js';
 
 export async function runServe(config: Config): Promise<number> {
   const log = createLogger(config.log.level);
-  const postern = await startPostern(config, { log });
+  const store = await openStore(config, { onCommitError: (err) => log.error({ err }, 'store commit failed') });
+  const signingKey = config.auth.enabled && !config.auth.external ? ensureSigningKey(store) : undefined;
+  // Awaited, and its error thrown, where the authorization server loads its keys.
+  signingKey?.catch(() => {});
+  let server: typeof import('../postern.js');
+  try {
+    server = await import('../postern.js');
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const postern = await server.startPostern(config, { log, store, signingKey });
   const lines = [`Postern is listening. MCP URL: ${postern.mcpUrl}`];
   if (postern.initialPassword) {
     lines.push(

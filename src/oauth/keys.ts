@@ -44,13 +44,26 @@ async function read(store: SettingStore & ChangeSignal): Promise<StoredKey[]> {
   return raw ? (JSON.parse(raw) as StoredKey[]) : [];
 }
 
+/** The stored keys; on a store with none, the first one, made and stored. */
+async function readOrCreate(store: SettingStore & ChangeSignal): Promise<StoredKey[]> {
+  const keys = await read(store);
+  if (keys.length > 0) return keys;
+  // Replicas starting together on an empty store: the first key stored is everyone's.
+  return JSON.parse(await store.addSetting(SETTING, JSON.stringify([await newKey()]))) as StoredKey[];
+}
+
+/**
+ * Makes the first signing key on a store that has none. The serve command starts it as soon as
+ * the store is open, so that the RSA key is generated on the thread pool while the server's
+ * modules load, not after them; `loadSigningKeys` then finds it stored.
+ */
+export async function ensureSigningKey(store: SettingStore & ChangeSignal): Promise<void> {
+  await readOrCreate(store);
+}
+
 /** Loads the keys, creating the first one, and drops retired keys older than `keepFor` seconds. */
 export async function loadSigningKeys(store: SettingStore & ChangeSignal, keepFor: number): Promise<SigningKeys> {
-  let keys = await read(store);
-  if (keys.length === 0) {
-    // Replicas starting together on an empty store: the first key stored is everyone's.
-    keys = JSON.parse(await store.addSetting(SETTING, JSON.stringify([await newKey()]))) as StoredKey[];
-  }
+  const keys = await readOrCreate(store);
   const now = nowSeconds();
   const kept = keys.filter((k) => k.retiredAt === undefined || k.retiredAt + keepFor > now);
   if (kept.length === 0) kept.push(await newKey());

@@ -73,11 +73,19 @@ export async function ownAuthorizationServer(deps: {
   documentCa?: string[];
   /** The users' links to `auth: oauth` backends, made on the account page. */
   remoteAccounts?: RemoteAccounts;
+  /** The first signing key, already being made (the serve command starts it early). */
+  signingKey?: Promise<void>;
 }): Promise<OwnAuthorizationServer> {
   const { config, issuer, mcpUrl, store, secret, audit, log, links } = deps;
-  const initialPassword = config.identity.local.enabled ? await new LocalUsers(store).ensureInitialUser(config.identity.local.initialUser, store) : undefined;
   const keepKeysFor = config.auth.accessTokenTtl + 300;
-  const keys = await loadSigningKeys(store, keepKeysFor);
+  // The first user's password hash and the first signing key are both made on the thread pool.
+  const [initialPassword, keys] = await Promise.all([
+    config.identity.local.enabled ? new LocalUsers(store).ensureInitialUser(config.identity.local.initialUser, store) : undefined,
+    (async () => {
+      await deps.signingKey;
+      return loadSigningKeys(store, keepKeysFor);
+    })(),
+  ]);
   const identity = identityFromConfig(config.identity, { issuer, store, sealer: deps.sealer, links, stateKey: deriveKey(secret, 'oidc-upstream-state') });
   const clientSecrets = await anyClientSecret(config, store);
   // Built once: a provider rebuilt for a new signing key keeps counting where the last one was.

@@ -1,7 +1,8 @@
 // Metrics, traces and the access log of one running Postern, set up from config `metrics`,
 // `tracing` and `log.access`, and hooked into the parts from the composition root (postern.ts):
 // the store, guard and audit trail are wrapped, the request handler is wrapped, and the MCP
-// endpoint gets the tool-call probes. Whatever is off costs nothing on the request path.
+// endpoint gets the tool-call probes. Whatever is off costs nothing on the request path, and the
+// metrics' modules (prom-client) are not loaded at all.
 import type { Logger } from 'pino';
 import type { BackendRegistry } from '../backends/registry.js';
 import type { Config } from '../config/schema.js';
@@ -12,7 +13,6 @@ import { countRestarts } from './backends.js';
 import { metricsBehindToken, startMetricsListener } from './exposition.js';
 import { instrumentGuard } from './guard.js';
 import { observeHttp } from './http.js';
-import { Metrics } from '../telemetry/metrics.js';
 import { instrumentStore } from './store.js';
 import { ToolCalls } from '../telemetry/tool-calls.js';
 import { startTracing } from '../telemetry/tracing.js';
@@ -48,7 +48,8 @@ export interface ObservabilityOptions {
 
 export async function startObservability(config: Config, store: Store, log: Logger, opts: ObservabilityOptions): Promise<Observability> {
   const closers: Array<() => Promise<void> | void> = [];
-  const metrics = config.metrics.listen || config.metrics.onMainPort ? new Metrics(opts.version) : undefined;
+  // prom-client loads only when metrics are on.
+  const metrics = config.metrics.listen || config.metrics.onMainPort ? new (await import('../telemetry/metrics.js')).Metrics(opts.version) : undefined;
   let metricsPort: number | undefined;
   try {
     if (config.tracing.enabled) closers.push(await startTracing(config.tracing, log, opts.spanExporter));

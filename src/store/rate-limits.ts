@@ -1,6 +1,9 @@
 // Rate-limit counters (sign-in attempts, registrations, authorization requests, Login Flow starts) as the store keeps them: in the process
 // for the embedded stores, in the database for PostgreSQL, so that every replica counts together.
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+// The two modules themselves, not the package's index, which loads every limiter it has.
+import RateLimiterMemory from 'rate-limiter-flexible/lib/RateLimiterMemory.js';
+import RateLimiterRes from 'rate-limiter-flexible/lib/RateLimiterRes.js';
 
 export interface RateLimitOptions {
   /** Names the counter; keys of different counters never meet. */
