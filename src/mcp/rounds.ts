@@ -42,7 +42,16 @@ function sessionCall(ctx: HandlerContext, deps: RoundDeps): Call {
     }),
     legacy: (_target, start) => start(),
   };
-  return { downstream: downstreamOf(ctx, deps), signal: ctx.mcpReq.signal, round };
+  const req = ctx.mcpReq;
+  // The signal is read only by a call that needs one (call-abort.ts): a lean request has none made yet.
+  return {
+    downstream: downstreamOf(ctx, deps),
+    get signal() {
+      return req.signal;
+    },
+    abort: req.abort,
+    round,
+  };
 }
 
 function modernCall(ctx: HandlerContext, deps: RoundDeps): Call {
@@ -55,7 +64,14 @@ function modernCall(ctx: HandlerContext, deps: RoundDeps): Call {
     }),
     legacy: (target, start) => deps.parked.run(parked, deps.owner, target, ctx, start) as never,
   };
-  return { downstream: parked, signal: parked.signal, round };
+  return {
+    downstream: parked,
+    get signal() {
+      return parked.signal;
+    },
+    abort: parked.abort,
+    round,
+  };
 }
 
 /** Runs `run` as a backend call on behalf of the request in `c`, made on the session (or request) `deps`. */
