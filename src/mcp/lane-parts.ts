@@ -196,17 +196,30 @@ export function laneContext(
   authInfo: AuthInfo | undefined,
   send: HandlerContext['mcpReq']['send'],
 ): HandlerContext {
-  return {
-    mcpReq: {
-      get signal() {
-        return abort.signal;
-      },
-      abort,
-      _meta: call.params._meta,
-      requestState: () => undefined,
-      notify: async (n) => stream.write({ jsonrpc: '2.0', method: n.method, params: n.params }),
-      send,
-    },
-    http: authInfo && { authInfo },
-  };
+  const notify = async (n: { method: string; params?: Record<string, unknown> }) => stream.write({ jsonrpc: '2.0', method: n.method, params: n.params });
+  return { mcpReq: new LaneRequest(abort, call.params._meta, notify, send), http: authInfo && { authInfo } };
+}
+
+/**
+ * The request side of a lean call's handler context. A class, not an object literal: a literal
+ * with a getter costs about 0.5 µs to make on Node 20, a class instance a few dozen ns.
+ */
+class LaneRequest {
+  envelope?: Record<string, unknown>;
+
+  constructor(
+    readonly abort: CallAbort,
+    readonly _meta: HandlerContext['mcpReq']['_meta'],
+    public notify: HandlerContext['mcpReq']['notify'],
+    readonly send: HandlerContext['mcpReq']['send'],
+  ) {}
+
+  /** Made on first use (call-abort.ts). */
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  requestState(): undefined {
+    return undefined;
+  }
 }
