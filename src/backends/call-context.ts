@@ -8,6 +8,7 @@
 // exactly one call is in flight and dropped (or refused) when that would be a guess.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ClientCapabilities } from '@modelcontextprotocol/client';
+import type { CallAbort } from './call-abort.js';
 
 /** The client side of the call being served: where relayed messages go. */
 export interface Downstream {
@@ -38,6 +39,11 @@ export interface Call {
   downstream?: Downstream;
   progressToken?: string | number;
   signal?: AbortSignal;
+  /**
+   * The same abort as `signal` where the caller's side has one without a signal made yet (the lean
+   * paths, call-abort.ts): a call that can listen to it leaves `signal` unread.
+   */
+  abort?: CallAbort;
   round?: Round;
   /**
    * The call's context. It is entered (AsyncLocalStorage) only around a backend call that reads

@@ -202,8 +202,9 @@ export class BackendConnection {
       // The lean path is handed the call's context; the SDK client's way enters it (see use()).
       const fast = this.fast;
       if (!fast) return this.use((client, opts) => viaClient(client, opts, params), call);
-      const { downstream, progressToken, signal, context } = call;
-      return this.use((_client, opts) => fast.request(method, params, { timeoutMs: opts.timeout, signal, downstream, progressToken, context }) as Promise<T>, {
+      const { downstream, progressToken, context } = call;
+      const stop = call.abort ?? call.signal;
+      return this.use((_client, opts) => fast.request(method, params, { timeoutMs: opts.timeout, stop, downstream, progressToken, context }) as Promise<T>, {
         downstream,
       });
     };

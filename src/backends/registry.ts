@@ -196,7 +196,7 @@ export class BackendRegistry {
 
   async callTool(published: string, args: Record<string, unknown> | undefined, call: Call = {}): Promise<CallToolResult> {
     const { backend, original: name } = this.route('tool', published);
-    const { downstream, progressToken, signal } = call;
+    const { downstream, progressToken } = call;
     // Progress is relayed under the client's own token; the backend sees one the SDK makes up.
     const onprogress =
       downstream && progressToken !== undefined
@@ -204,7 +204,7 @@ export class BackendRegistry {
             void downstream.notify({ method: 'notifications/progress', params: { ...p, progressToken } }).catch(() => {})
         : undefined;
     return backend.forward('tools/call', { name, arguments: args }, call, (client, opts, params) =>
-      sendToolCall(client, params as { name: string }, { ...opts, signal, onprogress, resetTimeoutOnProgress: !!onprogress }),
+      sendToolCall(client, params as { name: string }, { ...opts, signal: call.signal, onprogress, resetTimeoutOnProgress: !!onprogress }),
     );
   }
 

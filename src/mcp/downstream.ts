@@ -4,6 +4,7 @@
 // it. A 2025-era session sets its level with logging/setLevel (no level: every message passes); a
 // 2026-07-28 request names it in `_meta` (no level: no message passes).
 import { CLIENT_CAPABILITIES_META_KEY, LOG_LEVEL_META_KEY, type ClientCapabilities } from '@modelcontextprotocol/server';
+import type { CallAbort } from '../backends/call-abort.js';
 import type { CallContext, CallerIdentity, Downstream } from '../backends/call-context.js';
 
 const LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
@@ -12,6 +13,8 @@ const LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'aler
 export interface HandlerContext {
   mcpReq: {
     signal: AbortSignal;
+    /** The same abort as `signal`, on the lean paths, where the signal is made only when read (call-abort.ts). */
+    abort?: CallAbort;
     _meta?: { progressToken?: string | number };
     /** The 2026-07-28 per-request envelope (protocol version, client capabilities, log level). */
     envelope?: Record<string, unknown>;

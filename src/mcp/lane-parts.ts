@@ -5,6 +5,7 @@
 // stream of SSE events when progress, log messages or requests come first.
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { ProtocolErrorCode, type AuthInfo, type CallToolRequest, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/server';
+import type { CallAbort } from '../backends/call-abort.js';
 import type { HandlerContext } from './downstream.js';
 import type { ToolCallHandler } from './gateway-server.js';
 
@@ -174,12 +175,12 @@ export function runToolCall(
   callTool: ToolCallHandler,
   call: PlainToolCall,
   ctx: HandlerContext,
-  abort: AbortController,
+  abort: CallAbort,
   stream: AnswerStream,
   encoding: AnswerEncoding,
 ): Promise<void> {
   const answer = (member: { result: Record<string, unknown> } | { error: ErrorMember }) => {
-    if (!abort.signal.aborted) stream.write({ jsonrpc: '2.0', id: call.id, ...member } as JSONRPCMessage);
+    if (!abort.aborted) stream.write({ jsonrpc: '2.0', id: call.id, ...member } as JSONRPCMessage);
   };
   return callTool({ params: call.params }, ctx).then(
     (result) => (isObject(result) ? answer({ result: encoding.result(result) }) : answer({ error: NOT_A_RESULT })),
@@ -190,19 +191,35 @@ export function runToolCall(
 /** The handler context of a lean call, minus what differs by era. */
 export function laneContext(
   call: PlainToolCall,
-  abort: AbortController,
+  abort: CallAbort,
   stream: AnswerStream,
   authInfo: AuthInfo | undefined,
   send: HandlerContext['mcpReq']['send'],
 ): HandlerContext {
-  return {
-    mcpReq: {
-      signal: abort.signal,
-      _meta: call.params._meta,
-      requestState: () => undefined,
-      notify: async (n) => stream.write({ jsonrpc: '2.0', method: n.method, params: n.params }),
-      send,
-    },
-    http: authInfo && { authInfo },
-  };
+  const notify = async (n: { method: string; params?: Record<string, unknown> }) => stream.write({ jsonrpc: '2.0', method: n.method, params: n.params });
+  return { mcpReq: new LaneRequest(abort, call.params._meta, notify, send), http: authInfo && { authInfo } };
+}
+
+/**
+ * The request side of a lean call's handler context. A class, not an object literal: a literal
+ * with a getter costs about 0.5 µs to make on Node 20, a class instance a few dozen ns.
+ */
+class LaneRequest {
+  envelope?: Record<string, unknown>;
+
+  constructor(
+    readonly abort: CallAbort,
+    readonly _meta: HandlerContext['mcpReq']['_meta'],
+    public notify: HandlerContext['mcpReq']['notify'],
+    readonly send: HandlerContext['mcpReq']['send'],
+  ) {}
+
+  /** Made on first use (call-abort.ts). */
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  requestState(): undefined {
+    return undefined;
+  }
 }

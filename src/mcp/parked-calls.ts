@@ -15,6 +15,7 @@
 // cancelled at the backend.
 import { randomUUID } from 'node:crypto';
 import { MissingRequiredClientCapabilityError, ProtocolError, ProtocolErrorCode, type ClientCapabilities } from '@modelcontextprotocol/server';
+import { CallAbort, listenAbort } from '../backends/call-abort.js';
 import type { Downstream } from '../backends/call-context.js';
 import { declaredCapabilities, modernAdmits, type HandlerContext } from './downstream.js';
 
@@ -74,7 +75,8 @@ class ParkedCall implements Downstream {
   owner = '';
   target = '';
   private sink: HandlerContext;
-  private readonly abort = new AbortController();
+  /** Aborts the backend call (its AbortSignal made only if the call asks for one). */
+  readonly abort = new CallAbort();
   private unlink?: () => void;
   private readonly pending = new Map<string, Asked>();
   private asked = 0;
@@ -84,7 +86,7 @@ class ParkedCall implements Downstream {
 
   constructor(ctx: HandlerContext) {
     this.sink = ctx;
-    this.follow(ctx.mcpReq.signal);
+    this.follow(ctx);
   }
 
   /** The name its requestState carries (made when first needed: most calls are never parked). */
@@ -102,15 +104,14 @@ class ParkedCall implements Downstream {
     clearTimeout(this.timer);
     this.round += 1;
     this.sink = ctx;
-    this.follow(ctx.mcpReq.signal);
+    this.follow(ctx);
   }
 
-  private follow(signal: AbortSignal): void {
+  /** Cancels the call when the request of `ctx` (the current round) is aborted. */
+  private follow(ctx: HandlerContext): void {
     this.unlink?.();
-    const onAbort = () => this.cancel(signal.reason ?? new Error('cancelled'));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    this.unlink = () => signal.removeEventListener('abort', onAbort);
+    this.unlink = undefined;
+    this.unlink = listenAbort(ctx.mcpReq.abort ?? ctx.mcpReq.signal, (reason) => this.cancel(reason ?? new Error('cancelled')));
   }
 
   async notify(n: { method: string; params?: Record<string, unknown> }): Promise<void> {

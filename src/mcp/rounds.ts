@@ -10,7 +10,8 @@
 // - to a 2025-era backend: its mid-call requests go to a 2025-era session's stream as requests;
 //   for a 2026-era caller they become input_required rounds (parked-calls.ts).
 import { CLIENT_CAPABILITIES_META_KEY, LOG_LEVEL_META_KEY, type ClientCapabilities } from '@modelcontextprotocol/server';
-import type { Call, Downstream, Round } from '../backends/call-context.js';
+import type { CallAbort } from '../backends/call-abort.js';
+import type { Call, CallContext, Downstream, Round } from '../backends/call-context.js';
 import { callContextOf, declaredCapabilities, downstreamOf, isModern, requestedLogLevel, type HandlerContext } from './downstream.js';
 import type { ParkedCalls } from './parked-calls.js';
 
@@ -23,6 +24,29 @@ export interface RoundDeps {
   readonly parked: ParkedCalls;
   /** Who is calling (subject and client), to whom parked calls belong. */
   readonly owner: string;
+}
+
+/**
+ * The Call a handler forwards. Its signal is read only by a backend call that needs one
+ * (call-abort.ts): on the lean paths none is made until then. A class, not an object literal with
+ * a getter, which costs about 0.5 µs to make on Node 20.
+ */
+class ForwardedCall implements Call {
+  progressToken?: string | number;
+  context?: CallContext;
+  readonly abort?: CallAbort;
+
+  constructor(
+    readonly downstream: Downstream,
+    private readonly aborts: { readonly signal: AbortSignal; readonly abort?: CallAbort },
+    readonly round: Round,
+  ) {
+    this.abort = aborts.abort;
+  }
+
+  get signal(): AbortSignal {
+    return this.aborts.signal;
+  }
 }
 
 /** A retried request's inputResponses and requestState, as the client sent them. */
@@ -42,7 +66,7 @@ function sessionCall(ctx: HandlerContext, deps: RoundDeps): Call {
     }),
     legacy: (_target, start) => start(),
   };
-  return { downstream: downstreamOf(ctx, deps), signal: ctx.mcpReq.signal, round };
+  return new ForwardedCall(downstreamOf(ctx, deps), ctx.mcpReq, round);
 }
 
 function modernCall(ctx: HandlerContext, deps: RoundDeps): Call {
@@ -55,7 +79,7 @@ function modernCall(ctx: HandlerContext, deps: RoundDeps): Call {
     }),
     legacy: (target, start) => deps.parked.run(parked, deps.owner, target, ctx, start) as never,
   };
-  return { downstream: parked, signal: parked.signal, round };
+  return new ForwardedCall(parked, parked, round);
 }
 
 /** Runs `run` as a backend call on behalf of the request in `c`, made on the session (or request) `deps`. */

@@ -28,6 +28,7 @@ import {
   type RequestMethod,
   type Server,
 } from '@modelcontextprotocol/server';
+import { CallAbort } from '../backends/call-abort.js';
 import { SESSION_ERA } from '../protocol/eras.js';
 import type { ToolCallHandler } from './gateway-server.js';
 import {
@@ -103,7 +104,7 @@ export function laneMessage(
 /** Runs a plain tools/call through the gateway's handler, its messages and answer on `stream`. */
 function callDirectly(session: LaneSession, call: PlainToolCall, stream: AnswerStream, authInfo: AuthInfo | undefined): void {
   const { transport, server } = session;
-  const abort = new AbortController();
+  const abort = new CallAbort();
   transport.direct.set(call.id, abort);
   // Server→client requests (sampling, elicitation) go out through the session's server, which
   // sends them on this stream (relatedRequestId) and matches the client's answer to them.

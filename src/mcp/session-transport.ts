@@ -16,6 +16,7 @@ import {
   type JSONRPCMessage,
   type RequestId,
 } from '@modelcontextprotocol/server';
+import type { CallAbort } from '../backends/call-abort.js';
 
 type SendOptions = Parameters<WebStandardStreamableHTTPServerTransport['send']>[1];
 
@@ -35,7 +36,7 @@ export interface LaneSink {
 export class SessionTransport extends WebStandardStreamableHTTPServerTransport {
   // Both maps exist from a session's first lean request on: most sessions hold none at a time.
   private laneMap?: Map<RequestId, LaneSink>;
-  private directMap?: Map<RequestId, AbortController>;
+  private directMap?: Map<RequestId, CallAbort>;
   /** Requests the SDK's way (not a lane) not answered yet, by JSON-RPC id; made on the first one. */
   private unansweredSet?: Set<RequestId>;
   /** The protocol revisions the session's server accepts in MCP-Protocol-Version. */
@@ -47,7 +48,7 @@ export class SessionTransport extends WebStandardStreamableHTTPServerTransport {
   }
 
   /** Lean tool calls run outside the SDK's dispatch, by JSON-RPC id: what cancels each. */
-  get direct(): Map<RequestId, AbortController> {
+  get direct(): Map<RequestId, CallAbort> {
     return (this.directMap ??= new Map());
   }
 

@@ -27,6 +27,7 @@ import {
   SERVER_INFO_META_KEY,
   type AuthInfo,
 } from '@modelcontextprotocol/server';
+import { CallAbort } from '../backends/call-abort.js';
 import type { ToolCallHandler } from './gateway-server.js';
 import {
   AnswerStream,
@@ -166,7 +167,7 @@ export function serveStatelessCall(
 ): void {
   statelessLane.served++;
   const { call, envelope } = lean;
-  const abort = new AbortController();
+  const abort = new CallAbort();
   // A client that hangs up has given up on the request: the backend call is cancelled too.
   const stream = new AnswerStream(res, call.id, STATELESS_SHAPE, keepAliveMs, (abandoned) => {
     if (abandoned) abort.abort('the client closed the connection');

@@ -4,12 +4,14 @@
 import type { Client, Transport } from '@modelcontextprotocol/client';
 import type { Logger } from 'pino';
 import type { BackendConfig } from './schema.js';
+import type { CallAbort } from '../call-abort.js';
 import type { CallContext, Downstream } from '../call-context.js';
 
 /** What a forwarded request on the fast path carries besides its method and params. */
 export interface FastCallOptions {
   timeoutMs: number;
-  signal?: AbortSignal;
+  /** Stops the request when the caller gives up. */
+  stop?: CallAbort | AbortSignal;
   downstream?: Downstream;
   progressToken?: string | number;
   /** The call's context: the caller's token for `forwardUserToken`, and where relayed messages go. */

@@ -15,6 +15,7 @@
 import { Pool } from 'undici';
 import { ProtocolError, ProtocolErrorCode, SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import type { JSONRPCMessage } from '@modelcontextprotocol/client';
+import { listenAbort } from '../../call-abort.js';
 import { inCallContext } from '../../call-context.js';
 import { answerBody, type AnswerBody } from './answer-body.js';
 import type { FastCallOptions } from '../kind.js';
@@ -63,6 +64,7 @@ export class HttpCaller {
     const context = opts.context;
     let timer: NodeJS.Timeout | undefined;
     let settled = false;
+    let unlisten: (() => void) | undefined;
     return new Promise<unknown>((resolve, reject) => {
       const pending: Pending = {
         resolve: (v) => finish(() => resolve(v)),
@@ -72,7 +74,7 @@ export class HttpCaller {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
+        unlisten?.();
         fn();
       };
       const cancel = (reason: string, error: unknown) => {
@@ -89,9 +91,9 @@ export class HttpCaller {
           opts.timeoutMs,
         );
       };
-      const onAbort = () => cancel(String(opts.signal?.reason ?? 'cancelled'), opts.signal?.reason ?? new Error('cancelled'));
-      if (opts.signal?.aborted) return onAbort();
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      const onAbort = (reason: unknown) => cancel(String(reason ?? 'cancelled'), reason ?? new Error('cancelled'));
+      if (opts.stop?.aborted) return onAbort(opts.stop.reason);
+      unlisten = listenAbort(opts.stop, onAbort);
       arm();
       const onMessage = (message: JSONRPCMessage) => {
         if ('id' in message && message.id === id && !('method' in message)) {
