@@ -9,7 +9,7 @@ import type { AdminHandler } from './admin/console.js';
 import type { Logger } from 'pino';
 import { Audit } from './audit/trail.js';
 import { BackendRegistry } from './backends/registry.js';
-import type { Config } from './config/schema.js';
+import { ownsAuthorization, type Config } from './config/schema.js';
 import type { GatewayAuth } from './edge/setup.js';
 import { listen } from './edge/server.js';
 import type { Guard } from './guard/guard.js';
@@ -121,7 +121,7 @@ export async function startPostern(config: Config, opts: StartOptions): Promise<
     publicBase = issuer;
 
     const remoteBackends = oauthBackends(config);
-    if (remoteBackends.length && config.auth.enabled && !config.auth.external) {
+    if (remoteBackends.length && ownsAuthorization(config)) {
       remoteAccounts = new parts.RemoteAccounts(remoteBackends, {
         issuer,
         credentials,

@@ -2,7 +2,7 @@
 // The store is opened, and on a store without a signing key (Postern's own authorization server)
 // the first RSA key started on the thread pool, before the server's modules load (postern.js and
 // all it imports): the key is made while they compile, instead of after them.
-import type { Config } from '../config/schema.js';
+import { ownsAuthorization, type Config } from '../config/schema.js';
 import { createLogger } from '../log.js';
 import { ensureSigningKey } from '../oauth/keys.js';
 import { openStore } from '../store/index.js';
@@ -10,7 +10,7 @@ import { openStore } from '../store/index.js';
 export async function runServe(config: Config): Promise<number> {
   const log = createLogger(config.log.level);
   const store = await openStore(config, { onCommitError: (err) => log.error({ err }, 'store commit failed') });
-  const signingKey = config.auth.enabled && !config.auth.external ? ensureSigningKey(store) : undefined;
+  const signingKey = ownsAuthorization(config) ? ensureSigningKey(store) : undefined;
   // Awaited, and its error thrown, where the authorization server loads its keys.
   signingKey?.catch(() => {});
   let server: typeof import('../postern.js');

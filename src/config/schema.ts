@@ -289,4 +289,7 @@ export const configSchema = z
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
+
+/** Whether Postern is its own authorization server (auth on, no auth.external). */
+export const ownsAuthorization = (config: Config): boolean => config.auth.enabled && !config.auth.external;
 export type { BackendConfig } from '../backends/kinds/schema.js';
